@@ -1,0 +1,42 @@
+/** `hush decrypt`: print (or write) the plaintext of an encrypted file. */
+import { HushError } from "../../errors.js";
+import type { KeyKind } from "../../keys/key-source.js";
+import { parseTreePath } from "../../core/tree-path.js";
+import { decryptText } from "../../lib/files.js";
+import { readInputFile, writeOutput, type IoOptions } from "../common.js";
+
+interface DecryptFlags extends IoOptions {
+  extract?: string;
+  ignoreMac?: boolean;
+  decryptionOrder?: string;
+  indent?: number;
+}
+
+const KINDS = ["age", "pgp", "kms", "gcp_kms", "azure_kv", "hc_vault", "hckms"];
+
+/** Parses `--decryption-order` / SOPS_DECRYPTION_ORDER; a duplicate kind is sops's exit 112. */
+export function parseDecryptionOrder(s: string | undefined): KeyKind[] | undefined {
+  if (!s) return undefined;
+  const kinds = s.split(",").map((k) => k.trim()).filter(Boolean);
+  for (const k of kinds) {
+    if (!KINDS.includes(k)) throw new HushError("USAGE", `unknown key kind ${JSON.stringify(k)} in the decryption order (known: ${KINDS.join(", ")})`);
+  }
+  if (new Set(kinds).size !== kinds.length) throw new HushError("USAGE", "the decryption order names a key kind twice");
+  return kinds as KeyKind[];
+}
+
+export async function runDecrypt(file: string | undefined, flags: DecryptFlags): Promise<void> {
+  const input = await readInputFile(file, flags);
+  const extract = flags.extract !== undefined ? parseTreePath(flags.extract) : undefined;
+  if (extract && flags.inPlace) throw new HushError("CONFLICTING_PARAMETERS", "--extract cannot be used with --in-place");
+  const order = parseDecryptionOrder(flags.decryptionOrder ?? process.env["SOPS_DECRYPTION_ORDER"]);
+  const { text } = await decryptText(input.text, {
+    format: input.format,
+    outputFormat: input.outputFormat,
+    ...(flags.ignoreMac ? { ignoreMac: true } : {}),
+    ...(extract ? { extract } : {}),
+    ...(order ? { decryptionOrder: order } : {}),
+    ...(flags.indent !== undefined ? { indent: flags.indent } : {}),
+  });
+  await writeOutput(input, flags, text);
+}

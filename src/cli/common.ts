@@ -1,0 +1,50 @@
+/** What encrypt and decrypt share: input, formats, output. */
+import { HushError } from "../errors.js";
+import { formatNameForPath, isFormatName, type FormatName } from "../formats/index.js";
+import { readInput, writeFileAtomic } from "../util/fs.js";
+
+export interface IoOptions {
+  inPlace?: boolean;
+  output?: string;
+  inputType?: string;
+  outputType?: string;
+  filenameOverride?: string;
+}
+
+export interface Input {
+  /** The path read, or "-" for standard input. */
+  path: string;
+  text: string;
+  format: FormatName;
+  outputFormat: FormatName;
+}
+
+/** Reads the input and works out its format (flag, then file name, then content for stdin). */
+export async function readInputFile(file: string | undefined, opts: IoOptions): Promise<Input> {
+  if (opts.inPlace && opts.output) {
+    throw new HushError("CONFLICTING_PARAMETERS", "--in-place and --output cannot be used together");
+  }
+  const path = file ?? "-";
+  if (path === "-" && opts.inPlace) throw new HushError("CONFLICTING_PARAMETERS", "--in-place needs a file, not standard input");
+  const bytes = await readInput(path);
+  const text = bytes.toString("utf8");
+  const named = opts.filenameOverride ?? (path === "-" ? undefined : path);
+  let format: FormatName;
+  if (opts.inputType && isFormatName(opts.inputType)) format = opts.inputType;
+  else if (named) format = formatNameForPath(named);
+  else format = /^\s*\{/.test(text) ? "json" : "yaml";
+  if (format === "binary" && !opts.inputType && named && !/\.[^/]*$/.test(named)) {
+    // no extension at all: most likely YAML piped in or a dotfile; keep sops's rule but say so
+  }
+  const outputFormat = opts.outputType && isFormatName(opts.outputType) ? opts.outputType : format;
+  return { path, text, format, outputFormat };
+}
+
+/** Writes the result to stdout, `--output` or the input file (in place, atomically). */
+export async function writeOutput(input: Input, opts: IoOptions, text: string): Promise<void> {
+  if (opts.inPlace) return writeFileAtomic(input.path, text);
+  if (opts.output) return writeFileAtomic(opts.output, text);
+  await new Promise<void>((resolve, reject) => {
+    process.stdout.write(text, (err) => (err ? reject(new HushError("CANNOT_WRITE_OUTPUT", "cannot write to standard output")) : resolve()));
+  });
+}

@@ -1,0 +1,146 @@
+/**
+ * The `hush` command line: wiring only. Each command lives in `commands/` and is imported when it
+ * runs, so `hush --help` and `hush decrypt` load only what they use.
+ */
+import { Command, Option } from "commander";
+import { HushError } from "../errors.js";
+import { VERSION } from "../version.js";
+import { reportError } from "./report.js";
+
+const EXAMPLES = `
+Examples:
+  hush keygen                                  create an age key in ~/.config/sops/age/keys.txt
+  hush encrypt --age age1… secrets.yaml > secrets.enc.yaml
+  hush encrypt -i --age age1…,age1… config.enc.json
+  hush decrypt secrets.enc.yaml                print the plaintext
+  hush decrypt --extract '["db"]["password"]' secrets.enc.yaml
+  cat secrets.enc.yaml | hush decrypt --input-type yaml
+
+hush reads and writes the SOPS file format: files sops wrote decrypt with hush, and
+files hush writes decrypt with sops. Decryption keys come from SOPS_AGE_KEY,
+SOPS_AGE_KEY_FILE, SOPS_AGE_KEY_CMD or ~/.config/sops/age/keys.txt, as for sops.
+`;
+
+const EXIT_CODES = `
+Exit codes (sops's): 1 generic, 2 unreadable input, 3 cannot write output, 8 conflicting
+options, 25 a value does not decrypt, 51 MAC mismatch, 91 bad --extract path, 92 empty
+file, 100 file not found, 128 no key could decrypt the data key, 203 already encrypted.
+`;
+
+function typeOption(name: string, what: string): Option {
+  return new Option(`--${name} <type>`, what).choices(["yaml", "json", "dotenv", "ini", "binary"]);
+}
+
+/** Builds the program (exported for tests and `--help` checks). */
+export function buildProgram(): Command {
+  const program = new Command("hush")
+    .description("Encrypted configuration for git, in the SOPS file format.")
+    .version(VERSION, "-v, --version", "print hush's version")
+    .showHelpAfterError("(run with --help for usage)")
+    .addHelpText("after", EXAMPLES + EXIT_CODES);
+
+  program
+    .command("encrypt")
+    .description("encrypt the values of a YAML or JSON file (keys and structure stay readable)")
+    .argument("[file]", "file to encrypt; standard input when omitted or -")
+    .option("-a, --age <recipients>", "age recipients, comma-separated (env SOPS_AGE_RECIPIENTS)")
+    .option("-i, --in-place", "replace the file with its encrypted form (atomically)")
+    .option("-o, --output <path>", "write to this file instead of standard output")
+    .addOption(typeOption("input-type", "format of the input (default: from the file name)"))
+    .addOption(typeOption("output-type", "format of the output (default: the input's)"))
+    .option("--filename-override <path>", "file name to pick the format by (for standard input)")
+    .option("--unencrypted-suffix <suffix>", "leave values under keys ending with this in clear (default _unencrypted)")
+    .option("--encrypted-suffix <suffix>", "encrypt only values under keys ending with this")
+    .option("--unencrypted-regex <re>", "leave values under keys matching this in clear")
+    .option("--encrypted-regex <re>", "encrypt only values under keys matching this")
+    .option("--unencrypted-comment-regex <re>", "leave values after a comment matching this in clear")
+    .option("--encrypted-comment-regex <re>", "encrypt only values after a comment matching this")
+    .option("--mac-only-encrypted", "compute the MAC over encrypted values only")
+    .option("--indent <n>", "indentation for new blocks (YAML spaces; JSON spaces, -1 for a tab)", parseIntOption)
+    .addHelpText(
+      "after",
+      `
+Only values are encrypted, each with AES-256-GCM under a fresh data key and its path as
+additional data; comments are encrypted too. The data key is wrapped for every recipient.
+
+Examples:
+  hush encrypt --age age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p secrets.yaml
+  SOPS_AGE_RECIPIENTS=age1… hush encrypt -i config.json`,
+    )
+    .action(async (file: string | undefined, opts: Record<string, unknown>) => {
+      const { runEncrypt } = await import("./commands/encrypt.js");
+      await runEncrypt(file, opts);
+    });
+
+  program
+    .command("decrypt")
+    .description("decrypt a file written by hush or sops and print the plaintext")
+    .argument("[file]", "file to decrypt; standard input when omitted or -")
+    .option("-i, --in-place", "replace the file with its plaintext (atomically)")
+    .option("-o, --output <path>", "write to this file (mode 0600) instead of standard output")
+    .option("--extract <path>", `print only this part, e.g. '["db"]["password"]' (a string prints raw)`)
+    .addOption(typeOption("input-type", "format of the input (default: from the file name)"))
+    .addOption(typeOption("output-type", "format of the output (default: the input's)"))
+    .option("--filename-override <path>", "file name to pick the format by (for standard input)")
+    .option("--ignore-mac", "do not verify the MAC (for files you trust that were edited by hand)")
+    .option("--decryption-order <kinds>", "key kinds to try first, comma-separated (env SOPS_DECRYPTION_ORDER)")
+    .option("--indent <n>", "indentation when converting formats", parseIntOption)
+    .addHelpText(
+      "after",
+      `
+The MAC over all values is verified unless --ignore-mac. Keys are looked up as sops does:
+SOPS_AGE_KEY (identities), SOPS_AGE_KEY_FILE (a keys file), SOPS_AGE_KEY_CMD (a command
+printing identities), then $XDG_CONFIG_HOME/sops/age/keys.txt (~/.config/sops/age/keys.txt).
+
+Examples:
+  hush decrypt secrets.enc.yaml
+  hush decrypt --extract '["api"]["token"]' secrets.enc.yaml
+  hush decrypt --output-type json secrets.enc.yaml`,
+    )
+    .action(async (file: string | undefined, opts: Record<string, unknown>) => {
+      const { runDecrypt } = await import("./commands/decrypt.js");
+      await runDecrypt(file, opts);
+    });
+
+  program
+    .command("keygen")
+    .description("create an age identity (file mode 0600) and print its public key")
+    .option("-o, --output <path>", "key file to write or append to (default: sops's age keys file)")
+    .addHelpText(
+      "after",
+      `
+The identity is appended to the key file (created with mode 0600), never overwriting keys
+already there. The public key (age1…) is printed on standard output: give it to whoever
+encrypts files for you, or put it in .sops.yaml.`,
+    )
+    .action(async (opts: Record<string, unknown>) => {
+      const { runKeygen } = await import("./commands/keygen.js");
+      await runKeygen(opts);
+    });
+
+  return program;
+}
+
+function parseIntOption(v: string): number {
+  if (!/^-?\d+$/.test(v)) throw new HushError("USAGE", `--indent takes an integer, got ${JSON.stringify(v)}`);
+  return Number(v);
+}
+
+/** Runs the CLI; never throws: errors are printed as one line and mapped to exit codes. */
+export async function main(argv: string[] = process.argv): Promise<void> {
+  const program = buildProgram();
+  program.exitOverride();
+  program.configureOutput({ outputError: (s, write) => write(s.replace(/^error: /, "hush: error: ")) });
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (typeof code === "string" && code.startsWith("commander.")) {
+      // commander already printed its message (or the help / version).
+      const exit = (e as { exitCode?: number }).exitCode ?? 1;
+      process.exitCode = exit === 0 ? 0 : 8;
+      return;
+    }
+    process.exitCode = reportError(e);
+  }
+}

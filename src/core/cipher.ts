@@ -1,0 +1,153 @@
+/**
+ * The sops value cipher (`aes/cipher.go`): AES-256-GCM with a 32-byte IV, the tree path as
+ * additional data, and the `ENC[AES256_GCM,data:…,iv:…,tag:…,type:…]` text form.
+ */
+import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import { HushError } from "../errors.js";
+import { isValueType, type PlainValue, type ValueType } from "./value.js";
+import { formatFloatF } from "./scalars.js";
+
+/** sops's nonce size (`const nonceSize int = 32`); GCM accepts any IV length. */
+export const IV_SIZE = 32;
+const TAG_SIZE = 16;
+
+/** The pieces of an `ENC[...]` value, still base64. */
+export interface EncParts {
+  readonly data: string;
+  readonly iv: string;
+  readonly tag: string;
+  readonly type: string;
+}
+
+// sops's reader regex: anchored at the start only, greedy groups (SOPS-FORMAT §3.2).
+const ENC_RE = /^ENC\[AES256_GCM,data:(.+),iv:(.+),tag:(.+),type:(.+)\]/s;
+
+/** Splits an `ENC[...]` string, or returns null when it does not match sops's grammar. */
+export function parseEnc(s: string): EncParts | null {
+  const m = ENC_RE.exec(s);
+  if (!m) return null;
+  return { data: m[1]!, iv: m[2]!, tag: m[3]!, type: m[4]! };
+}
+
+/** True when `s` looks like an encrypted sops value. */
+export function isEncrypted(s: string): boolean {
+  return ENC_RE.test(s);
+}
+
+/** Where IVs come from: random by default; tests inject fixed ones to reproduce sops files. */
+export type IvSource = () => Uint8Array;
+
+/** Draws IVs from one pooled `randomBytes` call (drawing each IV separately costs ~30% of a value). */
+export function randomIvSource(poolValues = 256): IvSource {
+  let pool = Buffer.alloc(0);
+  let at = 0;
+  return () => {
+    if (at + IV_SIZE > pool.length) {
+      pool = randomBytes(IV_SIZE * poolValues);
+      at = 0;
+    }
+    const iv = pool.subarray(at, at + IV_SIZE);
+    at += IV_SIZE;
+    return iv;
+  };
+}
+
+/** Checks a data key's length up front, naming the argument. */
+export function checkDataKey(key: Uint8Array): void {
+  if (!(key instanceof Uint8Array)) throw new TypeError("dataKey must be a Uint8Array");
+  if (key.length !== 32) throw new RangeError(`dataKey must be 32 bytes, got ${key.length}`);
+}
+
+/** Encrypts one value's plaintext bytes into sops's text form. */
+export function encryptValue(key: Uint8Array, value: PlainValue, aad: string, iv: Uint8Array): string {
+  const c = createCipheriv("aes-256-gcm", key, iv);
+  c.setAAD(Buffer.from(aad, "utf8"));
+  const data = Buffer.concat([c.update(value.text, "utf8"), c.final()]);
+  const tag = c.getAuthTag();
+  return `ENC[AES256_GCM,data:${data.toString("base64")},iv:${Buffer.from(iv).toString("base64")},tag:${tag.toString("base64")},type:${value.type}]`;
+}
+
+/** Decrypts the raw bytes of an `ENC[...]` value. Throws a HushError when it fails. */
+export function decryptBytes(key: Uint8Array, parts: EncParts, aad: string): Buffer {
+  const data = strictBase64(parts.data);
+  const iv = strictBase64(parts.iv);
+  const tag = strictBase64(parts.tag);
+  if (!data || !iv || !tag || iv.length === 0 || tag.length !== TAG_SIZE) {
+    throw new HushError("DECRYPT_TREE", "encrypted value is malformed (bad base64 in data, iv or tag)");
+  }
+  try {
+    const d = createDecipheriv("aes-256-gcm", key, iv);
+    d.setAAD(Buffer.from(aad, "utf8"));
+    d.setAuthTag(tag);
+    return Buffer.concat([d.update(data), d.final()]);
+  } catch {
+    throw new HushError(
+      "DECRYPT_TREE",
+      "encrypted value failed authentication (wrong data key, a moved or renamed key, or a tampered value)",
+    );
+  }
+}
+
+/**
+ * Decrypts an `ENC[...]` value to its typed plaintext, normalised as sops's `Decrypt` then
+ * `ToBytes` would (so `true` → `True`, `007` → `7`): this text is what the MAC covers.
+ */
+export function decryptValue(key: Uint8Array, enc: string, aad: string): PlainValue {
+  const parts = parseEnc(enc);
+  if (!parts) throw new HushError("DECRYPT_TREE", "value does not match sops's ENC[...] format");
+  if (!isValueType(parts.type)) throw new HushError("DECRYPT_TREE", `unknown value type "${clip(parts.type)}"`);
+  const bytes = decryptBytes(key, parts, aad);
+  return normalise(parts.type, bytes.toString("utf8"));
+}
+
+function normalise(type: ValueType, text: string): PlainValue {
+  switch (type) {
+    case "str":
+    case "comment":
+    case "bytes":
+    case "time":
+      return { type, text };
+    case "bool": {
+      // strconv.ParseBool's accepted spellings.
+      if (["1", "t", "T", "TRUE", "true", "True"].includes(text)) return { type, text: "True" };
+      if (["0", "f", "F", "FALSE", "false", "False"].includes(text)) return { type, text: "False" };
+      throw new HushError("DECRYPT_TREE", "decrypted bool value is not a boolean");
+    }
+    case "int": {
+      // strconv.Atoi: optional sign, decimal digits, int64 range.
+      if (!/^[+-]?\d+$/.test(text)) throw new HushError("DECRYPT_TREE", "decrypted int value is not an integer");
+      const n = BigInt(text);
+      if (n > 9223372036854775807n || n < -9223372036854775808n) {
+        throw new HushError("DECRYPT_TREE", "decrypted int value is out of the int64 range");
+      }
+      return { type, text: n.toString() };
+    }
+    case "float": {
+      const n = parseGoFloat(text);
+      if (n === undefined) throw new HushError("DECRYPT_TREE", "decrypted float value is not a number");
+      return { type, text: formatFloatF(n) };
+    }
+  }
+}
+
+/** strconv.ParseFloat for the spellings sops writes (plus Go's `inf`/`infinity`/`nan`, any case). */
+export function parseGoFloat(text: string): number | undefined {
+  const t = text.replace(/_/g, "");
+  if (/^[+-]?(inf|infinity)$/i.test(t)) return t.startsWith("-") ? -Infinity : Infinity;
+  if (/^nan$/i.test(t)) return NaN;
+  if (/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(t)) return Number(t);
+  if (/^[+-]?0[xX]/.test(t)) {
+    const n = Number(t.replace(/^([+-]?)0[xX]/, "$10x"));
+    return Number.isNaN(n) ? undefined : n;
+  }
+  return undefined;
+}
+
+function strictBase64(s: string): Buffer | null {
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(s) || s.length % 4 !== 0) return null;
+  return Buffer.from(s, "base64");
+}
+
+function clip(s: string): string {
+  return s.length > 20 ? `${s.slice(0, 20)}…` : s;
+}

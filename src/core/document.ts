@@ -1,0 +1,264 @@
+/**
+ * The pipeline every command shares: decrypt a parsed document in place (unwrap the data key,
+ * decrypt each selected leaf with its path as additional data, check the MAC) and encrypt one
+ * (encrypt each selected leaf, MAC, wrap the data key for every recipient).
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { HushError } from "../errors.js";
+import type { FormatDocument, Leaf } from "../formats/format.js";
+import type { KeyRecipient } from "../keys/key-source.js";
+import { Keyring, unwrapDataKey } from "../keys/registry.js";
+import { checkDataKey, decryptValue, encryptValue, isEncrypted, randomIvSource, type IvSource } from "./cipher.js";
+import { canonicalLastModified, MacBuilder, nowLastModified } from "./mac.js";
+import { readMetadata, SOPS_VERSION, type Metadata, type SelectionRules, type WrappedKey } from "./metadata.js";
+import { selector } from "./selection.js";
+import type { PlainValue } from "./value.js";
+
+/** The additional data of a path: `a:b:` (sops joins map keys with `:` and adds one). */
+export function aadOf(path: readonly string[]): string {
+  return path.length === 0 ? ":" : `${path.join(":")}:`;
+}
+
+/**
+ * Ciphertexts seen while decrypting, by (path, type, plaintext), so that a rewrite can copy an
+ * unchanged value's ciphertext verbatim. Keys are hashed: the map holds no plaintext.
+ */
+export class CiphertextStash {
+  private readonly map = new Map<string, string>();
+  private static key(aad: string, v: PlainValue): string {
+    return createHash("sha256").update(aad).update("\0").update(v.type).update("\0").update(v.text).digest("base64");
+  }
+  record(aad: string, v: PlainValue, enc: string): void {
+    this.map.set(CiphertextStash.key(aad, v), enc);
+  }
+  lookup(aad: string, v: PlainValue): string | undefined {
+    return this.map.get(CiphertextStash.key(aad, v));
+  }
+  get size(): number {
+    return this.map.size;
+  }
+}
+
+export interface DecryptOptions {
+  keyring?: Keyring;
+  /** Skip MAC verification (sops's `--ignore-mac`). */
+  ignoreMac?: boolean;
+  /** Use this data key instead of unwrapping one (tests, tools that already hold it). */
+  dataKey?: Uint8Array;
+}
+
+export interface DecryptResult {
+  metadata: Metadata;
+  dataKey: Uint8Array;
+  /** Ciphertexts of the values as they were, for stable rewrites. */
+  stash: CiphertextStash;
+}
+
+/** Reads the metadata of an encrypted document; a clear error when it has none. */
+export function metadataOf(doc: FormatDocument): Metadata {
+  const raw = doc.rawMetadata();
+  if (raw === undefined) {
+    throw new HushError("METADATA_NOT_FOUND", "sops metadata not found: the file is not encrypted", "encrypt it first with `hush encrypt`");
+  }
+  return readMetadata(raw);
+}
+
+/** Decrypts `doc` in place and removes its metadata. Throws on a wrong key or a bad MAC. */
+export async function decryptDocument(doc: FormatDocument, options: DecryptOptions = {}): Promise<DecryptResult> {
+  const metadata = metadataOf(doc);
+  const dataKey = options.dataKey ?? (await unwrapDataKey(metadata, options.keyring ?? new Keyring()));
+  checkDataKey(dataKey);
+  const stash = new CiphertextStash();
+  const computed = decryptLeaves(doc.leaves(), metadata, dataKey, stash);
+  if (!options.ignoreMac) verifyMac(metadata, dataKey, computed);
+  doc.setMetadata(undefined);
+  return { metadata, dataKey, stash };
+}
+
+function describePath(path: readonly string[]): string {
+  return path.length === 0 ? "the top level" : path.map((k) => JSON.stringify(k)).join(".");
+}
+
+function decryptLeaves(leaves: readonly Leaf[], meta: Metadata, key: Uint8Array, stash: CiphertextStash): string {
+  const sel = selector(meta.rules);
+  const mac = new MacBuilder(meta.macOnlyEncrypted);
+  for (const leaf of leaves) {
+    const encrypted = sel.encrypts(leaf.path, leaf.commentStack, leaf.kind === "comment");
+    if (leaf.kind === "comment") {
+      if (encrypted && isEncrypted(leaf.value.text)) decryptComment(leaf, key, stash);
+      continue;
+    }
+    if (!encrypted) {
+      mac.add(leaf.value, false);
+      continue;
+    }
+    if (leaf.value.type !== "str") {
+      throw new HushError("DECRYPT_TREE", `value at ${describePath(leaf.path)} should be encrypted but is a plain ${leaf.value.type}`);
+    }
+    if (leaf.value.text === "") {
+      // sops never encrypts empty strings; Decrypt("") is "".
+      mac.add(leaf.value, true);
+      continue;
+    }
+    let plain: PlainValue;
+    try {
+      plain = decryptValue(key, leaf.value.text, aadOf(leaf.path));
+    } catch (e) {
+      if (e instanceof HushError) {
+        throw new HushError("DECRYPT_TREE", `cannot decrypt the value at ${describePath(leaf.path)}: ${e.message}`, undefined, { cause: e });
+      }
+      throw e;
+    }
+    stash.record(aadOf(leaf.path), plain, leaf.value.text);
+    mac.add(plain, true);
+    leaf.set(plain.type === "bytes" ? { type: "str", text: plain.text } : plain);
+  }
+  return mac.digest();
+}
+
+/** Comments written by old sops versions are plaintext; one that does not decrypt is kept as is. */
+function decryptComment(leaf: Leaf, key: Uint8Array, stash: CiphertextStash): void {
+  for (const path of [leaf.path, ...(leaf.altPaths ?? [])]) {
+    try {
+      const plain = decryptValue(key, leaf.value.text, aadOf(path));
+      stash.record(aadOf(leaf.path), { type: "comment", text: plain.text }, leaf.value.text);
+      leaf.set({ type: "comment", text: plain.text });
+      return;
+    } catch {
+      // try the next candidate path
+    }
+  }
+}
+
+function verifyMac(meta: Metadata, key: Uint8Array, computed: string): void {
+  if (meta.mac === "") {
+    throw new HushError("MAC_MISMATCH", "MAC mismatch: the file has no MAC", "decrypt with --ignore-mac if you trust the file");
+  }
+  const aad = canonicalLastModified(meta.lastModified)!;
+  let stored: string;
+  try {
+    stored = decryptValue(key, meta.mac, aad).text;
+  } catch {
+    throw new HushError(
+      "MAC_MISMATCH",
+      "cannot decrypt the MAC: the file's mac or lastmodified was altered",
+      "decrypt with --ignore-mac if you trust the file",
+    );
+  }
+  if (stored !== computed) {
+    throw new HushError(
+      "MAC_MISMATCH",
+      "MAC mismatch: the file's values or their order were changed outside sops/hush",
+      "decrypt with --ignore-mac if you trust the file",
+    );
+  }
+}
+
+export interface EncryptOptions {
+  /** Recipients, one list per key group (one group is the usual case). */
+  groups: readonly (readonly KeyRecipient[])[];
+  rules?: SelectionRules;
+  macOnlyEncrypted?: boolean;
+  shamirThreshold?: number;
+  /** An existing data key (rewrites keep it); a fresh random one otherwise. */
+  dataKey?: Uint8Array;
+  /** Existing wrapped keys to keep as they are (rewrites), instead of wrapping anew. */
+  wrappedKeys?: WrappedKey[][];
+  /** Ciphertexts to reuse for unchanged values (stable ciphertext). */
+  stash?: CiphertextStash;
+  ivSource?: IvSource;
+  now?: Date;
+  version?: string;
+}
+
+/** Encrypts `doc` in place and appends its metadata. Returns the metadata written. */
+export async function encryptDocument(doc: FormatDocument, options: EncryptOptions): Promise<Metadata> {
+  if (doc.rawMetadata() !== undefined) {
+    throw new HushError("ALREADY_ENCRYPTED", "the file is already encrypted (it has a sops metadata block)", "use `hush edit` or `hush set` to change it");
+  }
+  if (doc.documentCount === 0) throw new HushError("NEED_ONE_DOCUMENT", "the file is empty: there is nothing to encrypt");
+  const rules = options.rules && Object.keys(options.rules).length > 0 ? options.rules : { unencrypted_suffix: "_unencrypted" };
+  const dataKey = options.dataKey ?? new Uint8Array(randomBytes(32));
+  checkDataKey(dataKey);
+  const ivs = options.ivSource ?? randomIvSource();
+  const macHex = encryptLeaves(doc.leaves(), rules, options.macOnlyEncrypted ?? false, dataKey, ivs, options.stash);
+  const lastModified = nowLastModified(options.now);
+  const mac = encryptValue(dataKey, { type: "str", text: macHex }, lastModified, ivs());
+  const keyGroups = options.wrappedKeys ?? (await wrapForGroups(dataKey, options.groups, options.shamirThreshold ?? 0));
+  const metadata: Metadata = {
+    keyGroups,
+    shamirThreshold: keyGroups.length > 1 ? options.shamirThreshold ?? 0 : 0,
+    lastModified,
+    mac,
+    rules,
+    macOnlyEncrypted: options.macOnlyEncrypted ?? false,
+    version: options.version ?? SOPS_VERSION,
+  };
+  doc.setMetadata(metadata);
+  return metadata;
+}
+
+function encryptLeaves(
+  leaves: readonly Leaf[],
+  rules: SelectionRules,
+  macOnlyEncrypted: boolean,
+  key: Uint8Array,
+  ivs: IvSource,
+  stash: CiphertextStash | undefined,
+): string {
+  const sel = selector(rules);
+  const mac = new MacBuilder(macOnlyEncrypted);
+  for (const leaf of leaves) {
+    const encrypted = sel.encrypts(leaf.path, leaf.commentStack, leaf.kind === "comment");
+    if (leaf.kind === "comment") {
+      // Comments inside lists stay in clear: sops turns them into list items and then fails its
+      // own MAC check on them (SOPS-FORMAT §14-Q8).
+      if (encrypted && !leaf.inList && leaf.value.text !== "") leaf.set({ type: "comment", text: seal(leaf, leaf.value) });
+      continue;
+    }
+    mac.add(leaf.value, encrypted);
+    if (encrypted && leaf.value.text !== "") leaf.set({ type: "str", text: seal(leaf, leaf.value) });
+  }
+  return mac.digest();
+
+  function seal(leaf: Leaf, value: PlainValue): string {
+    const aad = aadOf(leaf.path);
+    return stash?.lookup(aad, value) ?? encryptValue(key, value, aad, ivs());
+  }
+}
+
+/** Wraps the data key (or, for several groups, one Shamir share per group) for every recipient. */
+export async function wrapForGroups(
+  dataKey: Uint8Array,
+  groups: readonly (readonly KeyRecipient[])[],
+  threshold: number,
+): Promise<WrappedKey[][]> {
+  const nonEmpty = groups.filter((g) => g.length > 0);
+  if (nonEmpty.length === 0) {
+    throw new HushError(
+      "NO_ENCRYPTION_KEY",
+      "no recipients: give --age (or SOPS_AGE_RECIPIENTS), or a .sops.yaml creation rule with keys",
+    );
+  }
+  if (nonEmpty.length !== groups.length) throw new HushError("CONFIG", "a key group has no keys");
+  let parts: Uint8Array[];
+  if (groups.length === 1) parts = [dataKey];
+  else {
+    const { split } = await import("../keys/shamir.js");
+    parts = split(dataKey, groups.length, threshold || groups.length);
+  }
+  return Promise.all(
+    groups.map((g, i) =>
+      Promise.all(
+        g.map(async (r) => {
+          try {
+            return { kind: r.kind, entry: await r.wrap(parts[i]!) };
+          } catch (e) {
+            if (e instanceof HushError) throw e;
+            throw new HushError("KEY_SOURCE", `could not wrap the data key for ${r.kind} ${r.id}`, undefined, { cause: e });
+          }
+        }),
+      ),
+    ),
+  );
+}

@@ -1,0 +1,50 @@
+/**
+ * The sops MAC (SOPS-FORMAT §6): SHA-512 over the plaintext bytes of every non-null, non-comment
+ * leaf in file order, upper-case hex, stored encrypted with `lastmodified` as additional data.
+ */
+import { createHash, type Hash } from "node:crypto";
+import type { PlainValue } from "./value.js";
+
+/** SHA-256("sops"), hashed first when `mac_only_encrypted` is set (`MACOnlyEncryptedInitialization`). */
+const MAC_ONLY_ENCRYPTED_PREFIX = Buffer.from(
+  "8a3fd2ad54ce66527b1034f3d147be0b0b975b3bf44f72c6fdadec8176f27d69",
+  "hex",
+);
+
+/** Accumulates the MAC over leaves, in file order. */
+export class MacBuilder {
+  private readonly hash: Hash = createHash("sha512");
+  constructor(readonly macOnlyEncrypted = false) {
+    if (macOnlyEncrypted) this.hash.update(MAC_ONLY_ENCRYPTED_PREFIX);
+  }
+
+  /** Adds one leaf; comments never count, and with `mac_only_encrypted` only encrypted leaves do. */
+  add(value: PlainValue, encrypted: boolean): void {
+    if (value.type === "comment") return;
+    if (this.macOnlyEncrypted && !encrypted) return;
+    this.hash.update(value.text, "utf8");
+  }
+
+  /** The MAC as sops prints it: 128 upper-case hex digits. */
+  digest(): string {
+    return this.hash.digest("hex").toUpperCase();
+  }
+}
+
+/**
+ * `lastmodified` as the MAC's additional data: parsed as RFC 3339 and re-formatted the way Go's
+ * `time.Format(time.RFC3339)` does (fractional seconds dropped, `+00:00` → `Z`), SOPS-FORMAT §6.2.
+ * Returns undefined when the text is not RFC 3339.
+ */
+export function canonicalLastModified(text: string): string | undefined {
+  const m = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/.exec(text);
+  if (!m) return undefined;
+  const [, y, mo, d, h, mi, s, , zone] = m;
+  const z = zone!.toUpperCase() === "Z" || zone === "+00:00" || zone === "-00:00" ? "Z" : zone!;
+  return `${y}-${mo}-${d}T${h}:${mi}:${s}${z}`;
+}
+
+/** `time.Now().UTC().Format(time.RFC3339)`. */
+export function nowLastModified(now: Date = new Date()): string {
+  return now.toISOString().replace(/\.\d{3}Z$/, "Z");
+}

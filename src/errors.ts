@@ -1,0 +1,81 @@
+/**
+ * Every failure hush reports is a {@link HushError}: a stable code, a one-line message that never
+ * contains a secret value, an optional hint, and the process exit code (sops's numbers where sops
+ * has one, see `cmd/sops/codes/codes.go`).
+ */
+
+/** Stable error codes. The exit code for each is in {@link EXIT_CODE}. */
+export type ErrorCode =
+  | "GENERIC"
+  | "USAGE"
+  | "CANNOT_READ_INPUT"
+  | "CANNOT_WRITE_OUTPUT"
+  | "CANNOT_DUMP_TREE"
+  | "CONFIG"
+  | "CONFLICTING_PARAMETERS"
+  | "ENCRYPT_MAC"
+  | "ENCRYPT_TREE"
+  | "DECRYPT_TREE"
+  | "MAC_MISMATCH"
+  | "INVALID_TREE_PATH"
+  | "NEED_ONE_DOCUMENT"
+  | "NO_FILE"
+  | "NO_ENCRYPTION_KEY"
+  | "METADATA_NOT_FOUND"
+  | "INVALID_METADATA"
+  | "PARSE"
+  | "COULD_NOT_RETRIEVE_KEY"
+  | "ALREADY_ENCRYPTED"
+  | "KEY_SOURCE"
+  | "PATH_NOT_FOUND"
+  | "INTERNAL";
+
+/** Exit codes, from sops's `codes.go` where sops has the same failure. */
+export const EXIT_CODE: Readonly<Record<ErrorCode, number>> = {
+  GENERIC: 1,
+  PATH_NOT_FOUND: 1,
+  CANNOT_READ_INPUT: 2,
+  PARSE: 2,
+  CANNOT_WRITE_OUTPUT: 3,
+  CANNOT_DUMP_TREE: 4,
+  CONFIG: 5,
+  USAGE: 8,
+  CONFLICTING_PARAMETERS: 8,
+  ENCRYPT_MAC: 21,
+  ENCRYPT_TREE: 23,
+  DECRYPT_TREE: 25,
+  MAC_MISMATCH: 51,
+  INVALID_TREE_PATH: 91,
+  NEED_ONE_DOCUMENT: 92,
+  NO_FILE: 100,
+  NO_ENCRYPTION_KEY: 111,
+  METADATA_NOT_FOUND: 1,
+  INVALID_METADATA: 1,
+  KEY_SOURCE: 128,
+  COULD_NOT_RETRIEVE_KEY: 128,
+  ALREADY_ENCRYPTED: 203,
+  INTERNAL: 1,
+};
+
+/** A failure with a stable code and a message fit to print as one line. */
+export class HushError extends Error {
+  override readonly name = "HushError";
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly hint?: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+
+  /** The process exit code for this error. */
+  get exitCode(): number {
+    return EXIT_CODE[this.code];
+  }
+}
+
+/** True when `e` is a {@link HushError} with one of the given codes (any code when none given). */
+export function isHushError(e: unknown, ...codes: ErrorCode[]): e is HushError {
+  return e instanceof HushError && (codes.length === 0 || codes.includes(e.code));
+}

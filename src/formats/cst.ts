@@ -1,0 +1,552 @@
+/**
+ * YAML and JSON documents edited through the `yaml` package's lossless CST: the walker finds every
+ * leaf with its sops path, and rewriting a leaf replaces only that scalar's bytes. JSON is parsed
+ * as YAML flow syntax (after a strict JSON check), so both formats share this file.
+ */
+import { Composer, CST, Parser, type Document } from "yaml";
+import { HushError } from "../errors.js";
+import type { PlainValue } from "../core/value.js";
+import type { Metadata } from "../core/metadata.js";
+import type { FormatDocument, FormatName, Leaf, TreeCell, TreeMap, TreeNode } from "./format.js";
+
+type Token = CST.Token;
+type SourceToken = CST.SourceToken;
+type ScalarToken = CST.FlowScalar | CST.BlockScalar;
+type Item = CST.CollectionItem;
+
+/** Where a scalar sits, which decides how a new value may be written there. */
+export interface ScalarContext {
+  /** Inside `[...]`/`{...}`: block scalars are impossible, flow indicators need quoting. */
+  readonly inFlow: boolean;
+  /** Column of the key (map value) or of the `-` (list item) that owns the scalar. */
+  readonly ownerCol: number;
+  /** The document's indentation step (for the body of a block scalar). */
+  readonly step: number;
+}
+
+/** A rendered scalar: a flow scalar token type with its source, or a block scalar. */
+export type RenderedScalar =
+  | { readonly kind: "flow"; readonly type: CST.FlowScalar["type"]; readonly source: string }
+  | { readonly kind: "block"; readonly header: string; readonly body: string };
+
+/** What differs between YAML and JSON. */
+export interface Dialect {
+  readonly name: FormatName;
+  /** Types an untagged scalar; null for a null value (not a leaf). */
+  typeScalar(token: ScalarToken, resolved: string, tag: string | undefined): PlainValue | null;
+  /** Renders a value (plaintext or an `ENC[...]` str) for the given place. */
+  render(value: PlainValue, ctx: ScalarContext): RenderedScalar;
+  /** Text of the `sops` block to append (YAML) or insert (JSON); see {@link CstDocument.toString}. */
+  metadataText(meta: Metadata, step: number): string;
+}
+
+interface Container {
+  readonly col: number;
+  readonly path: readonly string[];
+  readonly kind: "map" | "seq";
+  /** sops's comment stack level for this container. */
+  readonly level: string[];
+}
+
+interface DocInfo {
+  readonly token: CST.Document;
+  tree: TreeMap;
+  /** The root map (block or flow), if the document is a map. */
+  readonly root: CST.BlockMap | CST.FlowCollection | undefined;
+  sopsItem: Item | undefined;
+}
+
+/** Parses and walks one YAML or JSON text. */
+export class CstDocument implements FormatDocument {
+  readonly format: FormatName;
+  private readonly tokens: Token[];
+  private readonly docs: DocInfo[] = [];
+  private readonly leafList: Leaf[] = [];
+  private readonly lineStarts: number[];
+  private readonly composed: Document.Parsed[];
+  private readonly anchors = new Map<string, { token: Token; path: readonly string[] }>();
+  private trail: Container[] = [];
+  private stack: Container[] = [];
+  private rootLevel: string[] = [];
+  private step = 0;
+  private meta: Metadata | undefined | null = null; // null: unchanged
+
+  constructor(
+    readonly text: string,
+    private readonly dialect: Dialect,
+    indent?: number,
+  ) {
+    this.format = dialect.name;
+    this.lineStarts = [0];
+    for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) this.lineStarts.push(i + 1);
+    this.tokens = [...new Parser().parse(text)];
+    this.composed = [...new Composer({ keepSourceTokens: false }).compose(this.tokens.slice())];
+    this.checkErrors();
+    for (const t of this.tokens) {
+      if (t.type === "document") this.walkDocument(t);
+      else if (t.type === "comment") this.pendingTopComments.push(t);
+    }
+    this.step = indent && indent > 0 ? indent : this.step || 4;
+  }
+
+  private pendingTopComments: SourceToken[] = [];
+
+  get documentCount(): number {
+    return this.docs.length;
+  }
+
+  leaves(): readonly Leaf[] {
+    return this.leafList;
+  }
+
+  trees(): TreeMap[] {
+    return this.docs.map((d) => d.tree);
+  }
+
+  rawMetadata(): unknown {
+    const first = this.composed[0];
+    if (!first || this.docs.length === 0) return undefined;
+    const contents = first.contents;
+    if (!contents || !("items" in contents)) return undefined;
+    let found: unknown;
+    let count = 0;
+    for (const pair of contents.items as { key: unknown; value: unknown }[]) {
+      const k = pair.key as { value?: unknown } | null;
+      if (k && typeof k === "object" && k.value === "sops") {
+        count++;
+        found = pair.value;
+      }
+    }
+    if (count > 1) throw new HushError("INVALID_METADATA", "found a duplicate sops entry");
+    if (found === undefined) return undefined;
+    const node = found as { toJS?: (doc: Document) => unknown } | null;
+    if (node === null || typeof node !== "object" || typeof node.toJS !== "function") return node;
+    return node.toJS(first);
+  }
+
+  setMetadata(meta: Metadata | undefined): void {
+    this.meta = meta;
+  }
+
+  /** The document's indentation step (detected, or the one given). */
+  get indentStep(): number {
+    return this.step;
+  }
+
+  toString(): string {
+    let out = "";
+    const metaText = this.meta ? this.dialect.metadataText(this.meta, this.step) : undefined;
+    const removing = this.meta !== null;
+    for (const t of this.tokens) {
+      if (t.type !== "document") {
+        out += CST.stringify(t);
+        continue;
+      }
+      const info = this.docs.find((d) => d.token === t)!;
+      out += this.stringifyDocument(info, removing, metaText);
+    }
+    // sops ≥ 3.10 ends JSON output with a newline, whatever the input had.
+    if (this.dialect.name === "json" && !out.endsWith("\n")) out += "\n";
+    return out;
+  }
+
+  private stringifyDocument(info: DocInfo, removing: boolean, metaText: string | undefined): string {
+    const root = info.root;
+    const sops = info.sopsItem;
+    let idx = -1;
+    if (removing && root && sops) {
+      idx = (root.items as Item[]).indexOf(sops);
+      const items = root.items as Item[];
+      items.splice(idx, 1, ...(root.type === "block-map" ? [{ start: sops.start }] : []));
+      if (root.type === "flow-collection") moveTrailing(sops, root.items[idx - 1]);
+    }
+    let text = CST.stringify(info.token);
+    if (idx !== -1) (root!.items as Item[]).splice(idx, root!.type === "block-map" ? 1 : 0, sops!);
+    if (metaText === undefined) return text;
+    if (this.dialect.name === "json") return insertJsonMember(text, metaText, root !== undefined && root.items.some((i) => i !== sops && (i.key || i.value)));
+    // YAML: the block goes last in every document (SOPS-FORMAT §10.2.4).
+    if (root === undefined && info.token.value && !isEmptyValue(info.token.value)) {
+      throw new HushError("PARSE", "a YAML document that is not a mapping cannot carry sops metadata");
+    }
+    const endTokens = info.token.end ? info.token.end.map((s) => s.source).join("") : "";
+    if (endTokens) text = text.slice(0, text.length - endTokens.length);
+    if (text.length > 0 && !text.endsWith("\n")) text += "\n";
+    return text + metaText + endTokens;
+  }
+
+  // ---- errors -------------------------------------------------------------------------------
+
+  private checkErrors(): void {
+    this.composed.forEach((doc, i) => {
+      for (const err of doc.errors) {
+        // sops checks duplicate keys in the first document only (SOPS-FORMAT §14-Q11).
+        if (err.code === "DUPLICATE_KEY" && i > 0) continue;
+        if (err.code === "DUPLICATE_KEY" && this.dialect.name === "json") continue;
+        const pos = err.linePos?.[0];
+        const where = pos ? ` at line ${pos.line}, column ${pos.col}` : "";
+        // The yaml package's message quotes the source line; ours never does (it may hold a secret).
+        const what = err.code === "DUPLICATE_KEY" ? "duplicate mapping key" : err.code.toLowerCase().replace(/_/g, " ");
+        throw new HushError("PARSE", `invalid ${this.dialect.name === "json" ? "JSON" : "YAML"}${where}: ${what}`);
+      }
+    });
+  }
+
+  private col(offset: number): number {
+    let lo = 0;
+    let hi = this.lineStarts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.lineStarts[mid]! <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return offset - this.lineStarts[lo]!;
+  }
+
+  // ---- walking ------------------------------------------------------------------------------
+
+  private walkDocument(doc: CST.Document): void {
+    const value = doc.value;
+    const root = value && (value.type === "block-map" || (value.type === "flow-collection" && value.start.source === "{")) ? value : undefined;
+    const info: DocInfo = { token: doc, root, sopsItem: undefined, tree: new Map() };
+    this.docs.push(info);
+    if (value && !root && !isEmptyValue(value)) {
+      const what = value.type === "block-seq" || value.type === "flow-collection" ? "sequences" : "values";
+      throw new HushError("PARSE", `${this.dialect.name === "json" ? "JSON documents that are not objects" : `YAML documents that are ${what}`} are not supported`);
+    }
+    this.rootLevel = [];
+    this.trail = [];
+    this.stack = [];
+    const rootContainer: Container = { col: 0, path: [], kind: "map", level: this.rootLevel };
+    this.trail = [rootContainer];
+    this.stack = [rootContainer];
+    for (const c of this.pendingTopComments) this.comment(c, [rootContainer]);
+    this.pendingTopComments = [];
+    for (const t of doc.start) if (t.type === "comment") this.comment(t, this.trail);
+    if (root) info.tree = this.walkMap(root, [], info, true);
+    for (const t of doc.end ?? []) if (t.type === "comment") this.comment(t, this.trail);
+  }
+
+  private enter(kind: "map" | "seq", col: number, path: readonly string[], level: string[] = []): Container {
+    const c: Container = { col, path, kind, level };
+    const parent = this.stack[this.stack.length - 1];
+    // The indentation step is what a key's nested block adds; a list item's map sits at dash + 2.
+    if (parent && parent.kind === "map" && col > parent.col && (this.step === 0 || col - parent.col < this.step)) {
+      this.step = col - parent.col;
+    }
+    this.stack.push(c);
+    this.trail = [...this.stack];
+    return c;
+  }
+
+  private leave(): void {
+    this.stack.pop();
+  }
+
+  private walkMap(
+    map: CST.BlockMap | CST.FlowCollection,
+    path: readonly string[],
+    info: DocInfo | undefined,
+    isRoot: boolean,
+    pending: SourceToken[] = [],
+  ): TreeMap {
+    const node: TreeMap = new Map();
+    const inFlow = map.type === "flow-collection";
+    const firstKey = map.items.find((i) => i.key)?.key;
+    const col = firstKey ? this.col(firstKey.offset) : this.col(map.offset);
+    const c = isRoot ? this.stack[0]! : this.enter("map", col, path);
+    if (isRoot && firstKey) (c as { col: number }).col = col;
+    for (const t of pending) this.comment(t, this.trail, c);
+    for (const item of map.items) {
+      if (!item.key && !item.value) {
+        for (const t of item.start) if (t.type === "comment") this.comment(t, this.trail);
+        continue;
+      }
+      for (const t of item.start) {
+        if (t.type === "comment") this.comment(t, this.trail);
+        else if (t.type === "explicit-key-ind") throw new HushError("PARSE", "complex YAML keys (`? key`) are not supported");
+      }
+      const key = this.keyOf(item.key);
+      if (isRoot && key === "sops") {
+        if (info && info.sopsItem === undefined) info.sopsItem = item;
+        else if (info) info.sopsItem = info.sopsItem; // duplicates in later documents are ignored
+        continue;
+      }
+      const childPath = [...path, key];
+      const { anchor, tag, comments: sepComments, childComments } = this.scanSep(item.sep ?? [], item.key ? this.col(item.key.offset) : col);
+      for (const t of sepComments) this.comment(t, this.trail, c);
+      const child = this.value(item.value, childPath, c, {
+        inFlow,
+        ownerCol: item.key ? this.col(item.key.offset) : col,
+        step: 0,
+      }, anchor, childComments, tag);
+      if (!node.has(key)) node.set(key, child);
+      c.level.length = 0; // a non-comment item clears its level once walked (sops `walkBranch`)
+    }
+    if (inFlow) for (const t of (map as CST.FlowCollection).end) if (t.type === "comment") this.comment(t, this.trail);
+    if (!isRoot) this.leave();
+    return node;
+  }
+
+  private walkSeq(seq: CST.BlockSequence | CST.FlowCollection, path: readonly string[], pending: SourceToken[] = []): TreeNode[] {
+    const node: TreeNode[] = [];
+    const inFlow = seq.type === "flow-collection";
+    const c = this.enter("seq", this.col(seq.offset), path);
+    for (const t of pending) this.comment(t, this.trail, c);
+    for (const item of seq.items) {
+      let anchor: string | undefined;
+      let tag: string | undefined;
+      let dashCol = c.col;
+      for (const t of item.start) {
+        if (t.type === "comment") this.comment(t, this.trail);
+        else if (t.type === "anchor") anchor = t.source.slice(1);
+        else if (t.type === "tag") tag = t.source;
+        else if (t.type === "seq-item-ind") dashCol = this.col(t.offset);
+      }
+      if (item.key) throw new HushError("PARSE", "flow mappings with implicit keys inside lists are not supported");
+      if (!item.value) {
+        node.push({ value: null });
+        continue;
+      }
+      node.push(this.value(item.value, path, c, { inFlow, ownerCol: dashCol, step: 0 }, anchor, [], tag));
+      c.level.length = 0;
+    }
+    if (inFlow) for (const t of (seq as CST.FlowCollection).end) if (t.type === "comment") this.comment(t, this.trail);
+    this.leave();
+    return node;
+  }
+
+  /** Splits a key's separator tokens: anchors, comments on the key's line, comments below it. */
+  private scanSep(sep: SourceToken[], keyCol: number): { anchor?: string; tag?: string; comments: SourceToken[]; childComments: SourceToken[] } {
+    let anchor: string | undefined;
+    let tag: string | undefined;
+    let sawNewline = false;
+    const comments: SourceToken[] = [];
+    const childComments: SourceToken[] = [];
+    for (const t of sep) {
+      if (t.type === "newline") sawNewline = true;
+      else if (t.type === "anchor") anchor = t.source.slice(1);
+      else if (t.type === "tag") tag = t.source;
+      else if (t.type === "comment") {
+        // `b: # c` is a comment before `b` in sops's tree; a comment on the following lines,
+        // indented deeper than the key, is the head comment of the first nested key.
+        if (sawNewline && this.col(t.offset) > keyCol) childComments.push(t);
+        else comments.push(t);
+      }
+    }
+    return { ...(anchor === undefined ? {} : { anchor }), ...(tag === undefined ? {} : { tag }), comments, childComments };
+  }
+
+  private keyOf(key: Token | null | undefined): string {
+    if (!key) throw new HushError("PARSE", "a mapping entry has no key");
+    if (key.type === "alias") throw new HushError("PARSE", "aliases as mapping keys are not supported");
+    if (!CST.isScalar(key)) throw new HushError("PARSE", "only string keys are supported (found a collection as a key)");
+    const r = CST.resolveAsScalar(key);
+    if (!r) throw new HushError("PARSE", "unreadable mapping key");
+    if (key.type === "scalar") {
+      const typed = this.dialect.typeScalar(key, r.value, undefined);
+      if (typed === null || typed.type !== "str") {
+        throw new HushError("PARSE", `only string keys are supported (line ${this.lineOf(key.offset)} has a ${typed === null ? "null" : typed.type} key)`);
+      }
+    }
+    return r.value;
+  }
+
+  private lineOf(offset: number): number {
+    let n = 0;
+    while (n + 1 < this.lineStarts.length && this.lineStarts[n + 1]! <= offset) n++;
+    return n + 1;
+  }
+
+  private value(
+    token: Token | undefined,
+    path: readonly string[],
+    owner: Container,
+    ctx: ScalarContext,
+    anchor: string | undefined,
+    childComments: SourceToken[],
+    tag?: string,
+  ): TreeNode {
+    if (!token) return { value: null }; // `key:` with nothing: null
+    if (token.type === "block-scalar") {
+      for (const p of token.props) {
+        if (p.type === "anchor") anchor = p.source.slice(1);
+        else if (p.type === "tag") tag = p.source;
+      }
+    }
+    if (anchor !== undefined) this.anchors.set(anchor, { token, path });
+    switch (token.type) {
+      case "block-map":
+        return this.walkMap(token, path, undefined, false, childComments);
+      case "block-seq":
+        return this.walkSeq(token, path, childComments);
+      case "flow-collection":
+        return token.start.source === "{" ? this.walkMap(token, path, undefined, false, childComments) : this.walkSeq(token, path, childComments);
+      case "alias":
+        return this.alias(token, path, owner, ctx);
+      case "scalar":
+      case "single-quoted-scalar":
+      case "double-quoted-scalar":
+      case "block-scalar": {
+        for (const t of childComments) this.comment(t, this.trail, owner);
+        // An inline comment (`a: 1 # c`) comes before its value in sops's tree.
+        const end = token.type === "block-scalar" ? [] : token.end ?? [];
+        let sawNewline = false;
+        const after: SourceToken[] = [];
+        for (const t of end) {
+          if (t.type === "newline") sawNewline = true;
+          else if (t.type === "comment") {
+            if (sawNewline) after.push(t);
+            else this.comment(t, this.trail, owner);
+          }
+        }
+        const cell = this.scalar(token, path, owner, ctx, tag);
+        owner.level.length = 0;
+        for (const t of after) this.comment(t, this.trail);
+        return cell;
+      }
+      default:
+        return { value: null };
+    }
+  }
+
+  private scalar(token: ScalarToken, path: readonly string[], owner: Container, ctx: ScalarContext, tag: string | undefined): TreeCell {
+    const r = CST.resolveAsScalar(token);
+    if (!r) throw new HushError("PARSE", `unreadable scalar at line ${this.lineOf(token.offset)}`);
+    const typed = this.dialect.typeScalar(token, r.value, tag);
+    return this.pushLeaf(token, typed, path, owner, ctx);
+  }
+
+  private pushLeaf(token: ScalarToken, typed: PlainValue | null, path: readonly string[], owner: Container, ctx: ScalarContext): TreeCell {
+    const cell: TreeCell = { value: typed };
+    if (typed === null) return cell;
+    const self = this;
+    this.leafList.push({
+      path,
+      kind: "value",
+      value: typed,
+      commentStack: this.stackComments(),
+      inList: owner.kind === "seq",
+      set(next: PlainValue) {
+        writeScalar(token, self.dialect.render(next, { ...ctx, step: self.step }));
+        cell.value = next;
+      },
+    });
+    return cell;
+  }
+
+  private alias(token: CST.FlowScalar, path: readonly string[], owner: Container, ctx: ScalarContext): TreeNode {
+    const name = token.source.slice(1);
+    const target = this.anchors.get(name);
+    if (!target) throw new HushError("PARSE", `unknown YAML alias *${name}`);
+    if (!CST.isScalar(target.token)) {
+      throw new HushError(
+        "PARSE",
+        `the YAML alias *${name} refers to a mapping or list; sops expands aliases, which gives every copy its own ciphertext: write the copy out (or use a scalar alias)`,
+      );
+    }
+    // sops expands aliases: the copy is a value of its own, at its own path.
+    const r = CST.resolveAsScalar(target.token);
+    const typed = r ? this.dialect.typeScalar(target.token, r.value, undefined) : null;
+    return this.pushLeaf(token, typed, path, owner, ctx);
+  }
+
+  private stackComments(): string[] {
+    return this.stack.flatMap((c) => c.level);
+  }
+
+  /**
+   * Records a comment leaf. Its sops path is the container it belongs to: `owner` when given,
+   * else the deepest container on the trail whose column is at or left of the comment's.
+   */
+  private comment(token: SourceToken, trail: readonly Container[], owner?: Container): void {
+    const col = this.col(token.offset);
+    let home = owner;
+    if (!home) {
+      for (let i = trail.length - 1; i >= 0; i--) {
+        if (trail[i]!.col <= col) {
+          home = trail[i]!;
+          break;
+        }
+      }
+      home ??= trail[0] ?? { col: 0, path: [], kind: "map", level: this.rootLevel };
+    }
+    const text = token.source.slice(1);
+    home.level.push(text);
+    const alt = trail.filter((c) => c !== home).map((c) => c.path).reverse();
+    if (home.path.length > 0) alt.push([]);
+    this.leafList.push({
+      path: home.path,
+      kind: "comment",
+      value: { type: "comment", text },
+      altPaths: alt,
+      commentStack: this.stack.includes(home) ? this.stackComments() : [...this.stackComments(), text],
+      inList: home.kind === "seq",
+      set(next: PlainValue) {
+        // A decrypted comment is one line; never let one inject YAML.
+        token.source = `#${next.text.replace(/\r?\n|\r/g, " ")}`;
+      },
+    });
+  }
+}
+
+function isEmptyValue(t: Token): boolean {
+  return t.type === "scalar" && t.source === "";
+}
+
+/** Writes a rendered scalar into a token in place (after `yaml`'s own `setScalarValue`). */
+function writeScalar(token: CST.FlowScalar | CST.BlockScalar, r: RenderedScalar): void {
+  const tok = token as unknown as Record<string, unknown> & { type: string; offset: number };
+  if (r.kind === "flow") {
+    if (tok.type === "block-scalar") {
+      const props = tok["props"] as SourceToken[];
+      const end = props.slice(1);
+      delete tok["props"];
+      Object.assign(tok, { type: r.type, source: r.source, end });
+    } else {
+      tok.type = r.type;
+      tok["source"] = r.source;
+    }
+    return;
+  }
+  const body = r.body.endsWith("\n") ? r.body : `${r.body}\n`;
+  if (tok.type === "block-scalar") {
+    const props = tok["props"] as SourceToken[];
+    props[0]!.source = r.header;
+    tok["source"] = body;
+    return;
+  }
+  const indent = typeof tok["indent"] === "number" ? (tok["indent"] as number) : -1;
+  const props: SourceToken[] = [{ type: "block-scalar-header", offset: tok.offset, indent, source: r.header }];
+  // The token's trailing newline becomes the header's line end; later tokens (comments on later
+  // lines) cannot follow a block scalar body in a flow scalar's `end`, so keep them after it.
+  const end = (tok["end"] as SourceToken[] | undefined) ?? [];
+  const nl = end.findIndex((t) => t.type === "newline");
+  const before = nl === -1 ? end : end.slice(0, nl);
+  for (const t of before) if (t.type === "space" || t.type === "comment") props.push(t);
+  props.push({ type: "newline", offset: -1, indent, source: "\n" });
+  const rest = nl === -1 ? [] : end.slice(nl + 1);
+  for (const k of Object.keys(tok)) if (k !== "type" && k !== "offset") delete tok[k];
+  Object.assign(tok, { type: "block-scalar", indent, props, source: body + rest.map((t) => t.source).join("") });
+}
+
+/** Moves whitespace that followed a removed flow item's value onto the item before it. */
+function moveTrailing(removed: Item, prev: Item | undefined): void {
+  const v = removed.value as (Token & { end?: SourceToken[] }) | undefined;
+  if (!v || !prev?.value) return;
+  const end = v.end ?? [];
+  const closer = v.type === "flow-collection" ? 1 : 0;
+  const trailing = end.slice(closer).filter((t) => t.type === "newline" || t.type === "space");
+  if (trailing.length === 0) return;
+  const pv = prev.value as Token & { end?: SourceToken[] };
+  if (pv.type !== "block-scalar") pv.end = [...(pv.end ?? []), ...trailing];
+}
+
+/** Inserts `"sops": …` as the last member of the top-level JSON object. */
+function insertJsonMember(text: string, member: string, hasMembers: boolean): string {
+  const close = text.lastIndexOf("}");
+  if (close === -1) throw new HushError("PARSE", "JSON document has no top-level object");
+  let p = close;
+  while (p > 0 && /\s/.test(text[p - 1]!)) p--;
+  const ws = text.slice(p, close);
+  return `${text.slice(0, p)}${hasMembers ? "," : ""}${member}${ws.includes("\n") ? ws : "\n"}${text.slice(close)}`;
+}

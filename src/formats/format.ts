@@ -1,0 +1,63 @@
+/**
+ * What every file format gives the encryption pipeline: the leaves of a document in file order,
+ * each with its sops path, and a way to rewrite one leaf without touching any other byte.
+ */
+import type { PlainValue } from "../core/value.js";
+import type { Metadata } from "../core/metadata.js";
+
+export type FormatName = "yaml" | "json" | "dotenv" | "ini" | "binary";
+
+/** One value or comment of a document. */
+export interface Leaf {
+  /** Map keys from the document root (list indexes are not part of sops's path). */
+  readonly path: readonly string[];
+  readonly kind: "value" | "comment";
+  /**
+   * The value as the format types it (a YAML `0x1F` is `{type:"int", text:"31"}`); an encrypted
+   * value is the `str` holding its `ENC[...]` text. For comments, the text after `#`.
+   */
+  readonly value: PlainValue;
+  /** Other paths a comment may have been encrypted with by other writers, tried on decrypt. */
+  readonly altPaths?: readonly (readonly string[])[];
+  /** Comments on sops's comment stack when this leaf is reached (SOPS-FORMAT §5.2). */
+  readonly commentStack: readonly string[];
+  /** True for a comment inside a list (sops mangles those, SOPS-FORMAT §14-Q8). */
+  readonly inList: boolean;
+  /** Replaces the leaf: with an `ENC[...]` string (encrypting) or a plaintext value (decrypting). */
+  set(next: PlainValue): void;
+}
+
+/** A parsed file. Untouched bytes are emitted unchanged. */
+export interface FormatDocument {
+  readonly format: FormatName;
+  /** Number of documents (YAML may hold several; every other format has one). */
+  readonly documentCount: number;
+  /** All leaves of all documents, in file order; the `sops` block is never among them. */
+  leaves(): readonly Leaf[];
+  /** The value tree of each document (comments left out), reflecting values set since parsing. */
+  trees(): TreeMap[];
+  /** The raw `sops` block of the first document (plain JS), or undefined when there is none. */
+  rawMetadata(): unknown;
+  /** Sets (or, with undefined, removes) the `sops` block; YAML writes it into every document. */
+  setMetadata(meta: Metadata | undefined): void;
+  toString(): string;
+}
+
+/** A value in a document tree: a map (keys in file order), a list, or a scalar cell. */
+export type TreeNode = TreeMap | TreeNode[] | TreeCell;
+export type TreeMap = Map<string, TreeNode>;
+/** A scalar; `null` for YAML/JSON null. Mutable: it follows `Leaf.set`. */
+export interface TreeCell {
+  value: PlainValue | null;
+}
+
+/** A file format: parses text into a {@link FormatDocument}. */
+export interface Format {
+  readonly name: FormatName;
+  parse(text: string, options?: FormatOptions): FormatDocument;
+}
+
+export interface FormatOptions {
+  /** Indentation for new blocks (YAML: spaces, default 4 or the file's own; JSON: -1 = tab). */
+  indent?: number;
+}

@@ -1,0 +1,60 @@
+/**
+ * Formats by name and by file name (SOPS-FORMAT §10.1). Adding a format is one module plus one
+ * line in {@link FORMATS}.
+ */
+import { HushError } from "../errors.js";
+import type { Format, FormatName, TreeNode } from "./format.js";
+import { emitJsonDocument, emitYamlDocuments, type CellRenderers } from "./emit.js";
+import { yamlCellText, yamlFormat } from "./yaml.js";
+import { jsonCellText, jsonFormat } from "./json.js";
+
+const FORMATS: Partial<Record<FormatName, Format>> = {
+  yaml: yamlFormat,
+  json: jsonFormat,
+};
+
+export const FORMAT_NAMES: readonly FormatName[] = ["yaml", "json", "dotenv", "ini", "binary"];
+
+/** The format sops would pick for a path: by extension, case-sensitive, binary otherwise. */
+export function formatNameForPath(path: string): FormatName {
+  if (path.endsWith(".yaml") || path.endsWith(".yml")) return "yaml";
+  if (path.endsWith(".json")) return "json";
+  if (path.endsWith(".env")) return "dotenv";
+  if (path.endsWith(".ini")) return "ini";
+  return "binary";
+}
+
+export function isFormatName(s: string): s is FormatName {
+  return (FORMAT_NAMES as readonly string[]).includes(s);
+}
+
+/** The format implementation, or a clear error for one hush cannot handle yet. */
+export function getFormat(name: FormatName): Format {
+  const f = FORMATS[name];
+  if (!f) {
+    throw new HushError(
+      "USAGE",
+      `${name} files are not supported yet; use --input-type/--output-type yaml or json`,
+    );
+  }
+  return f;
+}
+
+export const CELL_RENDERERS: CellRenderers = { yaml: yamlCellText, json: jsonCellText };
+
+/** Emits document trees in a format, as sops lays them out (used across formats and for --extract). */
+export function emitTrees(name: FormatName, trees: readonly TreeNode[], indent?: number): string {
+  switch (name) {
+    case "yaml":
+      return emitYamlDocuments(CELL_RENDERERS, trees, indent && indent > 0 ? indent : 4);
+    case "json": {
+      if (trees.length !== 1) throw new HushError("CANNOT_DUMP_TREE", "JSON output holds exactly one document");
+      const unit = indent === undefined || indent < 0 ? "\t" : " ".repeat(indent);
+      return `${emitJsonDocument(CELL_RENDERERS, trees[0]!, unit)}\n`;
+    }
+    default:
+      throw new HushError("USAGE", `${name} output is not supported yet`);
+  }
+}
+
+export type { Format, FormatName, FormatDocument, Leaf, TreeNode, TreeMap, TreeCell } from "./format.js";

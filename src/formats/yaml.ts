@@ -1,0 +1,91 @@
+/** YAML, read and rewritten through the lossless CST (see cst.ts), typed as yaml.v3 types it. */
+import { CST } from "yaml";
+import { HushError } from "../errors.js";
+import type { PlainValue } from "../core/value.js";
+import { metadataToNode } from "../core/metadata.js";
+import { parseGoFloat } from "../core/cipher.js";
+import { resolveYamlPlain, yamlFloat, yamlScalar } from "../core/scalars.js";
+import { CstDocument, type Dialect, type RenderedScalar, type ScalarContext } from "./cst.js";
+import { childIndent, yamlMetadataBlock } from "./emit.js";
+import type { Format, FormatOptions } from "./format.js";
+
+function resolvePlain(src: string, line: () => string): PlainValue | null {
+  try {
+    return resolveYamlPlain(src);
+  } catch {
+    throw new HushError("PARSE", `integer out of the int64 range sops supports (${line()})`);
+  }
+}
+
+export const yamlDialect: Dialect = {
+  name: "yaml",
+  typeScalar(token, resolved, tag) {
+    const where = () => `at offset ${token.offset}`;
+    switch (tag) {
+      case undefined:
+        return token.type === "scalar" ? resolvePlain(resolved, where) : { type: "str", text: resolved };
+      case "!!str":
+      case "!":
+        return { type: "str", text: resolved };
+      case "!!binary":
+        return { type: "str", text: Buffer.from(resolved.replace(/\s+/g, ""), "base64").toString("latin1") };
+      case "!!null":
+        return null;
+      default: {
+        // Other tags (`!!int`, `!!float`, `!!bool`, `!!timestamp`, custom ones): yaml.v3 resolves
+        // the text; a custom tag on a quoted scalar stays a string.
+        return token.type === "scalar" || tag.startsWith("!!") ? resolvePlain(resolved, where) : { type: "str", text: resolved };
+      }
+    }
+  },
+  render(value, ctx) {
+    return renderYaml(value, ctx);
+  },
+  metadataText(meta, step) {
+    return yamlMetadataBlock(metadataToNode(meta), step);
+  },
+};
+
+/** How yaml.v3 would print a value of sops's types at this place (SOPS-FORMAT §10.2.5). */
+export function renderYaml(value: PlainValue, ctx: ScalarContext): RenderedScalar {
+  switch (value.type) {
+    case "int":
+    case "time":
+      return { kind: "flow", type: "scalar", source: value.text };
+    case "bool":
+      return { kind: "flow", type: "scalar", source: value.text === "True" ? "true" : "false" };
+    case "float":
+      return { kind: "flow", type: "scalar", source: yamlFloat(parseGoFloat(value.text) ?? NaN) };
+    default: {
+      const r = yamlScalar(value.text, { indent: childIndent(ctx.ownerCol, ctx.step), bestIndent: ctx.step, inFlow: ctx.inFlow });
+      switch (r.style) {
+        case "plain":
+          return { kind: "flow", type: "scalar", source: r.source };
+        case "single":
+          return { kind: "flow", type: "single-quoted-scalar", source: r.source };
+        case "double":
+          return { kind: "flow", type: "double-quoted-scalar", source: r.source };
+        case "literal": {
+          const nl = r.source.indexOf("\n");
+          return { kind: "block", header: r.source.slice(0, nl), body: r.source.slice(nl + 1) };
+        }
+      }
+    }
+  }
+}
+
+export const yamlFormat: Format = {
+  name: "yaml",
+  parse(text: string, options?: FormatOptions) {
+    return new CstDocument(text, yamlDialect, options?.indent);
+  },
+};
+
+export { CST };
+
+/** yaml.v3's text for a tree cell (used when converting documents). */
+export function yamlCellText(cell: { value: PlainValue | null }, keyCol: number, step: number): string {
+  if (cell.value === null) return "null";
+  const r = renderYaml(cell.value, { inFlow: false, ownerCol: keyCol, step });
+  return r.kind === "flow" ? r.source : `${r.header}\n${r.body}`;
+}

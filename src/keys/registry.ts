@@ -1,0 +1,129 @@
+/**
+ * Key services by kind, loaded lazily: an age-only file never loads a cloud SDK or openpgp.
+ * Adding a key service is one module plus one line in {@link UNWRAPPER_LOADERS}.
+ */
+import { HushError } from "../errors.js";
+import type { KeyEntry, KeyKind, KeyUnwrapper } from "./key-source.js";
+import { entryId } from "./key-source.js";
+import { KEY_KINDS_LOAD_ORDER, type Metadata, type WrappedKey } from "../core/metadata.js";
+
+/** Where decryption keys come from (the environment, by default). */
+export interface KeyringOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Kinds to try first, in order (sops's `--decryption-order`; default age, pgp). */
+  decryptionOrder?: readonly KeyKind[];
+}
+
+/** Something that can be asked to unwrap entries, with a description of why it could not. */
+export interface LoadedUnwrapper extends KeyUnwrapper {
+  /** One line on what this source holds, for "no key could decrypt" messages. */
+  describe(): string;
+  /** Load problems worth reporting when nothing decrypted (unreadable key files, …). */
+  readonly problems: readonly string[];
+}
+
+type Loader = (env: NodeJS.ProcessEnv) => Promise<LoadedUnwrapper>;
+
+const UNWRAPPER_LOADERS: Partial<Record<KeyKind, Loader>> = {
+  age: async (env) => {
+    const { loadAgeIdentities } = await import("./age.js");
+    const set = await loadAgeIdentities(env);
+    return {
+      kind: "age",
+      problems: set.problems,
+      unwrap: (entry: KeyEntry) => set.unwrap(entry),
+      describe: () =>
+        set.count === 0
+          ? "no age identity found (set SOPS_AGE_KEY_FILE, SOPS_AGE_KEY or SOPS_AGE_KEY_CMD, or create ~/.config/sops/age/keys.txt)"
+          : `none of the ${set.count} age ${set.count === 1 ? "identity" : "identities"} loaded matches`,
+    };
+  },
+};
+
+/** Loads unwrappers on first use and keeps them for the run (one load per kind). */
+export class Keyring {
+  private readonly loaded = new Map<KeyKind, Promise<LoadedUnwrapper | undefined>>();
+  private readonly env: NodeJS.ProcessEnv;
+  readonly order: readonly KeyKind[];
+
+  constructor(options: KeyringOptions = {}) {
+    this.env = options.env ?? process.env;
+    this.order = options.decryptionOrder ?? ["age", "pgp"];
+  }
+
+  /** The unwrapper for a kind, or undefined when hush has no support for that kind yet. */
+  unwrapper(kind: KeyKind): Promise<LoadedUnwrapper | undefined> {
+    let p = this.loaded.get(kind);
+    if (!p) {
+      const loader = UNWRAPPER_LOADERS[kind];
+      p = loader ? loader(this.env) : Promise.resolve(undefined);
+      this.loaded.set(kind, p);
+    }
+    return p;
+  }
+}
+
+/** Sorts a group's keys: listed kinds first in the given order, the rest in file order (sops §8.2). */
+function ordered(group: readonly WrappedKey[], order: readonly KeyKind[]): WrappedKey[] {
+  const rank = (k: KeyKind) => {
+    const i = order.indexOf(k);
+    return i === -1 ? order.length : i;
+  };
+  return group
+    .map((w, i) => ({ w, i }))
+    .sort((a, b) => rank(a.w.kind) - rank(b.w.kind) || a.i - b.i)
+    .map((x) => x.w);
+}
+
+/**
+ * Recovers the data key: in each group, the first key that unwraps wins; one group gives the key
+ * itself, several give Shamir shares combined at the threshold. On failure the error lists every
+ * key tried with its reason.
+ */
+export async function unwrapDataKey(meta: Metadata, keyring: Keyring): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  const reasons: string[] = [];
+  const problems = new Set<string>();
+  for (const group of meta.keyGroups) {
+    for (const w of ordered(group, keyring.order)) {
+      const id = `${w.kind} ${shortId(entryId(w.kind, w.entry))}`;
+      const u = await keyring.unwrapper(w.kind);
+      if (!u) {
+        reasons.push(`${id}: ${w.kind} keys are not supported by this version of hush`);
+        continue;
+      }
+      for (const p of u.problems) problems.add(p);
+      try {
+        const key = await u.unwrap(w.entry);
+        if (key) {
+          parts.push(key);
+          break;
+        }
+        reasons.push(`${id}: ${u.describe()}`);
+      } catch (e) {
+        reasons.push(`${id}: ${e instanceof HushError ? e.message : "unexpected failure"}`);
+      }
+    }
+    if (meta.keyGroups.length === 1 && parts.length === 1) return parts[0]!;
+  }
+  if (meta.keyGroups.length > 1) {
+    const threshold = meta.shamirThreshold || meta.keyGroups.length;
+    if (parts.length >= threshold) {
+      const { combine } = await import("./shamir.js");
+      return combine(parts);
+    }
+    reasons.unshift(`${parts.length} of ${meta.keyGroups.length} key groups decrypted, ${threshold} needed`);
+  }
+  const extra = problems.size > 0 ? ` (${[...problems].join("; ")})` : "";
+  throw new HushError(
+    "COULD_NOT_RETRIEVE_KEY",
+    `could not decrypt the data key: ${reasons.join("; ")}${extra}`,
+    "hush needs the private key of one of the file's recipients; `hush decrypt --help` lists where it looks",
+  );
+}
+
+function shortId(id: string): string {
+  return id.length > 72 ? `${id.slice(0, 69)}…` : id;
+}
+
+export { KEY_KINDS_LOAD_ORDER };

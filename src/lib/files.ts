@@ -1,0 +1,106 @@
+/**
+ * Whole-document encryption and decryption of text, the functions the CLI, the git drivers, the
+ * GitHub Action and user code share.
+ */
+import { HushError } from "../errors.js";
+import { decryptDocument, encryptDocument, type CiphertextStash, type EncryptOptions } from "../core/document.js";
+import type { Metadata, SelectionRules, WrappedKey } from "../core/metadata.js";
+import { getTreePath, type TreePath } from "../core/tree-path.js";
+import type { IvSource } from "../core/cipher.js";
+import { emitTrees, getFormat, type FormatDocument, type FormatName } from "../formats/index.js";
+import { Keyring, type KeyringOptions } from "../keys/registry.js";
+import type { KeyRecipient } from "../keys/key-source.js";
+import { CELL_RENDERERS } from "../formats/index.js";
+
+export interface DecryptTextOptions extends KeyringOptions {
+  format: FormatName;
+  /** Output format; the input format by default (then the file's layout is kept). */
+  outputFormat?: FormatName;
+  ignoreMac?: boolean;
+  /** Print only this part of the tree (sops's `--extract`). */
+  extract?: TreePath;
+  keyring?: Keyring;
+  /** Use this data key instead of unwrapping it. */
+  dataKey?: Uint8Array;
+  indent?: number;
+}
+
+export interface DecryptTextResult {
+  text: string;
+  metadata: Metadata;
+  dataKey: Uint8Array;
+  stash: CiphertextStash;
+}
+
+/** Parses text in a format, with the format's own errors. */
+export function parseDocument(text: string, format: FormatName, indent?: number): FormatDocument {
+  return getFormat(format).parse(text, indent === undefined ? {} : { indent });
+}
+
+/** Decrypts a document's text and returns the plaintext (and what a rewrite needs). */
+export async function decryptText(text: string, options: DecryptTextOptions): Promise<DecryptTextResult> {
+  const doc = parseDocument(text, options.format, options.indent);
+  const keyring = options.keyring ?? new Keyring(options);
+  const res = await decryptDocument(doc, {
+    keyring,
+    ...(options.ignoreMac ? { ignoreMac: true } : {}),
+    ...(options.dataKey ? { dataKey: options.dataKey } : {}),
+  });
+  const out = options.outputFormat ?? options.format;
+  let plain: string;
+  if (options.extract) plain = extract(doc, options.extract, out);
+  else if (out === options.format) plain = doc.toString();
+  else plain = emitTrees(out, doc.trees(), options.indent);
+  return { text: plain, metadata: res.metadata, dataKey: res.dataKey, stash: res.stash };
+}
+
+function extract(doc: FormatDocument, path: TreePath, out: FormatName): string {
+  const tree = doc.trees()[0];
+  if (!tree) throw new HushError("PATH_NOT_FOUND", "the document is empty");
+  const node = getTreePath(tree, path);
+  if (node instanceof Map || Array.isArray(node)) return emitTrees(out, [node]);
+  const v = node.value;
+  // A string leaf is printed raw, with no newline added (as sops does).
+  if (v === null) return out === "json" ? "null" : "null\n";
+  if (v.type === "str" || v.type === "bytes") return v.text;
+  return out === "json" ? CELL_RENDERERS.json(node) : `${CELL_RENDERERS.yaml(node, 0, 4)}\n`;
+}
+
+export interface EncryptTextOptions {
+  format: FormatName;
+  outputFormat?: FormatName;
+  /** Recipients, one list per key group. */
+  groups: readonly (readonly KeyRecipient[])[];
+  rules?: SelectionRules;
+  macOnlyEncrypted?: boolean;
+  shamirThreshold?: number;
+  indent?: number;
+  /** Test and rewrite hooks: see {@link EncryptOptions}. */
+  dataKey?: Uint8Array;
+  ivSource?: IvSource;
+  now?: Date;
+  stash?: CiphertextStash;
+  /** Keep these wrapped keys instead of wrapping the data key anew (rewrites, writer tests). */
+  wrappedKeys?: WrappedKey[][];
+  /** The sops format version to record (default: the one hush targets). */
+  version?: string;
+}
+
+/** Encrypts a plaintext document's text. */
+export async function encryptText(text: string, options: EncryptTextOptions): Promise<{ text: string; metadata: Metadata }> {
+  let doc = parseDocument(text, options.format, options.indent);
+  const out = options.outputFormat ?? options.format;
+  if (out !== options.format) doc = parseDocument(emitTrees(out, doc.trees(), options.indent), out, options.indent);
+  const opts: EncryptOptions = { groups: options.groups };
+  if (options.rules) opts.rules = options.rules;
+  if (options.macOnlyEncrypted) opts.macOnlyEncrypted = true;
+  if (options.shamirThreshold) opts.shamirThreshold = options.shamirThreshold;
+  if (options.dataKey) opts.dataKey = options.dataKey;
+  if (options.ivSource) opts.ivSource = options.ivSource;
+  if (options.now) opts.now = options.now;
+  if (options.stash) opts.stash = options.stash;
+  if (options.wrappedKeys) opts.wrappedKeys = options.wrappedKeys;
+  if (options.version) opts.version = options.version;
+  const metadata = await encryptDocument(doc, opts);
+  return { text: doc.toString(), metadata };
+}

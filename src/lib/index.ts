@@ -1,0 +1,14 @@
+/**
+ * The public library. Everything a command does is reachable from here, so the CLI, the git
+ * drivers, the GitHub Action and user code share one implementation.
+ */
+export { decryptText, encryptText, parseDocument } from "./files.js";
+export type { DecryptTextOptions, DecryptTextResult, EncryptTextOptions } from "./files.js";
+export { HushError, EXIT_CODE, isHushError } from "../errors.js";
+export type { ErrorCode } from "../errors.js";
+export { Keyring } from "../keys/registry.js";
+export { ageRecipient, parseAgeRecipients, generateAgeKeyFile, loadAgeIdentities } from "../keys/age.js";
+export { parseTreePath } from "../core/tree-path.js";
+export { SOPS_VERSION } from "../core/metadata.js";
+export type { Metadata, SelectionRules } from "../core/metadata.js";
+export type { FormatName } from "../formats/format.js";
