@@ -118,6 +118,8 @@ encrypts files for you, or put it in .sops.yaml.`,
       await runKeygen(opts);
     });
 
+  // ---- more commands: each registers its flags here and imports its module in the action ----
+
   return program;
 }
 

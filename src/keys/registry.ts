@@ -3,7 +3,7 @@
  * Adding a key service is one module plus one line in {@link UNWRAPPER_LOADERS}.
  */
 import { HushError } from "../errors.js";
-import type { KeyEntry, KeyKind, KeyUnwrapper } from "./key-source.js";
+import type { KeyEntry, KeyKind, KeyRecipient, KeyUnwrapper } from "./key-source.js";
 import { entryId } from "./key-source.js";
 import { KEY_KINDS_LOAD_ORDER, type Metadata, type WrappedKey } from "../core/metadata.js";
 
@@ -39,6 +39,31 @@ const UNWRAPPER_LOADERS: Partial<Record<KeyKind, Loader>> = {
     };
   },
 };
+
+/**
+ * A recipient as the CLI or `.sops.yaml` names it: a string (`age1…`, a fingerprint, an ARN with
+ * `+role`, a Vault or Key Vault URL) or, inside `key_groups`, an object (`{arn, role, context,
+ * aws_profile}`, `{resource_id}`, `{vaultUrl, key, version}`).
+ */
+export type RecipientSpec = string | Readonly<Record<string, unknown>>;
+
+type RecipientLoader = (spec: RecipientSpec, env: NodeJS.ProcessEnv) => Promise<KeyRecipient>;
+
+/** Builds recipients by kind; each key service module is imported only when used. */
+const RECIPIENT_LOADERS: Partial<Record<KeyKind, RecipientLoader>> = {
+  age: async (spec) => {
+    const { ageRecipient } = await import("./age.js");
+    if (typeof spec !== "string") throw new HushError("CONFIG", "an age recipient must be a string (age1…)");
+    return ageRecipient(spec.trim());
+  },
+};
+
+/** The recipient for a spec of a kind, or a clear error when hush does not support the kind yet. */
+export async function recipientFor(kind: KeyKind, spec: RecipientSpec, env: NodeJS.ProcessEnv = process.env): Promise<KeyRecipient> {
+  const loader = RECIPIENT_LOADERS[kind];
+  if (!loader) throw new HushError("USAGE", `${kind} keys are not supported by this version of hush`);
+  return loader(spec, env);
+}
 
 /** Loads unwrappers on first use and keeps them for the run (one load per kind). */
 export class Keyring {
