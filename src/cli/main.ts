@@ -38,6 +38,9 @@ export function buildProgram(): Command {
     .version(VERSION, "-v, --version", "print hush's version")
     .showHelpAfterError("(run with --help for usage)")
     .addHelpText("after", EXAMPLES + EXIT_CODES);
+  // Set before adding commands: subcommands inherit these settings when they are created.
+  program.exitOverride();
+  program.configureOutput({ outputError: (s, write) => write(s.replace(/^error: /, "hush: error: ")) });
 
   program
     .command("encrypt")
@@ -131,8 +134,6 @@ function parseIntOption(v: string): number {
 /** Runs the CLI; never throws: errors are printed as one line and mapped to exit codes. */
 export async function main(argv: string[] = process.argv): Promise<void> {
   const program = buildProgram();
-  program.exitOverride();
-  program.configureOutput({ outputError: (s, write) => write(s.replace(/^error: /, "hush: error: ")) });
   try {
     await program.parseAsync(argv);
   } catch (e) {

@@ -6,7 +6,8 @@
 import { Composer, CST, Parser, type Document } from "yaml";
 import { HushError } from "../errors.js";
 import type { PlainValue } from "../core/value.js";
-import type { Metadata } from "../core/metadata.js";
+import { metadataToNode, type Metadata } from "../core/metadata.js";
+import { jsonValue } from "./emit.js";
 import type { FormatDocument, FormatName, Leaf, TreeCell, TreeMap, TreeNode } from "./format.js";
 
 type Token = CST.Token;
@@ -163,15 +164,19 @@ export class CstDocument implements FormatDocument {
     let text = CST.stringify(info.token);
     if (idx !== -1) (root!.items as Item[]).splice(idx, root!.type === "block-map" ? 1 : 0, sops!);
     if (metaText === undefined) return text;
-    if (this.dialect.name === "json") return insertJsonMember(text, metaText, root !== undefined && root.items.some((i) => i !== sops && (i.key || i.value)));
+    const hasMembers = root !== undefined && root.items.some((i) => i !== sops && (i.key || i.value));
+    if (this.dialect.name === "json") return insertJsonMember(text, metaText, hasMembers);
+    if (root?.type === "flow-collection") {
+      // A YAML document written as a flow mapping (`{a: 1}`): the block goes in as a flow member.
+      return insertJsonMember(text, `${hasMembers ? " " : ""}sops: ${jsonValue(metadataToNode(this.meta!), "    ", 0)}`, hasMembers);
+    }
     // YAML: the block goes last in every document (SOPS-FORMAT §10.2.4).
     if (root === undefined && info.token.value && !isEmptyValue(info.token.value)) {
       throw new HushError("PARSE", "a YAML document that is not a mapping cannot carry sops metadata");
     }
-    const endTokens = info.token.end ? info.token.end.map((s) => s.source).join("") : "";
-    if (endTokens) text = text.slice(0, text.length - endTokens.length);
+    // Trailing comments stay above the block, where sops puts them too.
     if (text.length > 0 && !text.endsWith("\n")) text += "\n";
-    return text + metaText + endTokens;
+    return text + metaText;
   }
 
   // ---- errors -------------------------------------------------------------------------------
@@ -182,8 +187,8 @@ export class CstDocument implements FormatDocument {
         // sops checks duplicate keys in the first document only (SOPS-FORMAT §14-Q11).
         if (err.code === "DUPLICATE_KEY" && i > 0) continue;
         if (err.code === "DUPLICATE_KEY" && this.dialect.name === "json") continue;
-        const pos = err.linePos?.[0];
-        const where = pos ? ` at line ${pos.line}, column ${pos.col}` : "";
+        const at = err.pos[0];
+        const where = ` at line ${this.lineOf(at)}, column ${this.col(at) + 1}`;
         // The yaml package's message quotes the source line; ours never does (it may hold a secret).
         const what = err.code === "DUPLICATE_KEY" ? "duplicate mapping key" : err.code.toLowerCase().replace(/_/g, " ");
         throw new HushError("PARSE", `invalid ${this.dialect.name === "json" ? "JSON" : "YAML"}${where}: ${what}`);
@@ -548,5 +553,5 @@ function insertJsonMember(text: string, member: string, hasMembers: boolean): st
   let p = close;
   while (p > 0 && /\s/.test(text[p - 1]!)) p--;
   const ws = text.slice(p, close);
-  return `${text.slice(0, p)}${hasMembers ? "," : ""}${member}${ws.includes("\n") ? ws : "\n"}${text.slice(close)}`;
+  return `${text.slice(0, p)}${hasMembers ? "," : ""}${member}${ws}${text.slice(close)}`;
 }

@@ -45,13 +45,19 @@ function yamlValue<L>(e: Emitter<L>, v: Node<L>, keyCol: number, step: number): 
     return `\n${yamlEntries(e, v, childIndent(keyCol, step), step)}`;
   }
   if (v.length === 0) return " []\n";
-  const ci = childIndent(keyCol, step);
-  let out = "\n";
-  for (const item of v) {
-    if (item instanceof Map && item.size > 0) out += yamlEntries(e, item, ci + 2, step, `${" ".repeat(ci)}- `);
-    else if (Array.isArray(item) && item.length > 0) out += `${" ".repeat(ci)}-${yamlValue(e, item, ci, step).replace(/^\n */, " ")}`;
-    else out += `${" ".repeat(ci)}-${yamlValue(e, item, ci, step)}`;
-  }
+  return `\n${yamlItems(e, v, childIndent(keyCol, step), step)}`;
+}
+
+/** Sequence items with their `-` at column `col`; the first line may start with `firstPrefix`. */
+function yamlItems<L>(e: Emitter<L>, list: Node<L>[], col: number, step: number, firstPrefix?: string): string {
+  let out = "";
+  list.forEach((item, i) => {
+    const dash = `${i === 0 && firstPrefix !== undefined ? firstPrefix : " ".repeat(col)}- `;
+    // A non-empty map or list in an item starts on the dash's line (yaml.v3's compact form).
+    if (item instanceof Map && item.size > 0) out += yamlEntries(e, item, col + 2, step, dash);
+    else if (Array.isArray(item) && item.length > 0) out += yamlItems(e, item, col + 2, step, dash);
+    else out += `${dash.slice(0, -1)}${yamlValue(e, item, col, step)}`;
+  });
   return out;
 }
 

@@ -1,0 +1,141 @@
+// Property tests (fast-check): arbitrary documents round-trip exactly through encrypt → decrypt in
+// both formats, comments and key order survive, and every value is really encrypted.
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { formatFloatF } from "../src/core/scalars.js";
+import type { PlainValue } from "../src/core/value.js";
+import { emitTrees } from "../src/formats/index.js";
+import type { TreeMap, TreeNode } from "../src/formats/format.js";
+import { decryptText, encryptText } from "../src/lib/files.js";
+import type { KeyRecipient } from "../src/keys/key-source.js";
+
+// A fixed fake recipient keeps the properties fast: wrapping is not what is under test here.
+const DATA_KEY = Buffer.alloc(32, 7);
+const RECIPIENT: KeyRecipient = {
+  kind: "age",
+  id: "test",
+  wrap: async () => ({ enc: "-----BEGIN AGE ENCRYPTED FILE-----\nAA==\n-----END AGE ENCRYPTED FILE-----\n", recipient: "age1test" }),
+};
+const ENCRYPT = { groups: [[RECIPIENT]], dataKey: DATA_KEY } as const;
+
+const BREAKS = /[\n\r\u0085\u2028\u2029]/;
+const key = fc.string({ unit: "grapheme", maxLength: 10 }).filter((k) => !BREAKS.test(k) && Buffer.byteLength(k) <= 128);
+const scalar: fc.Arbitrary<PlainValue | null> = fc.oneof(
+  fc.string({ unit: "grapheme", maxLength: 30 }).map((text) => ({ type: "str", text }) as const),
+  fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }).map((n) => ({ type: "int", text: n.toString() }) as const),
+  fc
+    .double({ noNaN: true, noDefaultInfinity: true })
+    // -0 becomes int 0 on the next read, in sops too (SOPS-FORMAT §14-Q4).
+    .filter((x) => !Object.is(x, -0))
+    .map((x) => ({ type: "float", text: formatFloatF(x) }) as const),
+  fc.boolean().map((b) => ({ type: "bool", text: b ? "True" : "False" }) as const),
+  fc.constant(null),
+);
+
+const { tree } = fc.letrec<{ tree: TreeMap; node: TreeNode; list: TreeNode[] }>((tie) => ({
+  tree: fc
+    .uniqueArray(fc.tuple(key, tie("node")), { selector: ([k]) => k, maxLength: 5 })
+    .map((entries) => new Map(entries)),
+  list: fc.array(tie("node"), { maxLength: 4 }),
+  node: fc.oneof({ depthSize: "small", withCrossShrink: true }, scalar.map((value) => ({ value })), tie("tree"), tie("list")),
+}));
+const topLevel = tree.filter((t) => !t.has("sops"));
+
+/** Every scalar's plaintext, for checking none shows in the encrypted text. */
+function strings(n: TreeNode, out: string[] = []): string[] {
+  if (n instanceof Map) for (const v of n.values()) strings(v, out);
+  else if (Array.isArray(n)) for (const v of n) strings(v, out);
+  else if (n.value && n.value.text.length >= 8) out.push(n.value.text);
+  return out;
+}
+
+describe("encrypt → decrypt is the identity", () => {
+  for (const format of ["yaml", "json"] as const) {
+    it(`for arbitrary ${format} documents`, async () => {
+      await fc.assert(
+        fc.asyncProperty(topLevel, async (t) => {
+          const text = emitTrees(format, [t]);
+          const enc = await encryptText(text, { format, ...ENCRYPT });
+          for (const s of strings(t)) expect(enc.text.includes(JSON.stringify(s).slice(1, -1)) && /[a-z]{8}/i.test(s)).toBe(false);
+          const dec = await decryptText(enc.text, { format, dataKey: DATA_KEY });
+          expect(dec.text).toBe(text);
+        }),
+        { numRuns: Number(process.env["HUSH_PROPERTY_RUNS"] ?? 150) },
+      );
+    });
+  }
+});
+
+describe("comments and key order survive", () => {
+  it("for YAML with comments above any key", async () => {
+    const commentText = fc.string({ unit: "grapheme-ascii", minLength: 1, maxLength: 20 }).filter((s) => !BREAKS.test(s));
+    await fc.assert(
+      fc.asyncProperty(topLevel, fc.array(fc.tuple(fc.nat(), commentText), { maxLength: 6 }), async (t, comments) => {
+        let text = emitTrees("yaml", [t]);
+        // Put comments above key lines (outside block scalars, lists and flow collections).
+        const lines = text.split("\n");
+        const keyLines = lines
+          .map((l, i) => ({ l, i }))
+          .filter(({ l }) => /^( *)[^ \-#'"|][^:]*: /.test(l) || /^( *)[^ \-#'"|][^:]*:$/.test(l));
+        for (const [n, c] of comments) {
+          if (keyLines.length === 0) break;
+          const target = keyLines[n % keyLines.length]!;
+          const indent = /^ */.exec(target.l)![0];
+          lines[target.i] = `${indent}#${c}\n${lines[target.i]}`;
+        }
+        text = lines.join("\n");
+        const enc = await encryptText(text, { format: "yaml", ...ENCRYPT });
+        const dec = await decryptText(enc.text, { format: "yaml", dataKey: DATA_KEY });
+        expect(dec.text).toBe(text);
+      }),
+      { numRuns: Number(process.env["HUSH_PROPERTY_RUNS"] ?? 150) },
+    );
+  });
+
+  it("keeps inline, head and foot comments and the order of keys", async () => {
+    const text = `# head of file
+zeta: 1 # inline on zeta
+alpha:
+    # head of nested
+    b: two
+    a: one
+    # foot of alpha
+middle: [1, 2, three]
+list:
+    - x # inline in list
+    # inside the list
+    - why
+# foot of file
+`;
+    const enc = await encryptText(text, { format: "yaml", ...ENCRYPT });
+    expect(enc.text).not.toMatch(/head of|inline on|foot of/);
+    expect(enc.text).toContain("# inside the list"); // list comments stay clear (SOPS-FORMAT §14-Q8)
+    expect(enc.text.split("\n").slice(0, 4).map((l) => l.replace(/ENC\[[^\]]*\]/g, "E"))).toEqual([
+      "#E",
+      "zeta: E #E",
+      "alpha:",
+      "    #E",
+    ]);
+    const dec = await decryptText(enc.text, { format: "yaml", dataKey: DATA_KEY });
+    expect(dec.text).toBe(text);
+  });
+
+  it("keeps anchors, multi-line strings and several documents", async () => {
+    const text = `base: &name shared
+copy: *name
+text: |
+    first line
+    second line
+folded: >
+    folded
+    text
+---
+second: document
+`;
+    const enc = await encryptText(text, { format: "yaml", ...ENCRYPT });
+    expect(enc.text.match(/^sops:$/gm)).toHaveLength(2); // each document carries the metadata
+    expect(enc.text).toContain("base: &name ENC[");
+    const dec = await decryptText(enc.text, { format: "yaml", dataKey: DATA_KEY });
+    expect(dec.text).toBe(text.replace("copy: *name", "copy: shared").replace("folded: >\n    folded\n    text\n", "folded: |\n    folded text\n"));
+  });
+});
