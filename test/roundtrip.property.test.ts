@@ -2,44 +2,14 @@
 // both formats, comments and key order survive, and every value is really encrypted.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { formatFloatF } from "../src/core/scalars.js";
-import type { PlainValue } from "../src/core/value.js";
 import { emitTrees } from "../src/formats/index.js";
-import type { TreeMap, TreeNode } from "../src/formats/format.js";
+import type { TreeNode } from "../src/formats/format.js";
 import { decryptText, encryptText } from "../src/lib/files.js";
-import type { KeyRecipient } from "../src/keys/key-source.js";
+import { BREAKS, document, FAKE_RECIPIENT } from "./support/arbitraries.js";
 
-// A fixed fake recipient keeps the properties fast: wrapping is not what is under test here.
 const DATA_KEY = Buffer.alloc(32, 7);
-const RECIPIENT: KeyRecipient = {
-  kind: "age",
-  id: "test",
-  wrap: async () => ({ enc: "-----BEGIN AGE ENCRYPTED FILE-----\nAA==\n-----END AGE ENCRYPTED FILE-----\n", recipient: "age1test" }),
-};
-const ENCRYPT = { groups: [[RECIPIENT]], dataKey: DATA_KEY } as const;
-
-const BREAKS = /[\n\r\u0085\u2028\u2029]/;
-const key = fc.string({ unit: "grapheme", maxLength: 10 }).filter((k) => !BREAKS.test(k) && Buffer.byteLength(k) <= 128);
-const scalar: fc.Arbitrary<PlainValue | null> = fc.oneof(
-  fc.string({ unit: "grapheme", maxLength: 30 }).map((text) => ({ type: "str", text }) as const),
-  fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }).map((n) => ({ type: "int", text: n.toString() }) as const),
-  fc
-    .double({ noNaN: true, noDefaultInfinity: true })
-    // -0 becomes int 0 on the next read, in sops too (SOPS-FORMAT §14-Q4).
-    .filter((x) => !Object.is(x, -0))
-    .map((x) => ({ type: "float", text: formatFloatF(x) }) as const),
-  fc.boolean().map((b) => ({ type: "bool", text: b ? "True" : "False" }) as const),
-  fc.constant(null),
-);
-
-const { tree } = fc.letrec<{ tree: TreeMap; node: TreeNode; list: TreeNode[] }>((tie) => ({
-  tree: fc
-    .uniqueArray(fc.tuple(key, tie("node")), { selector: ([k]) => k, maxLength: 5 })
-    .map((entries) => new Map(entries)),
-  list: fc.array(tie("node"), { maxLength: 4 }),
-  node: fc.oneof({ depthSize: "small", withCrossShrink: true }, scalar.map((value) => ({ value })), tie("tree"), tie("list")),
-}));
-const topLevel = tree.filter((t) => !t.has("sops"));
+const ENCRYPT = { groups: [[FAKE_RECIPIENT]], dataKey: DATA_KEY } as const;
+const topLevel = document;
 
 /** Every scalar's plaintext, for checking none shows in the encrypted text. */
 function strings(n: TreeNode, out: string[] = []): string[] {

@@ -121,6 +121,91 @@ encrypts files for you, or put it in .sops.yaml.`,
       await runKeygen(opts);
     });
 
+  program
+    .command("edit")
+    .description("edit an encrypted file in $EDITOR; unchanged values keep their exact ciphertext")
+    .argument("<file>", "encrypted file (a new one is created from a template)")
+    .option("-a, --age <recipients>", "age recipients for a new file (env SOPS_AGE_RECIPIENTS)")
+    .addOption(typeOption("input-type", "format of the file (default: from the file name)"))
+    .option("--ignore-mac", "do not verify the MAC before editing")
+    .addHelpText(
+      "after",
+      `
+The plaintext lives only in a private temp directory (0700, file 0600) while the editor
+runs ($SOPS_EDITOR, $VISUAL, $EDITOR, else vi), and is removed on every exit path. An edit
+that does not parse reopens the editor with the error shown. Saving without changes leaves
+the file untouched; otherwise only changed values get new ciphertext (plus mac and
+lastmodified), so diffs stay small.`,
+    )
+    .action(async (file: string, opts: Record<string, unknown>) => {
+      const { runEdit } = await import("./commands/edit.js");
+      await runEdit(file, opts);
+    });
+
+  program
+    .command("set")
+    .description("set one value (JSON) at a path; unchanged values keep their ciphertext")
+    .argument("<file>", "encrypted file, changed in place")
+    .argument("<path>", `tree path: '["key"][0]["other"]'; missing keys are created, past a list's end appends`)
+    .argument("[value]", "the value as JSON: '\"text\"', 42, true, {\"a\": 1}")
+    .option("--value-stdin", "read the value (JSON) from standard input, keeping it out of shell history")
+    .option("--value-file <path>", "read the value (JSON) from a file")
+    .option("--ignore-mac", "do not verify the MAC first")
+    .addOption(typeOption("input-type", "format of the file (default: from the file name)"))
+    .action(async (file: string, path: string, value: string | undefined, opts: Record<string, unknown>) => {
+      const { runSet } = await import("./commands/set.js");
+      await runSet(file, path, value, opts);
+    });
+
+  program
+    .command("unset")
+    .description("remove the value at a path")
+    .argument("<file>", "encrypted file, changed in place")
+    .argument("<path>", `tree path: '["key"][0]'`)
+    .option("--idempotent", "succeed without change when the path does not exist")
+    .option("--ignore-mac", "do not verify the MAC first")
+    .addOption(typeOption("input-type", "format of the file (default: from the file name)"))
+    .action(async (file: string, path: string, opts: Record<string, unknown>) => {
+      const { runUnset } = await import("./commands/set.js");
+      await runUnset(file, path, opts);
+    });
+
+  const rotate = program
+    .command("rotate")
+    .description("generate a new data key and re-encrypt every value; optionally add or remove recipients")
+    .argument("<file>", "encrypted file")
+    .option("-i, --in-place", "replace the file (atomically) instead of printing the result")
+    .option("-o, --output <path>", "write to this file")
+    .addOption(typeOption("input-type", "format of the file (default: from the file name)"))
+    .option("--ignore-mac", "do not verify the MAC first");
+  for (const [flag, what] of [
+    ["age", "age recipients"],
+    ["pgp", "PGP fingerprints"],
+    ["kms", "AWS KMS ARNs"],
+    ["gcp-kms", "GCP KMS resource ids"],
+    ["azure-kv", "Azure Key Vault key URLs"],
+    ["hc-vault-transit", "Vault transit key URIs"],
+  ] as const) {
+    rotate.option(`--add-${flag} <list>`, `add ${what} (comma-separated) to the first key group`);
+    rotate.option(`--rm-${flag} <list>`, `remove ${what} (comma-separated) from every key group`);
+  }
+  rotate
+    .addHelpText("after", "\nAfter a rotation the old data key decrypts nothing in the new file. Key entries kept keep their created_at.")
+    .action(async (file: string, opts: Record<string, unknown>) => {
+      const { runRotate } = await import("./commands/rotate.js");
+      await runRotate(file, opts);
+    });
+
+  program
+    .command("filestatus")
+    .description('print {"encrypted":true} or {"encrypted":false} for a file, as sops does')
+    .argument("<file>", "file to inspect")
+    .addOption(typeOption("input-type", "format of the file (default: from the file name)"))
+    .action(async (file: string, opts: Record<string, unknown>) => {
+      const { runFilestatus } = await import("./commands/filestatus.js");
+      await runFilestatus(file, opts);
+    });
+
   // ---- more commands: each registers its flags here and imports its module in the action ----
 
   return program;

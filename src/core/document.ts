@@ -24,19 +24,49 @@ export function aadOf(path: readonly string[]): string {
  * unchanged value's ciphertext verbatim. Keys are hashed: the map holds no plaintext.
  */
 export class CiphertextStash {
-  private readonly map = new Map<string, string>();
+  private readonly exact = new Map<string, string>();
+  private readonly byValue = new Map<string, string[]>();
+  private readonly used = new Set<string>();
   private static key(aad: string, v: PlainValue): string {
     return createHash("sha256").update(aad).update("\0").update(v.type).update("\0").update(v.text).digest("base64");
   }
-  record(aad: string, v: PlainValue, enc: string): void {
-    this.map.set(CiphertextStash.key(aad, v), enc);
+  /** `nth` counts earlier leaves at the same path (list items share their list's path). */
+  record(aad: string, v: PlainValue, enc: string, nth = 0): void {
+    const k = CiphertextStash.key(aad, v);
+    this.exact.set(`${k}#${nth}`, enc);
+    const list = this.byValue.get(k);
+    if (list) list.push(enc);
+    else this.byValue.set(k, [enc]);
   }
-  lookup(aad: string, v: PlainValue): string | undefined {
-    return this.map.get(CiphertextStash.key(aad, v));
+  /**
+   * The ciphertext this value had at this path and position; else an unused one it had at this
+   * path (a list item that moved); else undefined, and a fresh one is drawn.
+   */
+  lookup(aad: string, v: PlainValue, nth = 0): string | undefined {
+    const k = CiphertextStash.key(aad, v);
+    const exact = this.exact.get(`${k}#${nth}`);
+    if (exact !== undefined && !this.used.has(exact)) {
+      this.used.add(exact);
+      return exact;
+    }
+    const free = this.byValue.get(k)?.find((e) => !this.used.has(e));
+    if (free !== undefined) this.used.add(free);
+    return free;
   }
   get size(): number {
-    return this.map.size;
+    return this.byValue.size;
   }
+}
+
+/** Counts leaves per path in file order, for {@link CiphertextStash} positions. */
+function counter(): (aad: string, kind: string) => number {
+  const seen = new Map<string, number>();
+  return (aad, kind) => {
+    const k = `${kind}\0${aad}`;
+    const n = seen.get(k) ?? 0;
+    seen.set(k, n + 1);
+    return n;
+  };
 }
 
 export interface DecryptOptions {
@@ -82,10 +112,12 @@ function describePath(path: readonly string[]): string {
 function decryptLeaves(leaves: readonly Leaf[], meta: Metadata, key: Uint8Array, stash: CiphertextStash): string {
   const sel = selector(meta.rules);
   const mac = new MacBuilder(meta.macOnlyEncrypted);
+  const nth = counter();
   for (const leaf of leaves) {
     const encrypted = sel.encrypts(leaf.path, leaf.commentStack, leaf.kind === "comment");
+    const position = nth(aadOf(leaf.path), leaf.kind);
     if (leaf.kind === "comment") {
-      if (encrypted && isEncrypted(leaf.value.text)) decryptComment(leaf, key, stash);
+      if (encrypted && isEncrypted(leaf.value.text)) decryptComment(leaf, key, stash, position);
       continue;
     }
     if (!encrypted) {
@@ -109,7 +141,7 @@ function decryptLeaves(leaves: readonly Leaf[], meta: Metadata, key: Uint8Array,
       }
       throw e;
     }
-    stash.record(aadOf(leaf.path), plain, leaf.value.text);
+    stash.record(aadOf(leaf.path), plain, leaf.value.text, position);
     mac.add(plain, true);
     leaf.set(plain.type === "bytes" ? { type: "str", text: plain.text } : plain);
   }
@@ -117,11 +149,11 @@ function decryptLeaves(leaves: readonly Leaf[], meta: Metadata, key: Uint8Array,
 }
 
 /** Comments written by old sops versions are plaintext; one that does not decrypt is kept as is. */
-function decryptComment(leaf: Leaf, key: Uint8Array, stash: CiphertextStash): void {
+function decryptComment(leaf: Leaf, key: Uint8Array, stash: CiphertextStash, position: number): void {
   for (const path of [leaf.path, ...(leaf.altPaths ?? [])]) {
     try {
       const plain = decryptValue(key, leaf.value.text, aadOf(path));
-      stash.record(aadOf(leaf.path), { type: "comment", text: plain.text }, leaf.value.text);
+      stash.record(aadOf(leaf.path), { type: "comment", text: plain.text }, leaf.value.text, position);
       leaf.set({ type: "comment", text: plain.text });
       return;
     } catch {
@@ -130,7 +162,8 @@ function decryptComment(leaf: Leaf, key: Uint8Array, stash: CiphertextStash): vo
   }
 }
 
-function verifyMac(meta: Metadata, key: Uint8Array, computed: string): void {
+/** Checks the MAC computed over the leaves against the one stored (encrypted) in the metadata. */
+export function verifyMac(meta: Metadata, key: Uint8Array, computed: string): void {
   if (meta.mac === "") {
     throw new HushError("MAC_MISMATCH", "MAC mismatch: the file has no MAC", "decrypt with --ignore-mac if you trust the file");
   }
@@ -208,22 +241,24 @@ function encryptLeaves(
 ): string {
   const sel = selector(rules);
   const mac = new MacBuilder(macOnlyEncrypted);
+  const nth = counter();
   for (const leaf of leaves) {
     const encrypted = sel.encrypts(leaf.path, leaf.commentStack, leaf.kind === "comment");
+    const position = nth(aadOf(leaf.path), leaf.kind);
     if (leaf.kind === "comment") {
       // Comments inside lists stay in clear: sops turns them into list items and then fails its
       // own MAC check on them (SOPS-FORMAT §14-Q8).
-      if (encrypted && !leaf.inList && leaf.value.text !== "") leaf.set({ type: "comment", text: seal(leaf, leaf.value) });
+      if (encrypted && !leaf.inList && leaf.value.text !== "") leaf.set({ type: "comment", text: seal(leaf, leaf.value, position) });
       continue;
     }
     mac.add(leaf.value, encrypted);
-    if (encrypted && leaf.value.text !== "") leaf.set({ type: "str", text: seal(leaf, leaf.value) });
+    if (encrypted && leaf.value.text !== "") leaf.set({ type: "str", text: seal(leaf, leaf.value, position) });
   }
   return mac.digest();
 
-  function seal(leaf: Leaf, value: PlainValue): string {
+  function seal(leaf: Leaf, value: PlainValue, position: number): string {
     const aad = aadOf(leaf.path);
-    return stash?.lookup(aad, value) ?? encryptValue(key, value, aad, ivs());
+    return stash?.lookup(aad, value, position) ?? encryptValue(key, value, aad, ivs());
   }
 }
 

@@ -1,0 +1,143 @@
+/**
+ * `hush edit`: decrypt to a private temp file, run the editor, re-encrypt on save keeping every
+ * unchanged value's ciphertext. The temp directory (0700, file 0600) is removed on every exit path:
+ * success, editor failure, invalid edits abandoned, SIGINT, SIGTERM, SIGHUP.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { createHash } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { basename, join } from "node:path";
+import { createInterface } from "node:readline";
+import { HushError, isHushError } from "../../errors.js";
+import { encryptText } from "../../lib/files.js";
+import { rewriteText } from "../../lib/rewrite.js";
+import { formatNameForPath, getFormat, isFormatName, type FormatName } from "../../formats/index.js";
+import { splitCommand } from "../../keys/age.js";
+import { readInput, writeFileAtomic } from "../../util/fs.js";
+
+interface EditFlags {
+  age?: string;
+  inputType?: string;
+  ignoreMac?: boolean;
+}
+
+const TEMPLATES: Partial<Record<FormatName, string>> = {
+  yaml: "# New file: add your secrets below; every value will be encrypted.\nexample_key: example_value\n",
+  json: '{\n\t"example_key": "example_value"\n}\n',
+};
+
+/** The editor command: $SOPS_EDITOR, $VISUAL, $EDITOR, else vi. */
+function editorCommand(env: NodeJS.ProcessEnv): string[] {
+  const cmd = env["SOPS_EDITOR"] || env["VISUAL"] || env["EDITOR"] || "vi";
+  const argv = splitCommand(cmd);
+  if (argv.length === 0) throw new HushError("USAGE", "the editor command is empty");
+  return argv;
+}
+
+const sha = (s: string) => createHash("sha256").update(s).digest("hex");
+
+export async function runEdit(file: string, flags: EditFlags): Promise<void> {
+  const format: FormatName = flags.inputType && isFormatName(flags.inputType) ? flags.inputType : formatNameForPath(file);
+  let existing: string | undefined;
+  try {
+    existing = (await readInput(file)).toString("utf8");
+  } catch (e) {
+    if (!isHushError(e, "NO_FILE")) throw e;
+  }
+  const dir = mkdtempSync(join(tmpdir(), "hush-edit-"));
+  const tmp = join(dir, basename(file));
+  const cleanup = () => rmSync(dir, { recursive: true, force: true });
+  // A signal while the plaintext is on disk: remove it, then die of the same signal's code.
+  const onSignal = (sig: NodeJS.Signals) => {
+    currentEditor?.kill(sig);
+    cleanup();
+    process.exit(128 + ({ SIGINT: 2, SIGTERM: 15, SIGHUP: 1 } as Record<string, number>)[sig]!);
+  };
+  const signals: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+  for (const s of signals) process.on(s, onSignal);
+  try {
+    if (existing === undefined) {
+      await editNew(file, tmp, format, flags);
+    } else {
+      const res = await rewriteText(existing, (plain) => editLoop(tmp, plain, format), {
+        format,
+        ...(flags.ignoreMac ? { ignoreMac: true } : {}),
+      });
+      if (!res.changed) {
+        process.stderr.write("hush: no changes; the file was left as it was\n");
+        return;
+      }
+      await writeFileAtomic(file, res.text);
+    }
+  } finally {
+    cleanup();
+    for (const s of signals) process.off(s, onSignal);
+  }
+}
+
+async function editNew(file: string, tmp: string, format: FormatName, flags: EditFlags): Promise<void> {
+  const template = TEMPLATES[format] ?? "";
+  const ageList = flags.age ?? process.env["SOPS_AGE_RECIPIENTS"];
+  if (!ageList) throw new HushError("NO_ENCRYPTION_KEY", "no recipients for the new file", "pass --age age1… (or set SOPS_AGE_RECIPIENTS)");
+  const { ageRecipient, parseAgeRecipients } = await import("../../keys/age.js");
+  const recipients = parseAgeRecipients(ageList).map(ageRecipient);
+  const plain = await editLoop(tmp, template, format);
+  const { text } = await encryptText(plain, { format, groups: [recipients] });
+  await writeFileAtomic(file, text);
+}
+
+/**
+ * Writes `plain` to the temp file, runs the editor until the result parses, and returns it. An
+ * unparsable result reopens the editor with the error shown (on a terminal, after Enter).
+ */
+async function editLoop(tmp: string, plain: string, format: FormatName): Promise<string> {
+  writeFileSync(tmp, plain, { mode: 0o600 });
+  const before = sha(plain);
+  for (let attempt = 0; ; attempt++) {
+    await runEditor(tmp);
+    const edited = readFileSync(tmp, "utf8");
+    if (sha(edited) === before) return plain;
+    try {
+      const doc = getFormat(format).parse(edited);
+      if (doc.rawMetadata() !== undefined) throw new HushError("PARSE", "the edited file must not contain a top-level sops key");
+      return edited;
+    } catch (e) {
+      if (!isHushError(e, "PARSE", "INVALID_METADATA") || attempt >= 50) throw e;
+      process.stderr.write(`hush: error: ${e.message}\n`);
+      await pause();
+    }
+  }
+}
+
+async function pause(): Promise<void> {
+  if (!process.stdin.isTTY) {
+    process.stderr.write("hush: reopening the editor\n");
+    return;
+  }
+  process.stderr.write("hush: press Enter to reopen the editor, or Ctrl-C to abandon the edit\n");
+  const rl = createInterface({ input: process.stdin });
+  await new Promise<void>((resolve) => rl.once("line", () => resolve()));
+  rl.close();
+}
+
+let currentEditor: ChildProcess | undefined;
+
+function runEditor(path: string): Promise<void> {
+  const [cmd, ...args] = editorCommand(process.env);
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd!, [...args, path], { stdio: "inherit" });
+    currentEditor = child;
+    child.on("error", (e: NodeJS.ErrnoException) =>
+      reject(new HushError("USAGE", `cannot run the editor ${cmd}: ${e.code ?? "failed"}`, "set EDITOR (or VISUAL, SOPS_EDITOR)")),
+    );
+    child.on("exit", (code, signal) => {
+      currentEditor = undefined;
+      if (code === 0) resolve();
+      else
+        reject(
+          new HushError("GENERIC", `the editor ${signal ? `was killed by ${signal}` : `exited with status ${code}`}; the file was not changed`),
+        );
+    });
+  });
+}

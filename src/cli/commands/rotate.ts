@@ -1,0 +1,37 @@
+/** `hush rotate`: a new data key, every value re-encrypted, recipients optionally changed. */
+import { HushError } from "../../errors.js";
+import type { KeyKind } from "../../keys/key-source.js";
+import { rotateText } from "../../lib/rewrite.js";
+import { readInputFile, writeOutput, type IoOptions } from "../common.js";
+
+/** The `--add-*`/`--rm-*` flags, by key kind (comma-separated values). */
+export const ROTATE_KINDS: readonly [flag: string, kind: KeyKind][] = [
+  ["age", "age"],
+  ["pgp", "pgp"],
+  ["kms", "kms"],
+  ["gcp-kms", "gcp_kms"],
+  ["azure-kv", "azure_kv"],
+  ["hc-vault-transit", "hc_vault"],
+];
+
+const camel = (s: string) => s.replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
+
+export async function runRotate(file: string, flags: IoOptions & Record<string, unknown>): Promise<void> {
+  const add: { kind: KeyKind; spec: string }[] = [];
+  const remove: { kind: KeyKind; label: string }[] = [];
+  const list = (v: unknown) => (typeof v === "string" ? v.split(",").map((s) => s.trim()).filter(Boolean) : []);
+  for (const [flag, kind] of ROTATE_KINDS) {
+    for (const spec of list(flags[camel(`add-${flag}`)])) add.push({ kind, spec });
+    for (const label of list(flags[camel(`rm-${flag}`)])) remove.push({ kind, label });
+  }
+  const input = await readInputFile(file, flags);
+  if (input.path === "-") throw new HushError("USAGE", "rotate needs a file");
+  const res = await rotateText(input.text, {
+    format: input.format,
+    add,
+    remove,
+    ...(flags["ignoreMac"] ? { ignoreMac: true } : {}),
+  });
+  await writeOutput(input, flags, res.text);
+  if (res.removed.length > 0) process.stderr.write(`hush: removed ${res.removed.join(", ")}\n`);
+}

@@ -1,0 +1,60 @@
+/** `hush set` and `hush unset`: change one value of an encrypted file, keeping every other ciphertext. */
+import { HushError } from "../../errors.js";
+import { parseTreePath, formatTreePath } from "../../core/tree-path.js";
+import { parseSetValue, setAtPath, unsetAtPath } from "../../formats/cst-edit.js";
+import { rewriteText } from "../../lib/rewrite.js";
+import { readInputFile, writeOutput, type IoOptions } from "../common.js";
+import { readInput } from "../../util/fs.js";
+
+interface SetFlags {
+  valueStdin?: boolean;
+  valueFile?: string;
+  idempotent?: boolean;
+  ignoreMac?: boolean;
+  inputType?: string;
+}
+
+function editable(format: string): "yaml" | "json" {
+  if (format !== "yaml" && format !== "json") throw new HushError("USAGE", `set and unset work on YAML and JSON files, not ${format}`);
+  return format;
+}
+
+export async function runSet(file: string, index: string, value: string | undefined, flags: SetFlags): Promise<void> {
+  if ([value !== undefined, flags.valueStdin, flags.valueFile !== undefined].filter(Boolean).length !== 1) {
+    throw new HushError("CONFLICTING_PARAMETERS", "give the value as an argument, or --value-stdin, or --value-file (exactly one)");
+  }
+  const path = parseTreePath(index);
+  let raw = value;
+  if (flags.valueStdin) raw = (await readInput("-")).toString("utf8");
+  if (flags.valueFile !== undefined) raw = (await readInput(flags.valueFile)).toString("utf8");
+  const node = parseSetValue(raw!.trim());
+  const io: IoOptions = { inPlace: true, ...(flags.inputType ? { inputType: flags.inputType } : {}) };
+  const input = await readInputFile(file, io);
+  const format = editable(input.format);
+  const res = await rewriteText(input.text, (plain) => setAtPath(plain, format, path, node), {
+    format,
+    keepVersion: true,
+    ...(flags.ignoreMac ? { ignoreMac: true } : {}),
+  });
+  if (res.changed) await writeOutput(input, io, res.text);
+}
+
+export async function runUnset(file: string, index: string, flags: SetFlags): Promise<void> {
+  const path = parseTreePath(index);
+  const io: IoOptions = { inPlace: true, ...(flags.inputType ? { inputType: flags.inputType } : {}) };
+  const input = await readInputFile(file, io);
+  const format = editable(input.format);
+  const res = await rewriteText(
+    input.text,
+    (plain) => {
+      const next = unsetAtPath(plain, format, path);
+      if (next === undefined) {
+        if (flags.idempotent) return plain;
+        throw new HushError("PATH_NOT_FOUND", `${formatTreePath(path)} not found`);
+      }
+      return next;
+    },
+    { format, keepVersion: true, ...(flags.ignoreMac ? { ignoreMac: true } : {}) },
+  );
+  if (res.changed) await writeOutput(input, io, res.text);
+}

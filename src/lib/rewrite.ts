@@ -1,0 +1,165 @@
+/**
+ * Rewriting an encrypted document: decrypt, change the plaintext, encrypt again with the same data
+ * key, copying every unchanged value's ciphertext verbatim (stable ciphertext: the diff shows only
+ * what changed, plus `mac` and `lastmodified`). Used by edit, set, unset and the merge driver.
+ */
+import { randomBytes } from "node:crypto";
+import { HushError } from "../errors.js";
+import { SOPS_VERSION, type Metadata, type WrappedKey } from "../core/metadata.js";
+import { wrapForGroups } from "../core/document.js";
+import type { FormatName } from "../formats/format.js";
+import type { KeyEntry, KeyKind, KeyRecipient } from "../keys/key-source.js";
+import { Keyring, recipientFor, type RecipientSpec } from "../keys/registry.js";
+import { decryptText, encryptText, type DecryptTextOptions } from "./files.js";
+
+export interface RewriteOptions {
+  format: FormatName;
+  keyring?: Keyring;
+  ignoreMac?: boolean;
+  /** Keep the file's `version` (set, unset, rotate do; edit upgrades it, as sops). */
+  keepVersion?: boolean;
+  env?: NodeJS.ProcessEnv;
+  /** Use this data key instead of unwrapping it (it is not zeroed afterwards). */
+  dataKey?: Uint8Array;
+}
+
+export interface RewriteResult {
+  /** The new encrypted text (the input itself when nothing changed). */
+  text: string;
+  changed: boolean;
+  metadata: Metadata;
+}
+
+function decryptOptions(opts: RewriteOptions): DecryptTextOptions {
+  return {
+    format: opts.format,
+    ...(opts.keyring ? { keyring: opts.keyring } : {}),
+    ...(opts.ignoreMac ? { ignoreMac: true } : {}),
+    ...(opts.env ? { env: opts.env } : {}),
+    ...(opts.dataKey ? { dataKey: opts.dataKey } : {}),
+  };
+}
+
+/**
+ * Applies `change` to the plaintext of `encrypted`. When the plaintext comes back identical the
+ * file is left byte for byte as it was (no new `lastmodified`, no new MAC).
+ */
+export async function rewriteText(
+  encrypted: string,
+  change: (plain: string) => string | Promise<string>,
+  opts: RewriteOptions,
+): Promise<RewriteResult> {
+  const dec = await decryptText(encrypted, decryptOptions(opts));
+  try {
+    const next = await change(dec.text);
+    if (next === dec.text) return { text: encrypted, changed: false, metadata: dec.metadata };
+    const m = dec.metadata;
+    const { text, metadata } = await encryptText(next, {
+      format: opts.format,
+      groups: [],
+      dataKey: dec.dataKey,
+      stash: dec.stash,
+      wrappedKeys: m.keyGroups,
+      rules: m.rules,
+      macOnlyEncrypted: m.macOnlyEncrypted,
+      shamirThreshold: m.shamirThreshold,
+      version: opts.keepVersion ? m.version : SOPS_VERSION,
+    });
+    return { text, changed: true, metadata };
+  } finally {
+    if (!opts.dataKey) dec.dataKey.fill(0);
+  }
+}
+
+/** The spec a recipient was created from, rebuilt from its stored entry (for rotate and revoke). */
+export function specFromEntry(kind: KeyKind, e: KeyEntry): RecipientSpec {
+  const s = (k: string) => (typeof e[k] === "string" ? (e[k] as string) : "");
+  switch (kind) {
+    case "age":
+      return s("recipient");
+    case "pgp":
+      return s("fp");
+    case "kms":
+      return { arn: s("arn"), role: s("role"), aws_profile: s("aws_profile"), context: (e["context"] as Record<string, string> | undefined) ?? {} };
+    case "gcp_kms":
+      return s("resource_id");
+    case "azure_kv":
+      return `${s("vault_url")}/keys/${s("name")}${s("version") ? `/${s("version")}` : ""}`;
+    case "hc_vault":
+      return `${s("vault_address")}/v1/${s("engine_path")}/keys/${s("key_name")}`;
+    case "hckms":
+      return s("key_id");
+  }
+}
+
+/** A short identity of an entry, to match `--rm-*` arguments and to print. */
+export function entryLabel(kind: KeyKind, e: KeyEntry): string {
+  const spec = specFromEntry(kind, e);
+  if (typeof spec === "string") return spec;
+  const arn = String(spec["arn"] ?? "");
+  const role = String(spec["role"] ?? "");
+  return role ? `${arn}+${role}` : arn;
+}
+
+export interface RotateOptions extends RewriteOptions {
+  /** Recipients to add to the first key group. */
+  add?: { kind: KeyKind; spec: RecipientSpec }[];
+  /** Recipients to remove from every group, by their label (`age1…`, fingerprint, ARN…). */
+  remove?: { kind: KeyKind; label: string }[];
+}
+
+/**
+ * A new data key: every value re-encrypted with fresh IVs, the key wrapped anew for the file's
+ * recipients (plus or minus the given ones). Entries keep their `created_at`.
+ */
+export async function rotateText(encrypted: string, opts: RotateOptions): Promise<RewriteResult & { removed: string[] }> {
+  const dec = await decryptText(encrypted, decryptOptions(opts));
+  if (!opts.dataKey) dec.dataKey.fill(0);
+  const env = opts.env ?? process.env;
+  const removed: string[] = [];
+  const groups: { kind: KeyKind; entry: KeyEntry | undefined; spec: RecipientSpec }[][] = dec.metadata.keyGroups.map((g) =>
+    g
+      .filter((w) => {
+        const gone = (opts.remove ?? []).some((r) => r.kind === w.kind && r.label === entryLabel(w.kind, w.entry));
+        if (gone) removed.push(`${w.kind} ${entryLabel(w.kind, w.entry)}`);
+        return !gone;
+      })
+      .map((w) => ({ kind: w.kind, entry: w.entry, spec: specFromEntry(w.kind, w.entry) })),
+  );
+  const missing = (opts.remove ?? []).filter((r) => !removed.includes(`${r.kind} ${r.label}`));
+  if (missing.length > 0) {
+    throw new HushError("USAGE", `not a recipient of this file: ${missing.map((m) => `${m.kind} ${m.label}`).join(", ")}`);
+  }
+  for (const a of opts.add ?? []) groups[0]!.push({ kind: a.kind, entry: undefined, spec: a.spec });
+  if (groups.some((g) => g.length === 0)) {
+    throw new HushError("USAGE", "removing these recipients would leave a key group with no keys");
+  }
+  const recipients: KeyRecipient[][] = await Promise.all(groups.map((g) => Promise.all(g.map((r) => recipientFor(r.kind, r.spec, env)))));
+  const dataKey = new Uint8Array(randomBytes(32));
+  try {
+    const wrapped: WrappedKey[][] = await wrapForGroups(dataKey, recipients, dec.metadata.shamirThreshold);
+    // A key read from the file keeps its creation date across rotations (as in sops).
+    wrapped.forEach((g, i) =>
+      g.forEach((w, j) => {
+        const old = groups[i]![j]!.entry;
+        if (old && typeof old["created_at"] === "string" && "created_at" in w.entry) {
+          g[j] = { kind: w.kind, entry: { ...w.entry, created_at: old["created_at"] } };
+        }
+      }),
+    );
+    const m = dec.metadata;
+    const { text, metadata } = await encryptText(dec.text, {
+      format: opts.format,
+      groups: [],
+      dataKey,
+      wrappedKeys: wrapped,
+      rules: m.rules,
+      macOnlyEncrypted: m.macOnlyEncrypted,
+      shamirThreshold: m.shamirThreshold,
+      version: m.version,
+    });
+    return { text, changed: true, metadata, removed };
+  } finally {
+    dataKey.fill(0);
+  }
+}
