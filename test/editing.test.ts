@@ -17,7 +17,7 @@ import { cleanEnv, HUSH, runHush, withTempDir } from "./helpers.js";
 import { document, FAKE_RECIPIENT, leafPaths } from "./support/arbitraries.js";
 
 const DATA_KEY = Buffer.alloc(32, 9);
-const encs = (text: string) => text.match(/ENC\[[^\]]*\]/g) ?? [];
+const encs = (text: string): string[] => text.match(/ENC\[[^\]]*\]/g) ?? [];
 
 describe("stable ciphertext", () => {
   it("changing one value changes exactly one ENC[...] besides the MAC", async () => {
