@@ -27,22 +27,31 @@ export class CiphertextStash {
   private readonly exact = new Map<string, string>();
   private readonly byValue = new Map<string, string[]>();
   private readonly used = new Set<string>();
+  /** Recorded but not yet indexed: decrypt-only runs never pay for hashing. */
+  private pending: [aad: string, v: PlainValue, enc: string, nth: number][] = [];
   private static key(aad: string, v: PlainValue): string {
     return createHash("sha256").update(aad).update("\0").update(v.type).update("\0").update(v.text).digest("base64");
   }
   /** `nth` counts earlier leaves at the same path (list items share their list's path). */
   record(aad: string, v: PlainValue, enc: string, nth = 0): void {
-    const k = CiphertextStash.key(aad, v);
-    this.exact.set(`${k}#${nth}`, enc);
-    const list = this.byValue.get(k);
-    if (list) list.push(enc);
-    else this.byValue.set(k, [enc]);
+    this.pending.push([aad, v, enc, nth]);
+  }
+  private index(): void {
+    for (const [aad, v, enc, nth] of this.pending) {
+      const k = CiphertextStash.key(aad, v);
+      this.exact.set(`${k}#${nth}`, enc);
+      const list = this.byValue.get(k);
+      if (list) list.push(enc);
+      else this.byValue.set(k, [enc]);
+    }
+    this.pending = [];
   }
   /**
    * The ciphertext this value had at this path and position; else an unused one it had at this
    * path (a list item that moved); else undefined, and a fresh one is drawn.
    */
   lookup(aad: string, v: PlainValue, nth = 0): string | undefined {
+    if (this.pending.length > 0) this.index();
     const k = CiphertextStash.key(aad, v);
     const exact = this.exact.get(`${k}#${nth}`);
     if (exact !== undefined && !this.used.has(exact)) {
@@ -54,7 +63,7 @@ export class CiphertextStash {
     return free;
   }
   get size(): number {
-    return this.byValue.size;
+    return this.byValue.size + this.pending.length;
   }
 }
 
@@ -210,7 +219,12 @@ export async function encryptDocument(doc: FormatDocument, options: EncryptOptio
     throw new HushError("ALREADY_ENCRYPTED", "the file is already encrypted (it has a sops metadata block)", "use `hush edit` or `hush set` to change it");
   }
   if (doc.documentCount === 0) throw new HushError("NEED_ONE_DOCUMENT", "the file is empty: there is nothing to encrypt");
-  const rules = options.rules && Object.keys(options.rules).length > 0 ? options.rules : { unencrypted_suffix: "_unencrypted" };
+  // A single-value document (binary) ignores the rules and records none, as sops ≥ 3.11 does.
+  const rules: SelectionRules = doc.singleValue
+    ? {}
+    : options.rules && Object.keys(options.rules).length > 0
+      ? options.rules
+      : { unencrypted_suffix: "_unencrypted" };
   const dataKey = options.dataKey ?? new Uint8Array(randomBytes(32));
   checkDataKey(dataKey);
   const ivs = options.ivSource ?? randomIvSource();
@@ -220,7 +234,10 @@ export async function encryptDocument(doc: FormatDocument, options: EncryptOptio
   const keyGroups = options.wrappedKeys ?? (await wrapForGroups(dataKey, options.groups, options.shamirThreshold ?? 0));
   const metadata: Metadata = {
     keyGroups,
-    shamirThreshold: keyGroups.length > 1 ? options.shamirThreshold ?? 0 : 0,
+    // As sops: with several groups an unset threshold becomes "all groups" and is written
+    // (`UpdateMasterKeysWithKeyServices` stores it back); a threshold given for one group is kept
+    // as given (the metadata carries it; decryption ignores it).
+    shamirThreshold: keyGroups.length > 1 ? options.shamirThreshold || keyGroups.length : (options.shamirThreshold ?? 0),
     lastModified,
     mac,
     rules,

@@ -32,6 +32,12 @@ export interface FormatDocument {
   readonly format: FormatName;
   /** Number of documents (YAML may hold several; every other format has one). */
   readonly documentCount: number;
+  /**
+   * True when the document is one opaque value (sops's `IsSingleValueStore`, the binary format):
+   * selection rules do not apply, the value is always encrypted and no rule is recorded
+   * (SOPS-FORMAT §5.5).
+   */
+  readonly singleValue?: boolean;
   /** All leaves of all documents, in file order; the `sops` block is never among them. */
   leaves(): readonly Leaf[];
   /** The value tree of each document (comments left out), reflecting values set since parsing. */

@@ -7,10 +7,16 @@ import type { Format, FormatName, TreeNode } from "./format.js";
 import { emitJsonDocument, emitYamlDocuments, type CellRenderers } from "./emit.js";
 import { yamlCellText, yamlFormat } from "./yaml.js";
 import { jsonCellText, jsonFormat } from "./json.js";
+import { dotenvFormat, emitDotenvTrees } from "./dotenv.js";
+import { emitIniTrees, iniFormat } from "./ini.js";
+import { binaryFormat, emitBinaryTrees } from "./binary.js";
 
 const FORMATS: Partial<Record<FormatName, Format>> = {
   yaml: yamlFormat,
   json: jsonFormat,
+  dotenv: dotenvFormat,
+  ini: iniFormat,
+  binary: binaryFormat,
 };
 
 export const FORMAT_NAMES: readonly FormatName[] = ["yaml", "json", "dotenv", "ini", "binary"];
@@ -52,6 +58,12 @@ export function emitTrees(name: FormatName, trees: readonly TreeNode[], indent?:
       const unit = indent === undefined || indent < 0 ? "\t" : " ".repeat(indent);
       return `${emitJsonDocument(CELL_RENDERERS, trees[0]!, unit)}\n`;
     }
+    case "dotenv":
+      return emitDotenvTrees(trees);
+    case "ini":
+      return emitIniTrees(trees);
+    case "binary":
+      return emitBinaryTrees(trees);
     default:
       throw new HushError("USAGE", `${name} output is not supported yet`);
   }

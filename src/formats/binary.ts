@@ -1,0 +1,144 @@
+/**
+ * Any other file (SOPS-FORMAT §10.6, sops's `BinaryStore`): the whole content is one string value
+ * under the key `data` (additional data `data:`), encrypted into the JSON store's layout
+ * (`{"data": "ENC[…]", "sops": {…}}`, tab indent, final newline); decrypting gives back the raw
+ * content with nothing added.
+ *
+ * Selection rules do not apply to a single value: the document says so with
+ * {@link FormatDocument.singleValue}, and the pipeline then encrypts `data` whatever rules were
+ * given and records none (sops ≥ 3.11 writes no `unencrypted_suffix` here, §5.5, §14-Q25).
+ *
+ * A text that is a JSON object with a top-level `sops` key is read as an encrypted envelope (sops
+ * reads it as JSON when decrypting). Encrypting such a text is refused as already encrypted,
+ * where sops would encrypt the envelope a second time.
+ */
+import { HushError } from "../errors.js";
+import { metadataToNode, type Metadata } from "../core/metadata.js";
+import { jsonString } from "../core/scalars.js";
+import type { PlainValue } from "../core/value.js";
+import { jsonValue } from "./emit.js";
+import { jsonFormat } from "./json.js";
+import type { Format, FormatDocument, FormatOptions, Leaf, TreeCell, TreeMap, TreeNode } from "./format.js";
+
+/** The only key of a binary document. */
+export const BINARY_KEY = "data";
+
+function isEnvelope(text: string): boolean {
+  if (!/^\s*\{/.test(text)) return false;
+  try {
+    const v: unknown = JSON.parse(text);
+    return typeof v === "object" && v !== null && !Array.isArray(v) && Object.prototype.hasOwnProperty.call(v, "sops");
+  } catch {
+    return false;
+  }
+}
+
+/** The raw content of a decrypted tree, or sops's error when there is none. */
+function dataOf(tree: TreeNode | undefined): string {
+  const node = tree instanceof Map ? tree.get(BINARY_KEY) : undefined;
+  const v = node && !(node instanceof Map) && !Array.isArray(node) ? node.value : undefined;
+  if (!v || (v.type !== "str" && v.type !== "bytes")) {
+    throw new HushError(
+      "CANNOT_DUMP_TREE",
+      "error emitting binary store: no binary data found in tree",
+      "this is likely not an encrypted binary file; give --input-type/--output-type",
+    );
+  }
+  return v.text;
+}
+
+/** A plaintext file: one `data` leaf. */
+class PlainBinaryDocument implements FormatDocument {
+  readonly format = "binary" as const;
+  readonly documentCount = 1;
+  readonly singleValue = true;
+  private readonly cell: TreeCell & { value: PlainValue };
+  private readonly leaf: Leaf;
+  private meta: Metadata | undefined | null = null;
+
+  constructor(
+    text: string,
+    private readonly unit: string,
+  ) {
+    const cell = { value: { type: "str", text } as PlainValue };
+    this.cell = cell;
+    this.leaf = {
+      path: [BINARY_KEY],
+      kind: "value",
+      value: cell.value,
+      commentStack: [],
+      inList: false,
+      set(next: PlainValue) {
+        cell.value = next;
+      },
+    };
+  }
+
+  leaves(): readonly Leaf[] {
+    return [this.leaf];
+  }
+
+  trees(): TreeMap[] {
+    return [new Map([[BINARY_KEY, this.cell]])];
+  }
+
+  rawMetadata(): unknown {
+    return undefined;
+  }
+
+  setMetadata(meta: Metadata | undefined): void {
+    this.meta = meta;
+  }
+
+  toString(): string {
+    if (!this.meta) return this.cell.value.text;
+    const u = this.unit;
+    return `{\n${u}${jsonString(BINARY_KEY)}: ${jsonString(this.cell.value.text)},\n${u}${jsonString("sops")}: ${jsonValue(metadataToNode(this.meta), u, 1)}\n}\n`;
+  }
+}
+
+/** An encrypted envelope: the JSON document, printed as raw data once decrypted. */
+class EnvelopeDocument implements FormatDocument {
+  readonly format = "binary" as const;
+  readonly documentCount = 1;
+  readonly singleValue = true;
+  private decrypted = false;
+
+  constructor(private readonly json: FormatDocument) {}
+
+  leaves(): readonly Leaf[] {
+    return this.json.leaves();
+  }
+
+  trees(): TreeMap[] {
+    return this.json.trees();
+  }
+
+  rawMetadata(): unknown {
+    return this.json.rawMetadata();
+  }
+
+  setMetadata(meta: Metadata | undefined): void {
+    this.decrypted = meta === undefined;
+    this.json.setMetadata(meta);
+  }
+
+  toString(): string {
+    return this.decrypted ? dataOf(this.json.trees()[0]) : this.json.toString();
+  }
+}
+
+/** The binary format (SOPS-FORMAT §10.6). `indent` sets the envelope's JSON indent, as for JSON. */
+export const binaryFormat: Format = {
+  name: "binary",
+  parse(text: string, options?: FormatOptions): FormatDocument {
+    if (isEnvelope(text)) return new EnvelopeDocument(jsonFormat.parse(text, options));
+    const indent = options?.indent;
+    return new PlainBinaryDocument(text, indent !== undefined && indent >= 0 ? " ".repeat(indent) : "\t");
+  },
+};
+
+/** Trees as a binary file: the `data` string of the first tree (sops's `EmitPlainFile`). */
+export function emitBinaryTrees(trees: readonly TreeNode[]): string {
+  return dataOf(trees[0]);
+}
