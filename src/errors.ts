@@ -13,6 +13,7 @@ export type ErrorCode =
   | "CANNOT_DUMP_TREE"
   | "CONFIG"
   | "CONFLICTING_PARAMETERS"
+  | "INVALID_KMS_CONTEXT"
   | "ENCRYPT_MAC"
   | "ENCRYPT_TREE"
   | "DECRYPT_TREE"
@@ -28,6 +29,8 @@ export type ErrorCode =
   | "ALREADY_ENCRYPTED"
   | "KEY_SOURCE"
   | "PATH_NOT_FOUND"
+  | "COMMAND_NOT_EXECUTABLE"
+  | "COMMAND_NOT_FOUND"
   | "INTERNAL";
 
 /** Exit codes, from sops's `codes.go` where sops has the same failure. */
@@ -41,6 +44,7 @@ export const EXIT_CODE: Readonly<Record<ErrorCode, number>> = {
   CONFIG: 5,
   USAGE: 8,
   CONFLICTING_PARAMETERS: 8,
+  INVALID_KMS_CONTEXT: 6,
   ENCRYPT_MAC: 21,
   ENCRYPT_TREE: 23,
   DECRYPT_TREE: 25,
@@ -54,6 +58,9 @@ export const EXIT_CODE: Readonly<Record<ErrorCode, number>> = {
   KEY_SOURCE: 128,
   COULD_NOT_RETRIEVE_KEY: 128,
   ALREADY_ENCRYPTED: 203,
+  // exec-env/exec-file: a command that cannot start exits as a shell's would (POSIX 2.8.2).
+  COMMAND_NOT_EXECUTABLE: 126,
+  COMMAND_NOT_FOUND: 127,
   INTERNAL: 1,
 };
 

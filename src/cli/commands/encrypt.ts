@@ -1,19 +1,26 @@
-/** `hush encrypt`: encrypt a plaintext file's values for the given recipients. */
+/**
+ * `hush encrypt`: encrypt a plaintext file's values for the recipients named by the key flags, or
+ * by the matching `.sops.yaml` creation rule (precedence as sops: `config/index.ts`).
+ */
 import { HushError } from "../../errors.js";
 import { RULE_NAMES, type SelectionRules } from "../../core/metadata.js";
 import { encryptText } from "../../lib/files.js";
+import { encryptionSettings, keySpecsFromFlags, parseKmsContext, recipientsForGroups, storeIndent, type KeyFlags } from "../../config/index.js";
 import { readInputFile, writeOutput, type IoOptions } from "../common.js";
 
-interface EncryptFlags extends IoOptions {
-  age?: string;
+interface EncryptFlags extends IoOptions, KeyFlags {
   indent?: number;
   macOnlyEncrypted?: boolean;
+  shamirSecretSharingThreshold?: number;
+  config?: string;
   [rule: string]: unknown;
 }
 
 const camel = (s: string) => s.replace(/_(\w)/g, (_, c: string) => c.toUpperCase());
 
+/** Runs `hush encrypt [file]` with commander's parsed options. */
 export async function runEncrypt(file: string | undefined, flags: EncryptFlags): Promise<void> {
+  const env = process.env;
   const rules: SelectionRules = {};
   for (const name of RULE_NAMES) {
     const v = flags[camel(name)];
@@ -22,24 +29,30 @@ export async function runEncrypt(file: string | undefined, flags: EncryptFlags):
   if (Object.keys(rules).length > 1) {
     throw new HushError("CONFLICTING_PARAMETERS", `use only one of ${RULE_NAMES.map((r) => `--${r.replace(/_/g, "-")}`).join(", ")}`);
   }
-  const ageList = flags.age ?? process.env["SOPS_AGE_RECIPIENTS"];
-  if (!ageList || ageList.trim() === "") {
-    throw new HushError(
-      "NO_ENCRYPTION_KEY",
-      "no recipients given",
-      "pass --age age1… (or set SOPS_AGE_RECIPIENTS); `hush keygen` prints your public key",
-    );
-  }
+  // Parsed before anything is read, so a malformed context fails first (sops's exit 6).
+  const keys = keySpecsFromFlags(flags, env);
+  const kmsEncryptionContext = parseKmsContext(flags.encryptionContext);
   const input = await readInputFile(file, flags);
-  const { ageRecipient, parseAgeRecipients } = await import("../../keys/age.js");
-  const recipients = parseAgeRecipients(ageList).map(ageRecipient);
+  const settings = await encryptionSettings({
+    file: flags.filenameOverride ?? (input.path === "-" ? undefined : input.path),
+    keys,
+    rules,
+    ...(flags.macOnlyEncrypted ? { macOnlyEncrypted: true } : {}),
+    ...(flags.shamirSecretSharingThreshold ? { shamirThreshold: flags.shamirSecretSharingThreshold } : {}),
+    ...(flags.config !== undefined ? { configPath: flags.config } : {}),
+    ...(kmsEncryptionContext ? { kmsEncryptionContext } : {}),
+    env,
+  });
+  const groups = await recipientsForGroups(settings.groups, env);
+  const indent = flags.indent ?? storeIndent(settings.stores, input.outputFormat);
   const { text } = await encryptText(input.text, {
     format: input.format,
     outputFormat: input.outputFormat,
-    groups: [recipients],
-    rules,
-    ...(flags.macOnlyEncrypted ? { macOnlyEncrypted: true } : {}),
-    ...(flags.indent !== undefined ? { indent: flags.indent } : {}),
+    groups,
+    rules: settings.rules,
+    ...(settings.macOnlyEncrypted ? { macOnlyEncrypted: true } : {}),
+    ...(settings.shamirThreshold ? { shamirThreshold: settings.shamirThreshold } : {}),
+    ...(indent !== undefined ? { indent } : {}),
   });
-  await writeOutput(input, { ...flags, ...(flags.inPlace ? {} : {}) }, text);
+  await writeOutput(input, flags, text);
 }
