@@ -38,6 +38,11 @@ const UNWRAPPER_LOADERS: Partial<Record<KeyKind, Loader>> = {
           : `none of the ${set.count} age ${set.count === 1 ? "identity" : "identities"} loaded matches`,
     };
   },
+  pgp: async (env) => (await import("./pgp.js")).loadPgpKeyring(env),
+  hc_vault: async (env) => (await import("./vault.js")).loadVaultUnwrapper(env),
+  kms: async (env) => (await import("./aws-kms.js")).loadKmsUnwrapper(env),
+  gcp_kms: async (env) => (await import("./gcp-kms.js")).loadGcpKmsUnwrapper(env),
+  azure_kv: async (env) => (await import("./azure-kv.js")).loadAzureKvUnwrapper(env),
 };
 
 /**
@@ -56,6 +61,11 @@ const RECIPIENT_LOADERS: Partial<Record<KeyKind, RecipientLoader>> = {
     if (typeof spec !== "string") throw new HushError("CONFIG", "an age recipient must be a string (age1…)");
     return ageRecipient(spec.trim());
   },
+  pgp: async (spec, env) => (await import("./pgp.js")).pgpRecipient(spec, env),
+  hc_vault: async (spec, env) => (await import("./vault.js")).vaultRecipient(spec, env),
+  kms: async (spec, env) => (await import("./aws-kms.js")).kmsRecipient(spec, env),
+  gcp_kms: async (spec, env) => (await import("./gcp-kms.js")).gcpKmsRecipient(spec, env),
+  azure_kv: async (spec, env) => (await import("./azure-kv.js")).azureKvRecipient(spec, env),
 };
 
 /** The recipient for a spec of a kind, or a clear error when hush does not support the kind yet. */
