@@ -4,7 +4,10 @@
  * `SOPS_AGE_KEY_CMD` and the default keys file. No SSH keys, no plugins, no passphrase-encrypted
  * key files.
  *
- * `age-encryption` costs ~80 ms to import, so it is imported on first use, never at the top level.
+ * X25519 identities (`AGE-SECRET-KEY-1…`) are loaded, checked and used with `node:crypto` alone
+ * (`age-native.ts`): `age-encryption` costs ~80 ms to import and ~38 ms for its first decrypt,
+ * most of an age-only `hush decrypt`. It is imported on first use, never at the top level, and
+ * only for what needs it: hybrid post-quantum identities, encryption, key generation.
  *
  * Secret keys never appear in an error message or a problem line: typage's (really @scure/base's)
  * bech32 errors quote the whole input ("Invalid checksum in AGE-SECRET-KEY-1…"), so they are
@@ -16,6 +19,7 @@ import { homedir } from "node:os";
 import { posix, win32 } from "node:path";
 import { HushError } from "../errors.js";
 import type { KeyEntry, KeyRecipient, KeyUnwrapper } from "./key-source.js";
+import { decodeAgeArmor, decryptX25519, parseAgeFile, X25519Identity, type AgeFile } from "./age-native.js";
 
 type AgeLib = typeof import("age-encryption");
 
@@ -37,6 +41,41 @@ const HYBRID_SECRET_PREFIX = "AGE-SECRET-KEY-PQ-1";
 const BECH32_CHARSET = "qpzry9x8gf2tvdw0s3jn54khce6mua7l";
 const BECH32_GEN = [0x3b6a57b2, 0x26508e6d, 0x1ea119fa, 0x3d4233dd, 0x2a1462b3];
 
+/** The BIP 173 checksum state after the expanded human-readable part and `words`. */
+function bech32Polymod(hrp: string, words: readonly number[]): number {
+  let chk = 1;
+  const step = (v: number) => {
+    const top = chk >>> 25;
+    chk = ((chk & 0x1ffffff) << 5) ^ v;
+    for (let i = 0; i < 5; i++) if ((top >>> i) & 1) chk ^= BECH32_GEN[i]!;
+  };
+  for (let i = 0; i < hrp.length; i++) step(hrp.charCodeAt(i) >>> 5);
+  step(0);
+  for (let i = 0; i < hrp.length; i++) step(hrp.charCodeAt(i) & 31);
+  for (const w of words) step(w);
+  return chk;
+}
+
+/** Encodes bytes as lowercase bech32 (original constant, as age uses) under `hrp`. */
+function bech32Encode(hrp: string, bytes: Uint8Array): string {
+  const words: number[] = [];
+  let acc = 0;
+  let bits = 0;
+  for (const b of bytes) {
+    acc = (acc << 8) | b;
+    bits += 8;
+    while (bits >= 5) {
+      bits -= 5;
+      words.push((acc >>> bits) & 31);
+    }
+    acc &= (1 << bits) - 1;
+  }
+  if (bits > 0) words.push((acc << (5 - bits)) & 31);
+  const chk = bech32Polymod(hrp, [...words, 0, 0, 0, 0, 0, 0]) ^ 1;
+  for (let i = 0; i < 6; i++) words.push((chk >>> (5 * (5 - i))) & 31);
+  return `${hrp}1${words.map((w) => BECH32_CHARSET[w]).join("")}`;
+}
+
 /**
  * Decodes a lowercase bech32 string (BIP 173, original constant, which age uses) with no length
  * limit. Returns the human-readable part and the data as bytes, or null when malformed.
@@ -55,17 +94,7 @@ function bech32Decode(s: string): { hrp: string; bytes: Uint8Array } | null {
     if (v === -1) return null;
     words.push(v);
   }
-  let chk = 1;
-  const step = (v: number) => {
-    const top = chk >>> 25;
-    chk = ((chk & 0x1ffffff) << 5) ^ v;
-    for (let i = 0; i < 5; i++) if ((top >>> i) & 1) chk ^= BECH32_GEN[i]!;
-  };
-  for (let i = 0; i < hrp.length; i++) step(hrp.charCodeAt(i) >>> 5);
-  step(0);
-  for (let i = 0; i < hrp.length; i++) step(hrp.charCodeAt(i) & 31);
-  for (const w of words) step(w);
-  if (chk !== 1) return null;
+  if (bech32Polymod(hrp, words) !== 1) return null;
   // 5-bit groups to bytes; leftover bits must be fewer than 5 and zero.
   const data = words.slice(0, -6);
   const out: number[] = [];
@@ -174,33 +203,72 @@ function oneLine(err: unknown): string {
   return clean.length > 160 ? `${clean.slice(0, 157)}…` : clean;
 }
 
+/** An identity as held: X25519 ready for `node:crypto`, anything else as its text for typage. */
+type HeldIdentity = { readonly kind: "x25519"; readonly key: X25519Identity } | { readonly kind: "other"; readonly text: string };
+
+/**
+ * Decodes an `AGE-SECRET-KEY-1…` or `AGE-SECRET-KEY-PQ-1…` identity to its 32-byte secret, as
+ * typage's constructors check it (all upper case, bech32 checksum, prefix, 32 bytes), or null.
+ */
+function decodeIdentity(id: string): { hybrid: boolean; secret: Uint8Array } | null {
+  // bech32 forbids mixed case and age writes identities upper case; typage rejects lower case.
+  if (id !== id.toUpperCase()) return null;
+  const d = bech32Decode(id.toLowerCase());
+  if (!d || d.bytes.length !== 32) return null;
+  if (d.hrp === "age-secret-key-") return { hybrid: false, secret: d.bytes };
+  if (d.hrp === "age-secret-key-pq-") return { hybrid: true, secret: d.bytes };
+  return null;
+}
+
 /**
  * The age identities hush holds, from every source; unwraps `sops.age[]` entries. Load problems
  * are kept, to be reported only when no key could decrypt (as sops does).
+ *
+ * X25519 identities unwrap X25519 stanzas with `node:crypto` (`age-native.ts`); typage is imported
+ * only when a hybrid post-quantum identity is held and the X25519 ones did not match.
  */
 export class AgeIdentitySet implements KeyUnwrapper {
   readonly kind = "age" as const;
-  /** The secret keys; a private field, so they are not printed by `util.inspect` or JSON. */
-  readonly #identities: readonly string[];
+  /** The identities in load order; a private field, so not printed by `util.inspect` or JSON. */
+  readonly #held: readonly HeldIdentity[];
+  readonly #x25519: readonly X25519Identity[];
+  readonly #others: readonly string[];
   /** Problems met while loading, one line each, free of secrets. */
   readonly problems: string[];
 
-  /** `identities` must already be valid `AGE-SECRET-KEY-1…`/`AGE-SECRET-KEY-PQ-1…` strings. */
+  /**
+   * `identities` must already be valid `AGE-SECRET-KEY-1…`/`AGE-SECRET-KEY-PQ-1…` strings; throws
+   * HushError KEY_SOURCE (naming no key) when one is not.
+   */
   constructor(identities: readonly string[], problems: readonly string[] = []) {
-    this.#identities = [...new Set(identities)];
+    const held: HeldIdentity[] = [];
+    for (const id of new Set(identities)) {
+      const d = decodeIdentity(id);
+      if (!d) throw new HushError("KEY_SOURCE", "malformed age identity (bad checksum or length)");
+      if (d.hybrid) {
+        held.push({ kind: "other", text: id });
+      } else {
+        held.push({ kind: "x25519", key: new X25519Identity(d.secret) });
+      }
+      d.secret.fill(0);
+    }
+    this.#held = held;
+    this.#x25519 = held.flatMap((h) => (h.kind === "x25519" ? [h.key] : []));
+    this.#others = held.flatMap((h) => (h.kind === "other" ? [h.text] : []));
     this.problems = [...problems];
   }
 
   /** How many distinct identities were loaded. */
   get count(): number {
-    return this.#identities.length;
+    return this.#held.length;
   }
 
   /** The public keys (`age1…`, `age1pq1…`) of the identities held, in load order. */
   async recipients(): Promise<string[]> {
-    if (this.#identities.length === 0) return [];
-    const { identityToRecipient } = await loadAgeLib();
-    return Promise.all(this.#identities.map((id) => identityToRecipient(id)));
+    const lib = this.#others.length > 0 ? await loadAgeLib() : undefined;
+    return Promise.all(
+      this.#held.map((h) => (h.kind === "x25519" ? bech32Encode("age", h.key.publicKey) : lib!.identityToRecipient(h.text))),
+    );
   }
 
   /**
@@ -209,25 +277,48 @@ export class AgeIdentitySet implements KeyUnwrapper {
    * fails after an identity matched.
    */
   async unwrap(entry: KeyEntry): Promise<Uint8Array | null> {
-    if (this.#identities.length === 0) return null;
+    if (this.#held.length === 0) return null;
     const who = typeof entry["recipient"] === "string" ? shown(entry["recipient"]) : "(no recipient)";
     const enc = entry["enc"];
     if (typeof enc !== "string" || enc.trim() === "") {
       throw new HushError("KEY_SOURCE", `age entry for ${who} has no enc`);
     }
-    const { Decrypter, armor } = await loadAgeLib();
-    let file: Uint8Array;
+    let bytes: Uint8Array;
     try {
-      file = armor.decode(enc);
+      bytes = decodeAgeArmor(enc);
     } catch (err) {
       throw new HushError("KEY_SOURCE", `age entry for ${who} is not a valid armored age file: ${oneLine(err)}`);
     }
+    const broken = (err: unknown) =>
+      new HushError("KEY_SOURCE", `age entry for ${who} could not be decrypted: ${err instanceof HushError ? err.message : oneLine(err)}`);
+    let file: AgeFile;
+    try {
+      file = parseAgeFile(bytes);
+    } catch (err) {
+      throw broken(err);
+    }
+    if (this.#x25519.length > 0) {
+      let out: Uint8Array | null;
+      try {
+        out = decryptX25519(file, this.#x25519);
+      } catch (err) {
+        throw broken(err);
+      }
+      if (out !== null) return out;
+    }
+    if (this.#others.length === 0) return null;
+    return this.#unwrapWithTypage(bytes, who);
+  }
+
+  /** The identities native code does not handle (hybrid post-quantum), through age-encryption. */
+  async #unwrapWithTypage(file: Uint8Array, who: string): Promise<Uint8Array | null> {
+    const { Decrypter } = await loadAgeLib();
     // typage's Decrypter tries identities in order and throws one generic error when none
     // matched. A last identity that only records being reached tells "not ours" (return null)
     // apart from a real failure, without matching on the error text.
     let noneMatched = false;
     const d = new Decrypter();
-    for (const id of this.#identities) d.addIdentity(id);
+    for (const id of this.#others) d.addIdentity(id);
     d.addIdentity({
       unwrapFileKey: () => {
         noneMatched = true;
@@ -254,7 +345,7 @@ interface Parsed {
  * more whitespace-separated identities (sops takes `SOPS_AGE_KEY` that way; for files this is
  * more lenient than sops's one per line). A bad line is reported and skipped, the rest is kept.
  */
-async function parseIdentityText(text: string, source: string): Promise<Parsed> {
+function parseIdentityText(text: string, source: string): Parsed {
   const identities: string[] = [];
   const problems: string[] = [];
   const candidates: { id: string; line: number }[] = [];
@@ -275,18 +366,16 @@ async function parseIdentityText(text: string, source: string): Promise<Parsed> 
       }
     }
   });
-  if (candidates.length > 0) {
-    const { Decrypter } = await loadAgeLib();
-    for (const { id, line } of candidates) {
-      try {
-        // Decodes the bech32 and checks the prefix and length; the message of any error it
-        // throws quotes the key, so it is dropped.
-        new Decrypter().addIdentity(id);
-        identities.push(id);
-      } catch {
-        const kind = id.startsWith(HYBRID_SECRET_PREFIX) ? HYBRID_SECRET_PREFIX : X25519_SECRET_PREFIX;
-        problems.push(`${source}: line ${line}: malformed ${kind}… identity (bad checksum or length)`);
-      }
+  // Checked here with the bech32 decoder rather than by typage's constructors, so that loading
+  // X25519 keys never imports age-encryption; the checks are the same.
+  for (const { id, line } of candidates) {
+    const d = decodeIdentity(id);
+    if (d) {
+      d.secret.fill(0);
+      identities.push(id);
+    } else {
+      const kind = id.startsWith(HYBRID_SECRET_PREFIX) ? HYBRID_SECRET_PREFIX : X25519_SECRET_PREFIX;
+      problems.push(`${source}: line ${line}: malformed ${kind}… identity (bad checksum or length)`);
     }
   }
   if (identities.length === 0 && problems.length === 0) problems.push(`${source}: no age identities found`);
@@ -295,7 +384,7 @@ async function parseIdentityText(text: string, source: string): Promise<Parsed> 
 
 /** Builds an identity set from keys-file text (as `SOPS_AGE_KEY` is read). */
 export async function ageIdentitiesFromText(text: string, source = "identities"): Promise<AgeIdentitySet> {
-  const p = await parseIdentityText(text, source);
+  const p = parseIdentityText(text, source);
   return new AgeIdentitySet(p.identities, p.problems);
 }
 
@@ -453,13 +542,13 @@ export async function loadAgeIdentities(env: NodeJS.ProcessEnv = process.env): P
   };
 
   const key = env["SOPS_AGE_KEY"];
-  if (key) add(await parseIdentityText(key, "SOPS_AGE_KEY"));
+  if (key) add(parseIdentityText(key, "SOPS_AGE_KEY"));
 
   const keyFile = env["SOPS_AGE_KEY_FILE"];
   if (keyFile) {
     const source = `SOPS_AGE_KEY_FILE ${keyFile}`;
     try {
-      add(await parseIdentityText(await fsp.readFile(keyFile, "utf8"), source));
+      add(parseIdentityText(await fsp.readFile(keyFile, "utf8"), source));
     } catch (err) {
       problems.push(`${source}: ${fileProblem(err)}`);
     }
@@ -468,7 +557,7 @@ export async function loadAgeIdentities(env: NodeJS.ProcessEnv = process.env): P
   const keyCmd = env["SOPS_AGE_KEY_CMD"];
   if (keyCmd) {
     const r = runKeyCommand(keyCmd, env);
-    if ("out" in r) add(await parseIdentityText(r.out, "SOPS_AGE_KEY_CMD output"));
+    if ("out" in r) add(parseIdentityText(r.out, "SOPS_AGE_KEY_CMD output"));
     else problems.push(r.problem);
   }
 
@@ -481,7 +570,7 @@ export async function loadAgeIdentities(env: NodeJS.ProcessEnv = process.env): P
     if (code !== "ENOENT" && code !== "ENOTDIR") problems.push(`${defaultFile}: ${fileProblem(err)}`);
     else if (identities.length === 0) problems.push(`${defaultFile}: no such file`);
   }
-  if (text !== undefined) add(await parseIdentityText(text, defaultFile));
+  if (text !== undefined) add(parseIdentityText(text, defaultFile));
 
   return new AgeIdentitySet(identities, problems);
 }
