@@ -5,6 +5,7 @@
 import { Command, Option } from "commander";
 import { HushError } from "../errors.js";
 import { VERSION } from "../version.js";
+import { configOption, keyOption, thresholdOption } from "./key-options.js";
 import { reportError } from "./report.js";
 
 const EXAMPLES = `
@@ -46,7 +47,15 @@ export function buildProgram(): Command {
     .command("encrypt")
     .description("encrypt the values of a YAML or JSON file (keys and structure stay readable)")
     .argument("[file]", "file to encrypt; standard input when omitted or -")
-    .option("-a, --age <recipients>", "age recipients, comma-separated (env SOPS_AGE_RECIPIENTS)")
+    .addOption(keyOption("age"))
+    .addOption(keyOption("pgp"))
+    .addOption(keyOption("kms"))
+    .addOption(keyOption("awsProfile"))
+    .addOption(keyOption("encryptionContext"))
+    .addOption(keyOption("gcpKms"))
+    .addOption(keyOption("azureKv"))
+    .addOption(keyOption("hcVaultTransit"))
+    .addOption(keyOption("hckms"))
     .option("-i, --in-place", "replace the file with its encrypted form (atomically)")
     .option("-o, --output <path>", "write to this file instead of standard output")
     .addOption(typeOption("input-type", "format of the input (default: from the file name)"))
@@ -60,15 +69,24 @@ export function buildProgram(): Command {
     .option("--encrypted-comment-regex <re>", "encrypt only values after a comment matching this")
     .option("--mac-only-encrypted", "compute the MAC over encrypted values only")
     .option("--indent <n>", "indentation for new blocks (YAML spaces; JSON spaces, -1 for a tab)", parseIntOption)
+    .addOption(thresholdOption())
+    .addOption(configOption())
     .addHelpText(
       "after",
       `
 Only values are encrypted, each with AES-256-GCM under a fresh data key and its path as
 additional data; comments are encrypted too. The data key is wrapped for every recipient.
 
+Recipients come from the key options (or their SOPS_* variables); when none is given, from
+the first creation rule of .sops.yaml whose path_regex matches the file's path relative to
+the directory of .sops.yaml (found from the working directory up; --config or SOPS_CONFIG
+to choose one). The rule also sets the selection options, mac_only_encrypted and the
+Shamir threshold, unless given here; its stores: settings give the default --indent.
+
 Examples:
   hush encrypt --age age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p secrets.yaml
-  SOPS_AGE_RECIPIENTS=age1… hush encrypt -i config.json`,
+  SOPS_AGE_RECIPIENTS=age1… hush encrypt -i config.json
+  hush encrypt -i secrets/prod.yaml             keys and options from .sops.yaml`,
     )
     .action(async (file: string | undefined, opts: Record<string, unknown>) => {
       const { runEncrypt } = await import("./commands/encrypt.js");
@@ -204,6 +222,91 @@ lastmodified), so diffs stay small.`,
     .action(async (file: string, opts: Record<string, unknown>) => {
       const { runFilestatus } = await import("./commands/filestatus.js");
       await runFilestatus(file, opts);
+    });
+
+  const repeatable = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];
+  program
+    .command("exec-env")
+    .usage("[options] [file] -- <command> [args...]")
+    .description("run a command with the decrypted values in its environment (nothing written to disk)")
+    .argument("[args...]", "the file, then -- and the command with its arguments")
+    .option("-f, --file <path>", "a secrets file (repeatable; later files override earlier ones)", repeatable)
+    .option("--pristine", "start from an empty environment instead of hush's own")
+    .option("--only <names>", "pass only these variables (comma-separated, repeatable)", repeatable)
+    .option("--no-flatten", "sops's behaviour: top-level values only, nested values are an error")
+    .option("--separator <sep>", "joins the parts of a nested value's name (default _)")
+    .addOption(typeOption("input-type", "format of the files (default: from each file name)"))
+    .option("--ignore-mac", "do not verify the MAC")
+    .option("--decryption-order <kinds>", "key kinds to try first, comma-separated (env SOPS_DECRYPTION_ORDER)")
+    .addHelpText(
+      "after",
+      `
+Top-level values keep their names; nested ones are named by their path, upper-cased and joined
+with the separator: db.password -> DB_PASSWORD, hosts[1] -> HOSTS_1. Non-strings are written
+as sops writes them (3 -> 3.0 for floats, true/false). The values override variables of the
+same name. SIGINT, SIGTERM, SIGHUP and SIGQUIT are passed to the command, and hush exits with
+its exit code (128 + the signal number when a signal killed it). Without --, the command is
+one string run with /bin/sh -c, as in sops.
+
+Examples:
+  hush exec-env secrets.enc.yaml -- node server.js
+  hush exec-env -f base.enc.yaml -f prod.enc.yaml --only DB_PASSWORD -- ./migrate
+  hush exec-env secrets.enc.yaml 'echo "$DB_PASSWORD" | wc -c'`,
+    )
+    .action(async (args: string[], opts: Record<string, unknown>, cmd: Command) => {
+      const { runExecEnv } = await import("./commands/exec-env.js");
+      await runExecEnv(args, opts, cmd);
+    });
+
+  program
+    .command("exec-file")
+    .usage("[options] <file> -- <command> [args...]")
+    .description("run a command that reads the decrypted file at {} (a FIFO by default)")
+    .argument("[args...]", "the file, then -- and the command; {} in it is replaced by the path")
+    .option("--no-fifo", "use a regular temp file (mode 0600, removed afterwards) instead of a FIFO")
+    .option("--filename <name>", "name of the FIFO or file (default: the input's name without .enc)")
+    .addOption(typeOption("input-type", "format of the file (default: from the file name)"))
+    .addOption(typeOption("output-type", "format the command reads (default: the input's)"))
+    .option("--ignore-mac", "do not verify the MAC")
+    .option("--decryption-order <kinds>", "key kinds to try first, comma-separated (env SOPS_DECRYPTION_ORDER)")
+    .addHelpText(
+      "after",
+      `
+The FIFO (or file) lives in a private directory (0700) in $XDG_RUNTIME_DIR or /dev/shm when
+available, and is removed when the command exits, however it exits. A FIFO passes the
+plaintext through a pipe, so it never reaches a disk, and can be read once (as with sops);
+programs that read their input twice, seek in it or check its size need --no-fifo. Exit
+codes and signals are handled as for exec-env.
+
+Examples:
+  hush exec-file kubeconfig.enc.yaml -- kubectl --kubeconfig {} get pods
+  hush exec-file --no-fifo --filename app.json config.enc.json -- ./app --config {}`,
+    )
+    .action(async (args: string[], opts: Record<string, unknown>, cmd: Command) => {
+      const { runExecFile } = await import("./commands/exec-file.js");
+      await runExecFile(args, opts, cmd);
+    });
+
+  program
+    .command("updatekeys")
+    .description("make files' recipients match .sops.yaml (values, mac and lastmodified stay as they are)")
+    .argument("<paths...>", "encrypted files, or directories to search for them")
+    .option("-y, --yes", "apply without asking")
+    .option("-j, --jobs <n>", "files processed at once (default 8)")
+    .option("--config <path>", "the .sops.yaml to use (default: found from the current directory, or SOPS_CONFIG)")
+    .option("--shamir-secret-sharing-threshold <n>", "key groups needed to decrypt, when several")
+    .addOption(typeOption("input-type", "format of the files (default: from each file name)"))
+    .addHelpText(
+      "after",
+      `
+Shows, per file, the recipients added (+) and removed (-), asks once, then re-wraps each
+file's data key for its rule's recipients. Recipients that stay keep their entries as they
+are, so the diff shows only who changed. Removing someone does not change the data key they
+may have seen: run hush rotate too.`,
+    )
+    .action(async (paths: string[], opts: Record<string, unknown>) => {
+      const { runUpdatekeys } = await import("./commands/updatekeys.js");
+      await runUpdatekeys(paths, opts);
     });
 
   // ---- more commands: each registers its flags here and imports its module in the action ----

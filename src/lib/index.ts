@@ -4,9 +4,16 @@
  */
 export { decryptText, encryptText, parseDocument } from "./files.js";
 export type { DecryptTextOptions, DecryptTextResult, EncryptTextOptions } from "./files.js";
+export { load, Secrets, formatForSecretsPath } from "./load.js";
+export type { LoadOptions, SecretPath, SecretValue, SecretsSource } from "./load.js";
+export { decrypt, encrypt } from "./documents.js";
+export type { DecryptOptions, EncryptOptions } from "./documents.js";
+export type { EnvOptions } from "../exec/flatten.js";
 export { HushError, EXIT_CODE, isHushError } from "../errors.js";
 export type { ErrorCode } from "../errors.js";
 export { Keyring } from "../keys/registry.js";
+export { encryptionSettings, findConfigFile, keySpecsFromFlags, loadConfig, parseConfig, recipientsForGroups, rulesForFile } from "../config/index.js";
+export type { CreationRule, EncryptionRequest, EncryptionSettings, KeySpec, ResolvedCreationRule, SopsConfig } from "../config/index.js";
 export { ageRecipient, parseAgeRecipients, generateAgeKeyFile, loadAgeIdentities } from "../keys/age.js";
 export { parseTreePath } from "../core/tree-path.js";
 export { SOPS_VERSION } from "../core/metadata.js";

@@ -1,0 +1,36 @@
+/** `hush exec-env`: run a command with the decrypted values in its environment. */
+import type { Command } from "commander";
+import { HushError } from "../../errors.js";
+import { isFormatName } from "../../formats/index.js";
+import { execEnv } from "../../exec/exec-env.js";
+import { execOperands, propagateExit } from "../exec-args.js";
+import { parseDecryptionOrder } from "./decrypt.js";
+
+interface ExecEnvFlags {
+  file?: string[];
+  pristine?: boolean;
+  only?: string[];
+  flatten?: boolean;
+  separator?: string;
+  inputType?: string;
+  ignoreMac?: boolean;
+  decryptionOrder?: string;
+}
+
+/** Runs `hush exec-env` with its parsed operands and flags; sets the process exit code to the child's. */
+export async function runExecEnv(operands: string[], flags: ExecEnvFlags, cmd: Command): Promise<void> {
+  const { files, command } = execOperands(cmd, operands, flags.file ?? [], "exec-env");
+  const only = flags.only?.flatMap((s) => s.split(",")).map((s) => s.trim()).filter(Boolean);
+  if (flags.only && only?.length === 0) throw new HushError("USAGE", "--only needs at least one variable name");
+  const order = parseDecryptionOrder(flags.decryptionOrder ?? process.env["SOPS_DECRYPTION_ORDER"]);
+  const exit = await execEnv(files, command, {
+    flatten: flags.flatten !== false,
+    ...(flags.separator !== undefined ? { separator: flags.separator } : {}),
+    ...(only ? { only } : {}),
+    ...(flags.pristine ? { pristine: true } : {}),
+    ...(flags.inputType && isFormatName(flags.inputType) ? { format: flags.inputType } : {}),
+    ...(flags.ignoreMac ? { ignoreMac: true } : {}),
+    ...(order ? { decryptionOrder: order } : {}),
+  });
+  propagateExit(exit);
+}

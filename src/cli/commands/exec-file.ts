@@ -1,0 +1,32 @@
+/** `hush exec-file`: run a command that reads the decrypted file through a FIFO (or a temp file). */
+import type { Command } from "commander";
+import { HushError } from "../../errors.js";
+import { isFormatName } from "../../formats/index.js";
+import { execFile } from "../../exec/exec-file.js";
+import { execOperands, propagateExit } from "../exec-args.js";
+import { parseDecryptionOrder } from "./decrypt.js";
+
+interface ExecFileFlags {
+  fifo?: boolean;
+  filename?: string;
+  inputType?: string;
+  outputType?: string;
+  ignoreMac?: boolean;
+  decryptionOrder?: string;
+}
+
+/** Runs `hush exec-file` with its parsed operands and flags; sets the process exit code to the child's. */
+export async function runExecFile(operands: string[], flags: ExecFileFlags, cmd: Command): Promise<void> {
+  const { files, command } = execOperands(cmd, operands, [], "exec-file");
+  if (files.length !== 1) throw new HushError("USAGE", "exec-file takes exactly one file");
+  const order = parseDecryptionOrder(flags.decryptionOrder ?? process.env["SOPS_DECRYPTION_ORDER"]);
+  const exit = await execFile(files[0]!, command, {
+    fifo: flags.fifo !== false,
+    ...(flags.filename !== undefined ? { filename: flags.filename } : {}),
+    ...(flags.inputType && isFormatName(flags.inputType) ? { format: flags.inputType } : {}),
+    ...(flags.outputType && isFormatName(flags.outputType) ? { outputFormat: flags.outputType } : {}),
+    ...(flags.ignoreMac ? { ignoreMac: true } : {}),
+    ...(order ? { decryptionOrder: order } : {}),
+  });
+  propagateExit(exit);
+}

@@ -1,0 +1,289 @@
+/**
+ * `load()`: an encrypted file opened for reading values one at a time. Loading unwraps the data
+ * key and verifies the MAC; afterwards only ciphertexts are kept, and `get()` decrypts the one value
+ * asked for. Lookups walk maps by key, so a `get` costs the same in a file of ten keys or of a
+ * hundred thousand.
+ */
+import { HushError } from "../errors.js";
+import { parseGoFloat } from "../core/cipher.js";
+import { isSealedLeaf, openValue, sealDocument, SealedValue, type SealedLeaf, type SealedMap, type SealedNode } from "../core/sealed.js";
+import type { Metadata } from "../core/metadata.js";
+import type { PlainValue } from "../core/value.js";
+import { formatNameForPath, getFormat, type FormatName } from "../formats/index.js";
+import { Keyring, type KeyringOptions } from "../keys/registry.js";
+import { readInput } from "../util/fs.js";
+import { treeToEnv, type EnvOptions, type EnvSourceEntry } from "../exec/flatten.js";
+
+/** A file path, or a document's text with its format. */
+export type SecretsSource = string | { readonly text: string; readonly format: FormatName };
+
+/** Where a value is: `"db.password"` (dot-separated; list items by index: `"hosts.0"`) or `["db", "password"]`. */
+export type SecretPath = string | readonly (string | number)[];
+
+/**
+ * A decrypted value: strings, integers (a `bigint` beyond ±2^53), floats, booleans, timestamps
+ * (`Date`), null, and for a map or list a plain object or array of those.
+ */
+export type SecretValue = string | number | bigint | boolean | Date | null | SecretValue[] | { [key: string]: SecretValue };
+
+export interface LoadOptions extends KeyringOptions {
+  /** The format; by default from the file name (`.yaml`/`.yml`, `.json`, `.env`, also with a final `.enc`). */
+  format?: FormatName;
+  /** A keyring to share between loads (identities are then read once). */
+  keyring?: Keyring;
+  /** Skip MAC verification at load; a tampered value then fails only when read. */
+  ignoreMac?: boolean;
+  /** Use this data key instead of unwrapping one (it is copied). */
+  dataKey?: Uint8Array;
+}
+
+/**
+ * The format for a secrets file name: sops's rule (SOPS-FORMAT §10.1), after dropping a final
+ * `.enc`, so `.env.enc` and `secrets.yaml.enc` are read as dotenv and YAML.
+ */
+export function formatForSecretsPath(path: string): FormatName {
+  return formatNameForPath(path.endsWith(".enc") ? path.slice(0, -4) : path);
+}
+
+/** Reads a {@link SecretsSource}: its text and its format. */
+export async function readSource(source: SecretsSource, format?: FormatName): Promise<{ text: string; format: FormatName }> {
+  if (typeof source === "string") {
+    const text = (await readInput(source)).toString("utf8");
+    return { text, format: format ?? formatForSecretsPath(source) };
+  }
+  if (source === null || typeof source !== "object" || typeof source.text !== "string") {
+    throw new TypeError("source must be a file path or { text, format }");
+  }
+  return { text: source.text, format: format ?? source.format };
+}
+
+/**
+ * Opens an encrypted file (or text) for reading values on demand. Unwraps the data key with the
+ * keys sops would use (`SOPS_AGE_KEY`, `SOPS_AGE_KEY_FILE`, …, or `options.env`), verifies the MAC,
+ * and keeps only ciphertexts. Call {@link Secrets.dispose} when done.
+ *
+ * @example
+ * const secrets = await load("secrets.enc.yaml");
+ * const password = secrets.get("db.password");
+ * secrets.dispose();
+ */
+export async function load(source: SecretsSource, options: LoadOptions = {}): Promise<Secrets> {
+  const { text, format } = await readSource(source, options.format);
+  const doc = getFormat(format).parse(text);
+  const sealed = await sealDocument(doc, {
+    keyring: options.keyring ?? new Keyring(options),
+    ...(options.ignoreMac ? { ignoreMac: true } : {}),
+    ...(options.dataKey ? { dataKey: options.dataKey } : {}),
+  });
+  return new Secrets(sealed.root, sealed.dataKey, sealed.metadata, format);
+}
+
+interface Found {
+  node: SealedNode;
+  /** The map keys walked (the AAD of a value; list indexes are not part of it). */
+  keys: string[];
+}
+
+/**
+ * The values of one encrypted document, decrypted one at a time. Private state is in `#` fields,
+ * so neither `console.log` nor `JSON.stringify` shows ciphertexts or the data key.
+ */
+export class Secrets {
+  readonly #root: SealedMap;
+  readonly #key: Uint8Array;
+  readonly #metadata: Metadata;
+  #disposed = false;
+  /** The document's format. */
+  readonly format: FormatName;
+
+  /** Built by {@link load}; not meant to be called directly. */
+  constructor(root: SealedMap, dataKey: Uint8Array, metadata: Metadata, format: FormatName) {
+    this.#root = root;
+    this.#key = dataKey;
+    this.#metadata = metadata;
+    this.format = format;
+  }
+
+  /** The file's sops metadata (recipients, wrapped keys, rules): nothing secret. */
+  get metadata(): Metadata {
+    return this.#metadata;
+  }
+
+  /** True once {@link dispose} was called. */
+  get disposed(): boolean {
+    return this.#disposed;
+  }
+
+  /**
+   * The value at `path`, decrypted now, or undefined when there is none. For a map or a list, the
+   * whole subtree as a plain object or array (every value in it is decrypted).
+   *
+   * A dotted path also finds keys that contain dots (`"labels.app.kubernetes.io/name"`), trying the
+   * nested reading first; the array form (`["labels", "app.kubernetes.io/name"]`) is exact.
+   */
+  get(path: SecretPath): SecretValue | undefined {
+    const found = this.#find(path);
+    return found ? this.#toJs(found.node, found.keys) : undefined;
+  }
+
+  /** True when `path` names a value (null included), a map or a list. Decrypts nothing. */
+  has(path: SecretPath): boolean {
+    return this.#find(path) !== undefined;
+  }
+
+  /** The dotted path of every value, in file order (`db.password`, `hosts.0`). Decrypts nothing. */
+  keys(): string[] {
+    this.#alive();
+    const out: string[] = [];
+    for (const e of this.#entries()) if (e.read) out.push(e.path.join("."));
+    return out;
+  }
+
+  /** The whole document as a plain object (decrypts every value). */
+  toObject(): { [key: string]: SecretValue } {
+    this.#alive();
+    return this.#toJs(this.#root, []) as { [key: string]: SecretValue };
+  }
+
+  /**
+   * The values as environment variables, named and converted as `hush exec-env` does:
+   * `db.password` → `DB_PASSWORD`, non-strings as sops writes them (see {@link EnvOptions}).
+   */
+  toEnv(options: EnvOptions = {}): Record<string, string> {
+    this.#alive();
+    return treeToEnv(this.#entries(), options);
+  }
+
+  /** Zero-fills the data key and drops the ciphertexts; every later call throws. */
+  dispose(): void {
+    this.#key.fill(0);
+    this.#root.clear();
+    this.#disposed = true;
+  }
+
+  #alive(): void {
+    if (this.#disposed) throw new HushError("GENERIC", "these secrets were disposed");
+  }
+
+  #find(path: SecretPath): Found | undefined {
+    this.#alive();
+    if (typeof path === "string") return descendDotted(this.#root, path.split("."), 0, []);
+    if (!Array.isArray(path)) throw new TypeError("path must be a string or an array of keys and indexes");
+    let node: SealedNode = this.#root;
+    const keys: string[] = [];
+    for (const p of path as readonly (string | number)[]) {
+      const next = child(node, p, keys);
+      if (next === undefined) return undefined;
+      node = next;
+    }
+    return { node, keys };
+  }
+
+  #open(leaf: SealedLeaf, keys: readonly string[]): PlainValue | null {
+    return leaf instanceof SealedValue ? openValue(this.#key, leaf.enc, keys) : leaf.value;
+  }
+
+  #toJs(node: SealedNode, keys: string[]): SecretValue {
+    if (node instanceof Map) {
+      const out: { [key: string]: SecretValue } = {};
+      for (const [k, v] of node) {
+        keys.push(k);
+        setOwn(out, k, this.#toJs(v, keys));
+        keys.pop();
+      }
+      return out;
+    }
+    if (Array.isArray(node)) return node.map((item) => this.#toJs(item, keys));
+    return plainToJs(this.#open(node, keys));
+  }
+
+  /** Every scalar (and every empty map or list) with its path, in file order. */
+  *#entries(): Generator<EnvSourceEntry> {
+    const path: (string | number)[] = [];
+    const keys: string[] = [];
+    const self = this;
+    function* walk(node: SealedNode): Generator<EnvSourceEntry> {
+      if (node instanceof Map || Array.isArray(node)) {
+        const size = node instanceof Map ? node.size : node.length;
+        if (size === 0 && path.length > 0) yield { path: [...path] };
+        const items: Iterable<[string | number, SealedNode]> = node instanceof Map ? node : node.entries();
+        for (const [k, v] of items) {
+          path.push(k);
+          if (typeof k === "string") keys.push(k);
+          yield* walk(v);
+          if (typeof k === "string") keys.pop();
+          path.pop();
+        }
+        return;
+      }
+      const at = [...keys];
+      yield { path: [...path], read: () => self.#open(node, at) };
+    }
+    yield* walk(this.#root);
+  }
+}
+
+/** One step down: a key in a map (a number is used as a key there), an index in a list. */
+function child(node: SealedNode, p: string | number, keys: string[]): SealedNode | undefined {
+  if (node instanceof Map) {
+    const k = typeof p === "number" ? String(p) : p;
+    const next = node.get(k);
+    if (next !== undefined) keys.push(k);
+    return next;
+  }
+  if (Array.isArray(node)) {
+    const i = typeof p === "number" ? p : /^\d+$/.test(p) ? Number(p) : -1;
+    return Number.isInteger(i) && i >= 0 ? node[i] : undefined;
+  }
+  return undefined;
+}
+
+/**
+ * Resolves `a.b.c` where keys may themselves contain dots: at each map, the shortest key made of
+ * the next parts is tried first, then longer ones. Each step is a map lookup, so the cost depends on
+ * the path, not on the number of keys.
+ */
+function descendDotted(node: SealedNode, parts: readonly string[], at: number, keys: string[]): Found | undefined {
+  if (at === parts.length) return { node, keys };
+  if (isSealedLeaf(node)) return undefined;
+  if (Array.isArray(node)) {
+    const next = child(node, parts[at]!, keys);
+    return next === undefined ? undefined : descendDotted(next, parts, at + 1, keys);
+  }
+  let key = "";
+  for (let end = at; end < parts.length; end++) {
+    key = end === at ? parts[at]! : `${key}.${parts[end]!}`;
+    const next = node.get(key);
+    if (next === undefined) continue;
+    keys.push(key);
+    const found = descendDotted(next, parts, end + 1, keys);
+    if (found) return found;
+    keys.pop();
+  }
+  return undefined;
+}
+
+/** A decrypted scalar as a JS value (see {@link SecretValue}). */
+function plainToJs(v: PlainValue | null): SecretValue {
+  if (v === null) return null;
+  switch (v.type) {
+    case "int": {
+      const n = Number(v.text);
+      return Number.isSafeInteger(n) ? n : BigInt(v.text);
+    }
+    case "float":
+      return parseGoFloat(v.text) ?? Number.NaN;
+    case "bool":
+      return v.text === "True" || v.text === "true";
+    case "time":
+      return new Date(v.text);
+    default:
+      return v.text;
+  }
+}
+
+/** Sets a property even when the key is `__proto__` (a key in the file, not the prototype). */
+function setOwn(o: { [key: string]: SecretValue }, k: string, v: SecretValue): void {
+  if (k === "__proto__") Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+  else o[k] = v;
+}
