@@ -309,6 +309,115 @@ may have seen: run hush rotate too.`,
       await runUpdatekeys(paths, opts);
     });
 
+  // git integration: drivers, hook, history (src/git/)
+  const gitCmd = program
+    .command("git")
+    .description("git integration: readable diffs, a merge driver by key, a pre-commit guard");
+  gitCmd
+    .command("install")
+    .description("set up diff/merge drivers, .gitattributes and a pre-commit hook (idempotent)")
+    .argument("[patterns...]", "gitattributes patterns of encrypted files (default: from .sops.yaml path_regex)")
+    .option("--uninstall", "remove exactly what install added")
+    .option("--global", "use the global git config and attributes file instead of the repository's")
+    .option("--command <cmd>", "how git should run hush (default: this hush: `hush`, or `node /path/bin/hush.js`)")
+    .option("--no-cache", "do not cache the decrypted diff view (diff.hush.cachetextconv=false)")
+    .option("--no-hook", "do not install the pre-commit hook")
+    .addHelpText(
+      "after",
+      `
+Writes '<pattern> diff=hush merge=hush' lines in a marked block of .gitattributes, sets
+diff.hush.textconv, diff.hush.cachetextconv, merge.hush.name and merge.hush.driver, and
+installs a pre-commit hook running \`hush check --staged\` (an existing hook is kept as
+pre-commit.hush-chained and run first). With cachetextconv, git keeps the decrypted view
+in refs/notes/textconv/hush of this clone (never pushed unless you push that ref).
+
+Examples:
+  hush git install                       patterns from .sops.yaml creation rules
+  hush git install '*.enc.yaml' 'secrets/**'
+  hush git install --uninstall`,
+    )
+    .action(async (patterns: string[], opts: Record<string, unknown>) => {
+      const { runGitInstall } = await import("./commands/git-install.js");
+      await runGitInstall(patterns, opts);
+    });
+  gitCmd
+    .command("textconv")
+    .description("print the decrypted view git diffs (diff.hush.textconv); never fails the diff")
+    .argument("<file>", "the file git passes (a temporary name: the format comes from the content)")
+    .addOption(typeOption("input-type", "format of the file (default: JSON if it starts with {, else YAML)"))
+    .action(async (file: string, opts: Record<string, unknown>) => {
+      const { runGitTextconv } = await import("./commands/git-textconv.js");
+      await runGitTextconv(file, opts);
+    });
+  gitCmd
+    .command("merge")
+    .description("merge driver: three-way merge by key path of encrypted files (merge.hush.driver)")
+    .argument("<base>", "%O: the common ancestor's version")
+    .argument("<ours>", "%A: our version; the result is written here")
+    .argument("<theirs>", "%B: their version")
+    .argument("[path]", "%P: the file's path in the repository")
+    .argument("[rest...]", "ignored (for drivers configured with more placeholders)")
+    .addHelpText(
+      "after",
+      `
+Changes to different keys merge cleanly, re-encrypted with every unchanged value's ciphertext
+kept and a fresh MAC; recipients merge as sets. When the same key changed on both sides the
+file keeps our encrypted version, the conflicting paths (never values) are printed, and the
+exit status is 1: finish with \`hush git resolve FILE\`. Without a key, git's textual merge
+of the encrypted text is used instead.`,
+    )
+    .action(async (base: string, ours: string, theirs: string, path: string | undefined) => {
+      const { runGitMerge } = await import("./commands/git-merge.js");
+      await runGitMerge(base, ours, theirs, path);
+    });
+  gitCmd
+    .command("resolve")
+    .description("finish a conflicted merge of an encrypted file: choose per path, then stage it")
+    .argument("<file>", "the conflicted file")
+    .option("--ours", "keep our side of every conflicting path")
+    .option("--theirs", "keep their side of every conflicting path")
+    .addHelpText(
+      "after",
+      "\nOn a terminal, without --ours/--theirs, each conflicting path is shown with both values\n(on the terminal only) and you choose. The result is written encrypted and `git add`ed.",
+    )
+    .action(async (file: string, opts: Record<string, unknown>) => {
+      const { runGitResolve } = await import("./commands/git-resolve.js");
+      await runGitResolve(file, opts);
+    });
+
+  program
+    .command("check")
+    .description("fail on plaintext files .sops.yaml says must be encrypted, or broken encrypted files (no key needed)")
+    .argument("[paths...]", "files to check (default: every tracked file)")
+    .option("--staged", "check what is staged for commit (the pre-commit hook runs this)")
+    .addOption(configOption())
+    .action(async (paths: string[], opts: Record<string, unknown>) => {
+      const { runCheck } = await import("./commands/check.js");
+      await runCheck(paths, opts);
+    });
+
+  program
+    .command("audit")
+    .description("history of an encrypted file: who changed which keys and recipients (no key needed)")
+    .argument("<file>", "an encrypted file tracked by git")
+    .option("--json", "print JSON")
+    .action(async (file: string, opts: Record<string, unknown>) => {
+      const { runAudit } = await import("./commands/audit.js");
+      await runAudit(file, opts);
+    });
+
+  program
+    .command("rotation-status")
+    .description("when each encrypted value last changed, from git history (no key needed)")
+    .argument("[files...]", "encrypted files (default: every tracked encrypted file)")
+    .option("--max-age <duration>", "exit 1 when a value is older than this: 90d, 12h, 2w")
+    .option("--json", "print JSON")
+    .addHelpText("after", "\nData-key rotations do not count as changes: they re-encrypt the same secrets.")
+    .action(async (files: string[], opts: Record<string, unknown>) => {
+      const { runRotationStatus } = await import("./commands/rotation-status.js");
+      await runRotationStatus(files, opts);
+    });
+
   // ---- more commands: each registers its flags here and imports its module in the action ----
 
   return program;

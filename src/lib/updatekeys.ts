@@ -1,0 +1,118 @@
+/**
+ * `updatekeys`: make a file's recipients match its `.sops.yaml` creation rule. Only the wrapped data
+ * keys change: values, `mac` and `lastmodified` stay byte for byte (as sops), and recipients that
+ * stay keep their entry verbatim, so the diff shows exactly who was added and removed.
+ */
+import { HushError } from "../errors.js";
+import { metadataOf, wrapForGroups } from "../core/document.js";
+import type { WrappedKey } from "../core/metadata.js";
+import { rulesForFile, type ConfigOptions } from "../config/index.js";
+import type { KeySpec } from "../config/key-specs.js";
+import type { FormatName } from "../formats/format.js";
+import { Keyring, recipientFor, unwrapDataKey, type RecipientSpec } from "../keys/registry.js";
+import type { KeyKind } from "../keys/key-source.js";
+import { parseDocument } from "./files.js";
+import { entryLabel } from "./rewrite.js";
+
+/** A recipient as shown in diffs: `age age1…`, `kms arn:…+role`. */
+function specLabel(kind: KeyKind, spec: RecipientSpec): string {
+  if (typeof spec === "string") return spec.trim();
+  const arn = String(spec["arn"] ?? "");
+  const role = String(spec["role"] ?? "");
+  return role ? `${arn}+${role}` : arn;
+}
+
+/** Whether a stored entry is the recipient a config spec names. */
+function sameRecipient(w: WrappedKey, k: KeySpec): boolean {
+  if (w.kind !== k.kind) return false;
+  const have = entryLabel(w.kind, w.entry);
+  const want = specLabel(k.kind, k.spec);
+  if (have === want) return true;
+  // An Azure key named without a version matches any version of that key.
+  return w.kind === "azure_kv" && /\/keys\/[^/]+$/.test(want) && have.startsWith(`${want}/`);
+}
+
+export interface KeyChanges {
+  added: string[];
+  removed: string[];
+}
+
+export interface UpdateKeysResult extends KeyChanges {
+  /** The new text, or undefined when the recipients already match. */
+  text: string | undefined;
+}
+
+export interface UpdateKeysOptions extends ConfigOptions {
+  format: FormatName;
+  keyring?: Keyring;
+  /** Override the rule's threshold (sops: the flag, else the file's, capped at the group count). */
+  shamirThreshold?: number;
+  /** Only work out the changes: no key is needed and nothing is wrapped. */
+  dryRun?: boolean;
+}
+
+/** Computes and applies the recipient changes for one file's text. */
+export async function updateKeysText(path: string, text: string, opts: UpdateKeysOptions): Promise<UpdateKeysResult> {
+  const rule = await rulesForFile(path, opts);
+  if (!rule) throw new HushError("CONFIG", "updatekeys needs a .sops.yaml with creation rules (none found)");
+  const doc = parseDocument(text, opts.format);
+  const meta = metadataOf(doc);
+  const want = rule.groups.filter((g) => g.length > 0);
+  if (want.length === 0) throw new HushError("CONFIG", `the creation rule for ${path} names no keys`);
+  const label = (kind: KeyKind, l: string) => `${kind} ${l}`;
+  const added: string[] = [];
+  const removed: string[] = [];
+  const flatHave = meta.keyGroups.flat();
+  const flatWant = want.flat();
+  for (const k of flatWant) if (!flatHave.some((w) => sameRecipient(w, k))) added.push(label(k.kind, specLabel(k.kind, k.spec)));
+  for (const w of flatHave) if (!flatWant.some((k) => sameRecipient(w, k))) removed.push(label(w.kind, entryLabel(w.kind, w.entry)));
+  const sameShape =
+    want.length === meta.keyGroups.length && want.every((g, i) => g.length === meta.keyGroups[i]!.length && g.every((k) => meta.keyGroups[i]!.some((w) => sameRecipient(w, k))));
+  const threshold = Math.min(opts.shamirThreshold || rule.shamirThreshold || meta.shamirThreshold || want.length, want.length);
+  if (sameShape && (want.length === 1 || threshold === meta.shamirThreshold)) return { text: undefined, added, removed };
+  if (opts.dryRun) return { text: text, added, removed };
+
+  const keyring = opts.keyring ?? new Keyring(opts.env ? { env: opts.env } : {});
+  const dataKey = await unwrapDataKey(meta, keyring);
+  try {
+    let groups: WrappedKey[][];
+    if (want.length === 1 && meta.keyGroups.length === 1) {
+      // One group: keep the entries that stay verbatim, wrap the data key for new ones only.
+      const keep = want[0]!.map((k) => meta.keyGroups[0]!.find((w) => sameRecipient(w, k)));
+      const fresh = await Promise.all(want[0]!.map((k, i) => (keep[i] ? undefined : recipientFor(k.kind, k.spec, opts.env))));
+      const toWrap = fresh.filter((r) => r !== undefined);
+      const wrapped = toWrap.length > 0 ? await wrapForGroups(dataKey, [toWrap], 0) : [[]];
+      let n = 0;
+      groups = [keep.map((w) => w ?? wrapped[0]![n++]!)];
+    } else {
+      // Several groups: the Shamir shares are split anew, so every entry is wrapped anew.
+      const recipients = await Promise.all(want.map((g) => Promise.all(g.map((k) => recipientFor(k.kind, k.spec, opts.env)))));
+      groups = await wrapForGroups(dataKey, recipients, threshold);
+    }
+    doc.setMetadata({ ...meta, keyGroups: groups, shamirThreshold: groups.length > 1 ? threshold : meta.shamirThreshold });
+    return { text: doc.toString(), added, removed };
+  } finally {
+    dataKey.fill(0);
+  }
+}
+
+/**
+ * Runs `task` over `items` with at most `limit` in flight, in input order of start; results keep
+ * the input order. A failing item does not stop the others.
+ */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, task: (item: T, index: number) => Promise<R>): Promise<PromiseSettledResult<R>[]> {
+  const results: PromiseSettledResult<R>[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      try {
+        results[i] = { status: "fulfilled", value: await task(items[i]!, i) };
+      } catch (reason) {
+        results[i] = { status: "rejected", reason };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  return results;
+}
