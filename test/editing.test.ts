@@ -274,3 +274,23 @@ else writeFileSync(file, text.replace("x: [broken", "fixed"));
     });
   });
 });
+
+describe("hush encrypt --reuse", () => {
+  it("re-encrypting an edited plaintext keeps every unchanged ciphertext", async () => {
+    await withTempDir(async (dir) => {
+      const f = await encryptedFile(dir);
+      const before = readFileSync(f, "utf8");
+      const plain = join(dir, "s.yaml");
+      writeFileSync(plain, runHush(["decrypt", f], { env }).stdout.replace("hunter2", "rotated-pw"));
+      const r = runHush(["encrypt", "--reuse", f, plain], { env });
+      expect(r.stderr).toBe("");
+      const after = r.stdout;
+      const changed = encs(after).filter((e) => !encs(before).includes(e));
+      expect(changed).toHaveLength(2); // the password and the MAC
+      expect(after.slice(after.indexOf("sops:")).replace(/(lastmodified|mac): .*/g, "")).toBe(
+        before.slice(before.indexOf("sops:")).replace(/(lastmodified|mac): .*/g, ""),
+      );
+      expect(runHush(["decrypt", "--input-type", "yaml"], { env, input: after }).stdout).toBe(PLAIN.replace("hunter2", "rotated-pw"));
+    });
+  });
+});

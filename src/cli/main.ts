@@ -57,6 +57,10 @@ export function buildProgram(): Command {
     .addOption(keyOption("hcVaultTransit"))
     .addOption(keyOption("hckms"))
     .option("-i, --in-place", "replace the file with its encrypted form (atomically)")
+    .option(
+      "--reuse <previous>",
+      "keep PREVIOUS's data key, recipients and rules, and the exact ciphertext of every unchanged value",
+    )
     .option("-o, --output <path>", "write to this file instead of standard output")
     .addOption(typeOption("input-type", "format of the input (default: from the file name)"))
     .addOption(typeOption("output-type", "format of the output (default: the input's)"))
@@ -430,6 +434,13 @@ function parseIntOption(v: string): number {
 
 /** Runs the CLI; never throws: errors are printed as one line and mapped to exit codes. */
 export async function main(argv: string[] = process.argv): Promise<void> {
+  // `hush … | head`: a closed pipe ends the output quietly, as for any Unix tool.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on("error", (e: NodeJS.ErrnoException) => {
+      if (e.code === "EPIPE") process.exit(process.exitCode ?? 0);
+      throw e;
+    });
+  }
   const program = buildProgram();
   try {
     await program.parseAsync(argv);

@@ -4,7 +4,7 @@
  */
 import { HushError } from "../../errors.js";
 import { RULE_NAMES, type SelectionRules } from "../../core/metadata.js";
-import { encryptText } from "../../lib/files.js";
+import { decryptText, encryptText } from "../../lib/files.js";
 import { encryptionSettings, keySpecsFromFlags, parseKmsContext, recipientsForGroups, storeIndent, type KeyFlags } from "../../config/index.js";
 import { readInputFile, writeOutput, type IoOptions } from "../common.js";
 
@@ -13,6 +13,7 @@ interface EncryptFlags extends IoOptions, KeyFlags {
   macOnlyEncrypted?: boolean;
   shamirSecretSharingThreshold?: number;
   config?: string;
+  reuse?: string;
   [rule: string]: unknown;
 }
 
@@ -29,6 +30,7 @@ export async function runEncrypt(file: string | undefined, flags: EncryptFlags):
   if (Object.keys(rules).length > 1) {
     throw new HushError("CONFLICTING_PARAMETERS", `use only one of ${RULE_NAMES.map((r) => `--${r.replace(/_/g, "-")}`).join(", ")}`);
   }
+  if (flags.reuse !== undefined) return encryptReusing(file, flags, flags.reuse);
   // Parsed before anything is read, so a malformed context fails first (sops's exit 6).
   const keys = keySpecsFromFlags(flags, env);
   const kmsEncryptionContext = parseKmsContext(flags.encryptionContext);
@@ -55,4 +57,33 @@ export async function runEncrypt(file: string | undefined, flags: EncryptFlags):
     ...(indent !== undefined ? { indent } : {}),
   });
   await writeOutput(input, flags, text);
+}
+
+/**
+ * `--reuse PREVIOUS`: encrypt with PREVIOUS's data key, recipients and rules, copying the
+ * ciphertext of every value whose path, type and plaintext are unchanged (stable ciphertext for a
+ * decrypt → edit → encrypt workflow). Recipients change with updatekeys or rotate, not here.
+ */
+async function encryptReusing(file: string | undefined, flags: EncryptFlags, previousPath: string): Promise<void> {
+  const input = await readInputFile(file, flags);
+  const previous = await readInputFile(previousPath, {});
+  const prev = await decryptText(previous.text, { format: previous.format });
+  try {
+    const m = prev.metadata;
+    const { text } = await encryptText(input.text, {
+      format: input.format,
+      outputFormat: input.outputFormat,
+      groups: [],
+      dataKey: prev.dataKey,
+      stash: prev.stash,
+      wrappedKeys: m.keyGroups,
+      rules: m.rules,
+      macOnlyEncrypted: m.macOnlyEncrypted,
+      shamirThreshold: m.shamirThreshold,
+      ...(flags.indent !== undefined ? { indent: flags.indent } : {}),
+    });
+    await writeOutput(input, flags, text);
+  } finally {
+    prev.dataKey.fill(0);
+  }
 }
