@@ -1,0 +1,391 @@
+/**
+ * `hush audit FILE` and `hush rotation-status`: the history of an encrypted file read from the
+ * encrypted text alone, so they need no key.
+ *
+ * Stable ciphertext makes this possible: hush rewrites keep the exact `ENC[...]` of every value
+ * whose plaintext did not change, so a value changed in a commit iff its ciphertext changed. A
+ * data-key rotation re-encrypts everything; it shows as every wrapped key (`enc`) *and* every
+ * value changing at once, and is reported as one "rotation" instead of a list of changes.
+ *
+ * Merge commits are compared with every parent (git's combined diff): a path counts only when it
+ * differs from all parents, so what a clean merge took from one side is reported once, at the
+ * commit that made it, not again at the merge.
+ *
+ * simple-git is loaded here only (audit is not on the hot path).
+ */
+import type { SimpleGit } from "simple-git";
+import { HushError } from "../errors.js";
+import { readMetadata } from "../core/metadata.js";
+import { parseEnc } from "../core/cipher.js";
+import { formatTreePath, type TreePath } from "../core/tree-path.js";
+import { formatNameForPath } from "../formats/index.js";
+import type { TreeNode } from "../formats/format.js";
+import { parseDocument } from "../lib/files.js";
+import { entryLabel } from "../lib/rewrite.js";
+
+/** One commit's effect on the file. */
+export interface AuditEntry {
+  commit: string;
+  parents: string[];
+  author: string;
+  email: string;
+  /** Author date, ISO 8601 with offset. */
+  date: string;
+  subject: string;
+  /** The file's path in this commit (it may have been renamed since). */
+  path: string;
+  status: "added" | "modified" | "renamed" | "deleted" | "merge";
+  /** Key paths (`["db"]["password"]`; list items by index) added, changed and removed. */
+  added: string[];
+  changed: string[];
+  removed: string[];
+  recipientsAdded: string[];
+  recipientsRemoved: string[];
+  /** Every value re-encrypted under a new data key (changes to values are then not listed). */
+  rotated: boolean;
+  /** False when this version of the file has no readable sops metadata (plaintext, or broken). */
+  encrypted: boolean;
+  /** False when this version does not parse at all (committed conflict markers, …). */
+  parsed: boolean;
+}
+
+/** A file's audit: newest commit first, as `git log`. */
+export interface AuditReport {
+  file: string;
+  entries: AuditEntry[];
+}
+
+/** What the encrypted text of one version says, without a key. */
+interface Snapshot {
+  parsed: boolean;
+  encrypted: boolean;
+  /** Key path label → the stored value (`ENC[...]`, or the clear value with its type). */
+  values: Map<string, string>;
+  /** Labels of values stored encrypted. */
+  sealed: Set<string>;
+  /** Recipient (`age age1…`) → its wrapped data key. */
+  recipients: Map<string, string>;
+}
+
+function walk(node: TreeNode, path: TreePath, prefix: string, out: Snapshot): void {
+  const label = () => prefix + formatTreePath(path);
+  if (node instanceof Map) {
+    if (node.size === 0 && path.length > 0) out.values.set(label(), "{}");
+    for (const [k, v] of node) walk(v, [...path, k], prefix, out);
+  } else if (Array.isArray(node)) {
+    if (node.length === 0) out.values.set(label(), "[]");
+    node.forEach((v, i) => walk(v, [...path, i], prefix, out));
+  } else {
+    const v = node.value;
+    const stored = v === null ? "null" : `${v.type}:${v.text}`;
+    out.values.set(label(), stored);
+    if (v !== null && v.type === "str" && parseEnc(v.text)) out.sealed.add(label());
+  }
+}
+
+/** Reads a version's structure, values as stored and recipients; never throws. */
+export function snapshot(text: string, path: string): Snapshot {
+  const snap: Snapshot = { parsed: false, encrypted: false, values: new Map(), sealed: new Set(), recipients: new Map() };
+  let doc;
+  try {
+    doc = parseDocument(text, formatNameForPath(path));
+  } catch {
+    return snap;
+  }
+  snap.parsed = true;
+  const trees = doc.trees();
+  trees.forEach((t, i) => walk(t, [], trees.length > 1 ? `(document ${i + 1}) ` : "", snap));
+  try {
+    const raw = doc.rawMetadata();
+    if (raw !== undefined) {
+      const meta = readMetadata(raw);
+      snap.encrypted = true;
+      meta.keyGroups.forEach((g, i) =>
+        g.forEach((w) => {
+          const id = `${meta.keyGroups.length > 1 ? `group ${i}: ` : ""}${w.kind} ${entryLabel(w.kind, w.entry)}`;
+          snap.recipients.set(id, typeof w.entry["enc"] === "string" ? w.entry["enc"] : "");
+        }),
+      );
+    }
+  } catch {
+    // unreadable metadata: the values are still compared; recipients are not known
+  }
+  return snap;
+}
+
+/** True when `cur` re-encrypted everything it shares with `par` under a new data key. */
+function rotatedFrom(cur: Snapshot, par: Snapshot): boolean {
+  const common = [...cur.recipients.keys()].filter((id) => par.recipients.has(id));
+  const rewrapped = common.every((id) => cur.recipients.get(id) !== par.recipients.get(id));
+  const values = [...cur.sealed].filter((l) => par.sealed.has(l));
+  if (values.length === 0 || !rewrapped) return false;
+  // With no recipient in common the wrapped keys say nothing; one value alone is no evidence.
+  if (common.length === 0 && values.length < 2) return false;
+  return values.every((l) => cur.values.get(l) !== par.values.get(l));
+}
+
+/** Compares a version with its parents' versions (undefined: the file is absent there). */
+export function compareVersions(cur: Snapshot | undefined, parents: readonly (Snapshot | undefined)[]): Pick<
+  AuditEntry,
+  "added" | "changed" | "removed" | "recipientsAdded" | "recipientsRemoved" | "rotated"
+> {
+  const present = parents.filter((p): p is Snapshot => p !== undefined);
+  const rotated = cur !== undefined && present.length > 0 && present.every((p) => rotatedFrom(cur, p));
+  const added: string[] = [];
+  const changed: string[] = [];
+  const removed: string[] = [];
+  const labels = new Set<string>([...(cur?.values.keys() ?? []), ...present.flatMap((p) => [...p.values.keys()])]);
+  for (const l of labels) {
+    const c = cur?.values.get(l);
+    const ps = parents.map((p) => p?.values.get(l));
+    if (ps.some((p) => p === c)) continue; // as in some parent: nothing of this commit's own
+    if (c === undefined) removed.push(l);
+    else if (ps.every((p) => p === undefined)) added.push(l);
+    else if (!rotated) changed.push(l);
+  }
+  const recipientsAdded: string[] = [];
+  const recipientsRemoved: string[] = [];
+  const ids = new Set<string>([...(cur?.recipients.keys() ?? []), ...present.flatMap((p) => [...p.recipients.keys()])]);
+  for (const id of ids) {
+    const has = cur?.recipients.has(id) ?? false;
+    if (parents.length > 0 && parents.some((p) => (p?.recipients.has(id) ?? false) === has)) continue;
+    (has ? recipientsAdded : recipientsRemoved).push(id);
+  }
+  return { added, changed, removed, recipientsAdded, recipientsRemoved, rotated };
+}
+
+interface LogCommit {
+  commit: string;
+  parents: string[];
+  author: string;
+  email: string;
+  date: string;
+  subject: string;
+  status: string;
+  path: string;
+  /** The path in the parents (differs after a rename). */
+  oldPath: string;
+}
+
+const FIELD = "\x1f";
+const RECORD = "\x1e";
+
+function parseLog(out: string, file: string): LogCommit[] {
+  const commits: LogCommit[] = [];
+  let current = file;
+  for (const rec of out.split(RECORD).slice(1)) {
+    const [head = "", ...rest] = rec.split("\n");
+    const [commit = "", parents = "", author = "", email = "", date = "", subject = ""] = head.split(FIELD);
+    const names = rest.map((l) => l.split("\t")).find((cols) => cols.length >= 2 && /^[A-Z]+\d*$/.test(cols[0]!));
+    let status = names?.[0] ?? "";
+    let path = current;
+    let oldPath = current;
+    if (names && /^[RC]\d*$/.test(status) && names.length >= 3) {
+      oldPath = names[1]!;
+      path = names[2]!;
+    } else if (names) {
+      path = names[names.length - 1]!;
+      oldPath = path;
+    }
+    const ps = parents.split(" ").filter(Boolean);
+    // A merge git shows with no names took the file from one parent: nothing of its own.
+    if (!names && ps.length > 1) continue;
+    if (ps.length > 1) status = "merge";
+    commits.push({ commit, parents: ps, author, email, date, subject, status, path, oldPath });
+    current = oldPath;
+  }
+  return commits;
+}
+
+async function openGit(cwd: string): Promise<SimpleGit> {
+  const { simpleGit } = await import("simple-git");
+  return simpleGit({ baseDir: cwd });
+}
+
+async function show(sg: SimpleGit, rev: string, path: string): Promise<string | undefined> {
+  try {
+    return await sg.show([`${rev}:${path}`]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The path of `file` (relative to `cwd`) from the top of the repository. */
+async function topPath(sg: SimpleGit, file: string): Promise<string> {
+  let prefix: string;
+  try {
+    prefix = (await sg.revparse(["--show-prefix"])).trim();
+  } catch {
+    throw new HushError("USAGE", "not inside a git working tree", "run this in a git repository");
+  }
+  const parts: string[] = [];
+  for (const p of `${prefix}${file}`.split("/")) {
+    if (p === "" || p === ".") continue;
+    if (p === "..") parts.pop();
+    else parts.push(p);
+  }
+  return parts.join("/");
+}
+
+/** Audits one file's history (`git log --follow`); needs no key. */
+export async function auditFile(file: string, opts: { cwd?: string } = {}): Promise<AuditReport> {
+  const sg = await openGit(opts.cwd ?? process.cwd());
+  const top = await topPath(sg, file);
+  let out: string;
+  try {
+    out = await sg.raw([
+      "log",
+      "--follow",
+      "--cc",
+      "--name-status",
+      `--format=${RECORD}%H${FIELD}%P${FIELD}%an${FIELD}%ae${FIELD}%aI${FIELD}%s`,
+      "--",
+      file,
+    ]);
+  } catch (e) {
+    throw new HushError("GENERIC", `git log failed for ${file}`, undefined, { cause: e });
+  }
+  const commits = parseLog(out, top);
+  if (commits.length === 0) throw new HushError("NO_FILE", `${file} has no history in this repository`);
+  const entries: AuditEntry[] = [];
+  for (const c of commits) {
+    const deleted = c.status.startsWith("D");
+    const text = deleted ? undefined : await show(sg, c.commit, c.path);
+    const cur = text === undefined ? undefined : snapshot(text, c.path);
+    const parents = await Promise.all(
+      c.parents.map(async (p) => {
+        const t = await show(sg, p, c.oldPath);
+        return t === undefined ? undefined : snapshot(t, c.oldPath);
+      }),
+    );
+    const status: AuditEntry["status"] =
+      c.status === "merge"
+        ? "merge"
+        : cur === undefined
+          ? "deleted"
+          : parents.every((p) => p === undefined)
+            ? "added"
+            : /^R/.test(c.status)
+              ? "renamed"
+              : "modified";
+    entries.push({
+      commit: c.commit,
+      parents: c.parents,
+      author: c.author,
+      email: c.email,
+      date: c.date,
+      subject: c.subject,
+      path: c.path,
+      status,
+      ...compareVersions(cur, parents),
+      encrypted: cur?.encrypted ?? false,
+      parsed: cur?.parsed ?? true,
+    });
+  }
+  return { file, entries };
+}
+
+/** The audit as readable text. */
+export function formatAudit(report: AuditReport): string {
+  const lines: string[] = [];
+  for (const e of report.entries) {
+    lines.push(`${e.commit.slice(0, 12)}  ${e.date}  ${e.author} <${e.email}>`);
+    lines.push(`    ${e.subject}`);
+    const what: string[] = [];
+    if (e.status === "added") what.push(`file added as ${e.path}`);
+    if (e.status === "deleted") what.push(`file deleted (${e.path})`);
+    if (e.status === "renamed") what.push(`file renamed to ${e.path}`);
+    if (!e.parsed) what.push("WARNING: this version does not parse");
+    else if (!e.encrypted && e.status !== "deleted") what.push("WARNING: this version is not encrypted");
+    if (e.rotated) what.push("all values re-encrypted (rotation)");
+    for (const p of e.added) what.push(`added    ${p}`);
+    for (const p of e.changed) what.push(`changed  ${p}`);
+    for (const p of e.removed) what.push(`removed  ${p}`);
+    for (const r of e.recipientsAdded) what.push(`recipient added    ${r}`);
+    for (const r of e.recipientsRemoved) what.push(`recipient removed  ${r}`);
+    if (what.length === 0) {
+      what.push(e.status === "merge" ? "merge: no changes of its own (every value as in one of its parents)" : "no value or recipient changes (metadata only)");
+    } else if (e.status === "merge") what.unshift("merge: changes of its own (differing from every parent):");
+    for (const w of what) lines.push(`  ${w}`);
+    lines.push("");
+  }
+  return lines.join("\n");
+}
+
+// ---- rotation-status ----
+
+/** Parses `90d`, `12h`, `2w`, `30m`, `45s` (a bare number is days) into milliseconds. */
+export function parseDuration(text: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$/i.exec(text);
+  if (!m) throw new HushError("USAGE", `--max-age takes a duration such as 90d, 12h or 2w, got ${JSON.stringify(text)}`);
+  const unit = { s: 1, m: 60, h: 3600, d: 86400, w: 604800, "": 86400 }[m[2]!.toLowerCase() as "s"]!;
+  return Number(m[1]) * unit * 1000;
+}
+
+/** When one encrypted value last changed. */
+export interface ValueAge {
+  path: string;
+  /** Author date of the last commit that changed its ciphertext, rotations not counted. */
+  date: string;
+  commit: string;
+  ageMs: number;
+  stale: boolean;
+}
+
+export interface FileRotationStatus {
+  file: string;
+  values: ValueAge[];
+  /** The newest data-key rotation, if any. */
+  lastRotation?: { date: string; commit: string };
+}
+
+/**
+ * The age of every encrypted value of each file at HEAD. A rotation of the data key does not
+ * count as a change: it re-encrypts the same secrets, and this report is about how old the
+ * secrets themselves are (a commit that both rotated and changed values counts as a rotation).
+ */
+export async function rotationStatus(
+  files: readonly string[],
+  opts: { cwd?: string; maxAgeMs?: number; now?: Date } = {},
+): Promise<FileRotationStatus[]> {
+  const cwd = opts.cwd ?? process.cwd();
+  const now = (opts.now ?? new Date()).getTime();
+  const out: FileRotationStatus[] = [];
+  for (const file of files) {
+    const report = await auditFile(file, { cwd });
+    const sg = await openGit(cwd);
+    const headText = await show(sg, "HEAD", await topPath(sg, file));
+    if (headText === undefined) continue; // not in HEAD (deleted): nothing to rotate
+    const head = snapshot(headText, file);
+    const values: ValueAge[] = [];
+    for (const label of head.sealed) {
+      // The newest commit (by author date) that added or changed it; else the file's first commit.
+      let when = report.entries[report.entries.length - 1]!;
+      let found = false;
+      for (const x of report.entries) {
+        if (!x.added.includes(label) && !x.changed.includes(label)) continue;
+        if (!found || Date.parse(x.date) > Date.parse(when.date)) when = x;
+        found = true;
+      }
+      const ageMs = now - Date.parse(when.date);
+      values.push({ path: label, date: when.date, commit: when.commit, ageMs, stale: opts.maxAgeMs !== undefined && ageMs > opts.maxAgeMs });
+    }
+    const rot = report.entries.find((x) => x.rotated);
+    out.push({ file, values, ...(rot ? { lastRotation: { date: rot.date, commit: rot.commit } } : {}) });
+  }
+  return out;
+}
+
+/** Ages as readable text. */
+export function formatRotationStatus(status: readonly FileRotationStatus[], maxAge?: string): string {
+  const lines: string[] = [];
+  const days = (ms: number) => `${Math.floor(ms / 86_400_000)}d`;
+  for (const f of status) {
+    lines.push(`${f.file}  (data key last rotated: ${f.lastRotation ? f.lastRotation.date : "never"})`);
+    for (const v of f.values) {
+      lines.push(`  ${v.date}  ${days(v.ageMs).padStart(6)}  ${v.path}${v.stale ? `  STALE (older than ${maxAge ?? "the limit"})` : ""}`);
+    }
+    if (f.values.length === 0) lines.push("  (no encrypted values)");
+  }
+  return `${lines.join("\n")}\n`;
+}
