@@ -422,6 +422,111 @@ of the encrypted text is used instead.`,
       await runRotationStatus(files, opts);
     });
 
+  // team workflows: init, invite, revoke, share, import (src/team/, docs/team.md)
+  program
+    .command("init")
+    .description("start a repository's secrets: an age key for you, a .sops.yaml, git drivers (idempotent)")
+    .option("--recovery <age1…>", "also encrypt to this offline recovery key (repeatable)", repeatable)
+    .option("--name <name>", "a name for your key, as a comment in .sops.yaml (default: git user.email)")
+    .option("--no-git", "do not install the git drivers and hook")
+    .option("--command <cmd>", "how git should run hush (default: this hush)")
+    .addHelpText(
+      "after",
+      `
+Uses your age key (SOPS_AGE_KEY, SOPS_AGE_KEY_FILE, ~/.config/sops/age/keys.txt), or creates
+one in the keys file. Writes .sops.yaml at the top of the working tree with one rule for
+*.enc.{yaml,yml,json,env,ini} files, encrypting to you (and the recovery keys), unless one
+exists. Then runs \`hush git install\`. See docs/team.md.
+
+Examples:
+  hush init
+  hush init --recovery age1…               a key generated offline, for restoring access`,
+    )
+    .action(async (opts: Record<string, unknown>) => {
+      const { runInit } = await import("./commands/init.js");
+      await runInit(opts);
+    });
+
+  program
+    .command("invite")
+    .description("add an age recipient to .sops.yaml and re-key every encrypted file for them")
+    .argument("<recipient>", "their age public key (age1…), from `hush keygen` or `age-keygen`")
+    .option("--name <name>", "who it is, written as a comment next to the key")
+    .option("--rule <index>", "only this creation rule (repeatable; default: every rule with keys)", repeatable)
+    .option("--no-update", "only edit .sops.yaml; re-key later with `hush updatekeys -y .`")
+    .option("--config <path>", "the .sops.yaml to edit (default: found from the current directory, or SOPS_CONFIG)")
+    .option("-j, --jobs <n>", "files processed at once (default 8)")
+    .addHelpText(
+      "after",
+      `
+Needs a key that decrypts the files (yours). Only the wrapped data keys change, so values,
+MACs and other recipients' entries stay as they are. Commit .sops.yaml and the files; the
+new member decrypts after pulling.
+
+Example:
+  hush invite age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p --name bob`,
+    )
+    .action(async (recipient: string, opts: Record<string, unknown>) => {
+      const { runInvite } = await import("./commands/invite.js");
+      await runInvite(recipient, opts);
+    });
+
+  program
+    .command("revoke")
+    .description("remove an age recipient everywhere, rotate data keys, list the values they could read")
+    .argument("<recipient>", "the age public key (age1…) to remove")
+    .option("--dry-run", "report what would change; write nothing")
+    .option("--json", "print the report as JSON")
+    .option("--config <path>", "the .sops.yaml to edit (default: found from the current directory, or SOPS_CONFIG)")
+    .option("-j, --jobs <n>", "files processed at once (default 8)")
+    .addHelpText(
+      "after",
+      `
+Removes the recipient from every creation rule, then gives every encrypted file that named
+it a new data key (every value re-encrypted), so nothing written from now on is readable
+with their key. Every file is rotated in memory first: if one cannot be (no key for it),
+nothing is written. What they already read cannot be taken back: the values listed must be
+changed at their source (new passwords, new tokens), then stored with \`hush set\`.`,
+    )
+    .action(async (recipient: string, opts: Record<string, unknown>) => {
+      const { runRevoke } = await import("./commands/revoke.js");
+      await runRevoke(recipient, opts);
+    });
+
+  program
+    .command("share")
+    .description("encrypt a few values to someone outside the repository, as one armored age file")
+    .argument("<keys...>", `values or subtrees to share: db.password, or '["db"]["password"]'`)
+    .option("--to <age1…>", "the recipient of the bundle (repeatable)", repeatable)
+    .option("-f, --file <path>", "the encrypted file the values come from (default secrets.enc.yaml)")
+    .option("-o, --output <path>", "write the bundle here instead of standard output")
+    .addOption(typeOption("input-type", "format of the file (default: from the file name)"))
+    .addHelpText(
+      "after",
+      `
+The bundle is a small YAML document encrypted with age (not a sops file): the recipient opens
+it with \`hush import BUNDLE\` or \`age -d -i KEYFILE BUNDLE\`.
+
+Example:
+  hush share --to age1… -f prod.enc.yaml db.password stripe.api_key > for-carol.age`,
+    )
+    .action(async (keys: string[], opts: Record<string, unknown>) => {
+      const { runShare } = await import("./commands/share.js");
+      await runShare(keys, opts);
+    });
+
+  program
+    .command("import")
+    .description("open a bundle from `hush share`: print it, or merge its values into an encrypted file")
+    .argument("<bundle>", "the armored (or binary) age file")
+    .option("--into <file>", "merge into this encrypted YAML/JSON file (created for .sops.yaml's recipients if missing)")
+    .option("--config <path>", "the .sops.yaml for a new --into file")
+    .addHelpText("after", "\nWith --into, each value is set as `hush set` does: every other value keeps its ciphertext.")
+    .action(async (bundle: string, opts: Record<string, unknown>) => {
+      const { runImport } = await import("./commands/import.js");
+      await runImport(bundle, opts);
+    });
+
   // ---- more commands: each registers its flags here and imports its module in the action ----
 
   return program;

@@ -44,7 +44,30 @@ type ClientOptions = NonNullable<ConstructorParameters<GcpKmsLib["KeyManagementS
 type CallOptions = import("google-gax").CallOptions;
 
 let gcpLib: Promise<GcpKmsLib> | undefined;
-const loadGcp = (): Promise<GcpKmsLib> => (gcpLib ??= (quietMetadataLookupWarnings(), import("@google-cloud/kms")));
+let gaxLoader: (() => Promise<unknown>) | undefined;
+/** google-gax as loaded by {@link gaxLoader}, when a bundle provides it. */
+let providedGax: Gax | undefined;
+
+/**
+ * For a bundle that holds google-gax itself (the GitHub Action, `src/action/main.ts`), where no
+ * package can be resolved at run time: how to load the one copy of google-gax it holds.
+ */
+export function provideGax(load: () => Promise<unknown>): void {
+  gaxLoader = load;
+}
+
+const loadGcp = (): Promise<GcpKmsLib> =>
+  (gcpLib ??= (quietMetadataLookupWarnings(),
+  (async () => {
+    const kms = await import("@google-cloud/kms");
+    if (gaxLoader) {
+      const gax = (await gaxLoader()) as { default?: Gax };
+      providedGax = (gax.default ?? gax) as Gax;
+    }
+    // CommonJS: Node gives its exports by name (and as `default`); a bundle with code splitting
+    // (esbuild) gives only `default`, the module's `exports`.
+    return typeof kms.KeyManagementServiceClient === "function" ? kms : ((kms as { default?: GcpKmsLib }).default ?? kms);
+  })()));
 
 /**
  * When no credentials are configured, google-auth-library's search ends by probing the GCE
@@ -68,9 +91,11 @@ function quietMetadataLookupWarnings(): void {
  * google-gax exactly as `@google-cloud/kms` loads it, for the gRPC credentials and OAuth2 client
  * that must come from the same copy of grpc-js and google-auth-library the KMS client uses (a
  * second copy's objects fail its `instanceof` checks). Resolved from the KMS package's own
- * location, so a nested install of google-gax is found too.
+ * location, so a nested install of google-gax is found too; in a bundle, the copy it provides
+ * ({@link provideGax}, loaded with the client by {@link loadGcp}).
  */
 function gaxOfKms(): Gax {
+  if (providedGax) return providedGax;
   const here = createRequire(import.meta.url);
   return createRequire(here.resolve("@google-cloud/kms"))("google-gax") as Gax;
 }

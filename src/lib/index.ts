@@ -7,6 +7,8 @@ export type { DecryptTextOptions, DecryptTextResult, EncryptTextOptions } from "
 export { load, Secrets, formatForSecretsPath } from "./load.js";
 export type { LoadOptions, SecretPath, SecretValue, SecretsSource } from "./load.js";
 export { decrypt, encrypt } from "./documents.js";
+export { findPath, openDocument, pathLabel, scalars } from "./plain.js";
+export type { OpenOptions, OpenedDocument, ScalarEntry } from "./plain.js";
 export type { DecryptOptions, EncryptOptions } from "./documents.js";
 export type { EnvOptions } from "../exec/flatten.js";
 export { HushError, EXIT_CODE, isHushError } from "../errors.js";

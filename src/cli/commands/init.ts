@@ -1,0 +1,43 @@
+/** `hush init`: a key for me, a `.sops.yaml`, git drivers (see src/team/init.ts). */
+import { relative } from "node:path";
+import { initRepo } from "../../team/init.js";
+import { writeStdout } from "../stdout.js";
+
+interface InitFlags {
+  recovery?: string[];
+  name?: string;
+  git?: boolean;
+  command?: string;
+}
+
+/** Runs `hush init` with commander's parsed options. */
+export async function runInit(flags: InitFlags): Promise<void> {
+  const r = await initRepo({
+    ...(flags.recovery ? { recovery: flags.recovery } : {}),
+    ...(flags.name ? { name: flags.name } : {}),
+    ...(flags.git === false ? { git: false } : {}),
+    ...(flags.command ? { command: flags.command } : {}),
+  });
+  for (const w of r.warnings) process.stderr.write(`hush: warning: ${w}\n`);
+  if (!("skipped" in r.git) && r.git.actions.some((a) => a.startsWith("set diff.hush.cachetextconv = true"))) {
+    // As `hush git install` says: git's textconv cache keeps decrypted diff views in this clone.
+    process.stderr.write("hush: note: git caches decrypted diff views in refs/notes/textconv/hush of this clone (local, not pushed); `hush git install --no-cache` turns that off\n");
+  }
+  const config = relative(process.cwd(), r.configPath) || r.configPath;
+  const lines: string[] = [];
+  lines.push(r.createdKeyFile ? `created an age key in ${r.createdKeyFile} (mode 0600)` : "using your existing age key");
+  lines.push(`your public key (recipient): ${r.recipient}`);
+  lines.push(r.wroteConfig ? `wrote ${config}` : `kept the existing ${config}`);
+  if ("skipped" in r.git) lines.push(`git drivers not installed: ${r.git.skipped}`);
+  else lines.push(...(r.git.actions.length > 0 ? r.git.actions : ["git drivers already installed"]));
+  lines.push(
+    "",
+    "Next steps:",
+    `  1. Back up your private key (${r.createdKeyFile ?? "your age keys file"}) in a password manager: without it, or a recovery key, these secrets are lost.`,
+    "  2. Add secrets: write NAME.enc.yaml, then `hush encrypt -i NAME.enc.yaml` (or `hush edit NAME.enc.yaml`).",
+    `  3. Commit ${config}${"skipped" in r.git ? "" : " and .gitattributes"} with the encrypted files.`,
+    "  4. Teammates run `hush keygen` and send you the age1… it prints; you run `hush invite age1… --name THEM`.",
+    "See docs/team.md for the whole workflow.",
+  );
+  await writeStdout(lines.map((l) => `${l}\n`).join(""));
+}
