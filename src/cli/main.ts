@@ -12,14 +12,16 @@ const EXAMPLES = `
 Examples:
   hush keygen                                  create an age key in ~/.config/sops/age/keys.txt
   hush encrypt --age age1… secrets.yaml > secrets.enc.yaml
-  hush encrypt -i --age age1…,age1… config.enc.json
+  hush encrypt -i config.enc.json              recipients from the matching .sops.yaml rule
   hush decrypt secrets.enc.yaml                print the plaintext
   hush decrypt --extract '["db"]["password"]' secrets.enc.yaml
-  cat secrets.enc.yaml | hush decrypt --input-type yaml
+  hush edit secrets.enc.yaml                   only changed values get new ciphertext
+  hush exec-env secrets.enc.yaml -- npm start  secrets only in the child's environment
+  hush git install                             readable git diff, merge driver, pre-commit guard
 
 hush reads and writes the SOPS file format: files sops wrote decrypt with hush, and
-files hush writes decrypt with sops. Decryption keys come from SOPS_AGE_KEY,
-SOPS_AGE_KEY_FILE, SOPS_AGE_KEY_CMD or ~/.config/sops/age/keys.txt, as for sops.
+files hush writes decrypt with sops. Keys are found where sops finds them (SOPS_AGE_KEY,
+SOPS_AGE_KEY_FILE, SOPS_AGE_KEY_CMD, ~/.config/sops/age/keys.txt, GnuPG, cloud credentials).
 `;
 
 const EXIT_CODES = `
@@ -45,7 +47,7 @@ export function buildProgram(): Command {
 
   program
     .command("encrypt")
-    .description("encrypt the values of a YAML or JSON file (keys and structure stay readable)")
+    .description("encrypt the values of a YAML, JSON, dotenv or INI file (keys stay readable), or any file whole")
     .argument("[file]", "file to encrypt; standard input when omitted or -")
     .addOption(keyOption("age"))
     .addOption(keyOption("pgp"))
