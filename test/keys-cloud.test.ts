@@ -23,7 +23,8 @@ import type { KeyKind, KeyRecipient } from "../src/keys/key-source.js";
 import { kmsRegion, parseKmsSpec, stsSessionName } from "../src/keys/aws-kms.js";
 import { parseGcpKmsSpec } from "../src/keys/gcp-kms.js";
 import { parseAzureKvSpec } from "../src/keys/azure-kv.js";
-import { HUSH, ROOT } from "./helpers.js";
+import { FIXTURES, HUSH, ROOT } from "./helpers.js";
+import { startVaultServer, type VaultServer } from "./servers/vault.js";
 import { startAwsKmsServer, type AwsKmsServer } from "./servers/aws-kms.js";
 import { startGcpKmsServer, type GcpKmsServer } from "./servers/gcp-kms.js";
 import { startAzureKvServer, type AzureKvServer } from "./servers/azure-kv.js";
@@ -389,19 +390,46 @@ describe("Azure Key Vault", () => {
 // ==============================================================================================
 describe("one file, every kind of recipient", () => {
   let text: string;
+  let vault: VaultServer;
+  // PGP from the sops test key as a file; GnuPG made unavailable so only the file can work.
+  const PGP_FP = "FBC7B9E2A4F9289AC0C1D4843D16CEE4A27381B4";
+  const pgpEnv = { SOPS_PGP_KEY_FILE: join(FIXTURES, "key-pgp-sops-functional-tests-private.asc"), SOPS_GPG_EXEC: "/nonexistent/gpg" };
   beforeAll(async () => {
-    text = await encryptFor([
-      ["kms", { arn: KEY1, context: { app: "web" } }],
-      ["gcp_kms", RES1],
-      ["azure_kv", `${az.vaultUrl}/keys/k2`],
-      ["age", age.recipient],
+    vault = await startVaultServer();
+    text = await encryptFor(
+      [
+        ["kms", { arn: KEY1, context: { app: "web" } }],
+        ["gcp_kms", RES1],
+        ["azure_kv", `${az.vaultUrl}/keys/k2`],
+        ["hc_vault", vault.keyUrl("k")],
+        ["pgp", PGP_FP],
+        ["age", age.recipient],
+      ],
+      env({ ...pgpEnv, VAULT_TOKEN: vault.token }),
+    );
+    expect(Object.keys(sopsBlock(text))).toEqual([
+      "age",
+      "azure_kv",
+      "gcp_kms",
+      "hc_vault",
+      "kms",
+      "lastmodified",
+      "mac",
+      "pgp",
+      "unencrypted_suffix",
+      "version",
     ]);
-    expect(Object.keys(sopsBlock(text))).toEqual(["age", "azure_kv", "gcp_kms", "kms", "lastmodified", "mac", "unencrypted_suffix", "version"]);
+  });
+  afterAll(async () => {
+    await vault.close();
   });
 
   /** Every service unreachable (refused or untrusted) and no age key, unless `only` is kept. */
   function only(kind: KeyKind | "none"): { e: NodeJS.ProcessEnv; aws: Record<string, string> } {
     const e = env({
+      SOPS_GPG_EXEC: "/nonexistent/gpg",
+      ...(kind === "pgp" ? pgpEnv : {}),
+      ...(kind === "hc_vault" ? { VAULT_TOKEN: vault.token } : {}),
       ...(kind === "age" ? { SOPS_AGE_KEY: age.identity } : {}),
       ...(kind === "gcp_kms" ? {} : { SOPS_GCP_KMS_ENDPOINT: `127.0.0.1:${deadPort}` }),
       ...(kind === "azure_kv" ? {} : { HUSH_AZURE_KV_CA_FILE: "" }),
@@ -416,7 +444,7 @@ describe("one file, every kind of recipient", () => {
     expect(JSON.stringify([aws.calls, gcp.calls, az.calls])).toBe(before);
   });
 
-  for (const kind of ["kms", "gcp_kms", "azure_kv"] as const) {
+  for (const kind of ["kms", "gcp_kms", "azure_kv", "hc_vault", "pgp"] as const) {
     it(`${kind} alone decrypts it, the others failing fast`, async () => {
       const { e, aws: awsVars } = only(kind);
       const start = Date.now();
