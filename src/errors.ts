@@ -73,7 +73,8 @@ export class HushError extends Error {
     readonly hint?: string,
     options?: ErrorOptions,
   ) {
-    super(message, options);
+    // One line, always: a message may quote a (non-secret) name or id that holds a line break.
+    super(oneLine(message), options);
   }
 
   /** The process exit code for this error. */
@@ -85,4 +86,9 @@ export class HushError extends Error {
 /** True when `e` is a {@link HushError} with one of the given codes (any code when none given). */
 export function isHushError(e: unknown, ...codes: ErrorCode[]): e is HushError {
   return e instanceof HushError && (codes.length === 0 || codes.includes(e.code));
+}
+
+/** Escapes line breaks so a message stays on one line of a terminal or a log. */
+function oneLine(s: string): string {
+  return s.replace(/\r/g, "\\r").replace(/\n/g, "\\n").replace(/[\u2028\u2029\u0085]/g, " ");
 }

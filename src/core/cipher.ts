@@ -19,19 +19,29 @@ export interface EncParts {
   readonly type: string;
 }
 
-// sops's reader regex: anchored at the start only, greedy groups (SOPS-FORMAT §3.2).
-const ENC_RE = /^ENC\[AES256_GCM,data:(.+),iv:(.+),tag:(.+),type:(.+)\]/s;
+const ENC_PREFIX = "ENC[AES256_GCM,data:";
 
-/** Splits an `ENC[...]` string, or returns null when it does not match sops's grammar. */
+/**
+ * Splits an `ENC[...]` string, or returns null when it does not match sops's grammar: the regex
+ * `^ENC\[AES256_GCM,data:(.+),iv:(.+),tag:(.+),type:(.+)\]` (`s` flag), anchored at the start
+ * only, with greedy groups (SOPS-FORMAT §3.2). Run as a regex, its four greedy groups backtrack in
+ * O(n⁴) on a hostile value (6 KB of `,iv:,tag:,type:` took 40 s); greedy means "the last
+ * separator that still lets the rest match", which these right-to-left searches find in O(n).
+ */
 export function parseEnc(s: string): EncParts | null {
-  const m = ENC_RE.exec(s);
-  if (!m) return null;
-  return { data: m[1]!, iv: m[2]!, tag: m[3]!, type: m[4]! };
+  if (!s.startsWith(ENC_PREFIX)) return null;
+  const end = s.lastIndexOf("]");
+  // Each group holds at least one character, so each separator ends before the next one starts.
+  const type = end - 7 >= 0 ? s.lastIndexOf(",type:", end - 7) : -1;
+  const tag = type - 6 >= 0 ? s.lastIndexOf(",tag:", type - 6) : -1;
+  const iv = tag - 5 >= 0 ? s.lastIndexOf(",iv:", tag - 5) : -1;
+  if (iv < ENC_PREFIX.length + 1) return null;
+  return { data: s.slice(ENC_PREFIX.length, iv), iv: s.slice(iv + 4, tag), tag: s.slice(tag + 5, type), type: s.slice(type + 6, end) };
 }
 
 /** True when `s` looks like an encrypted sops value. */
 export function isEncrypted(s: string): boolean {
-  return ENC_RE.test(s);
+  return parseEnc(s) !== null;
 }
 
 /** Where IVs come from: random by default; tests inject fixed ones to reproduce sops files. */
@@ -95,7 +105,7 @@ export function decryptBytes(key: Uint8Array, parts: EncParts, aad: string): Buf
 export function decryptValue(key: Uint8Array, enc: string, aad: string): PlainValue {
   const parts = parseEnc(enc);
   if (!parts) throw new HushError("DECRYPT_TREE", "value does not match sops's ENC[...] format");
-  if (!isValueType(parts.type)) throw new HushError("DECRYPT_TREE", `unknown value type "${clip(parts.type)}"`);
+  if (!isValueType(parts.type)) throw new HushError("DECRYPT_TREE", `unknown value type ${JSON.stringify(clip(parts.type))}`);
   const bytes = decryptBytes(key, parts, aad);
   return normalise(parts.type, bytes.toString("utf8"));
 }
@@ -135,7 +145,8 @@ export function parseGoFloat(text: string): number | undefined {
   const t = text.replace(/_/g, "");
   if (/^[+-]?(inf|infinity)$/i.test(t)) return t.startsWith("-") ? -Infinity : Infinity;
   if (/^nan$/i.test(t)) return NaN;
-  if (/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(t)) return Number(t);
+  // `\d+(\.\d*)?`, not `\d+\.?\d*`: the latter backtracks quadratically on a long run of digits.
+  if (/^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/.test(t)) return Number(t);
   if (/^[+-]?0[xX]/.test(t)) {
     const n = Number(t.replace(/^([+-]?)0[xX]/, "$10x"));
     return Number.isNaN(n) ? undefined : n;
@@ -143,8 +154,17 @@ export function parseGoFloat(text: string): number | undefined {
   return undefined;
 }
 
+const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/**
+ * Canonical padded base64 only. Node (like Go's default decoder) ignores the unused low bits of
+ * the last character before `=`, so `QQ==` and `QR==` decode alike: without this check, changing
+ * the last character of an IV, tag or ciphertext could go unnoticed. sops writes canonical base64.
+ */
 function strictBase64(s: string): Buffer | null {
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(s) || s.length % 4 !== 0) return null;
+  const pad = s.endsWith("==") ? 2 : s.endsWith("=") ? 1 : 0;
+  if (pad > 0 && (B64.indexOf(s[s.length - pad - 1]!) & (pad === 2 ? 0x0f : 0x03)) !== 0) return null;
   return Buffer.from(s, "base64");
 }
 

@@ -37,10 +37,12 @@ export class MacBuilder {
  * Returns undefined when the text is not RFC 3339.
  */
 export function canonicalLastModified(text: string): string | undefined {
-  const m = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/.exec(text);
+  // Upper-case `T` and `Z` only, as Go's `time.Parse(time.RFC3339)`: accepting `t`/`z` too let a
+  // one-byte change to `lastmodified` pass the MAC check (same canonical form), in files sops rejects.
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.exec(text);
   if (!m) return undefined;
   const [, y, mo, d, h, mi, s, , zone] = m;
-  const z = zone!.toUpperCase() === "Z" || zone === "+00:00" || zone === "-00:00" ? "Z" : zone!;
+  const z = zone === "Z" || zone === "+00:00" || zone === "-00:00" ? "Z" : zone!;
   return `${y}-${mo}-${d}T${h}:${mi}:${s}${z}`;
 }
 

@@ -359,8 +359,10 @@ function goParseUint(s0: string, base0: number): bigint | undefined {
     }
     if (d >= base) return undefined;
     n = n * b + BigInt(d);
+    // Out of range already (Go returns ErrRange here too): stop before the BigInt grows with the
+    // input, which made a long run of digits quadratic.
+    if (n > UINT64_MAX) return undefined;
   }
-  if (n > UINT64_MAX) return undefined;
   if (underscores && !underscoreOK(s0)) return undefined;
   return n;
 }

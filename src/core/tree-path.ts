@@ -15,6 +15,10 @@ export function parseTreePath(expr: string): TreePath {
     if (!m) {
       throw new HushError("INVALID_TREE_PATH", `invalid tree path ${JSON.stringify(expr)}: expected ["key"] or [0] at character ${at + 1}`);
     }
+    if (m[3] !== undefined && !Number.isSafeInteger(Number(m[3]))) {
+      // Number() would round it to another index (or to Infinity); sops's strconv.Atoi fails too.
+      throw new HushError("INVALID_TREE_PATH", `invalid tree path: list index at character ${at + 2} is too large`);
+    }
     out.push(m[3] !== undefined ? Number(m[3]) : (m[1] ?? m[2])!);
     at = re.lastIndex;
   }

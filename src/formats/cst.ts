@@ -57,6 +57,14 @@ interface DocInfo {
   sopsItem: Item | undefined;
 }
 
+/**
+ * The deepest nesting of maps and lists hush reads in YAML and JSON. sops's parsers stop at 10,000
+ * (yaml.v3's `max_indents`, encoding/json's `maxNestingDepth`); here the yaml package's Composer
+ * recurses a few frames per level and overflows the stack at ~1,400, so the limit sits well below
+ * that, far above any real configuration.
+ */
+export const MAX_DEPTH = 500;
+
 /** Parses and walks one YAML or JSON text. */
 export class CstDocument implements FormatDocument {
   readonly format: FormatName;
@@ -81,7 +89,10 @@ export class CstDocument implements FormatDocument {
     this.lineStarts = [0];
     for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) this.lineStarts.push(i + 1);
     this.tokens = [...new Parser().parse(text)];
-    this.composed = [...new Composer({ keepSourceTokens: false }).compose(this.tokens.slice())];
+    this.checkDepth();
+    // uniqueKeys: false: the Composer's own duplicate-key check compares each key with every
+    // earlier one (O(n²): 40,000 keys took 10 s); walkMap checks with a Set instead.
+    this.composed = [...new Composer({ keepSourceTokens: false, uniqueKeys: false }).compose(this.tokens.slice())];
     this.checkErrors();
     for (const t of this.tokens) {
       if (t.type === "document") this.walkDocument(t);
@@ -181,16 +192,38 @@ export class CstDocument implements FormatDocument {
 
   // ---- errors -------------------------------------------------------------------------------
 
+  /**
+   * Refuses documents nested deeper than {@link MAX_DEPTH}, before anything recursive runs (the
+   * yaml package's Composer, our walk, emitters): past ~1,400 levels they overflow the stack, at a
+   * depth that depends on how deep the caller already is. Iterative, one pass over the tokens.
+   */
+  private checkDepth(): void {
+    const todo: [Token, number][] = this.tokens.map((t) => [t, 0]);
+    for (let next = todo.pop(); next; next = todo.pop()) {
+      const [t, depth] = next;
+      if (t.type === "document") {
+        if (t.value) todo.push([t.value, depth]);
+      } else if (t.type === "block-map" || t.type === "block-seq" || t.type === "flow-collection") {
+        if (depth >= MAX_DEPTH) {
+          const where = ` at line ${this.lineOf(t.offset)}, column ${this.col(t.offset) + 1}`;
+          throw new HushError("PARSE", `invalid ${this.dialect.name === "json" ? "JSON" : "YAML"}${where}: document nested too deeply (limit ${MAX_DEPTH} levels)`);
+        }
+        for (const item of t.items as Item[]) {
+          if (item.key) todo.push([item.key, depth + 1]);
+          if (item.value) todo.push([item.value, depth + 1]);
+        }
+      }
+    }
+  }
+
   private checkErrors(): void {
-    this.composed.forEach((doc, i) => {
+    // Duplicate keys are checked by walkMap (the Composer's check is off, see the constructor).
+    this.composed.forEach((doc) => {
       for (const err of doc.errors) {
-        // sops checks duplicate keys in the first document only (SOPS-FORMAT §14-Q11).
-        if (err.code === "DUPLICATE_KEY" && i > 0) continue;
-        if (err.code === "DUPLICATE_KEY" && this.dialect.name === "json") continue;
         const at = err.pos[0];
         const where = ` at line ${this.lineOf(at)}, column ${this.col(at) + 1}`;
         // The yaml package's message quotes the source line; ours never does (it may hold a secret).
-        const what = err.code === "DUPLICATE_KEY" ? "duplicate mapping key" : err.code.toLowerCase().replace(/_/g, " ");
+        const what = err.code.toLowerCase().replace(/_/g, " ");
         throw new HushError("PARSE", `invalid ${this.dialect.name === "json" ? "JSON" : "YAML"}${where}: ${what}`);
       }
     });
@@ -261,6 +294,8 @@ export class CstDocument implements FormatDocument {
     const c = isRoot ? this.stack[0]! : this.enter("map", col, path);
     if (isRoot && firstKey) (c as { col: number }).col = col;
     for (const t of pending) this.comment(t, this.trail, c);
+    // sops checks duplicate keys in YAML's first document only, and not in JSON (SOPS-FORMAT §14-Q11).
+    const keys = this.dialect.name === "yaml" && this.docs.length === 1 ? new Set<string>() : undefined;
     for (const item of map.items) {
       if (!item.key && !item.value) {
         for (const t of item.start) if (t.type === "comment") this.comment(t, this.trail);
@@ -271,6 +306,13 @@ export class CstDocument implements FormatDocument {
         else if (t.type === "explicit-key-ind") throw new HushError("PARSE", "complex YAML keys (`? key`) are not supported");
       }
       const key = this.keyOf(item.key);
+      if (keys) {
+        if (keys.has(key)) {
+          const at = item.key!.offset;
+          throw new HushError("PARSE", `invalid YAML at line ${this.lineOf(at)}, column ${this.col(at) + 1}: duplicate mapping key`);
+        }
+        keys.add(key);
+      }
       if (isRoot && key === "sops") {
         if (info && info.sopsItem === undefined) info.sopsItem = item;
         else if (info) info.sopsItem = info.sopsItem; // duplicates in later documents are ignored

@@ -197,9 +197,13 @@ function parseExtended(text: string): Item[] {
         lineNo++;
         continue;
       }
-      const m = /[ \t]+#/.exec(rest);
-      const valueRaw = m ? rest.slice(0, m.index) : rest;
-      const inline = m ? { gap: m[0].slice(0, -1), text: rest.slice(m.index + m[0].length), dirty: false } : undefined;
+      // The first `#` after a space or tab, and the whole run of blanks before it. (The regex
+      // /[ \t]+#/ did the same but backtracked quadratically over a long run of blanks.)
+      const h = /[ \t]#/.exec(rest);
+      let gapStart = h ? h.index : -1;
+      while (gapStart > 0 && (rest[gapStart - 1] === " " || rest[gapStart - 1] === "\t")) gapStart--;
+      const valueRaw = h ? rest.slice(0, gapStart) : rest;
+      const inline = h ? { gap: rest.slice(gapStart, h.index + 1), text: rest.slice(h.index + 2), dirty: false } : undefined;
       items.push(entry(lineNo, pre, key, valueRaw, "", inline, eol, valueRaw.replace(/\\n/g, "\n")));
     }
     pos = next;

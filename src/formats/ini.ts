@@ -38,9 +38,21 @@ export const DEFAULT_SECTION = "DEFAULT";
 // Go's unicode.IsSpace (JS `\s` would also take U+FEFF).
 const SPACE = "\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000";
 const LEFT_SPACE = new RegExp(`^[${SPACE}]+`);
-const RIGHT_SPACE = new RegExp(`[${SPACE}]+$`);
+const SPACE_CHAR = new RegExp(`^[${SPACE}]$`);
 const trimLeft = (s: string) => s.replace(LEFT_SPACE, "");
-const trimSpace = (s: string) => s.replace(LEFT_SPACE, "").replace(RIGHT_SPACE, "");
+/** Trims the end by a loop: the regex `[…]+$` retries at every blank of a long run (quadratic). */
+function trimRight(s: string): string {
+  let e = s.length;
+  while (e > 0 && SPACE_CHAR.test(s[e - 1]!)) e--;
+  return s.slice(0, e);
+}
+const trimSpace = (s: string) => trimRight(s.replace(LEFT_SPACE, ""));
+/** The length of the run of spaces and tabs at the end of `s` (linear, unlike /[ \t]*$/). */
+function blankTail(s: string): number {
+  let n = 0;
+  while (n < s.length && (s[s.length - 1 - n] === " " || s[s.length - 1 - n] === "\t")) n++;
+  return n;
+}
 
 /** A comment: comment lines (offsets of whole lines), and possibly an inline part of a line. */
 interface CommentBlock {
@@ -120,7 +132,7 @@ function splitLines(text: string, from: number): RawLine[] {
 
 /** The offset of the end of a line's content (before trailing whitespace and the line end). */
 function contentEnd(l: RawLine): number {
-  return l.start + l.raw.replace(RIGHT_SPACE, "").length;
+  return l.start + trimRight(l.raw).length;
 }
 
 function lineEnd(raw: string): string {
@@ -177,7 +189,7 @@ function parseIni(text: string, bom: number): Parsed {
       if (ci !== -1) {
         pendingText += after.slice(ci);
         const start = tStart + close + 1 + ci;
-        inline = { start, end: contentEnd(l), wsStart: start - /[ \t]*$/.exec(after.slice(0, ci))![0].length };
+        inline = { start, end: contentEnd(l), wsStart: start - blankTail(after.slice(0, ci)) };
       }
       if (name === "sops" && pendingLines.length > 0) {
         // Comments just above [sops] belong to the data above it (hush writes trailing ones there).
@@ -246,7 +258,7 @@ function parseIni(text: string, bom: number): Parsed {
             if (ci !== -1) {
               pendingText += trimSpace(rest.slice(ci));
               const start = next.start + p + ci;
-              inline = { start, end: contentEnd(next), wsStart: start - /[ \t]*$/.exec(rest.slice(0, ci))![0].length };
+              inline = { start, end: contentEnd(next), wsStart: start - blankTail(rest.slice(0, ci)) };
             }
             break;
           }
@@ -276,7 +288,7 @@ function parseIni(text: string, bom: number): Parsed {
         if (ci !== -1) {
           pendingText += line.slice(ci);
           const before = line.slice(0, ci);
-          inline = { start: vStart + ci, end: vStart + line.length, wsStart: vStart + before.replace(RIGHT_SPACE, "").length };
+          inline = { start: vStart + ci, end: vStart + line.length, wsStart: vStart + trimRight(before).length };
           line = trimSpace(before);
           valueEnd = vStart + line.length;
         }

@@ -8,6 +8,11 @@ import { HushError } from "../errors.js";
  * Writes `data` to `path` atomically: a temp file in the same directory, fsync, then rename over
  * the target. An existing file keeps its mode; a new one gets `mode` (default 0600: hush writes
  * secrets). The temp file never outlives a failed write.
+ *
+ * A process killed between creating the temp file and the rename (SIGKILL, power loss) leaves it
+ * behind, and after `decrypt -i` it holds plaintext. So the temp file is 0600 until just before
+ * the rename whatever the target's mode, and it is named `.<name>.hush-<pid>-<random>.tmp`: the
+ * next write of the same file removes any such file whose process is gone.
  */
 export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o600): Promise<void> {
   let finalMode = mode;
@@ -16,10 +21,11 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
   } catch {
     // new file
   }
-  const tmp = join(dirname(path), `.${basename(path)}.hush-${randomBytes(6).toString("hex")}.tmp`);
+  await removeStaleTemps(path);
+  const tmp = join(dirname(path), `.${basename(path)}.hush-${process.pid}-${randomBytes(6).toString("hex")}.tmp`);
   let handle: fsp.FileHandle | undefined;
   try {
-    handle = await fsp.open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, finalMode);
+    handle = await fsp.open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
     await handle.writeFile(data);
     await handle.sync();
     await handle.close();
@@ -30,6 +36,33 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
     await handle?.close().catch(() => {});
     await fsp.unlink(tmp).catch(() => {});
     throw new HushError("CANNOT_WRITE_OUTPUT", `cannot write ${path}: ${(e as NodeJS.ErrnoException).code ?? "write failed"}`, undefined, { cause: e });
+  }
+}
+
+/** Removes temp files a killed hush left for `path` (see {@link writeFileAtomic}); best effort. */
+async function removeStaleTemps(path: string): Promise<void> {
+  const prefix = `.${basename(path)}.hush-`;
+  let names: string[];
+  try {
+    names = await fsp.readdir(dirname(path));
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const m = /^(\d+)-[0-9a-f]{12}\.tmp$/.exec(name.slice(prefix.length));
+    if (!m || isAlive(Number(m[1]))) continue;
+    await fsp.unlink(join(dirname(path), name)).catch(() => {});
+  }
+}
+
+function isAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 
