@@ -69,11 +69,13 @@ export class CiphertextStash {
 
 /** Counts leaves per path in file order, for {@link CiphertextStash} positions. */
 function counter(): (aad: string, kind: string) => number {
-  const seen = new Map<string, number>();
+  // One map per kind: no key string to build and hash per leaf (it showed in decrypt profiles).
+  const seen = new Map<string, Map<string, number>>();
   return (aad, kind) => {
-    const k = `${kind}\0${aad}`;
-    const n = seen.get(k) ?? 0;
-    seen.set(k, n + 1);
+    let perKind = seen.get(kind);
+    if (!perKind) seen.set(kind, (perKind = new Map()));
+    const n = perKind.get(aad) ?? 0;
+    perKind.set(aad, n + 1);
     return n;
   };
 }
@@ -124,7 +126,8 @@ function decryptLeaves(leaves: readonly Leaf[], meta: Metadata, key: Uint8Array,
   const nth = counter();
   for (const leaf of leaves) {
     const encrypted = sel.encrypts(leaf.path, leaf.commentStack, leaf.kind === "comment");
-    const position = nth(aadOf(leaf.path), leaf.kind);
+    const aad = aadOf(leaf.path);
+    const position = nth(aad, leaf.kind);
     if (leaf.kind === "comment") {
       if (encrypted && isEncrypted(leaf.value.text)) decryptComment(leaf, key, stash, position);
       continue;
@@ -143,14 +146,14 @@ function decryptLeaves(leaves: readonly Leaf[], meta: Metadata, key: Uint8Array,
     }
     let plain: PlainValue;
     try {
-      plain = decryptValue(key, leaf.value.text, aadOf(leaf.path));
+      plain = decryptValue(key, leaf.value.text, aad);
     } catch (e) {
       if (e instanceof HushError) {
         throw new HushError("DECRYPT_TREE", `cannot decrypt the value at ${describePath(leaf.path)}: ${e.message}`, undefined, { cause: e });
       }
       throw e;
     }
-    stash.record(aadOf(leaf.path), plain, leaf.value.text, position);
+    stash.record(aad, plain, leaf.value.text, position);
     mac.add(plain, true);
     leaf.set(plain.type === "bytes" ? { type: "str", text: plain.text } : plain);
   }
@@ -261,20 +264,20 @@ function encryptLeaves(
   const nth = counter();
   for (const leaf of leaves) {
     const encrypted = sel.encrypts(leaf.path, leaf.commentStack, leaf.kind === "comment");
-    const position = nth(aadOf(leaf.path), leaf.kind);
+    const aad = aadOf(leaf.path);
+    const position = nth(aad, leaf.kind);
     if (leaf.kind === "comment") {
       // Comments inside lists stay in clear: sops turns them into list items and then fails its
       // own MAC check on them (SOPS-FORMAT §14-Q8).
-      if (encrypted && !leaf.inList && leaf.value.text !== "") leaf.set({ type: "comment", text: seal(leaf, leaf.value, position) });
+      if (encrypted && !leaf.inList && leaf.value.text !== "") leaf.set({ type: "comment", text: seal(aad, leaf.value, position) });
       continue;
     }
     mac.add(leaf.value, encrypted);
-    if (encrypted && leaf.value.text !== "") leaf.set({ type: "str", text: seal(leaf, leaf.value, position) });
+    if (encrypted && leaf.value.text !== "") leaf.set({ type: "str", text: seal(aad, leaf.value, position) });
   }
   return mac.digest();
 
-  function seal(leaf: Leaf, value: PlainValue, position: number): string {
-    const aad = aadOf(leaf.path);
+  function seal(aad: string, value: PlainValue, position: number): string {
     return stash?.lookup(aad, value, position) ?? encryptValue(key, value, aad, ivs());
   }
 }

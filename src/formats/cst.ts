@@ -72,7 +72,8 @@ export class CstDocument implements FormatDocument {
   private readonly docs: DocInfo[] = [];
   private readonly leafList: Leaf[] = [];
   private readonly lineStarts: number[];
-  private readonly composed: Document.Parsed[];
+  /** The first document's `sops` block as plain JS (or why it cannot be read), see rawMetadata. */
+  private readonly raw: { readonly value: unknown } | { readonly error: HushError };
   private readonly anchors = new Map<string, { token: Token; path: readonly string[] }>();
   private trail: Container[] = [];
   private stack: Container[] = [];
@@ -92,8 +93,11 @@ export class CstDocument implements FormatDocument {
     this.checkDepth();
     // uniqueKeys: false: the Composer's own duplicate-key check compares each key with every
     // earlier one (O(n²): 40,000 keys took 10 s); walkMap checks with a Set instead.
-    this.composed = [...new Composer({ keepSourceTokens: false, uniqueKeys: false }).compose(this.tokens.slice())];
-    this.checkErrors();
+    const composed = [...new Composer({ keepSourceTokens: false, uniqueKeys: false }).compose(this.tokens.slice())];
+    this.checkErrors(composed);
+    // Only the sops block is needed from the composed documents: read it now and let the rest go
+    // (for JSON they are larger than the file's tokens and our own tree together).
+    this.raw = readRaw(composed[0]);
     for (const t of this.tokens) {
       if (t.type === "document") this.walkDocument(t);
       else if (t.type === "comment") this.pendingTopComments.push(t);
@@ -116,24 +120,9 @@ export class CstDocument implements FormatDocument {
   }
 
   rawMetadata(): unknown {
-    const first = this.composed[0];
-    if (!first || this.docs.length === 0) return undefined;
-    const contents = first.contents;
-    if (!contents || !("items" in contents)) return undefined;
-    let found: unknown;
-    let count = 0;
-    for (const pair of contents.items as { key: unknown; value: unknown }[]) {
-      const k = pair.key as { value?: unknown } | null;
-      if (k && typeof k === "object" && k.value === "sops") {
-        count++;
-        found = pair.value;
-      }
-    }
-    if (count > 1) throw new HushError("INVALID_METADATA", "found a duplicate sops entry");
-    if (found === undefined) return undefined;
-    const node = found as { toJS?: (doc: Document) => unknown } | null;
-    if (node === null || typeof node !== "object" || typeof node.toJS !== "function") return node;
-    return node.toJS(first);
+    if (this.docs.length === 0) return undefined;
+    if ("error" in this.raw) throw this.raw.error;
+    return this.raw.value;
   }
 
   setMetadata(meta: Metadata | undefined): void {
@@ -149,12 +138,14 @@ export class CstDocument implements FormatDocument {
     let out = "";
     const metaText = this.meta ? this.dialect.metadataText(this.meta, this.step) : undefined;
     const removing = this.meta !== null;
+    // By token, not docs.find per document: that was quadratic in the number of `---` documents.
+    const infos = new Map<Token, DocInfo>(this.docs.map((d) => [d.token, d]));
     for (const t of this.tokens) {
       if (t.type !== "document") {
         out += CST.stringify(t);
         continue;
       }
-      const info = this.docs.find((d) => d.token === t)!;
+      const info = infos.get(t)!;
       out += this.stringifyDocument(info, removing, metaText);
     }
     // sops ≥ 3.10 ends JSON output with a newline, whatever the input had.
@@ -216,9 +207,9 @@ export class CstDocument implements FormatDocument {
     }
   }
 
-  private checkErrors(): void {
+  private checkErrors(composed: readonly Document.Parsed[]): void {
     // Duplicate keys are checked by walkMap (the Composer's check is off, see the constructor).
-    this.composed.forEach((doc) => {
+    composed.forEach((doc) => {
       for (const err of doc.errors) {
         const at = err.pos[0];
         const where = ` at line ${this.lineOf(at)}, column ${this.col(at) + 1}`;
@@ -314,6 +305,8 @@ export class CstDocument implements FormatDocument {
         keys.add(key);
       }
       if (isRoot && key === "sops") {
+        // Not walked, but its keys must be unique too (the Composer used to check them).
+        if (keys && item.value) this.checkUniqueKeys(item.value);
         if (info && info.sopsItem === undefined) info.sopsItem = item;
         else if (info) info.sopsItem = info.sopsItem; // duplicates in later documents are ignored
         continue;
@@ -362,6 +355,25 @@ export class CstDocument implements FormatDocument {
     return node;
   }
 
+  /** Duplicate keys anywhere under `token` (the `sops` block, which the walk skips) are an error. */
+  private checkUniqueKeys(token: Token): void {
+    const todo: Token[] = [token];
+    for (let t = todo.pop(); t; t = todo.pop()) {
+      if (t.type !== "block-map" && t.type !== "block-seq" && t.type !== "flow-collection") continue;
+      const seen = t.type === "block-seq" || (t.type === "flow-collection" && t.start.source === "[") ? undefined : new Set<string>();
+      for (const item of t.items as Item[]) {
+        if (item.value) todo.push(item.value);
+        if (!seen || !item.key || !CST.isScalar(item.key)) continue;
+        const k = CST.resolveAsScalar(item.key)?.value;
+        if (k === undefined) continue;
+        if (seen.has(k)) {
+          throw new HushError("PARSE", `invalid YAML at line ${this.lineOf(item.key.offset)}, column ${this.col(item.key.offset) + 1}: duplicate mapping key`);
+        }
+        seen.add(k);
+      }
+    }
+  }
+
   /** Splits a key's separator tokens: anchors, comments on the key's line, comments below it. */
   private scanSep(sep: SourceToken[], keyCol: number): { anchor?: string; tag?: string; comments: SourceToken[]; childComments: SourceToken[] } {
     let anchor: string | undefined;
@@ -387,7 +399,7 @@ export class CstDocument implements FormatDocument {
     if (!key) throw new HushError("PARSE", "a mapping entry has no key");
     if (key.type === "alias") throw new HushError("PARSE", "aliases as mapping keys are not supported");
     if (!CST.isScalar(key)) throw new HushError("PARSE", "only string keys are supported (found a collection as a key)");
-    const r = CST.resolveAsScalar(key);
+    const r = this.resolve(key);
     if (!r) throw new HushError("PARSE", "unreadable mapping key");
     if (key.type === "scalar") {
       const typed = this.dialect.typeScalar(key, r.value, undefined);
@@ -396,6 +408,24 @@ export class CstDocument implements FormatDocument {
       }
     }
     return r.value;
+  }
+
+  /**
+   * A scalar's value. JSON strings go through JSON.parse: the yaml package resolves a
+   * double-quoted scalar one character at a time, which leaves a rope of ~30 bytes per character
+   * in memory (the tree of a 100k-value JSON file took 500 MB). The text passed the strict JSON
+   * check, so each such token is a JSON string literal.
+   */
+  private resolve(token: ScalarToken): { value: string } | null {
+    if (this.dialect.name === "json" && token.type === "double-quoted-scalar") {
+      try {
+        const v: unknown = JSON.parse(token.source);
+        if (typeof v === "string") return { value: v };
+      } catch {
+        // not a JSON string after all: let the yaml package read it
+      }
+    }
+    return CST.resolveAsScalar(token);
   }
 
   private lineOf(offset: number): number {
@@ -457,7 +487,7 @@ export class CstDocument implements FormatDocument {
   }
 
   private scalar(token: ScalarToken, path: readonly string[], owner: Container, ctx: ScalarContext, tag: string | undefined): TreeCell {
-    const r = CST.resolveAsScalar(token);
+    const r = this.resolve(token);
     if (!r) throw new HushError("PARSE", `unreadable scalar at line ${this.lineOf(token.offset)}`);
     const typed = this.dialect.typeScalar(token, r.value, tag);
     return this.pushLeaf(token, typed, path, owner, ctx);
@@ -533,6 +563,32 @@ export class CstDocument implements FormatDocument {
         token.source = `#${next.text.replace(/\r?\n|\r/g, " ")}`;
       },
     });
+  }
+}
+
+/** The `sops` block of a composed document as plain JS; an error (kept for rawMetadata) when unreadable. */
+function readRaw(first: Document.Parsed | undefined): { value: unknown } | { error: HushError } {
+  const contents = first?.contents;
+  if (!first || !contents || !("items" in contents)) return { value: undefined };
+  let found: unknown;
+  let count = 0;
+  for (const pair of contents.items as { key: unknown; value: unknown }[]) {
+    const k = pair.key as { value?: unknown } | null;
+    if (k && typeof k === "object" && k.value === "sops") {
+      count++;
+      found = pair.value;
+    }
+  }
+  if (count > 1) return { error: new HushError("INVALID_METADATA", "found a duplicate sops entry") };
+  if (found === undefined) return { value: undefined };
+  const node = found as { toJS?: (doc: Document) => unknown } | null;
+  if (node === null || typeof node !== "object" || typeof node.toJS !== "function") return { value: node };
+  try {
+    return { value: node.toJS(first) };
+  } catch (e) {
+    // The yaml package refuses alias bombs ("Excessive alias count …", a ReferenceError).
+    if (e instanceof HushError) return { error: e };
+    return { error: new HushError("INVALID_METADATA", `invalid sops metadata: it cannot be read (${e instanceof Error ? e.name : "error"})`) };
   }
 }
 

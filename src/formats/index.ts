@@ -10,6 +10,7 @@ import { jsonCellText, jsonFormat } from "./json.js";
 import { dotenvFormat, emitDotenvTrees } from "./dotenv.js";
 import { emitIniTrees, iniFormat } from "./ini.js";
 import { binaryFormat, emitBinaryTrees } from "./binary.js";
+import { checkParseMemory } from "./limits.js";
 
 const FORMATS: Partial<Record<FormatName, Format>> = {
   yaml: yamlFormat,
@@ -34,7 +35,12 @@ export function isFormatName(s: string): s is FormatName {
   return (FORMAT_NAMES as readonly string[]).includes(s);
 }
 
-/** The format implementation, or a clear error for one hush cannot handle yet. */
+const GUARDED = new Map<FormatName, Format>();
+
+/**
+ * The format implementation, or a clear error for one hush cannot handle yet. Its `parse` first
+ * checks that the text fits in memory (see limits.ts): a clean error instead of a heap crash.
+ */
 export function getFormat(name: FormatName): Format {
   const f = FORMATS[name];
   if (!f) {
@@ -43,7 +49,18 @@ export function getFormat(name: FormatName): Format {
       `${name} files are not supported yet; use --input-type/--output-type yaml or json`,
     );
   }
-  return f;
+  let g = GUARDED.get(name);
+  if (!g) {
+    g = {
+      name: f.name,
+      parse(text, options) {
+        checkParseMemory(text, name === "binary" ? "data" : name === "dotenv" ? "dotenv" : name.toUpperCase());
+        return f.parse(text, options);
+      },
+    };
+    GUARDED.set(name, g);
+  }
+  return g;
 }
 
 export const CELL_RENDERERS: CellRenderers = { yaml: yamlCellText, json: jsonCellText };
