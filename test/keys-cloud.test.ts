@@ -20,7 +20,7 @@ import { decryptText, encryptText } from "../src/lib/files.js";
 import { generateAgeKeyFile } from "../src/keys/age.js";
 import { Keyring, recipientFor, type RecipientSpec } from "../src/keys/registry.js";
 import type { KeyKind, KeyRecipient } from "../src/keys/key-source.js";
-import { kmsRegion, parseKmsSpec, stsSessionName } from "../src/keys/aws-kms.js";
+import { buggyContextVariants, kmsRegion, parseKmsSpec, stsSessionName } from "../src/keys/aws-kms.js";
 import { parseGcpKmsSpec } from "../src/keys/gcp-kms.js";
 import { parseAzureKvSpec } from "../src/keys/azure-kv.js";
 import { FIXTURES, HUSH, ROOT } from "./helpers.js";
@@ -232,6 +232,26 @@ describe("AWS KMS", () => {
     const e = await failure(decrypt(text.replace("zone: b", "zone: c"), env(), ["kms"]));
     expect(e.code).toBe("COULD_NOT_RETRIEVE_KEY");
     expect(e.message).toContain(`kms ${shown(ALIAS1)}: AWS KMS Decrypt failed: the ciphertext or its encryption context does not match (InvalidCiphertextException)`);
+  });
+
+  it("reads files from sops < 3.3.0 whose key was wrapped under the wrong context (§14-Q20)", async () => {
+    expect(buggyContextVariants({ a: "x" })).toEqual([]);
+    expect(buggyContextVariants({ a: "x", b: "x" })).toEqual([]);
+    expect(buggyContextVariants({ app: "web", zone: "b" })).toEqual([
+      { app: "web", zone: "web" },
+      { app: "b", zone: "b" },
+    ]);
+    // What that sops wrote: the blob made under {app: b, zone: b}, the entry recording the context asked for.
+    const made = await encryptFor([["kms", { arn: KEY1, context: { app: "b", zone: "b" } }]]);
+    const old = made.replace("            app: b\n", "            app: web\n").replace(/version: \S+/, "version: 3.2.0");
+    expect(old).toContain("          context:\n            app: web\n            zone: b\n");
+    const before = aws.calls["Decrypt"] ?? 0;
+    expect(await decrypt(old, env(), ["kms"])).toBe(PLAIN);
+    // The server counts successful calls: the recorded context and the web → web variant failed.
+    expect((aws.calls["Decrypt"] ?? 0) - before).toBe(1);
+    // Not a way around the context: a blob made under another context still fails.
+    const e = await failure(decrypt(made.replace("            app: b\n", "            app: web\n").replace("zone: b", "zone: c"), env(), ["kms"]));
+    expect(e.message).toContain("(InvalidCiphertextException)");
   });
 
   it("assumes the role (session sops@host) and uses a named profile", async () => {

@@ -21,8 +21,12 @@
  * {@link MAX_ATTEMPTS} attempts. `@aws-sdk/client-kms` costs ~90 ms to import (STS ~60 ms more),
  * so both are imported only when a KMS key is used.
  *
- * Not replicated: sops's workaround for files older than 3.3.0 whose encryption context was
- * written wrongly (SOPS-FORMAT.md §14-Q20); such entries fail with the context mismatch reason.
+ * sops before 3.3.0 wrapped data keys under a wrong encryption context when the context had two or
+ * more different values: every key got the same one of them (SOPS-FORMAT.md §14-Q20, sops PR 435).
+ * As sops does, when KMS rejects such an entry's context, each "all values equal" variant is tried.
+ * sops tries them only for files whose `version` is below 3.3.0; hush tries them whatever the
+ * version (a variant can only succeed where the blob was made under it, which is that bug), and
+ * does not rewrite the file: `hush rotate` re-wraps the data key under the recorded context.
  */
 import { hostname } from "node:os";
 import { HushError } from "../errors.js";
@@ -319,6 +323,17 @@ function keyOfEntry(entry: KeyEntry): KmsKey {
 }
 
 /**
+ * The contexts sops before 3.3.0 may have used instead of `context` (see the module comment): for
+ * each distinct value, every key mapped to it. None when the values are all equal already.
+ */
+export function buggyContextVariants(context: Readonly<Record<string, string>>): Record<string, string>[] {
+  const keys = Object.keys(context);
+  const values = [...new Set(Object.values(context))];
+  if (keys.length < 2 || values.length < 2) return [];
+  return values.map((v) => Object.fromEntries(keys.map((k) => [k, v])));
+}
+
+/**
  * Unwraps `sops.kms[]` entries with AWS KMS `Decrypt`. There is no way to tell offline whether a
  * key is usable, so `unwrap` never returns null: it asks KMS and throws HushError KEY_SOURCE with
  * the reason (no credentials, access denied, wrong context, connection refused, timeout).
@@ -338,16 +353,29 @@ export function loadKmsUnwrapper(env: NodeJS.ProcessEnv = process.env): Promise<
         if (!kmsRegion(key.arn)) throw new HushError("KEY_SOURCE", `kms entry has no valid arn: ${JSON.stringify(key.arn.slice(0, 120))}`);
         const blob = decodeBase64(enc);
         if (!blob) throw new HushError("KEY_SOURCE", `kms entry for ${key.arn} has no valid base64 enc`);
-        const plain = await withKmsClient(key, env, "AWS KMS Decrypt", async (lib, client, signal) => {
-          const ctx = sortedContext(key.context);
-          const out = await client.send(
-            new lib.DecryptCommand({ KeyId: key.arn, CiphertextBlob: blob, ...(ctx ? { EncryptionContext: ctx } : {}) }),
-            { abortSignal: signal },
-          );
-          if (!out.Plaintext || out.Plaintext.length === 0) throw new Error("KMS returned no plaintext");
-          return out.Plaintext;
-        });
-        return Uint8Array.from(plain);
+        const decrypt = (context: Readonly<Record<string, string>>): Promise<Uint8Array> =>
+          withKmsClient(key, env, "AWS KMS Decrypt", async (lib, client, signal) => {
+            const ctx = sortedContext(context);
+            const out = await client.send(
+              new lib.DecryptCommand({ KeyId: key.arn, CiphertextBlob: blob, ...(ctx ? { EncryptionContext: ctx } : {}) }),
+              { abortSignal: signal },
+            );
+            if (!out.Plaintext || out.Plaintext.length === 0) throw new Error("KMS returned no plaintext");
+            return out.Plaintext;
+          });
+        try {
+          return Uint8Array.from(await decrypt(key.context));
+        } catch (e) {
+          if (!(e instanceof HushError) || (e.cause as { name?: unknown } | undefined)?.name !== "InvalidCiphertextException") throw e;
+          for (const variant of buggyContextVariants(key.context)) {
+            try {
+              return Uint8Array.from(await decrypt(variant));
+            } catch {
+              // not this one; the first failure is the one to report
+            }
+          }
+          throw e;
+        }
       }).then((k) => k.slice());
     },
   });
