@@ -3,17 +3,13 @@
 // values (the physical limit here), plus sops-age decrypting the same files. Prints Markdown.
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import { performance } from "node:perf_hooks";
+import { median } from "./support/common.js";
 import { decryptSops } from "sops-age";
 import { ageRecipient, generateAgeKeyFile } from "../dist/keys/age.js";
 import { decryptText, encryptText } from "../dist/lib/files.js";
 
 const SIZES = (process.env.HUSH_BENCH_SIZES ?? "1000,10000,100000").split(",").map(Number);
 const RUNS = Number(process.env.HUSH_BENCH_RUNS ?? 5);
-
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
 
 async function time(fn, runs = RUNS) {
   const out = [];

@@ -10,10 +10,8 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { HUSH, ROOT, median } from "./support/common.js";
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const HUSH = join(ROOT, "bin", "hush.js");
 const FILES = Number(process.env.HUSH_BENCH_GIT_FILES ?? 200);
 const RUNS = Number(process.env.HUSH_BENCH_GIT_RUNS ?? 5);
 const SLOW_RUNS = Number(process.env.HUSH_BENCH_GIT_SLOW_RUNS ?? 1);
@@ -21,12 +19,6 @@ const VALUES = 20;
 
 const { ageRecipient, generateAgeKeyFile } = await import(join(ROOT, "dist", "keys", "age.js"));
 const { encryptText } = await import(join(ROOT, "dist", "lib", "files.js"));
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
 const dir = mkdtempSync(join(tmpdir(), "hush-bench-git-"));
 try {

@@ -5,6 +5,7 @@
 //
 // Usage: node bench/load.js   (needs `npm run build`; HUSH_BENCH_SIZES=10,100,… HUSH_BENCH_RUNS=5)
 import { performance } from "node:perf_hooks";
+import { median } from "./support/common.js";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { ageRecipient, generateAgeKeyFile } from "../dist/keys/age.js";
@@ -23,11 +24,6 @@ setFlagsFromString("--expose-gc");
 const gc = runInNewContext("gc");
 
 const fmt = (x, d = 1) => x.toLocaleString("en-US", { minimumFractionDigits: d, maximumFractionDigits: d });
-
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
 
 /** n values in groups of up to 100 (`groupG: keyK: value`), realistic string sizes. */
 function doc(n) {

@@ -10,7 +10,8 @@ import { HushError } from "../errors.js";
 import { initialConfig } from "../config/edit.js";
 import { ageRecipientsByRule } from "../config/edit.js";
 import { CONFIG_FILE_NAME } from "../config/index.js";
-import { defaultAgeKeyFile, generateAgeKeyFile, loadAgeIdentities, parseAgeRecipients } from "../keys/age.js";
+import { defaultAgeKeyFile, loadAgeIdentities, parseAgeRecipients } from "../keys/age.js";
+import { appendNewAgeIdentity } from "../keys/age-key-file.js";
 import { installGit, type InstallReport } from "../git/install.js";
 import { runGit } from "../git/run.js";
 
@@ -65,29 +66,6 @@ async function gitEmail(cwd: string, env: NodeJS.ProcessEnv): Promise<string | u
   }
 }
 
-/**
- * Appends a new identity to a keys file (created 0600 in a 0700 directory), never overwriting keys
- * already there, as `hush keygen` does.
- */
-async function writeNewKey(path: string): Promise<string> {
-  const key = await generateAgeKeyFile();
-  try {
-    await fsp.mkdir(dirname(path), { recursive: true, mode: 0o700 });
-    let existing = "";
-    try {
-      existing = await fsp.readFile(path, "utf8");
-    } catch {
-      // a new file
-    }
-    const sep = existing === "" || existing.endsWith("\n") ? "" : "\n";
-    await fsp.appendFile(path, sep + key.text, { mode: 0o600 });
-    await fsp.chmod(path, 0o600);
-  } catch (e) {
-    throw new HushError("CANNOT_WRITE_OUTPUT", `cannot write the key file ${path}: ${(e as NodeJS.ErrnoException).code ?? "write failed"}`);
-  }
-  return key.recipient;
-}
-
 /** Sets up a repository for hush (see the module comment). */
 export async function initRepo(options: InitOptions = {}): Promise<InitReport> {
   const env = options.env ?? process.env;
@@ -103,7 +81,7 @@ export async function initRepo(options: InitOptions = {}): Promise<InitReport> {
     recipient = (await ids.recipients())[0]!;
   } else {
     createdKeyFile = env["SOPS_AGE_KEY_FILE"] || defaultAgeKeyFile(env);
-    recipient = await writeNewKey(createdKeyFile);
+    recipient = await appendNewAgeIdentity(createdKeyFile);
   }
   if (recovery.includes(recipient)) {
     throw new HushError("USAGE", "the recovery recipient is your own key", "a recovery key is a separate key kept offline: `hush keygen -o recovery-key.txt` on another machine");
