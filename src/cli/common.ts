@@ -14,7 +14,12 @@ export interface IoOptions {
 export interface Input {
   /** The path read, or "-" for standard input. */
   path: string;
+  /** The content as UTF-8 text (lossy for binary content that is not UTF-8). */
   text: string;
+  /** The content as read. */
+  bytes: Buffer;
+  /** What to hand the pipeline: the bytes for the binary format (kept exactly), else the text. */
+  data: string | Buffer;
   format: FormatName;
   outputFormat: FormatName;
 }
@@ -37,11 +42,11 @@ export async function readInputFile(file: string | undefined, opts: IoOptions): 
     // no extension at all: most likely YAML piped in or a dotfile; keep sops's rule but say so
   }
   const outputFormat = opts.outputType && isFormatName(opts.outputType) ? opts.outputType : format;
-  return { path, text, format, outputFormat };
+  return { path, text, bytes, data: format === "binary" ? bytes : text, format, outputFormat };
 }
 
-/** Writes the result to stdout, `--output` or the input file (in place, atomically). */
-export async function writeOutput(input: Input, opts: IoOptions, text: string): Promise<void> {
+/** Writes the result (text, or bytes written as they are) to stdout, `--output` or the input file (in place, atomically). */
+export async function writeOutput(input: Input, opts: IoOptions, text: string | Uint8Array): Promise<void> {
   if (opts.inPlace) return writeFileAtomic(input.path, text);
   if (opts.output) return writeFileAtomic(opts.output, text);
   await new Promise<void>((resolve, reject) => {

@@ -30,7 +30,7 @@ export async function runDecrypt(file: string | undefined, flags: DecryptFlags):
   const extract = flags.extract !== undefined ? parseTreePath(flags.extract) : undefined;
   if (extract && flags.inPlace) throw new HushError("CONFLICTING_PARAMETERS", "--extract cannot be used with --in-place");
   const order = parseDecryptionOrder(flags.decryptionOrder ?? process.env["SOPS_DECRYPTION_ORDER"]);
-  const { text } = await decryptText(input.text, {
+  const res = await decryptText(input.data, {
     format: input.format,
     outputFormat: input.outputFormat,
     ...(flags.ignoreMac ? { ignoreMac: true } : {}),
@@ -38,5 +38,6 @@ export async function runDecrypt(file: string | undefined, flags: DecryptFlags):
     ...(order ? { decryptionOrder: order } : {}),
     ...(flags.indent !== undefined ? { indent: flags.indent } : {}),
   });
-  await writeOutput(input, flags, text);
+  res.dataKey.fill(0);
+  await writeOutput(input, flags, res.bytes);
 }

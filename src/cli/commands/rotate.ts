@@ -26,7 +26,7 @@ export async function runRotate(file: string, flags: IoOptions & Record<string, 
   }
   const input = await readInputFile(file, flags);
   if (input.path === "-") throw new HushError("USAGE", "rotate needs a file");
-  const res = await rotateText(input.text, {
+  const res = await rotateText(input.data, {
     format: input.format,
     add,
     remove,
