@@ -2,6 +2,7 @@
 import { HushError } from "../errors.js";
 import { formatNameForPath, isFormatName, type FormatName } from "../formats/index.js";
 import { readInput, writeFileAtomic } from "../util/fs.js";
+import type { SopsConfig, StoresConfig } from "../config/config.js";
 
 export interface IoOptions {
   inPlace?: boolean;
@@ -52,4 +53,33 @@ export async function writeOutput(input: Input, opts: IoOptions, text: string | 
   await new Promise<void>((resolve, reject) => {
     process.stdout.write(text, (err) => (err ? reject(new HushError("CANNOT_WRITE_OUTPUT", "cannot write to standard output")) : resolve()));
   });
+}
+
+/** `--config` as commands receive it. */
+export interface ConfigFlags {
+  config?: string;
+}
+
+/**
+ * The `.sops.yaml` a command uses, as sops finds it: `--config`, then `SOPS_CONFIG`, then the
+ * nearest one from the working directory up. An explicit one (flag or variable) is always read, so
+ * a wrong path or an invalid file fails the command, as in sops. A discovered one is read only when
+ * the command `needs` something from it (creation rules, or `stores:` for text it generates): a
+ * plain `decrypt` does not pay for loading and validating the config.
+ */
+export async function commandConfig(flags: ConfigFlags, needs: boolean, env: NodeJS.ProcessEnv = process.env): Promise<SopsConfig | undefined> {
+  if (!needs && !flags.config && !env["SOPS_CONFIG"]) return undefined;
+  const { loadEffectiveConfig } = await import("../config/index.js");
+  return loadEffectiveConfig({ ...(flags.config !== undefined ? { configPath: flags.config } : {}), env });
+}
+
+/**
+ * The indentation for text a command generates in `format`: `--indent` when given, else the
+ * config's `stores:` setting for that format (sops's `outputStore`), else undefined (hush's default).
+ */
+export async function outputIndent(format: FormatName, stores: StoresConfig | undefined, indent: number | undefined): Promise<number | undefined> {
+  if (indent !== undefined) return indent;
+  if (!stores) return undefined;
+  const { storeIndent } = await import("../config/index.js");
+  return storeIndent(stores, format);
 }

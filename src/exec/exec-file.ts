@@ -34,6 +34,8 @@ export interface ExecFileOptions extends KeyringOptions {
   /** The name of the FIFO or file in its private directory (default: the input's name without `.enc`). */
   filename?: string;
   ignoreMac?: boolean;
+  /** Indentation when converting to another output format (YAML spaces; JSON spaces, -1 a tab). */
+  indent?: number;
   keyring?: Keyring;
   /** The command's environment (default `process.env`). */
   env?: NodeJS.ProcessEnv;
@@ -91,6 +93,7 @@ export async function execFile(file: string, command: readonly string[], options
     outputFormat,
     keyring: options.keyring ?? new Keyring(options),
     ...(options.ignoreMac ? { ignoreMac: true } : {}),
+    ...(options.indent !== undefined && outputFormat !== source.format ? { indent: options.indent } : {}),
   });
   res.dataKey.fill(0);
   // Bytes: a binary file's content need not be UTF-8. A copy, so that it can be zeroed below.

@@ -13,9 +13,10 @@ import { HushError, isHushError } from "../../errors.js";
 import { encryptText } from "../../lib/files.js";
 import { rewriteBytes } from "../../lib/rewrite.js";
 import { formatNameForPath, isFormatName, parseInput, type FormatName } from "../../formats/index.js";
-import { encryptionSettings, keySpecsFromFlags, recipientsForGroups, storeIndent, type KeyFlags } from "../../config/index.js";
+import { encryptionSettings, keySpecsFromFlags, parseKmsContext, recipientsForGroups, storeIndent, type KeyFlags } from "../../config/index.js";
 import { splitCommand } from "../../keys/age.js";
 import { readInput, writeFileAtomic } from "../../util/fs.js";
+import { commandConfig } from "../common.js";
 
 interface EditFlags extends KeyFlags {
   inputType?: string;
@@ -47,6 +48,8 @@ export async function runEdit(file: string, flags: EditFlags): Promise<void> {
   } catch (e) {
     if (!isHushError(e, "NO_FILE")) throw e;
   }
+  // An existing file keeps its recipients and layout; an explicit --config must still be valid.
+  if (existing !== undefined) await commandConfig(flags, false);
   const dir = mkdtempSync(join(tmpdir(), "hush-edit-"));
   const tmp = join(dir, basename(file));
   const cleanup = () => rmSync(dir, { recursive: true, force: true });
@@ -86,9 +89,11 @@ export async function runEdit(file: string, flags: EditFlags): Promise<void> {
 async function editNew(file: string, tmp: string, format: FormatName, flags: EditFlags): Promise<void> {
   const env = process.env;
   const keys = keySpecsFromFlags(flags, env);
+  const kmsEncryptionContext = parseKmsContext(flags.encryptionContext);
   const settings = await encryptionSettings({
     file,
     keys,
+    ...(kmsEncryptionContext ? { kmsEncryptionContext } : {}),
     ...(flags.config !== undefined ? { configPath: flags.config } : {}),
     env,
   });
