@@ -141,7 +141,7 @@ async function privateDir(dir: string): Promise<void> {
   await fsp.chmod(dir, 0o700);
 }
 
-async function writePrivate(path: string, text: string): Promise<void> {
+async function writePrivate(path: string, text: string | Uint8Array): Promise<void> {
   // O_EXCL semantics are not wanted (a re-run overwrites), but the mode is: 0600 from creation.
   await fsp.rm(path, { force: true });
   await fsp.writeFile(path, text, { mode: 0o600, flag: "wx" });
@@ -204,7 +204,8 @@ export async function runDecryptAction(io: ActionIO, env: NodeJS.ProcessEnv = pr
         const other = names.get(name);
         if (other !== undefined) throw new HushError("USAGE", `${other} and ${file} would both be written as ${name}: decrypt them in two steps with different output-dir`);
         names.set(name, file);
-        let text = doc.text;
+        // Bytes, so that a binary file's content comes out exactly.
+        let text: string | Uint8Array = doc.bytes;
         if (extract) {
           if (doc.trees.length !== 1) throw new HushError("NEED_ONE_DOCUMENT", `${file}: extract needs a file with one document`);
           try {

@@ -2,6 +2,7 @@
 import { HushError } from "../errors.js";
 import { formatNameForPath, isFormatName, type FormatName } from "../formats/index.js";
 import { readInput, writeFileAtomic } from "../util/fs.js";
+import type { SopsConfig, StoresConfig } from "../config/config.js";
 
 export interface IoOptions {
   inPlace?: boolean;
@@ -14,7 +15,12 @@ export interface IoOptions {
 export interface Input {
   /** The path read, or "-" for standard input. */
   path: string;
+  /** The content as UTF-8 text (lossy for binary content that is not UTF-8). */
   text: string;
+  /** The content as read. */
+  bytes: Buffer;
+  /** What to hand the pipeline: the bytes for the binary format (kept exactly), else the text. */
+  data: string | Buffer;
   format: FormatName;
   outputFormat: FormatName;
 }
@@ -37,14 +43,43 @@ export async function readInputFile(file: string | undefined, opts: IoOptions): 
     // no extension at all: most likely YAML piped in or a dotfile; keep sops's rule but say so
   }
   const outputFormat = opts.outputType && isFormatName(opts.outputType) ? opts.outputType : format;
-  return { path, text, format, outputFormat };
+  return { path, text, bytes, data: format === "binary" ? bytes : text, format, outputFormat };
 }
 
-/** Writes the result to stdout, `--output` or the input file (in place, atomically). */
-export async function writeOutput(input: Input, opts: IoOptions, text: string): Promise<void> {
+/** Writes the result (text, or bytes written as they are) to stdout, `--output` or the input file (in place, atomically). */
+export async function writeOutput(input: Input, opts: IoOptions, text: string | Uint8Array): Promise<void> {
   if (opts.inPlace) return writeFileAtomic(input.path, text);
   if (opts.output) return writeFileAtomic(opts.output, text);
   await new Promise<void>((resolve, reject) => {
     process.stdout.write(text, (err) => (err ? reject(new HushError("CANNOT_WRITE_OUTPUT", "cannot write to standard output")) : resolve()));
   });
+}
+
+/** `--config` as commands receive it. */
+export interface ConfigFlags {
+  config?: string;
+}
+
+/**
+ * The `.sops.yaml` a command uses, as sops finds it: `--config`, then `SOPS_CONFIG`, then the
+ * nearest one from the working directory up. An explicit one (flag or variable) is always read, so
+ * a wrong path or an invalid file fails the command, as in sops. A discovered one is read only when
+ * the command `needs` something from it (creation rules, or `stores:` for text it generates): a
+ * plain `decrypt` does not pay for loading and validating the config.
+ */
+export async function commandConfig(flags: ConfigFlags, needs: boolean, env: NodeJS.ProcessEnv = process.env): Promise<SopsConfig | undefined> {
+  if (!needs && !flags.config && !env["SOPS_CONFIG"]) return undefined;
+  const { loadEffectiveConfig } = await import("../config/index.js");
+  return loadEffectiveConfig({ ...(flags.config !== undefined ? { configPath: flags.config } : {}), env });
+}
+
+/**
+ * The indentation for text a command generates in `format`: `--indent` when given, else the
+ * config's `stores:` setting for that format (sops's `outputStore`), else undefined (hush's default).
+ */
+export async function outputIndent(format: FormatName, stores: StoresConfig | undefined, indent: number | undefined): Promise<number | undefined> {
+  if (indent !== undefined) return indent;
+  if (!stores) return undefined;
+  const { storeIndent } = await import("../config/index.js");
+  return storeIndent(stores, format);
 }

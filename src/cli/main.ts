@@ -111,7 +111,8 @@ Examples:
     .option("--filename-override <path>", "file name to pick the format by (for standard input)")
     .option("--ignore-mac", "do not verify the MAC (for files you trust that were edited by hand)")
     .option("--decryption-order <kinds>", "key kinds to try first, comma-separated (env SOPS_DECRYPTION_ORDER)")
-    .option("--indent <n>", "indentation when converting formats", parseIntOption)
+    .option("--indent <n>", "indentation when converting formats or extracting a subtree (default: .sops.yaml stores:)", parseIntOption)
+    .addOption(configOption())
     .addHelpText(
       "after",
       `
@@ -122,7 +123,11 @@ printing identities), then $XDG_CONFIG_HOME/sops/age/keys.txt (~/.config/sops/ag
 Examples:
   hush decrypt secrets.enc.yaml
   hush decrypt --extract '["api"]["token"]' secrets.enc.yaml
-  hush decrypt --output-type json secrets.enc.yaml`,
+  hush decrypt --output-type json secrets.enc.yaml
+
+Output in the file's own format keeps its layout. Text hush generates (--output-type another
+format, --extract of a mapping) is indented by --indent, else by the stores: section of
+.sops.yaml (stores.yaml.indent, stores.json.indent), else as sops does by default.`,
     )
     .action(async (file: string | undefined, opts: Record<string, unknown>) => {
       const { runDecrypt } = await import("./commands/decrypt.js");
@@ -149,9 +154,19 @@ encrypts files for you, or put it in .sops.yaml.`,
     .command("edit")
     .description("edit an encrypted file in $EDITOR; unchanged values keep their exact ciphertext")
     .argument("<file>", "encrypted file (a new one is created from a template)")
-    .option("-a, --age <recipients>", "age recipients for a new file (env SOPS_AGE_RECIPIENTS)")
+    .addOption(keyOption("age"))
+    .addOption(keyOption("pgp"))
+    .addOption(keyOption("kms"))
+    .addOption(keyOption("awsProfile"))
+    .addOption(keyOption("encryptionContext"))
+    .addOption(keyOption("gcpKms"))
+    .addOption(keyOption("azureKv"))
+    .addOption(keyOption("hcVaultTransit"))
+    .addOption(keyOption("hckms"))
     .addOption(typeOption("input-type", "format of the file (default: from the file name)"))
     .option("--ignore-mac", "do not verify the MAC before editing")
+    .option("--indent <n>", "indentation of a new file's metadata (default: .sops.yaml stores:)", parseIntOption)
+    .addOption(configOption())
     .addHelpText(
       "after",
       `
@@ -159,7 +174,10 @@ The plaintext lives only in a private temp directory (0700, file 0600) while the
 runs ($SOPS_EDITOR, $VISUAL, $EDITOR, else vi), and is removed on every exit path. An edit
 that does not parse reopens the editor with the error shown. Saving without changes leaves
 the file untouched; otherwise only changed values get new ciphertext (plus mac and
-lastmodified), so diffs stay small.`,
+lastmodified), so diffs stay small.
+
+A new file is encrypted for the key options' recipients, else for the matching creation rule
+of .sops.yaml (--config or SOPS_CONFIG to choose one), with the rule's selection options.`,
     )
     .action(async (file: string, opts: Record<string, unknown>) => {
       const { runEdit } = await import("./commands/edit.js");
@@ -176,6 +194,8 @@ lastmodified), so diffs stay small.`,
     .option("--value-file <path>", "read the value (JSON) from a file")
     .option("--ignore-mac", "do not verify the MAC first")
     .addOption(typeOption("input-type", "format of the file (default: from the file name)"))
+    .addOption(configOption())
+    .addHelpText("after", "\nNew YAML blocks are indented by stores.yaml.indent of .sops.yaml (default 4); the rest of the file keeps its layout.")
     .action(async (file: string, path: string, value: string | undefined, opts: Record<string, unknown>) => {
       const { runSet } = await import("./commands/set.js");
       await runSet(file, path, value, opts);
@@ -189,6 +209,7 @@ lastmodified), so diffs stay small.`,
     .option("--idempotent", "succeed without change when the path does not exist")
     .option("--ignore-mac", "do not verify the MAC first")
     .addOption(typeOption("input-type", "format of the file (default: from the file name)"))
+    .addOption(configOption())
     .action(async (file: string, path: string, opts: Record<string, unknown>) => {
       const { runUnset } = await import("./commands/set.js");
       await runUnset(file, path, opts);
@@ -201,7 +222,8 @@ lastmodified), so diffs stay small.`,
     .option("-i, --in-place", "replace the file (atomically) instead of printing the result")
     .option("-o, --output <path>", "write to this file")
     .addOption(typeOption("input-type", "format of the file (default: from the file name)"))
-    .option("--ignore-mac", "do not verify the MAC first");
+    .option("--ignore-mac", "do not verify the MAC first")
+    .addOption(configOption());
   for (const [flag, what] of [
     ["age", "age recipients"],
     ["pgp", "PGP fingerprints"],
@@ -225,6 +247,7 @@ lastmodified), so diffs stay small.`,
     .description('print {"encrypted":true} or {"encrypted":false} for a file, as sops does')
     .argument("<file>", "file to inspect")
     .addOption(typeOption("input-type", "format of the file (default: from the file name)"))
+    .addOption(configOption())
     .action(async (file: string, opts: Record<string, unknown>) => {
       const { runFilestatus } = await import("./commands/filestatus.js");
       await runFilestatus(file, opts);
@@ -244,6 +267,7 @@ lastmodified), so diffs stay small.`,
     .addOption(typeOption("input-type", "format of the files (default: from each file name)"))
     .option("--ignore-mac", "do not verify the MAC")
     .option("--decryption-order <kinds>", "key kinds to try first, comma-separated (env SOPS_DECRYPTION_ORDER)")
+    .addOption(configOption())
     .addHelpText(
       "after",
       `
@@ -273,8 +297,10 @@ Examples:
     .option("--filename <name>", "name of the FIFO or file (default: the input's name without .enc)")
     .addOption(typeOption("input-type", "format of the file (default: from the file name)"))
     .addOption(typeOption("output-type", "format the command reads (default: the input's)"))
+    .option("--indent <n>", "indentation when converting formats (default: .sops.yaml stores:)", parseIntOption)
     .option("--ignore-mac", "do not verify the MAC")
     .option("--decryption-order <kinds>", "key kinds to try first, comma-separated (env SOPS_DECRYPTION_ORDER)")
+    .addOption(configOption())
     .addHelpText(
       "after",
       `
@@ -299,7 +325,7 @@ Examples:
     .argument("<paths...>", "encrypted files, or directories to search for them")
     .option("-y, --yes", "apply without asking")
     .option("-j, --jobs <n>", "files processed at once (default 8)")
-    .option("--config <path>", "the .sops.yaml to use (default: found from the current directory, or SOPS_CONFIG)")
+    .addOption(configOption())
     .option("--shamir-secret-sharing-threshold <n>", "key groups needed to decrypt, when several")
     .addOption(typeOption("input-type", "format of the files (default: from each file name)"))
     .addHelpText(

@@ -4,7 +4,7 @@
  */
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import { HushError } from "../errors.js";
-import { isValueType, type PlainValue, type ValueType } from "./value.js";
+import { isValueType, strFromBytes, type PlainValue, type ValueType } from "./value.js";
 import { formatFloatF } from "./scalars.js";
 
 /** sops's nonce size (`const nonceSize int = 32`); GCM accepts any IV length. */
@@ -72,7 +72,7 @@ export function checkDataKey(key: Uint8Array): void {
 export function encryptValue(key: Uint8Array, value: PlainValue, aad: string, iv: Uint8Array): string {
   const c = createCipheriv("aes-256-gcm", key, iv);
   c.setAAD(Buffer.from(aad, "utf8"));
-  const data = Buffer.concat([c.update(value.text, "utf8"), c.final()]);
+  const data = Buffer.concat([value.bytes ? c.update(value.bytes) : c.update(value.text, "utf8"), c.final()]);
   const tag = c.getAuthTag();
   return `ENC[AES256_GCM,data:${data.toString("base64")},iv:${Buffer.from(iv).toString("base64")},tag:${tag.toString("base64")},type:${value.type}]`;
 }
@@ -107,6 +107,8 @@ export function decryptValue(key: Uint8Array, enc: string, aad: string): PlainVa
   if (!parts) throw new HushError("DECRYPT_TREE", "value does not match sops's ENC[...] format");
   if (!isValueType(parts.type)) throw new HushError("DECRYPT_TREE", `unknown value type ${JSON.stringify(clip(parts.type))}`);
   const bytes = decryptBytes(key, parts, aad);
+  // A string's bytes need not be UTF-8 (a binary file's content): keep them exactly.
+  if (parts.type === "str" || parts.type === "bytes") return strFromBytes(bytes, parts.type);
   return normalise(parts.type, bytes.toString("utf8"));
 }
 

@@ -30,7 +30,9 @@ export class CiphertextStash {
   /** Recorded but not yet indexed: decrypt-only runs never pay for hashing. */
   private pending: [aad: string, v: PlainValue, enc: string, nth: number][] = [];
   private static key(aad: string, v: PlainValue): string {
-    return createHash("sha256").update(aad).update("\0").update(v.type).update("\0").update(v.text).digest("base64");
+    // By bytes when the text is lossy: two binary contents can decode to the same text.
+    const h = createHash("sha256").update(aad).update("\0").update(v.type).update("\0");
+    return (v.bytes ? h.update("\0bytes\0").update(v.bytes) : h.update(v.text)).digest("base64");
   }
   /** `nth` counts earlier leaves at the same path (list items share their list's path). */
   record(aad: string, v: PlainValue, enc: string, nth = 0): void {
@@ -155,7 +157,7 @@ function decryptLeaves(leaves: readonly Leaf[], meta: Metadata, key: Uint8Array,
     }
     stash.record(aad, plain, leaf.value.text, position);
     mac.add(plain, true);
-    leaf.set(plain.type === "bytes" ? { type: "str", text: plain.text } : plain);
+    leaf.set(plain.type === "bytes" ? { ...plain, type: "str" } : plain);
   }
   return mac.digest();
 }

@@ -22,7 +22,9 @@ export class MacBuilder {
   add(value: PlainValue, encrypted: boolean): void {
     if (value.type === "comment") return;
     if (this.macOnlyEncrypted && !encrypted) return;
-    this.hash.update(value.text, "utf8");
+    // sops hashes the value's bytes; a non-UTF-8 string carries them in `bytes`.
+    if (value.bytes) this.hash.update(value.bytes);
+    else this.hash.update(value.text, "utf8");
   }
 
   /** The MAC as sops prints it: 128 upper-case hex digits. */

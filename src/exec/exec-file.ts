@@ -34,6 +34,8 @@ export interface ExecFileOptions extends KeyringOptions {
   /** The name of the FIFO or file in its private directory (default: the input's name without `.enc`). */
   filename?: string;
   ignoreMac?: boolean;
+  /** Indentation when converting to another output format (YAML spaces; JSON spaces, -1 a tab). */
+  indent?: number;
   keyring?: Keyring;
   /** The command's environment (default `process.env`). */
   env?: NodeJS.ProcessEnv;
@@ -86,14 +88,16 @@ export async function execFile(file: string, command: readonly string[], options
   if (options.filename !== undefined) checkFilename(options.filename);
   const source = await readSource(file, options.format);
   const outputFormat = options.outputFormat ?? source.format;
-  const res = await decryptText(source.text, {
+  const res = await decryptText(source.data, {
     format: source.format,
     outputFormat,
     keyring: options.keyring ?? new Keyring(options),
     ...(options.ignoreMac ? { ignoreMac: true } : {}),
+    ...(options.indent !== undefined && outputFormat !== source.format ? { indent: options.indent } : {}),
   });
   res.dataKey.fill(0);
-  const data = Buffer.from(res.text, "utf8");
+  // Bytes: a binary file's content need not be UTF-8. A copy, so that it can be zeroed below.
+  const data = Buffer.from(res.bytes);
   const env = options.env ?? process.env;
   const dir = privateDir(env);
   // Safety net for paths that skip the finally below (process.exit elsewhere).

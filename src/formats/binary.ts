@@ -15,7 +15,7 @@
 import { HushError } from "../errors.js";
 import { metadataToNode, type Metadata } from "../core/metadata.js";
 import { jsonString } from "../core/scalars.js";
-import type { PlainValue } from "../core/value.js";
+import { strFromBytes, valueBytes, type PlainValue } from "../core/value.js";
 import { jsonValue } from "./emit.js";
 import { jsonFormat } from "./json.js";
 import type { Format, FormatDocument, FormatOptions, Leaf, TreeCell, TreeMap, TreeNode } from "./format.js";
@@ -33,8 +33,8 @@ function isEnvelope(text: string): boolean {
   }
 }
 
-/** The raw content of a decrypted tree, or sops's error when there is none. */
-function dataOf(tree: TreeNode | undefined): string {
+/** The `data` value of a decrypted tree, or sops's error when there is none. */
+function dataValue(tree: TreeNode | undefined): PlainValue {
   const node = tree instanceof Map ? tree.get(BINARY_KEY) : undefined;
   const v = node && !(node instanceof Map) && !Array.isArray(node) ? node.value : undefined;
   if (!v || (v.type !== "str" && v.type !== "bytes")) {
@@ -44,7 +44,17 @@ function dataOf(tree: TreeNode | undefined): string {
       "this is likely not an encrypted binary file; give --input-type/--output-type",
     );
   }
-  return v.text;
+  return v;
+}
+
+/** The raw content of a decrypted tree as text (lossy when it is not UTF-8: see {@link dataBytes}). */
+function dataOf(tree: TreeNode | undefined): string {
+  return dataValue(tree).text;
+}
+
+/** The raw content of a decrypted tree, byte for byte. */
+function dataBytes(tree: TreeNode | undefined): Uint8Array {
+  return valueBytes(dataValue(tree));
 }
 
 /** A plaintext file: one `data` leaf. */
@@ -57,10 +67,10 @@ class PlainBinaryDocument implements FormatDocument {
   private meta: Metadata | undefined | null = null;
 
   constructor(
-    text: string,
+    content: string | Uint8Array,
     private readonly unit: string,
   ) {
-    const cell = { value: { type: "str", text } as PlainValue };
+    const cell = { value: typeof content === "string" ? ({ type: "str", text: content } as PlainValue) : strFromBytes(content) };
     this.cell = cell;
     this.leaf = {
       path: [BINARY_KEY],
@@ -88,6 +98,10 @@ class PlainBinaryDocument implements FormatDocument {
 
   setMetadata(meta: Metadata | undefined): void {
     this.meta = meta;
+  }
+
+  toBytes(): Uint8Array {
+    return this.meta ? Buffer.from(this.toString(), "utf8") : valueBytes(this.cell.value);
   }
 
   toString(): string {
@@ -126,19 +140,41 @@ class EnvelopeDocument implements FormatDocument {
   toString(): string {
     return this.decrypted ? dataOf(this.json.trees()[0]) : this.json.toString();
   }
+
+  toBytes(): Uint8Array {
+    return this.decrypted ? dataBytes(this.json.trees()[0]) : Buffer.from(this.json.toString(), "utf8");
+  }
 }
 
 /** The binary format (SOPS-FORMAT §10.6). `indent` sets the envelope's JSON indent, as for JSON. */
 export const binaryFormat: Format = {
   name: "binary",
   parse(text: string, options?: FormatOptions): FormatDocument {
-    if (isEnvelope(text)) return new EnvelopeDocument(jsonFormat.parse(text, options));
-    const indent = options?.indent;
-    return new PlainBinaryDocument(text, indent !== undefined && indent >= 0 ? " ".repeat(indent) : "\t");
+    return parseBinary(text, text, options);
+  },
+  /** The bytes as they are: a file that is not UTF-8 (an image, a keystore) round-trips exactly. */
+  parseBytes(bytes: Uint8Array, options?: FormatOptions): FormatDocument {
+    const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    // Only a text starting with `{` (after JSON whitespace) can be an envelope: nothing else is decoded.
+    let i = 0;
+    while (i < buf.length && (buf[i] === 0x20 || buf[i] === 0x09 || buf[i] === 0x0a || buf[i] === 0x0d)) i++;
+    const text = buf[i] === 0x7b ? buf.toString("utf8") : "";
+    return parseBinary(text, buf, options);
   },
 };
+
+function parseBinary(text: string, content: string | Uint8Array, options?: FormatOptions): FormatDocument {
+  if (isEnvelope(text)) return new EnvelopeDocument(jsonFormat.parse(text, options));
+  const indent = options?.indent;
+  return new PlainBinaryDocument(content, indent !== undefined && indent >= 0 ? " ".repeat(indent) : "\t");
+}
 
 /** Trees as a binary file: the `data` string of the first tree (sops's `EmitPlainFile`). */
 export function emitBinaryTrees(trees: readonly TreeNode[]): string {
   return dataOf(trees[0]);
+}
+
+/** {@link emitBinaryTrees} byte for byte. */
+export function emitBinaryTreesBytes(trees: readonly TreeNode[]): Uint8Array {
+  return dataBytes(trees[0]);
 }

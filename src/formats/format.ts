@@ -47,6 +47,11 @@ export interface FormatDocument {
   /** Sets (or, with undefined, removes) the `sops` block; YAML writes it into every document. */
   setMetadata(meta: Metadata | undefined): void;
   toString(): string;
+  /**
+   * The output as bytes, for documents whose plaintext may not be UTF-8 (binary); absent means
+   * the UTF-8 encoding of {@link toString}.
+   */
+  toBytes?(): Uint8Array;
 }
 
 /** A value in a document tree: a map (keys in file order), a list, or a scalar cell. */
@@ -61,6 +66,8 @@ export interface TreeCell {
 export interface Format {
   readonly name: FormatName;
   parse(text: string, options?: FormatOptions): FormatDocument;
+  /** Parses raw bytes without decoding them (binary); formats without it parse the UTF-8 text. */
+  parseBytes?(bytes: Uint8Array, options?: FormatOptions): FormatDocument;
 }
 
 export interface FormatOptions {

@@ -3,13 +3,13 @@
  * line in {@link FORMATS}.
  */
 import { HushError } from "../errors.js";
-import type { Format, FormatName, TreeNode } from "./format.js";
+import type { Format, FormatDocument, FormatName, FormatOptions, TreeNode } from "./format.js";
 import { emitJsonDocument, emitYamlDocuments, type CellRenderers } from "./emit.js";
 import { yamlCellText, yamlFormat } from "./yaml.js";
 import { jsonCellText, jsonFormat } from "./json.js";
 import { dotenvFormat, emitDotenvTrees } from "./dotenv.js";
 import { emitIniTrees, iniFormat } from "./ini.js";
-import { binaryFormat, emitBinaryTrees } from "./binary.js";
+import { binaryFormat, emitBinaryTrees, emitBinaryTreesBytes } from "./binary.js";
 import { checkParseMemory } from "./limits.js";
 
 const FORMATS: Partial<Record<FormatName, Format>> = {
@@ -51,13 +51,21 @@ export function getFormat(name: FormatName): Format {
   }
   let g = GUARDED.get(name);
   if (!g) {
+    const what = name === "binary" ? "data" : name === "dotenv" ? "dotenv" : name.toUpperCase();
     g = {
       name: f.name,
       parse(text, options) {
-        checkParseMemory(text, name === "binary" ? "data" : name === "dotenv" ? "dotenv" : name.toUpperCase());
+        checkParseMemory(text, what);
         return f.parse(text, options);
       },
     };
+    if (f.parseBytes) {
+      const parseBytes = f.parseBytes.bind(f);
+      g.parseBytes = (bytes, options) => {
+        checkParseMemory(bytes, what);
+        return parseBytes(bytes, options);
+      };
+    }
     GUARDED.set(name, g);
   }
   return g;
@@ -84,6 +92,32 @@ export function emitTrees(name: FormatName, trees: readonly TreeNode[], indent?:
     default:
       throw new HushError("USAGE", `${name} output is not supported yet`);
   }
+}
+
+/** {@link emitTrees} as bytes: binary output is the raw `data` bytes, which need not be UTF-8. */
+export function emitTreesBytes(name: FormatName, trees: readonly TreeNode[], indent?: number): Uint8Array {
+  return name === "binary" ? emitBinaryTreesBytes(trees) : Buffer.from(emitTrees(name, trees, indent), "utf8");
+}
+
+/** A document's output bytes ({@link FormatDocument.toBytes}, else its text as UTF-8). */
+export function documentBytes(doc: FormatDocument): Uint8Array {
+  return doc.toBytes ? doc.toBytes() : Buffer.from(doc.toString(), "utf8");
+}
+
+/**
+ * Parses input in a format: bytes go to the format's byte parser when it has one (binary keeps
+ * every byte), else they are read as UTF-8.
+ */
+export function parseInput(data: string | Uint8Array, name: FormatName, options: FormatOptions = {}): FormatDocument {
+  const f = getFormat(name);
+  if (typeof data === "string") return f.parse(data, options);
+  if (f.parseBytes) return f.parseBytes(data, options);
+  return f.parse(utf8(data), options);
+}
+
+/** Bytes as UTF-8 text (invalid sequences become U+FFFD). */
+export function utf8(data: Uint8Array): string {
+  return (Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength)).toString("utf8");
 }
 
 export type { Format, FormatName, FormatDocument, Leaf, TreeNode, TreeMap, TreeCell } from "./format.js";

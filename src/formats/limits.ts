@@ -25,13 +25,14 @@ function mb(n: number): string {
 }
 
 /** Throws a clean error when parsing `text` would likely exhaust the heap. */
-export function checkParseMemory(text: string, what: string): void {
+export function checkParseMemory(text: string | Uint8Array, what: string): void {
   // Small inputs (all real configuration files) cost nothing to check.
   if (text.length < 1 << 16) return;
   let lines = 0;
   let long = 0;
+  const nl = typeof text === "string" ? (from: number) => text.indexOf("\n", from) : (from: number) => text.indexOf(0x0a, from);
   for (let start = 0; start < text.length; lines++) {
-    let end = text.indexOf("\n", start);
+    let end = nl(start);
     if (end === -1) end = text.length;
     if (end - start > SHORT_LINE) long += end - start - SHORT_LINE;
     start = end + 1;

@@ -25,8 +25,24 @@ export interface DecryptOptions extends LoadOptions {
  * const json = await decrypt({ text, format: "yaml" }, { outputFormat: "json" });
  */
 export async function decrypt(source: SecretsSource, options: DecryptOptions = {}): Promise<string> {
-  const { text, format } = await readSource(source, options.format);
-  const { text: plain, dataKey } = await decryptText(text, {
+  return (await decryptWhole(source, options)).text;
+}
+
+/**
+ * {@link decrypt}, byte for byte: for binary files, whose content (an image, a keystore) need not be
+ * UTF-8. Other formats give the UTF-8 bytes of their text.
+ *
+ * @example
+ * const png = await decryptBytes("logo.png.enc");
+ * const raw = await decryptBytes({ text: encryptedBytes, format: "binary" });
+ */
+export async function decryptBytes(source: SecretsSource, options: DecryptOptions = {}): Promise<Uint8Array> {
+  return (await decryptWhole(source, options)).bytes;
+}
+
+async function decryptWhole(source: SecretsSource, options: DecryptOptions) {
+  const { data, format } = await readSource(source, options.format);
+  const res = await decryptText(data, {
     format,
     keyring: options.keyring ?? new Keyring(options),
     ...(options.outputFormat ? { outputFormat: options.outputFormat } : {}),
@@ -34,8 +50,8 @@ export async function decrypt(source: SecretsSource, options: DecryptOptions = {
     ...(options.extract ? { extract: options.extract } : {}),
     ...(options.dataKey ? { dataKey: Uint8Array.from(options.dataKey) } : {}),
   });
-  dataKey.fill(0);
-  return plain;
+  res.dataKey.fill(0);
+  return res;
 }
 
 export interface EncryptOptions extends Partial<Omit<EncryptTextOptions, "groups">> {
@@ -53,9 +69,10 @@ export interface EncryptOptions extends Partial<Omit<EncryptTextOptions, "groups
  *
  * @example
  * const enc = await encrypt({ text: "token: abc\n", format: "yaml" }, { age: "age1…" });
+ * const encPng = await encrypt({ text: pngBytes, format: "binary" }, { age: "age1…" });
  */
 export async function encrypt(source: SecretsSource, options: EncryptOptions = {}): Promise<string> {
-  const { text, format } = await readSource(source, options.format);
+  const { data, format } = await readSource(source, options.format);
   const { age, groups, env, ...rest } = options;
   let recipients = groups;
   if (!recipients) {
@@ -65,6 +82,6 @@ export async function encrypt(source: SecretsSource, options: EncryptOptions = {
     const { ageRecipient, parseAgeRecipients } = await import("../keys/age.js");
     recipients = [parseAgeRecipients(csv).map(ageRecipient)];
   }
-  const res = await encryptText(text, { ...rest, format, groups: recipients });
+  const res = await encryptText(data, { ...rest, format, groups: recipients });
   return res.text;
 }

@@ -7,7 +7,7 @@ import { decryptDocument, encryptDocument, type CiphertextStash, type EncryptOpt
 import type { Metadata, SelectionRules, WrappedKey } from "../core/metadata.js";
 import { getTreePath, type TreePath } from "../core/tree-path.js";
 import type { IvSource } from "../core/cipher.js";
-import { emitTrees, getFormat, type FormatDocument, type FormatName } from "../formats/index.js";
+import { documentBytes, emitTrees, emitTreesBytes, parseInput, utf8, type FormatDocument, type FormatName } from "../formats/index.js";
 import { Keyring, type KeyringOptions } from "../keys/registry.js";
 import type { KeyRecipient } from "../keys/key-source.js";
 import { CELL_RENDERERS } from "../formats/index.js";
@@ -26,19 +26,28 @@ export interface DecryptTextOptions extends KeyringOptions {
 }
 
 export interface DecryptTextResult {
+  /** The plaintext as text. Binary content that is not UTF-8 is lossy here: use {@link bytes}. */
   text: string;
+  /** The plaintext byte for byte (binary output and string `extract`s keep non-UTF-8 bytes). */
+  readonly bytes: Uint8Array;
   metadata: Metadata;
   dataKey: Uint8Array;
   stash: CiphertextStash;
 }
 
-/** Parses text in a format, with the format's own errors. */
-export function parseDocument(text: string, format: FormatName, indent?: number): FormatDocument {
-  return getFormat(format).parse(text, indent === undefined ? {} : { indent });
+/**
+ * Parses text (or bytes) in a format, with the format's own errors. Bytes are read as UTF-8,
+ * except for the binary format, which keeps them exactly.
+ */
+export function parseDocument(text: string | Uint8Array, format: FormatName, indent?: number): FormatDocument {
+  return parseInput(text, format, indent === undefined ? {} : { indent });
 }
 
-/** Decrypts a document's text and returns the plaintext (and what a rewrite needs). */
-export async function decryptText(text: string, options: DecryptTextOptions): Promise<DecryptTextResult> {
+/**
+ * Decrypts a document's text and returns the plaintext (and what a rewrite needs). Pass bytes
+ * (a `Uint8Array`) for binary files, and read {@link DecryptTextResult.bytes} for their output.
+ */
+export async function decryptText(text: string | Uint8Array, options: DecryptTextOptions): Promise<DecryptTextResult> {
   const doc = parseDocument(text, options.format, options.indent);
   const keyring = options.keyring ?? new Keyring(options);
   const res = await decryptDocument(doc, {
@@ -47,22 +56,42 @@ export async function decryptText(text: string, options: DecryptTextOptions): Pr
     ...(options.dataKey ? { dataKey: options.dataKey } : {}),
   });
   const out = options.outputFormat ?? options.format;
-  let plain: string;
-  if (options.extract) plain = extract(doc, options.extract, out);
-  else if (out === options.format) plain = doc.toString();
-  else plain = emitTrees(out, doc.trees(), options.indent);
-  return { text: plain, metadata: res.metadata, dataKey: res.dataKey, stash: res.stash };
+  // Text, or bytes where the output may not be UTF-8 (binary output, a string leaf).
+  let plain: string | Uint8Array;
+  if (options.extract) plain = extract(doc, options.extract, out, options.indent);
+  else if (out === options.format) plain = out === "binary" ? documentBytes(doc) : doc.toString();
+  else plain = out === "binary" ? emitTreesBytes(out, doc.trees()) : emitTrees(out, doc.trees(), options.indent);
+  return textResult(plain, { metadata: res.metadata, dataKey: res.dataKey, stash: res.stash });
 }
 
-function extract(doc: FormatDocument, path: TreePath, out: FormatName): string {
+/** The result with `text` and `bytes` both available; the one not produced is derived on first use. */
+function textResult<T extends object>(plain: string | Uint8Array, rest: T): T & { text: string; readonly bytes: Uint8Array } {
+  let text = typeof plain === "string" ? plain : undefined;
+  let bytes = typeof plain === "string" ? undefined : plain;
+  return {
+    ...rest,
+    get text(): string {
+      return (text ??= utf8(bytes!));
+    },
+    set text(v: string) {
+      text = v;
+      bytes = undefined;
+    },
+    get bytes(): Uint8Array {
+      return (bytes ??= Buffer.from(text!, "utf8"));
+    },
+  };
+}
+
+function extract(doc: FormatDocument, path: TreePath, out: FormatName, indent?: number): string | Uint8Array {
   const tree = doc.trees()[0];
   if (!tree) throw new HushError("PATH_NOT_FOUND", "the document is empty");
   const node = getTreePath(tree, path);
-  if (node instanceof Map || Array.isArray(node)) return emitTrees(out, [node]);
+  if (node instanceof Map || Array.isArray(node)) return emitTrees(out, [node], indent);
   const v = node.value;
-  // A string leaf is printed raw, with no newline added (as sops does).
+  // A string leaf is printed raw, with no newline added (as sops does); its bytes need not be UTF-8.
   if (v === null) return out === "json" ? "null" : "null\n";
-  if (v.type === "str" || v.type === "bytes") return v.text;
+  if (v.type === "str" || v.type === "bytes") return v.bytes ?? v.text;
   return out === "json" ? CELL_RENDERERS.json(node) : `${CELL_RENDERERS.yaml(node, 0, 4)}\n`;
 }
 
@@ -86,8 +115,8 @@ export interface EncryptTextOptions {
   version?: string;
 }
 
-/** Encrypts a plaintext document's text. */
-export async function encryptText(text: string, options: EncryptTextOptions): Promise<{ text: string; metadata: Metadata }> {
+/** Encrypts a plaintext document's text (bytes for binary files: every byte is kept). */
+export async function encryptText(text: string | Uint8Array, options: EncryptTextOptions): Promise<{ text: string; metadata: Metadata }> {
   let doc = parseDocument(text, options.format, options.indent);
   const out = options.outputFormat ?? options.format;
   if (out !== options.format) doc = parseDocument(emitTrees(out, doc.trees(), options.indent), out, options.indent);

@@ -6,7 +6,7 @@ export { decryptText, encryptText, parseDocument } from "./files.js";
 export type { DecryptTextOptions, DecryptTextResult, EncryptTextOptions } from "./files.js";
 export { load, Secrets, formatForSecretsPath } from "./load.js";
 export type { LoadOptions, SecretPath, SecretValue, SecretsSource } from "./load.js";
-export { decrypt, encrypt } from "./documents.js";
+export { decrypt, decryptBytes, encrypt } from "./documents.js";
 export { findPath, openDocument, pathLabel, scalars } from "./plain.js";
 export type { OpenOptions, OpenedDocument, ScalarEntry } from "./plain.js";
 export type { DecryptOptions, EncryptOptions } from "./documents.js";

@@ -9,13 +9,16 @@ import { parseGoFloat } from "../core/cipher.js";
 import { isSealedLeaf, openValue, sealDocument, SealedValue, type SealedLeaf, type SealedMap, type SealedNode } from "../core/sealed.js";
 import type { Metadata } from "../core/metadata.js";
 import type { PlainValue } from "../core/value.js";
-import { formatNameForPath, getFormat, type FormatName } from "../formats/index.js";
+import { formatNameForPath, parseInput, utf8, type FormatName } from "../formats/index.js";
 import { Keyring, type KeyringOptions } from "../keys/registry.js";
 import { readInput } from "../util/fs.js";
 import { treeToEnv, type EnvOptions, type EnvSourceEntry } from "../exec/flatten.js";
 
-/** A file path, or a document's text with its format. */
-export type SecretsSource = string | { readonly text: string; readonly format: FormatName };
+/**
+ * A file path, or a document's text with its format. The text may be bytes (a `Uint8Array`): for
+ * binary files they are kept exactly; other formats read them as UTF-8.
+ */
+export type SecretsSource = string | { readonly text: string | Uint8Array; readonly format: FormatName };
 
 /** Where a value is: `"db.password"` (dot-separated; list items by index: `"hosts.0"`) or `["db", "password"]`. */
 export type SecretPath = string | readonly (string | number)[];
@@ -45,16 +48,26 @@ export function formatForSecretsPath(path: string): FormatName {
   return formatNameForPath(path.endsWith(".enc") ? path.slice(0, -4) : path);
 }
 
-/** Reads a {@link SecretsSource}: its text and its format. */
-export async function readSource(source: SecretsSource, format?: FormatName): Promise<{ text: string; format: FormatName }> {
+/**
+ * Reads a {@link SecretsSource}: its text, what to parse (`data`: the bytes for the binary format,
+ * which keeps them exactly, else the text) and its format.
+ */
+export async function readSource(
+  source: SecretsSource,
+  format?: FormatName,
+): Promise<{ text: string; data: string | Uint8Array; format: FormatName }> {
   if (typeof source === "string") {
-    const text = (await readInput(source)).toString("utf8");
-    return { text, format: format ?? formatForSecretsPath(source) };
+    const bytes = await readInput(source);
+    const f = format ?? formatForSecretsPath(source);
+    const text = bytes.toString("utf8");
+    return { text, data: f === "binary" ? bytes : text, format: f };
   }
-  if (source === null || typeof source !== "object" || typeof source.text !== "string") {
+  if (source === null || typeof source !== "object" || (typeof source.text !== "string" && !(source.text instanceof Uint8Array))) {
     throw new TypeError("source must be a file path or { text, format }");
   }
-  return { text: source.text, format: format ?? source.format };
+  const f = format ?? source.format;
+  const text = typeof source.text === "string" ? source.text : utf8(source.text);
+  return { text, data: f === "binary" ? source.text : text, format: f };
 }
 
 /**
@@ -68,8 +81,8 @@ export async function readSource(source: SecretsSource, format?: FormatName): Pr
  * secrets.dispose();
  */
 export async function load(source: SecretsSource, options: LoadOptions = {}): Promise<Secrets> {
-  const { text, format } = await readSource(source, options.format);
-  const doc = getFormat(format).parse(text);
+  const { data, format } = await readSource(source, options.format);
+  const doc = parseInput(data, format);
   const sealed = await sealDocument(doc, {
     keyring: options.keyring ?? new Keyring(options),
     ...(options.ignoreMac ? { ignoreMac: true } : {}),

@@ -8,7 +8,7 @@ import { HushError } from "../errors.js";
 import { decryptDocument } from "../core/document.js";
 import type { Metadata } from "../core/metadata.js";
 import { formatTreePath, parseTreePath, type TreePath } from "../core/tree-path.js";
-import type { FormatName, TreeCell, TreeMap, TreeNode } from "../formats/index.js";
+import { documentBytes, type FormatName, type TreeCell, type TreeMap, type TreeNode } from "../formats/index.js";
 import { Keyring, type KeyringOptions } from "../keys/registry.js";
 import { parseDocument } from "./files.js";
 
@@ -22,6 +22,8 @@ export interface OpenOptions extends KeyringOptions {
 export interface OpenedDocument {
   /** The plaintext in the file's own format and layout (what `hush decrypt` prints). */
   text: string;
+  /** The same plaintext byte for byte (a binary file's content need not be UTF-8). */
+  readonly bytes: Uint8Array;
   /** One tree per document (YAML may hold several), values decrypted. */
   trees: TreeMap[];
   metadata: Metadata;
@@ -36,7 +38,7 @@ export async function openDocument(text: string, options: OpenOptions): Promise<
   const keyring = options.keyring ?? new Keyring(options);
   const res = await decryptDocument(doc, { keyring });
   res.dataKey.fill(0);
-  return { text: doc.toString(), trees: doc.trees(), metadata: res.metadata };
+  return { text: doc.toString(), bytes: documentBytes(doc), trees: doc.trees(), metadata: res.metadata };
 }
 
 /** A scalar of a tree with its full path (map keys and list indexes). */

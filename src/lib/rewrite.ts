@@ -10,7 +10,8 @@ import { wrapForGroups } from "../core/document.js";
 import type { FormatName } from "../formats/format.js";
 import type { KeyEntry, KeyKind, KeyRecipient } from "../keys/key-source.js";
 import { Keyring, recipientFor, type RecipientSpec } from "../keys/registry.js";
-import { decryptText, encryptText, type DecryptTextOptions } from "./files.js";
+import { utf8 } from "../formats/index.js";
+import { decryptText, encryptText, type DecryptTextOptions, type DecryptTextResult } from "./files.js";
 
 export interface RewriteOptions {
   format: FormatName;
@@ -45,14 +46,43 @@ function decryptOptions(opts: RewriteOptions): DecryptTextOptions {
  * file is left byte for byte as it was (no new `lastmodified`, no new MAC).
  */
 export async function rewriteText(
-  encrypted: string,
+  encrypted: string | Uint8Array,
   change: (plain: string) => string | Promise<string>,
+  opts: RewriteOptions,
+): Promise<RewriteResult> {
+  return rewrite(encrypted, async (dec) => {
+    const next = await change(dec.text);
+    return next === dec.text ? undefined : next;
+  }, opts);
+}
+
+/**
+ * {@link rewriteText} on the plaintext's bytes: for binary files, whose content need not be UTF-8
+ * (`hush edit` of an image or a keystore keeps every byte).
+ */
+export async function rewriteBytes(
+  encrypted: string | Uint8Array,
+  change: (plain: Uint8Array) => Uint8Array | Promise<Uint8Array>,
+  opts: RewriteOptions,
+): Promise<RewriteResult> {
+  return rewrite(encrypted, async (dec) => {
+    const before = dec.bytes;
+    const next = await change(before);
+    return Buffer.from(next.buffer, next.byteOffset, next.byteLength).equals(before) ? undefined : next;
+  }, opts);
+}
+
+async function rewrite(
+  encrypted: string | Uint8Array,
+  change: (dec: DecryptTextResult) => Promise<string | Uint8Array | undefined>,
   opts: RewriteOptions,
 ): Promise<RewriteResult> {
   const dec = await decryptText(encrypted, decryptOptions(opts));
   try {
-    const next = await change(dec.text);
-    if (next === dec.text) return { text: encrypted, changed: false, metadata: dec.metadata };
+    const next = await change(dec);
+    if (next === undefined) {
+      return { text: typeof encrypted === "string" ? encrypted : utf8(encrypted), changed: false, metadata: dec.metadata };
+    }
     const m = dec.metadata;
     const { text, metadata } = await encryptText(next, {
       format: opts.format,
@@ -112,7 +142,7 @@ export interface RotateOptions extends RewriteOptions {
  * A new data key: every value re-encrypted with fresh IVs, the key wrapped anew for the file's
  * recipients (plus or minus the given ones). Entries keep their `created_at`.
  */
-export async function rotateText(encrypted: string, opts: RotateOptions): Promise<RewriteResult & { removed: string[] }> {
+export async function rotateText(encrypted: string | Uint8Array, opts: RotateOptions): Promise<RewriteResult & { removed: string[] }> {
   const dec = await decryptText(encrypted, decryptOptions(opts));
   if (!opts.dataKey) dec.dataKey.fill(0);
   const env = opts.env ?? process.env;
@@ -148,7 +178,8 @@ export async function rotateText(encrypted: string, opts: RotateOptions): Promis
       }),
     );
     const m = dec.metadata;
-    const { text, metadata } = await encryptText(dec.text, {
+    // Binary content goes back as bytes: its text form is lossy when it is not UTF-8.
+    const { text, metadata } = await encryptText(opts.format === "binary" ? dec.bytes : dec.text, {
       format: opts.format,
       groups: [],
       dataKey,

@@ -3,9 +3,9 @@ import { HushError } from "../../errors.js";
 import type { KeyKind } from "../../keys/key-source.js";
 import { parseTreePath } from "../../core/tree-path.js";
 import { decryptText } from "../../lib/files.js";
-import { readInputFile, writeOutput, type IoOptions } from "../common.js";
+import { commandConfig, outputIndent, readInputFile, writeOutput, type ConfigFlags, type IoOptions } from "../common.js";
 
-interface DecryptFlags extends IoOptions {
+interface DecryptFlags extends IoOptions, ConfigFlags {
   extract?: string;
   ignoreMac?: boolean;
   decryptionOrder?: string;
@@ -30,13 +30,19 @@ export async function runDecrypt(file: string | undefined, flags: DecryptFlags):
   const extract = flags.extract !== undefined ? parseTreePath(flags.extract) : undefined;
   if (extract && flags.inPlace) throw new HushError("CONFLICTING_PARAMETERS", "--extract cannot be used with --in-place");
   const order = parseDecryptionOrder(flags.decryptionOrder ?? process.env["SOPS_DECRYPTION_ORDER"]);
-  const { text } = await decryptText(input.text, {
+  // `stores:` shapes only text hush generates (another output format, an extracted subtree); the
+  // file's own layout is kept otherwise, so the config is not even read then (README, "stores").
+  const generates = input.outputFormat !== input.format || extract !== undefined;
+  const config = await commandConfig(flags, generates && flags.indent === undefined);
+  const indent = generates ? await outputIndent(input.outputFormat, config?.stores, flags.indent) : flags.indent;
+  const res = await decryptText(input.data, {
     format: input.format,
     outputFormat: input.outputFormat,
     ...(flags.ignoreMac ? { ignoreMac: true } : {}),
     ...(extract ? { extract } : {}),
     ...(order ? { decryptionOrder: order } : {}),
-    ...(flags.indent !== undefined ? { indent: flags.indent } : {}),
+    ...(indent !== undefined ? { indent } : {}),
   });
-  await writeOutput(input, flags, text);
+  res.dataKey.fill(0);
+  await writeOutput(input, flags, res.bytes);
 }

@@ -11,15 +11,18 @@ import { basename, join } from "node:path";
 import { createInterface } from "node:readline";
 import { HushError, isHushError } from "../../errors.js";
 import { encryptText } from "../../lib/files.js";
-import { rewriteText } from "../../lib/rewrite.js";
-import { formatNameForPath, getFormat, isFormatName, type FormatName } from "../../formats/index.js";
+import { rewriteBytes } from "../../lib/rewrite.js";
+import { formatNameForPath, isFormatName, parseInput, type FormatName } from "../../formats/index.js";
+import { encryptionSettings, keySpecsFromFlags, parseKmsContext, recipientsForGroups, storeIndent, type KeyFlags } from "../../config/index.js";
 import { splitCommand } from "../../keys/age.js";
 import { readInput, writeFileAtomic } from "../../util/fs.js";
+import { commandConfig } from "../common.js";
 
-interface EditFlags {
-  age?: string;
+interface EditFlags extends KeyFlags {
   inputType?: string;
   ignoreMac?: boolean;
+  config?: string;
+  indent?: number;
 }
 
 const TEMPLATES: Partial<Record<FormatName, string>> = {
@@ -35,16 +38,18 @@ function editorCommand(env: NodeJS.ProcessEnv): string[] {
   return argv;
 }
 
-const sha = (s: string) => createHash("sha256").update(s).digest("hex");
+const sha = (s: Uint8Array) => createHash("sha256").update(s).digest("hex");
 
 export async function runEdit(file: string, flags: EditFlags): Promise<void> {
   const format: FormatName = flags.inputType && isFormatName(flags.inputType) ? flags.inputType : formatNameForPath(file);
-  let existing: string | undefined;
+  let existing: Buffer | undefined;
   try {
-    existing = (await readInput(file)).toString("utf8");
+    existing = await readInput(file);
   } catch (e) {
     if (!isHushError(e, "NO_FILE")) throw e;
   }
+  // An existing file keeps its recipients and layout; an explicit --config must still be valid.
+  if (existing !== undefined) await commandConfig(flags, false);
   const dir = mkdtempSync(join(tmpdir(), "hush-edit-"));
   const tmp = join(dir, basename(file));
   const cleanup = () => rmSync(dir, { recursive: true, force: true });
@@ -60,7 +65,8 @@ export async function runEdit(file: string, flags: EditFlags): Promise<void> {
     if (existing === undefined) {
       await editNew(file, tmp, format, flags);
     } else {
-      const res = await rewriteText(existing, (plain) => editLoop(tmp, plain, format), {
+      // As bytes: a binary file's content need not be UTF-8, and every byte must come back.
+      const res = await rewriteBytes(format === "binary" ? existing : existing.toString("utf8"), (plain) => editLoop(tmp, plain, format), {
         format,
         ...(flags.ignoreMac ? { ignoreMac: true } : {}),
       });
@@ -76,14 +82,33 @@ export async function runEdit(file: string, flags: EditFlags): Promise<void> {
   }
 }
 
+/**
+ * A new file: the template is edited, then encrypted for the key flags' recipients, or the
+ * matching `.sops.yaml` creation rule's (with its selection options, as `encrypt` does).
+ */
 async function editNew(file: string, tmp: string, format: FormatName, flags: EditFlags): Promise<void> {
-  const template = TEMPLATES[format] ?? "";
-  const ageList = flags.age ?? process.env["SOPS_AGE_RECIPIENTS"];
-  if (!ageList) throw new HushError("NO_ENCRYPTION_KEY", "no recipients for the new file", "pass --age age1… (or set SOPS_AGE_RECIPIENTS)");
-  const { ageRecipient, parseAgeRecipients } = await import("../../keys/age.js");
-  const recipients = parseAgeRecipients(ageList).map(ageRecipient);
+  const env = process.env;
+  const keys = keySpecsFromFlags(flags, env);
+  const kmsEncryptionContext = parseKmsContext(flags.encryptionContext);
+  const settings = await encryptionSettings({
+    file,
+    keys,
+    ...(kmsEncryptionContext ? { kmsEncryptionContext } : {}),
+    ...(flags.config !== undefined ? { configPath: flags.config } : {}),
+    env,
+  });
+  const groups = await recipientsForGroups(settings.groups, env);
+  const template = Buffer.from(TEMPLATES[format] ?? "", "utf8");
   const plain = await editLoop(tmp, template, format);
-  const { text } = await encryptText(plain, { format, groups: [recipients] });
+  const indent = flags.indent ?? storeIndent(settings.stores, format);
+  const { text } = await encryptText(format === "binary" ? plain : plain.toString("utf8"), {
+    format,
+    groups,
+    rules: settings.rules,
+    ...(settings.macOnlyEncrypted ? { macOnlyEncrypted: true } : {}),
+    ...(settings.shamirThreshold ? { shamirThreshold: settings.shamirThreshold } : {}),
+    ...(indent !== undefined ? { indent } : {}),
+  });
   await writeFileAtomic(file, text);
 }
 
@@ -91,15 +116,15 @@ async function editNew(file: string, tmp: string, format: FormatName, flags: Edi
  * Writes `plain` to the temp file, runs the editor until the result parses, and returns it. An
  * unparsable result reopens the editor with the error shown (on a terminal, after Enter).
  */
-async function editLoop(tmp: string, plain: string, format: FormatName): Promise<string> {
+async function editLoop(tmp: string, plain: Uint8Array, format: FormatName): Promise<Buffer> {
   writeFileSync(tmp, plain, { mode: 0o600 });
   const before = sha(plain);
   for (let attempt = 0; ; attempt++) {
     await runEditor(tmp);
-    const edited = readFileSync(tmp, "utf8");
-    if (sha(edited) === before) return plain;
+    const edited = readFileSync(tmp);
+    if (sha(edited) === before) return Buffer.from(plain);
     try {
-      const doc = getFormat(format).parse(edited);
+      const doc = parseInput(format === "binary" ? edited : edited.toString("utf8"), format);
       if (doc.rawMetadata() !== undefined) throw new HushError("PARSE", "the edited file must not contain a top-level sops key");
       return edited;
     } catch (e) {

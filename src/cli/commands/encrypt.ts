@@ -47,7 +47,7 @@ export async function runEncrypt(file: string | undefined, flags: EncryptFlags):
   });
   const groups = await recipientsForGroups(settings.groups, env);
   const indent = flags.indent ?? storeIndent(settings.stores, input.outputFormat);
-  const { text } = await encryptText(input.text, {
+  const { text } = await encryptText(input.data, {
     format: input.format,
     outputFormat: input.outputFormat,
     groups,
@@ -67,10 +67,10 @@ export async function runEncrypt(file: string | undefined, flags: EncryptFlags):
 async function encryptReusing(file: string | undefined, flags: EncryptFlags, previousPath: string): Promise<void> {
   const input = await readInputFile(file, flags);
   const previous = await readInputFile(previousPath, {});
-  const prev = await decryptText(previous.text, { format: previous.format });
+  const prev = await decryptText(previous.data, { format: previous.format });
   try {
     const m = prev.metadata;
-    const { text } = await encryptText(input.text, {
+    const { text } = await encryptText(input.data, {
       format: input.format,
       outputFormat: input.outputFormat,
       groups: [],

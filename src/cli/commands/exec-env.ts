@@ -5,8 +5,9 @@ import { isFormatName } from "../../formats/index.js";
 import { execEnv } from "../../exec/exec-env.js";
 import { execOperands, propagateExit } from "../exec-args.js";
 import { parseDecryptionOrder } from "./decrypt.js";
+import { commandConfig, type ConfigFlags } from "../common.js";
 
-interface ExecEnvFlags {
+interface ExecEnvFlags extends ConfigFlags {
   file?: string[];
   pristine?: boolean;
   only?: string[];
@@ -23,6 +24,7 @@ export async function runExecEnv(operands: string[], flags: ExecEnvFlags, cmd: C
   const only = flags.only?.flatMap((s) => s.split(",")).map((s) => s.trim()).filter(Boolean);
   if (flags.only && only?.length === 0) throw new HushError("USAGE", "--only needs at least one variable name");
   const order = parseDecryptionOrder(flags.decryptionOrder ?? process.env["SOPS_DECRYPTION_ORDER"]);
+  await commandConfig(flags, false); // nothing is read from it, but an explicit --config must be valid
   const exit = await execEnv(files, command, {
     flatten: flags.flatten !== false,
     ...(flags.separator !== undefined ? { separator: flags.separator } : {}),

@@ -2,7 +2,7 @@
 import { HushError } from "../../errors.js";
 import type { KeyKind } from "../../keys/key-source.js";
 import { rotateText } from "../../lib/rewrite.js";
-import { readInputFile, writeOutput, type IoOptions } from "../common.js";
+import { commandConfig, readInputFile, writeOutput, type ConfigFlags, type IoOptions } from "../common.js";
 
 /** The `--add-*`/`--rm-*` flags, by key kind (comma-separated values). */
 export const ROTATE_KINDS: readonly [flag: string, kind: KeyKind][] = [
@@ -16,7 +16,10 @@ export const ROTATE_KINDS: readonly [flag: string, kind: KeyKind][] = [
 
 const camel = (s: string) => s.replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
 
-export async function runRotate(file: string, flags: IoOptions & Record<string, unknown>): Promise<void> {
+export async function runRotate(file: string, flags: IoOptions & ConfigFlags & Record<string, unknown>): Promise<void> {
+  // The file's recipients and layout are kept: nothing is read from .sops.yaml, but an explicit
+  // --config must still be valid, as in sops.
+  await commandConfig(flags, false);
   const add: { kind: KeyKind; spec: string }[] = [];
   const remove: { kind: KeyKind; label: string }[] = [];
   const list = (v: unknown) => (typeof v === "string" ? v.split(",").map((s) => s.trim()).filter(Boolean) : []);
@@ -26,7 +29,7 @@ export async function runRotate(file: string, flags: IoOptions & Record<string, 
   }
   const input = await readInputFile(file, flags);
   if (input.path === "-") throw new HushError("USAGE", "rotate needs a file");
-  const res = await rotateText(input.text, {
+  const res = await rotateText(input.data, {
     format: input.format,
     add,
     remove,

@@ -3,10 +3,10 @@ import { HushError } from "../../errors.js";
 import { parseTreePath, formatTreePath } from "../../core/tree-path.js";
 import { parseSetValue, setAtPath, unsetAtPath } from "../../formats/cst-edit.js";
 import { rewriteText } from "../../lib/rewrite.js";
-import { readInputFile, writeOutput, type IoOptions } from "../common.js";
+import { commandConfig, outputIndent, readInputFile, writeOutput, type ConfigFlags, type IoOptions } from "../common.js";
 import { readInput } from "../../util/fs.js";
 
-interface SetFlags {
+interface SetFlags extends ConfigFlags {
   valueStdin?: boolean;
   valueFile?: string;
   idempotent?: boolean;
@@ -31,7 +31,10 @@ export async function runSet(file: string, index: string, value: string | undefi
   const io: IoOptions = { inPlace: true, ...(flags.inputType ? { inputType: flags.inputType } : {}) };
   const input = await readInputFile(file, io);
   const format = editable(input.format);
-  const res = await rewriteText(input.text, (plain) => setAtPath(plain, format, path, node), {
+  // New YAML blocks are new text: `stores.yaml.indent` sets their indentation (else 4, as sops).
+  const config = await commandConfig(flags, format === "yaml");
+  const step = format === "yaml" ? ((await outputIndent(format, config?.stores, undefined)) ?? 4) : 4;
+  const res = await rewriteText(input.text, (plain) => setAtPath(plain, format, path, node, step), {
     format,
     keepVersion: true,
     ...(flags.ignoreMac ? { ignoreMac: true } : {}),
@@ -41,6 +44,7 @@ export async function runSet(file: string, index: string, value: string | undefi
 
 export async function runUnset(file: string, index: string, flags: SetFlags): Promise<void> {
   const path = parseTreePath(index);
+  await commandConfig(flags, false); // an explicit --config must still be valid
   const io: IoOptions = { inPlace: true, ...(flags.inputType ? { inputType: flags.inputType } : {}) };
   const input = await readInputFile(file, io);
   const format = editable(input.format);
