@@ -82,6 +82,15 @@ describe("discovery", () => {
   });
 });
 
+describe("the schema's validator", () => {
+  it("is compiled from schemas/sops-config.schema.json as it is now (node scripts/compile-schema.js)", async () => {
+    // @ts-expect-error: a plain JS build script, no types
+    const { validatorSource } = (await import("../scripts/compile-schema.js")) as { validatorSource: () => string };
+    const committed = readFileSync(join(import.meta.dirname, "..", "src", "config", "sops-config.validate.ts"), "utf8");
+    expect(committed === validatorSource(), "src/config/sops-config.validate.ts is stale: run `node scripts/compile-schema.js`").toBe(true);
+  });
+});
+
 describe("loading and rules", () => {
   it("loads the sops fixture configs", async () => {
     const examples = await loadConfig(join(FIXTURES, "config-examples-pgp-age.sops.yaml"), quiet);
