@@ -291,6 +291,7 @@ describe("the fast YAML reader", () => {
       "comment after block header": "a: | # c\n  b\n",
       "spaces-only line in a block": "a: |\n  b\n   \n  c\n",
       "block without final line break": "a: |\n  b",
+      "spaces after a block at the end": "a: |\n x\n   ",
       tab: "a:\tb\n",
       "tab indentation": "a:\n\tb: 1\n",
       CR: "a: 1\r\n",

@@ -498,8 +498,11 @@ export class CstDocument implements FormatDocument {
     return this.pushLeaf(token, typed, path, owner, ctx);
   }
 
-  private stackComments(): string[] {
-    return this.stack.flatMap((c) => c.level);
+  /** The comments on the stack; one shared empty list when there are none (the common case). */
+  private stackComments(): readonly string[] {
+    let out: string[] | undefined;
+    for (const c of this.stack) if (c.level.length > 0) (out ??= []).push(...c.level);
+    return out ?? NO_COMMENTS;
   }
 
   /**
@@ -536,6 +539,8 @@ export class CstDocument implements FormatDocument {
     });
   }
 }
+
+const NO_COMMENTS: readonly string[] = Object.freeze([]);
 
 function isScalar(t: Token): t is ScalarToken {
   return t.type === "scalar" || t.type === "single-quoted-scalar" || t.type === "double-quoted-scalar" || t.type === "block-scalar";

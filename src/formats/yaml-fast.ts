@@ -53,16 +53,9 @@ export function parseFastYaml(text: string): ParsedCst | null {
 }
 
 /** No tab, CR, BOM, control or line-separator character anywhere (each has its own YAML rules). */
+const SPECIAL_CHARS = /[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]/;
 function plainChars(text: string): boolean {
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < SP) {
-      if (c !== NL) return false;
-    } else if (c >= 0x7f) {
-      if (c <= 0x9f || c === 0x2028 || c === 0x2029 || c === 0xfeff || c >= 0xfffe) return false;
-    }
-  }
-  return true;
+  return !SPECIAL_CHARS.test(text);
 }
 
 function resolve(token: ScalarToken): { value: string } | null {
@@ -285,9 +278,9 @@ class FastParser {
     while (at < text.length) {
       let i = at;
       while (text.charCodeAt(i) === SP) i++;
+      if (i > at && (i >= text.length || text.charCodeAt(i) === NL)) throw DECLINE; // a line of spaces: its own rules
       if (i >= text.length) break;
       if (text.charCodeAt(i) === NL) {
-        if (i > at) throw DECLINE; // a line of spaces: its own rules
         lines.push("");
         at = i + 1;
         continue;
