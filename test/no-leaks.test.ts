@@ -306,7 +306,7 @@ describe("failing runs print no secret", () => {
       const file = join(dir, "s.enc.yaml");
       writeFileSync(file, enc);
       // A secret key with one character changed (bad checksum), a truncated one, and a keys file with garbage.
-      const flipped = right.identity.slice(0, -2) + (right.identity.endsWith("Q") ? "P" : "Q") + right.identity.slice(-1);
+      const flipped = right.identity.slice(0, -2) + (right.identity.at(-2) === "Q" ? "P" : "Q") + right.identity.slice(-1);
       const truncated = right.identity.slice(0, -5);
       const keysFile = join(dir, "keys.txt");
       writeFileSync(keysFile, `# keys\n${flipped}\nnot-a-key-${SECRET.token}\n`, { mode: 0o600 });

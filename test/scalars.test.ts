@@ -605,3 +605,35 @@ describe("properties", () => {
     );
   });
 });
+
+describe("yamlScalar for simple words (its shortcut)", () => {
+  it("writes a word of letters, digits and _-./ that starts with a letter yaml.v3 resolves nothing from, plain", () => {
+    const word = fc
+      .tuple(fc.constantFrom(..."abcdeghijklmpqrsuvwxzABCDEGHIJKLMPQRSUVWXZfnotyFNOTY"), fc.string({ unit: fc.constantFrom(..."aAzZ09_-./yes"), maxLength: 12 }))
+      .map(([a, b]) => a + b);
+    fc.assert(
+      fc.property(word, fc.boolean(), fc.integer({ min: 0, max: 12 }), (s, inFlow, indent) => {
+        const r = yamlScalar(s, { indent, inFlow });
+        // Words starting with f, n, o, t or y may be bools or null: not shortcut, whatever they are.
+        if (/^[fnotyFNOTY]/.test(s)) return;
+        expect(r).toEqual({ style: "plain", source: s });
+      }),
+      { numRuns: 3000 },
+    );
+  });
+});
+
+describe("yamlScalar for encrypted values (its shortcut)", () => {
+  it("writes sops's ENC[...] text plain outside flow collections", () => {
+    const b64 = fc.string({ unit: fc.constantFrom(..."Aa09+/="), maxLength: 20 });
+    const enc = fc
+      .tuple(b64, b64, b64, fc.constantFrom("str", "int", "float", "bool", "comment", "bytes", "time"))
+      .map(([d, i, t, ty]) => `ENC[AES256_GCM,data:${d},iv:${i},tag:${t},type:${ty}]`);
+    fc.assert(
+      fc.property(enc, fc.integer({ min: 0, max: 12 }), (s, indent) => {
+        expect(yamlScalar(s, { indent })).toEqual({ style: "plain", source: s });
+      }),
+      { numRuns: 3000 },
+    );
+  });
+});

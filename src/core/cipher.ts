@@ -156,18 +156,16 @@ export function parseGoFloat(text: string): number | undefined {
   return undefined;
 }
 
-const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
 /**
  * Canonical padded base64 only. Node (like Go's default decoder) ignores the unused low bits of
  * the last character before `=`, so `QQ==` and `QR==` decode alike: without this check, changing
- * the last character of an IV, tag or ciphertext could go unnoticed. sops writes canonical base64.
+ * the last character of an IV, tag or ciphertext could go unnoticed. sops writes canonical base64,
+ * which is exactly the text that encodes back to itself (Node's decoder also skips whitespace and
+ * reads `-_`; neither survives the round trip). Natively, faster than a regex over the text.
  */
 function strictBase64(s: string): Buffer | null {
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(s) || s.length % 4 !== 0) return null;
-  const pad = s.endsWith("==") ? 2 : s.endsWith("=") ? 1 : 0;
-  if (pad > 0 && (B64.indexOf(s[s.length - pad - 1]!) & (pad === 2 ? 0x0f : 0x03)) !== 0) return null;
-  return Buffer.from(s, "base64");
+  const b = Buffer.from(s, "base64");
+  return b.toString("base64") === s ? b : null;
 }
 
 function clip(s: string): string {

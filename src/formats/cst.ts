@@ -3,7 +3,7 @@
  * leaf with its sops path, and rewriting a leaf replaces only that scalar's bytes. JSON is parsed
  * as YAML flow syntax (after a strict JSON check), so both formats share this file.
  */
-import { Composer, CST, Parser, type Document } from "yaml";
+import type { CST } from "yaml";
 import { HushError } from "../errors.js";
 import type { PlainValue } from "../core/value.js";
 import { metadataToNode, type Metadata } from "../core/metadata.js";
@@ -39,6 +39,20 @@ export interface Dialect {
   render(value: PlainValue, ctx: ScalarContext): RenderedScalar;
   /** Text of the `sops` block to append (YAML) or insert (JSON); see {@link CstDocument.toString}. */
   metadataText(meta: Metadata, step: number): string;
+}
+
+/**
+ * A text read into the yaml package's CST token shapes, by the package itself (cst-parse.ts) or
+ * by the fast reader for plain configuration files (yaml-fast.ts), which never loads it.
+ */
+export interface ParsedCst {
+  readonly tokens: Token[];
+  /** The first document's `sops` block as plain JS, or why it cannot be read. */
+  readonly raw: { readonly value: unknown } | { readonly error: HushError };
+  /** A scalar token's value, as the yaml package's `CST.resolveAsScalar`. */
+  resolve(token: ScalarToken): { value: string } | null;
+  /** A token's text, as the yaml package's `CST.stringify`. */
+  stringify(token: Token): string;
 }
 
 interface Container {
@@ -84,20 +98,14 @@ export class CstDocument implements FormatDocument {
   constructor(
     readonly text: string,
     private readonly dialect: Dialect,
+    private readonly parsed: ParsedCst,
     indent?: number,
   ) {
     this.format = dialect.name;
     this.lineStarts = [0];
     for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) this.lineStarts.push(i + 1);
-    this.tokens = [...new Parser().parse(text)];
-    this.checkDepth();
-    // uniqueKeys: false: the Composer's own duplicate-key check compares each key with every
-    // earlier one (O(n²): 40,000 keys took 10 s); walkMap checks with a Set instead.
-    const composed = [...new Composer({ keepSourceTokens: false, uniqueKeys: false }).compose(this.tokens.slice())];
-    this.checkErrors(composed);
-    // Only the sops block is needed from the composed documents: read it now and let the rest go
-    // (for JSON they are larger than the file's tokens and our own tree together).
-    this.raw = readRaw(composed[0]);
+    this.tokens = parsed.tokens;
+    this.raw = parsed.raw;
     for (const t of this.tokens) {
       if (t.type === "document") this.walkDocument(t);
       else if (t.type === "comment") this.pendingTopComments.push(t);
@@ -142,7 +150,7 @@ export class CstDocument implements FormatDocument {
     const infos = new Map<Token, DocInfo>(this.docs.map((d) => [d.token, d]));
     for (const t of this.tokens) {
       if (t.type !== "document") {
-        out += CST.stringify(t);
+        out += this.parsed.stringify(t);
         continue;
       }
       const info = infos.get(t)!;
@@ -163,7 +171,7 @@ export class CstDocument implements FormatDocument {
       items.splice(idx, 1, ...(root.type === "block-map" ? [{ start: sops.start }] : []));
       if (root.type === "flow-collection") moveTrailing(sops, root.items[idx - 1]);
     }
-    let text = CST.stringify(info.token);
+    let text = this.parsed.stringify(info.token);
     if (idx !== -1) (root!.items as Item[]).splice(idx, root!.type === "block-map" ? 1 : 0, sops!);
     if (metaText === undefined) return text;
     const hasMembers = root !== undefined && root.items.some((i) => i !== sops && (i.key || i.value));
@@ -181,44 +189,7 @@ export class CstDocument implements FormatDocument {
     return text + metaText;
   }
 
-  // ---- errors -------------------------------------------------------------------------------
-
-  /**
-   * Refuses documents nested deeper than {@link MAX_DEPTH}, before anything recursive runs (the
-   * yaml package's Composer, our walk, emitters): past ~1,400 levels they overflow the stack, at a
-   * depth that depends on how deep the caller already is. Iterative, one pass over the tokens.
-   */
-  private checkDepth(): void {
-    const todo: [Token, number][] = this.tokens.map((t) => [t, 0]);
-    for (let next = todo.pop(); next; next = todo.pop()) {
-      const [t, depth] = next;
-      if (t.type === "document") {
-        if (t.value) todo.push([t.value, depth]);
-      } else if (t.type === "block-map" || t.type === "block-seq" || t.type === "flow-collection") {
-        if (depth >= MAX_DEPTH) {
-          const where = ` at line ${this.lineOf(t.offset)}, column ${this.col(t.offset) + 1}`;
-          throw new HushError("PARSE", `invalid ${this.dialect.name === "json" ? "JSON" : "YAML"}${where}: document nested too deeply (limit ${MAX_DEPTH} levels)`);
-        }
-        for (const item of t.items as Item[]) {
-          if (item.key) todo.push([item.key, depth + 1]);
-          if (item.value) todo.push([item.value, depth + 1]);
-        }
-      }
-    }
-  }
-
-  private checkErrors(composed: readonly Document.Parsed[]): void {
-    // Duplicate keys are checked by walkMap (the Composer's check is off, see the constructor).
-    composed.forEach((doc) => {
-      for (const err of doc.errors) {
-        const at = err.pos[0];
-        const where = ` at line ${this.lineOf(at)}, column ${this.col(at) + 1}`;
-        // The yaml package's message quotes the source line; ours never does (it may hold a secret).
-        const what = err.code.toLowerCase().replace(/_/g, " ");
-        throw new HushError("PARSE", `invalid ${this.dialect.name === "json" ? "JSON" : "YAML"}${where}: ${what}`);
-      }
-    });
-  }
+  // ---- positions ---------------------------------------------------------------------------
 
   private col(offset: number): number {
     let lo = 0;
@@ -363,8 +334,8 @@ export class CstDocument implements FormatDocument {
       const seen = t.type === "block-seq" || (t.type === "flow-collection" && t.start.source === "[") ? undefined : new Set<string>();
       for (const item of t.items as Item[]) {
         if (item.value) todo.push(item.value);
-        if (!seen || !item.key || !CST.isScalar(item.key)) continue;
-        const k = CST.resolveAsScalar(item.key)?.value;
+        if (!seen || !item.key || !isScalar(item.key)) continue;
+        const k = this.parsed.resolve(item.key)?.value;
         if (k === undefined) continue;
         if (seen.has(k)) {
           throw new HushError("PARSE", `invalid YAML at line ${this.lineOf(item.key.offset)}, column ${this.col(item.key.offset) + 1}: duplicate mapping key`);
@@ -398,7 +369,7 @@ export class CstDocument implements FormatDocument {
   private keyOf(key: Token | null | undefined): string {
     if (!key) throw new HushError("PARSE", "a mapping entry has no key");
     if (key.type === "alias") throw new HushError("PARSE", "aliases as mapping keys are not supported");
-    if (!CST.isScalar(key)) throw new HushError("PARSE", "only string keys are supported (found a collection as a key)");
+    if (!isScalar(key)) throw new HushError("PARSE", "only string keys are supported (found a collection as a key)");
     const r = this.resolve(key);
     if (!r) throw new HushError("PARSE", "unreadable mapping key");
     if (key.type === "scalar") {
@@ -425,7 +396,7 @@ export class CstDocument implements FormatDocument {
         // not a JSON string after all: let the yaml package read it
       }
     }
-    return CST.resolveAsScalar(token);
+    return this.parsed.resolve(token);
   }
 
   private lineOf(offset: number): number {
@@ -515,20 +486,23 @@ export class CstDocument implements FormatDocument {
     const name = token.source.slice(1);
     const target = this.anchors.get(name);
     if (!target) throw new HushError("PARSE", `unknown YAML alias *${name}`);
-    if (!CST.isScalar(target.token)) {
+    if (!isScalar(target.token)) {
       throw new HushError(
         "PARSE",
         `the YAML alias *${name} refers to a mapping or list; sops expands aliases, which gives every copy its own ciphertext: write the copy out (or use a scalar alias)`,
       );
     }
     // sops expands aliases: the copy is a value of its own, at its own path.
-    const r = CST.resolveAsScalar(target.token);
+    const r = this.parsed.resolve(target.token);
     const typed = r ? this.dialect.typeScalar(target.token, r.value, undefined) : null;
     return this.pushLeaf(token, typed, path, owner, ctx);
   }
 
-  private stackComments(): string[] {
-    return this.stack.flatMap((c) => c.level);
+  /** The comments on the stack; one shared empty list when there are none (the common case). */
+  private stackComments(): readonly string[] {
+    let out: string[] | undefined;
+    for (const c of this.stack) if (c.level.length > 0) (out ??= []).push(...c.level);
+    return out ?? NO_COMMENTS;
   }
 
   /**
@@ -566,30 +540,10 @@ export class CstDocument implements FormatDocument {
   }
 }
 
-/** The `sops` block of a composed document as plain JS; an error (kept for rawMetadata) when unreadable. */
-function readRaw(first: Document.Parsed | undefined): { value: unknown } | { error: HushError } {
-  const contents = first?.contents;
-  if (!first || !contents || !("items" in contents)) return { value: undefined };
-  let found: unknown;
-  let count = 0;
-  for (const pair of contents.items as { key: unknown; value: unknown }[]) {
-    const k = pair.key as { value?: unknown } | null;
-    if (k && typeof k === "object" && k.value === "sops") {
-      count++;
-      found = pair.value;
-    }
-  }
-  if (count > 1) return { error: new HushError("INVALID_METADATA", "found a duplicate sops entry") };
-  if (found === undefined) return { value: undefined };
-  const node = found as { toJS?: (doc: Document) => unknown } | null;
-  if (node === null || typeof node !== "object" || typeof node.toJS !== "function") return { value: node };
-  try {
-    return { value: node.toJS(first) };
-  } catch (e) {
-    // The yaml package refuses alias bombs ("Excessive alias count …", a ReferenceError).
-    if (e instanceof HushError) return { error: e };
-    return { error: new HushError("INVALID_METADATA", `invalid sops metadata: it cannot be read (${e instanceof Error ? e.name : "error"})`) };
-  }
+const NO_COMMENTS: readonly string[] = Object.freeze([]);
+
+function isScalar(t: Token): t is ScalarToken {
+  return t.type === "scalar" || t.type === "single-quoted-scalar" || t.type === "double-quoted-scalar" || t.type === "block-scalar";
 }
 
 function isEmptyValue(t: Token): boolean {

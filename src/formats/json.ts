@@ -8,6 +8,7 @@ import { metadataToNode } from "../core/metadata.js";
 import { parseGoFloat } from "../core/cipher.js";
 import { formatFloatF, jsonNumber, jsonString } from "../core/scalars.js";
 import { CstDocument, type Dialect } from "./cst.js";
+import { parseCst } from "./cst-parse.js";
 import { jsonValue } from "./emit.js";
 import type { Format, FormatOptions } from "./format.js";
 
@@ -93,6 +94,6 @@ export const jsonFormat: Format = {
   name: "json",
   parse(text: string, options?: FormatOptions) {
     checkJson(text);
-    return new CstDocument(text, makeDialect(detectUnit(text, options?.indent)));
+    return new CstDocument(text, makeDialect(detectUnit(text, options?.indent)), parseCst(text, "json"));
   },
 };

@@ -1,11 +1,12 @@
 /** YAML, read and rewritten through the lossless CST (see cst.ts), typed as yaml.v3 types it. */
-import { CST } from "yaml";
 import { HushError } from "../errors.js";
 import type { PlainValue } from "../core/value.js";
 import { metadataToNode } from "../core/metadata.js";
 import { parseGoFloat } from "../core/cipher.js";
 import { resolveYamlPlain, yamlFloat, yamlScalar } from "../core/scalars.js";
 import { CstDocument, type Dialect, type RenderedScalar, type ScalarContext } from "./cst.js";
+import { parseCst } from "./cst-parse.js";
+import { parseFastYaml } from "./yaml-fast.js";
 import { childIndent, yamlMetadataBlock } from "./emit.js";
 import type { Format, FormatOptions } from "./format.js";
 
@@ -77,11 +78,11 @@ export function renderYaml(value: PlainValue, ctx: ScalarContext): RenderedScala
 export const yamlFormat: Format = {
   name: "yaml",
   parse(text: string, options?: FormatOptions) {
-    return new CstDocument(text, yamlDialect, options?.indent);
+    // Plain configuration files (and all that sops writes) take the fast reader; the rest, and
+    // every error, the yaml package.
+    return new CstDocument(text, yamlDialect, parseFastYaml(text) ?? parseCst(text, "yaml"), options?.indent);
   },
 };
-
-export { CST };
 
 /** yaml.v3's text for a tree cell (used when converting documents). */
 export function yamlCellText(cell: { value: PlainValue | null }, keyCol: number, step: number): string {
