@@ -1,9 +1,39 @@
 #!/usr/bin/env node
-// Tiny shim. `npm run build` compiles src/ to dist/ and bundles the CLI into dist/bundle/hush.js
-// (scripts/bundle.js), which starts faster; without the bundle, the compiled dist/cli/main.js runs.
-import { existsSync } from "node:fs";
+// Tiny shim. `npm run build` compiles src/ to dist/ and bundles the CLI into one script,
+// dist/bundle/hush.cjs, with a V8 code cache for it, dist/bundle/hush.cjs.cache (scripts/bundle.js).
+// The script is compiled here with the cache, when V8 accepts it (same Node, same flags, same
+// build), so the code `hush decrypt` runs is not parsed or compiled again at every start; without
+// the cache it is compiled as usual. Without the bundle, the compiled dist/cli/main.js runs.
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
+import { Script } from "node:vm";
 
-const bundle = new URL("../dist/bundle/hush.js", import.meta.url);
-const { main } = existsSync(bundle) ? await import(bundle.href) : await import("../dist/cli/main.js");
+const bundle = new URL("../dist/bundle/hush.cjs", import.meta.url);
+const file = fileURLToPath(bundle);
+let source;
+try {
+  source = readFileSync(file, "utf8");
+} catch {
+  // no bundle: the plain tsc output
+}
 
-await main(process.argv);
+if (source === undefined) {
+  const { main } = await import("../dist/cli/main.js");
+  await main(process.argv);
+} else {
+  let cachedData;
+  try {
+    // The cache starts with the build id that the script's first line holds (/*hush-build:ID*/).
+    const cache = readFileSync(`${file}.cache`);
+    if (cache.toString("latin1", 0, 16) === source.slice(13, 29)) cachedData = cache.subarray(16);
+  } catch {
+    // no cache: compile without one
+  }
+  const script = new Script(source, { filename: file, cachedData });
+  const module = { exports: {} };
+  // The script cannot call import() itself (a vm script needs an experimental flag for that):
+  // its imports of external packages and of dist/bundle/age-encryption.js come through here.
+  script.runInThisContext()(module.exports, createRequire(file), module, bundle.href, (s) => import(s));
+  await module.exports.main(process.argv);
+}

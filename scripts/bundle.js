@@ -1,19 +1,35 @@
 #!/usr/bin/env node
-// Bundles the compiled CLI (dist/cli/main.js, from `tsc`) into dist/bundle/hush.js with esbuild,
-// because start-up is dominated by loading modules: yaml and commander are CommonJS packages of
-// dozens of files each, and our own code is ~30 more. One ESM file for what `hush decrypt` of an
-// age file needs cuts cold start measurably (bench/cold-start.js shows by how much).
+// Bundles the compiled CLI (dist/cli/main.js, from `tsc`) into one script, dist/bundle/hush.cjs,
+// plus a V8 code cache for it, dist/bundle/hush.cjs.cache, because start-up is dominated by
+// loading and compiling code: yaml and commander are CommonJS packages of dozens of files each,
+// our own code is ~30 more, and every ES module is parsed and compiled on every run (Node 20 has
+// no compile cache for ES modules). bin/hush.js compiles the script with `vm.Script` and the
+// cache, so the functions `hush decrypt` runs need no parsing or compiling at all
+// (bench/cold-start.js shows what it saves).
 //
-// `splitting` keeps every `await import()` a separate chunk, so commands and key services load
-// only when used, as in dist/. Dependencies outside the hot path stay external and load from
-// node_modules as before: the cloud SDKs and openpgp (large, and some resolve files at run time),
-// simple-git, ajv, @actions/core, and any dependency added later (the safe default). Only the
-// packages in BUNDLED are inlined.
+// - One CommonJS script, wrapped in a function that bin/hush.js calls with `require`,
+//   `import.meta.url` and an `import()` of its own (see WRAPPER). Commands and key services are
+//   still initialised only when used (esbuild wraps every lazily imported module in an init
+//   function); the cache holds only what the training run compiled.
+// - Dependencies outside the hot path stay external and are loaded with a real `import()`, made by
+//   bin/hush.js, from node_modules as before: the cloud SDKs and openpgp (large, and some resolve
+//   files at run time), simple-git, ajv, @actions/core, and any dependency added later (the safe
+//   default). A script compiled by `vm` cannot call `import()` itself without an experimental
+//   flag or warning, so the bundle's calls are rewritten to `__hushImport(…)` (see rewriteImports).
+//   Only the packages in BUNDLED are inlined.
+// - age-encryption (encryption to age recipients, keygen, armored files; never a decrypt with
+//   X25519 keys) is its own ES module, dist/bundle/age-encryption.js, imported when used.
+// - The code cache comes from a training run at build time (scripts/code-cache.js: a decrypt and
+//   an exec-env of a throwaway file with a throwaway key; no secret of anyone's). V8 rejects it
+//   for another Node version or other V8 flags, and bin/hush.js then just compiles the script; a
+//   build id in both files keeps a cache from being used with another build of the script.
 //
 // Run by `npm run build` after tsc; bin/hush.js uses the bundle when present, dist/cli/main.js
 // otherwise. `npm run build` first runs this with `--clean`, which only deletes the old bundle: a
 // failed tsc then leaves no stale bundle behind for bin/hush.js to run.
-import { readFileSync, rmSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -27,32 +43,78 @@ const external = Object.keys(pkg.dependencies ?? {})
   .filter((d) => !BUNDLED.has(d))
   .flatMap((d) => [d, `${d}/*`]);
 
+/**
+ * What the script is wrapped in: a function expression, so that `vm.Script#runInThisContext`
+ * returns it and bin/hush.js calls it (as Node does with a CommonJS module). `__hushUrl` stands
+ * for `import.meta.url` (see `define`), `__hushImport` is bin/hush.js's `(s) => import(s)`.
+ * The first line holds the build id, which the cache file starts with too.
+ */
+const WRAPPER = {
+  head: (id) => `/*hush-build:${id}*/(function (exports, require, module, __hushUrl, __hushImport) {\n`,
+  tail: "\n})",
+};
+
 rmSync(OUT, { recursive: true, force: true });
 if (process.argv.includes("--clean")) process.exit(0);
 
-const { build } = await import("esbuild");
-const result = await build({
-  absWorkingDir: ROOT,
-  entryPoints: { hush: "dist/cli/main.js" },
-  outdir: OUT,
-  chunkNames: "chunks/[name]-[hash]",
-  bundle: true,
-  splitting: true,
-  format: "esm",
-  platform: "node",
-  target: "node20",
-  external,
-  // CommonJS code inside an ESM bundle (commander, yaml) calls require() for Node built-ins;
-  // ESM has no require, so each file gets one.
-  banner: {
-    js: 'import { createRequire as __hushCreateRequire } from "node:module"; const require = __hushCreateRequire(import.meta.url);',
+/**
+ * esbuild plugin: in our compiled modules, `import("pkg")` of an external package becomes
+ * `__hushImport("pkg")`, and `import("age-encryption")` the import of dist/bundle/age-encryption.js.
+ * Relative imports (our own modules) are left to esbuild, which inlines them.
+ */
+const rewriteImports = {
+  name: "hush-rewrite-imports",
+  setup(b) {
+    b.onLoad({ filter: /[\\/]dist[\\/].*\.js$/ }, (args) => {
+      const text = readFileSync(args.path, "utf8");
+      const contents = text.replace(/\bimport\("([^".][^"]*)"\)/g, (_, spec) =>
+        spec === "age-encryption" ? `__hushImport(new URL("./age-encryption.js", __hushUrl).href)` : `__hushImport(${JSON.stringify(spec)})`,
+      );
+      return { contents, loader: "js" };
+    });
   },
+};
+
+const { build } = await import("esbuild");
+const common = { absWorkingDir: ROOT, bundle: true, platform: "node", target: "node20", logLevel: "warning", write: false };
+
+// The CLI: one script.
+const cli = await build({
+  ...common,
+  entryPoints: ["dist/cli/main.js"],
+  outfile: `${OUT}/hush.cjs`,
+  format: "cjs",
+  external: [...external, "age-encryption"],
+  define: { "import.meta.url": "__hushUrl" },
+  plugins: [rewriteImports],
+  // No comments, no indentation: less to read from disk at every start (names are kept, so
+  // stack traces and `name`s stay as they are).
+  minifyWhitespace: true,
   legalComments: "eof",
-  metafile: true,
-  logLevel: "warning",
+});
+const body = cli.outputFiles[0].text;
+// Any `import(` left would throw at run time in a vm script: fail the build instead.
+const stray = body.match(/\bimport\s*\(/);
+if (stray) throw new Error(`bundle: an import() was not rewritten: …${body.slice(Math.max(0, stray.index - 80), stray.index + 80)}…`);
+const id = createHash("sha256").update(body).digest("hex").slice(0, 16);
+const script = `${WRAPPER.head(id)}${body}${WRAPPER.tail}`;
+
+// age-encryption, for the commands that encrypt to age recipients: an ES module of its own.
+const age = await build({
+  ...common,
+  stdin: { contents: 'export * from "age-encryption";', resolveDir: ROOT, sourcefile: "age-encryption-entry.js" },
+  outfile: `${OUT}/age-encryption.js`,
+  format: "esm",
+  legalComments: "eof",
 });
 
-const outputs = Object.entries(result.metafile.outputs);
-const total = outputs.reduce((n, [, o]) => n + o.bytes, 0);
-const entry = outputs.find(([path]) => path.endsWith("dist/bundle/hush.js"))?.[1]?.bytes ?? 0;
-console.log(`bundle: dist/bundle/hush.js ${(entry / 1024).toFixed(0)} KiB + ${outputs.length - 1} lazy chunks, ${(total / 1024).toFixed(0)} KiB in all`);
+mkdirSync(OUT, { recursive: true });
+writeFileSync(`${OUT}/hush.cjs`, script);
+writeFileSync(`${OUT}/age-encryption.js`, age.outputFiles[0].text);
+
+// The code cache, from a training run in a fresh process (with Node's default V8 flags).
+const train = spawnSync(process.execPath, [`${ROOT}scripts/code-cache.js`, `${OUT}/hush.cjs`, id], { stdio: ["ignore", "ignore", "inherit"] });
+if (train.status !== 0) throw new Error(`bundle: the code cache training run failed (exit ${train.status})`);
+
+const kib = (f) => (statSync(`${OUT}/${f}`).size / 1024).toFixed(0);
+console.log(`bundle: dist/bundle/hush.cjs ${kib("hush.cjs")} KiB, code cache ${kib("hush.cjs.cache")} KiB, age-encryption.js ${kib("age-encryption.js")} KiB`);
