@@ -75,6 +75,32 @@ const rewriteImports = {
   },
 };
 
+/**
+ * Node built-ins that cost a lot to load but only some commands use, loaded on first call
+ * instead of when the bundle starts: node:child_process (with net, dgram and streams: several ms)
+ * is imported by commander and by modules on the decrypt path (for SOPS_AGE_KEY_CMD), yet
+ * `hush decrypt` of an age file never starts a process. Each function used is listed; esbuild
+ * fails the build when code imports one that is not.
+ */
+const LAZY_BUILTINS = { "node:child_process": ["spawn", "spawnSync", "execFileSync"] };
+const lazyBuiltins = {
+  name: "hush-lazy-builtins",
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?child_process$/ }, (args) =>
+      args.namespace === "hush-lazy" ? undefined : { path: "node:child_process", namespace: "hush-lazy" },
+    );
+    b.onLoad({ filter: /.*/, namespace: "hush-lazy" }, (args) => {
+      const names = LAZY_BUILTINS[args.path];
+      const contents = [
+        "let m;",
+        `const load = () => (m ??= require(${JSON.stringify(args.path)}));`,
+        ...names.map((n) => `export function ${n}(...a) { return load().${n}(...a); }`),
+      ].join("\n");
+      return { contents, loader: "js" };
+    });
+  },
+};
+
 const { build } = await import("esbuild");
 const common = { absWorkingDir: ROOT, bundle: true, platform: "node", target: "node20", logLevel: "warning", write: false };
 
@@ -86,7 +112,7 @@ const cli = await build({
   format: "cjs",
   external: [...external, "age-encryption"],
   define: { "import.meta.url": "__hushUrl" },
-  plugins: [rewriteImports],
+  plugins: [rewriteImports, lazyBuiltins],
   // No comments, no indentation: less to read from disk at every start (names are kept, so
   // stack traces and `name`s stay as they are).
   minifyWhitespace: true,
