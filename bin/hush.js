@@ -4,13 +4,17 @@
 // The script is compiled here with the cache, when V8 accepts it (same Node, same flags, same
 // build), so the code `hush decrypt` runs is not parsed or compiled again at every start; without
 // the cache it is compiled as usual. Without the bundle, the compiled dist/cli/main.js runs.
-import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { fileURLToPath } from "node:url";
-import { Script } from "node:vm";
+//
+// This file is CommonJS (bin/package.json says so): an ES module entry point makes Node set up
+// its ES module loader first, which costs several ms on every start; here it is set up only when
+// something is imported (a cloud SDK, openpgp, age-encryption, or dist/cli/main.js).
+"use strict";
+const { readFileSync } = require("node:fs");
+const { join } = require("node:path");
+const { pathToFileURL } = require("node:url");
+const { Script } = require("node:vm");
 
-const bundle = new URL("../dist/bundle/hush.cjs", import.meta.url);
-const file = fileURLToPath(bundle);
+const file = join(__dirname, "..", "dist", "bundle", "hush.cjs");
 let source;
 try {
   source = readFileSync(file, "utf8");
@@ -19,8 +23,7 @@ try {
 }
 
 if (source === undefined) {
-  const { main } = await import("../dist/cli/main.js");
-  await main(process.argv);
+  import("../dist/cli/main.js").then(({ main }) => main(process.argv));
 } else {
   let cachedData;
   try {
@@ -31,9 +34,9 @@ if (source === undefined) {
     // no cache: compile without one
   }
   const script = new Script(source, { filename: file, cachedData });
-  const module = { exports: {} };
+  const bundle = { exports: {} };
   // The script cannot call import() itself (a vm script needs an experimental flag for that):
   // its imports of external packages and of dist/bundle/age-encryption.js come through here.
-  script.runInThisContext()(module.exports, createRequire(file), module, bundle.href, (s) => import(s));
-  await module.exports.main(process.argv);
+  script.runInThisContext()(bundle.exports, require, bundle, pathToFileURL(file).href, (s) => import(s));
+  bundle.exports.main(process.argv);
 }
