@@ -122,6 +122,10 @@ const body = cli.outputFiles[0].text;
 // Any `import(` left would throw at run time in a vm script: fail the build instead.
 const stray = body.match(/\bimport\s*\(/);
 if (stray) throw new Error(`bundle: an import() was not rewritten: …${body.slice(Math.max(0, stray.index - 80), stray.index + 80)}…`);
+// bin/hush.js reads the script as latin1, which is only right for ASCII (esbuild escapes any
+// other character in strings and regular expressions, and no comments are kept but legal ones).
+const nonAscii = body.search(/[^\x00-\x7f]/);
+if (nonAscii !== -1) throw new Error(`bundle: a character outside ASCII: …${body.slice(Math.max(0, nonAscii - 80), nonAscii + 80)}…`);
 const id = createHash("sha256").update(body).digest("hex").slice(0, 16);
 const script = `${WRAPPER.head(id)}${body}${WRAPPER.tail}`;
 

@@ -38,7 +38,7 @@ try {
   writeFileSync(enc, hush(["encrypt", "--age", recipient, plain]));
 
   // Compiled as bin/hush.js does (same source, same options but the cache).
-  const source = readFileSync(file, "utf8");
+  const source = readFileSync(file, "latin1");
   const script = new Script(source, { filename: file });
   const module = { exports: {} };
   script.runInThisContext()(module.exports, createRequire(file), module, pathToFileURL(file).href, (s) => import(s));
