@@ -8,8 +8,10 @@
 // those paths. The cache holds code only (bytecode and the source's own constants), never data
 // from the run; and the run's data is a throwaway key and file made here anyway.
 //
-// File layout: the build id (16 characters, also in the script's first line) then V8's data.
+// File layout: the build id (16 characters, also in the script's first line), the SHA-256 of V8's
+// data (32 bytes; V8 does not check the data, and crashes on a damaged cache), then V8's data.
 import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
@@ -33,7 +35,8 @@ try {
   };
   const recipient = hush(["keygen", "-o", env.SOPS_AGE_KEY_FILE]).trim().split("\n").pop();
   const plain = join(dir, "secrets.yaml");
-  writeFileSync(plain, "# config\ndb:\n    host: db.internal\n    port: 5432\n    ratio: 0.5\n    on: true\nlist:\n    - a\n    - b\n");
+  // (test/code-cache.test.ts looks for "training-only" in the cache.)
+  writeFileSync(plain, "# config training-only\ndb:\n    host: training-only.db.internal\n    port: 5432\n    ratio: 0.5\n    on: true\nlist:\n    - a\n    - b\n");
   const enc = join(dir, "secrets.enc.yaml");
   writeFileSync(enc, hush(["encrypt", "--age", recipient, plain]));
 
@@ -51,7 +54,8 @@ try {
   }
 
   const data = script.createCachedData();
-  writeFileSync(`${file}.cache`, Buffer.concat([Buffer.from(id, "latin1"), data]));
+  const digest = createHash("sha256").update(data).digest();
+  writeFileSync(`${file}.cache`, Buffer.concat([Buffer.from(id, "latin1"), digest, data]));
   // V8 must take it back in this same Node with the same flags, or it is of no use.
   const check = new Script(source, { filename: file, cachedData: data });
   if (check.cachedDataRejected) throw new Error("code cache: V8 rejects the cache it just made");
