@@ -4,7 +4,8 @@
 // The script is compiled here with the cache, when V8 accepts it (same Node, same flags, same
 // build), so the code `hush decrypt` runs is not parsed or compiled again at every start; without
 // the cache it is compiled as usual. Without the bundle, the compiled dist/cli/main.js runs.
-// HUSH_DEBUG_CODE_CACHE=1 says on stderr whether the cache was accepted.
+// HUSH_DEBUG_CODE_CACHE=1 says on stderr whether the cache was accepted, rejected (by V8) or missing
+// (none, another build's, or damaged).
 //
 // This file is CommonJS (bin/package.json says so): an ES module entry point makes Node set up
 // its ES module loader first, which costs several ms on every start; here it is set up only when

@@ -22,7 +22,10 @@
 // - The code cache comes from a training run at build time (scripts/code-cache.js: a decrypt and
 //   an exec-env of a throwaway file with a throwaway key; no secret of anyone's). V8 rejects it
 //   for another Node version or other V8 flags, and bin/hush.js then just compiles the script; a
-//   build id in both files keeps a cache from being used with another build of the script.
+//   build id in both files keeps a cache from being used with another build of the script, and a
+//   SHA-256 of the data one that is damaged (V8 does not check, and crashes on it).
+//   `HUSH_DEBUG_CODE_CACHE=1 hush …` says whether the cache was used.
+// - node:child_process is loaded on first use (LAZY_BUILTINS): decrypt never needs it.
 //
 // Run by `npm run build` after tsc; bin/hush.js uses the bundle when present, dist/cli/main.js
 // otherwise. `npm run build` first runs this with `--clean`, which only deletes the old bundle: a
