@@ -19,12 +19,14 @@
 //   Only the packages in BUNDLED are inlined.
 // - age-encryption (encryption to age recipients, keygen, armored files; never a decrypt with
 //   X25519 keys) is its own ES module, dist/bundle/age-encryption.js, imported when used.
-// - The code cache comes from a training run at build time (scripts/code-cache.js: a decrypt and
-//   an exec-env of a throwaway file with a throwaway key; no secret of anyone's). V8 rejects it
-//   for another Node version or other V8 flags, and bin/hush.js then just compiles the script; a
-//   build id in both files keeps a cache from being used with another build of the script, and a
-//   SHA-256 of the data one that is damaged (V8 does not check, and crashes on it).
-//   `HUSH_DEBUG_CODE_CACHE=1 hush …` says whether the cache was used.
+// - The code cache, dist/bundle/hush.cjs.TAG.cache, comes from a training run at build time
+//   (scripts/code-cache.js: a decrypt and an exec-env of a throwaway file with a throwaway key; no
+//   secret of anyone's). TAG is v8.cachedDataVersionTag(): the cache fits only that V8 version
+//   with those flags. For another Node or other flags bin/hush.js compiles the script as usual
+//   and saves a cache of its own after a decrypt or exec-env, when dist/bundle is writable. A
+//   build id in the script and its caches keeps a cache from being used with another build, and
+//   a SHA-256 of the data one that is damaged (V8 does not check, and crashes on it).
+//   `HUSH_DEBUG_CODE_CACHE=1 hush …` says whether a cache was used.
 // - node:child_process is loaded on first use (LAZY_BUILTINS): decrypt never needs it.
 //
 // Run by `npm run build` after tsc; bin/hush.js uses the bundle when present, dist/cli/main.js
@@ -32,7 +34,7 @@
 // failed tsc then leaves no stale bundle behind for bin/hush.js to run.
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -150,4 +152,5 @@ const train = spawnSync(process.execPath, [`${ROOT}scripts/code-cache.js`, `${OU
 if (train.status !== 0) throw new Error(`bundle: the code cache training run failed (exit ${train.status})`);
 
 const kib = (f) => (statSync(`${OUT}/${f}`).size / 1024).toFixed(0);
-console.log(`bundle: dist/bundle/hush.cjs ${kib("hush.cjs")} KiB, code cache ${kib("hush.cjs.cache")} KiB, age-encryption.js ${kib("age-encryption.js")} KiB`);
+const cache = readdirSync(OUT).find((f) => f.endsWith(".cache"));
+console.log(`bundle: dist/bundle/hush.cjs ${kib("hush.cjs")} KiB, code cache ${cache} ${kib(cache)} KiB, age-encryption.js ${kib("age-encryption.js")} KiB`);

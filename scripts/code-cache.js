@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // The V8 code cache of the bundled CLI (run by scripts/bundle.js, in a process of its own:
-// `node scripts/code-cache.js dist/bundle/hush.cjs BUILD_ID`). Writes dist/bundle/hush.cjs.cache.
+// `node scripts/code-cache.js dist/bundle/hush.cjs BUILD_ID`). Writes dist/bundle/hush.cjs.TAG.cache,
+// TAG being this Node's v8.cachedDataVersionTag() (its V8 version and flags), as bin/hush.js looks
+// for it.
 //
 // The script is compiled exactly as bin/hush.js compiles it, run on the hot paths (decrypt and
 // exec-env of an age-encrypted YAML file), then `createCachedData()` serialises the bytecode of
@@ -17,6 +19,7 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
+import { cachedDataVersionTag } from "node:v8";
 import { Script } from "node:vm";
 
 const [file, id] = process.argv.slice(2);
@@ -55,7 +58,7 @@ try {
 
   const data = script.createCachedData();
   const digest = createHash("sha256").update(data).digest();
-  writeFileSync(`${file}.cache`, Buffer.concat([Buffer.from(id, "latin1"), digest, data]));
+  writeFileSync(`${file}.${cachedDataVersionTag().toString(16)}.cache`, Buffer.concat([Buffer.from(id, "latin1"), digest, data]));
   // V8 must take it back in this same Node with the same flags, or it is of no use.
   const check = new Script(source, { filename: file, cachedData: data });
   if (check.cachedDataRejected) throw new Error("code cache: V8 rejects the cache it just made");
