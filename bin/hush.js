@@ -31,7 +31,10 @@ try {
   // no bundle: the plain tsc output
 }
 
-/** The commands after which a missing cache is saved: the ones it is for (as at build time). */
+/**
+ * The commands after which a missing cache is saved: the ones it is for (as at build time); not
+ * their --help, which would save a cache of little more than commander.
+ */
 const SAVE_AFTER = ["decrypt", "exec-env"];
 
 /** SHA-256 (V8 does not check a cache's data, and crashes on a damaged one). */
@@ -59,7 +62,9 @@ if (source === undefined) {
   // its imports of external packages and of dist/bundle/age-encryption.js come through here.
   script.runInThisContext()(bundle.exports, require, bundle, pathToFileURL(file).href, (s) => import(s));
   const done = bundle.exports.main(process.argv);
-  if ((cachedData === undefined || script.cachedDataRejected) && SAVE_AFTER.includes(process.argv[2])) {
+  const args = process.argv.slice(2);
+  const saveAfter = SAVE_AFTER.includes(args[0]) && !args.includes("--help") && !args.includes("-h");
+  if ((cachedData === undefined || script.cachedDataRejected) && saveAfter) {
     done.then(() => {
       if (process.exitCode) return;
       const tmp = `${cacheFile}.${process.pid}.tmp`;
