@@ -58,7 +58,7 @@ try {
   if (dec.status !== 0 || dec.stdout !== plainText) throw new Error(`hush decrypt does not round-trip: ${dec.stderr}`);
 
   // The unbundled CLI, as bin/hush.js ran it before the bundle, when a bundle is in use.
-  const bundled = existsSync(join(ROOT, "dist", "bundle", "hush.js"));
+  const bundled = existsSync(join(ROOT, "dist", "bundle", "hush.cjs"));
   const unbundledShim = join(dir, "hush-unbundled.mjs");
   writeFileSync(unbundledShim, `import { main } from ${JSON.stringify(join(ROOT, "dist", "cli", "main.js"))};\nawait main(process.argv);\n`);
 
@@ -99,7 +99,7 @@ try {
   out.push(
     `Wall-clock time to spawn each command, median of ${RUNS} interleaved runs (after ${WARMUP} warm-up rounds), ` +
       `a ${values}-value age-encrypted YAML file, key from SOPS_AGE_KEY_FILE. ` +
-      `CLI: ${bundled ? "the esbuild bundle (dist/bundle/hush.js)" : "dist/cli/main.js (no bundle built)"}.`,
+      `CLI: ${bundled ? "the bundled script with its V8 code cache (dist/bundle/hush.cjs)" : "dist/cli/main.js (no bundle built)"}.`,
   );
   out.push("");
   out.push("| command | median (ms) | min (ms) | max (ms) | × `node -e ''` |");

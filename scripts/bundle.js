@@ -1,19 +1,40 @@
 #!/usr/bin/env node
-// Bundles the compiled CLI (dist/cli/main.js, from `tsc`) into dist/bundle/hush.js with esbuild,
-// because start-up is dominated by loading modules: yaml and commander are CommonJS packages of
-// dozens of files each, and our own code is ~30 more. One ESM file for what `hush decrypt` of an
-// age file needs cuts cold start measurably (bench/cold-start.js shows by how much).
+// Bundles the compiled CLI (dist/cli/main.js, from `tsc`) into one script, dist/bundle/hush.cjs,
+// plus a V8 code cache for it, dist/bundle/hush.cjs.cache, because start-up is dominated by
+// loading and compiling code: yaml and commander are CommonJS packages of dozens of files each,
+// our own code is ~30 more, and every ES module is parsed and compiled on every run (Node 20 has
+// no compile cache for ES modules). bin/hush.js compiles the script with `vm.Script` and the
+// cache, so the functions `hush decrypt` runs need no parsing or compiling at all
+// (bench/cold-start.js shows what it saves).
 //
-// `splitting` keeps every `await import()` a separate chunk, so commands and key services load
-// only when used, as in dist/. Dependencies outside the hot path stay external and load from
-// node_modules as before: the cloud SDKs and openpgp (large, and some resolve files at run time),
-// simple-git, ajv, @actions/core, and any dependency added later (the safe default). Only the
-// packages in BUNDLED are inlined.
+// - One CommonJS script, wrapped in a function that bin/hush.js calls with `require`,
+//   `import.meta.url` and an `import()` of its own (see WRAPPER). Commands and key services are
+//   still initialised only when used (esbuild wraps every lazily imported module in an init
+//   function); the cache holds only what the training run compiled.
+// - Dependencies outside the hot path stay external and are loaded with a real `import()`, made by
+//   bin/hush.js, from node_modules as before: the cloud SDKs and openpgp (large, and some resolve
+//   files at run time), simple-git, ajv, @actions/core, and any dependency added later (the safe
+//   default). A script compiled by `vm` cannot call `import()` itself without an experimental
+//   flag or warning, so the bundle's calls are rewritten to `__hushImport(…)` (see rewriteImports).
+//   Only the packages in BUNDLED are inlined.
+// - age-encryption (encryption to age recipients, keygen, armored files; never a decrypt with
+//   X25519 keys) is its own ES module, dist/bundle/age-encryption.js, imported when used.
+// - The code cache, dist/bundle/hush.cjs.TAG.cache, comes from a training run at build time
+//   (scripts/code-cache.js: a decrypt and an exec-env of a throwaway file with a throwaway key; no
+//   secret of anyone's). TAG is v8.cachedDataVersionTag(): the cache fits only that V8 version
+//   with those flags. For another Node or other flags bin/hush.js compiles the script as usual
+//   and saves a cache of its own after a decrypt or exec-env, when dist/bundle is writable. A
+//   build id in the script and its caches keeps a cache from being used with another build, and
+//   a SHA-256 of the data one that is damaged (V8 does not check, and crashes on it).
+//   `HUSH_DEBUG_CODE_CACHE=1 hush …` says whether a cache was used.
+// - node:child_process is loaded on first use (LAZY_BUILTINS): decrypt never needs it.
 //
 // Run by `npm run build` after tsc; bin/hush.js uses the bundle when present, dist/cli/main.js
 // otherwise. `npm run build` first runs this with `--clean`, which only deletes the old bundle: a
 // failed tsc then leaves no stale bundle behind for bin/hush.js to run.
-import { readFileSync, rmSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -27,32 +48,109 @@ const external = Object.keys(pkg.dependencies ?? {})
   .filter((d) => !BUNDLED.has(d))
   .flatMap((d) => [d, `${d}/*`]);
 
+/**
+ * What the script is wrapped in: a function expression, so that `vm.Script#runInThisContext`
+ * returns it and bin/hush.js calls it (as Node does with a CommonJS module). `__hushUrl` stands
+ * for `import.meta.url` (see `define`), `__hushImport` is bin/hush.js's `(s) => import(s)`.
+ * The first line holds the build id, which the cache file starts with too.
+ */
+const WRAPPER = {
+  head: (id) => `/*hush-build:${id}*/(function (exports, require, module, __hushUrl, __hushImport) {\n`,
+  tail: "\n})",
+};
+
 rmSync(OUT, { recursive: true, force: true });
 if (process.argv.includes("--clean")) process.exit(0);
 
-const { build } = await import("esbuild");
-const result = await build({
-  absWorkingDir: ROOT,
-  entryPoints: { hush: "dist/cli/main.js" },
-  outdir: OUT,
-  chunkNames: "chunks/[name]-[hash]",
-  bundle: true,
-  splitting: true,
-  format: "esm",
-  platform: "node",
-  target: "node20",
-  external,
-  // CommonJS code inside an ESM bundle (commander, yaml) calls require() for Node built-ins;
-  // ESM has no require, so each file gets one.
-  banner: {
-    js: 'import { createRequire as __hushCreateRequire } from "node:module"; const require = __hushCreateRequire(import.meta.url);',
+/**
+ * esbuild plugin: in our compiled modules, `import("pkg")` of an external package becomes
+ * `__hushImport("pkg")`, and `import("age-encryption")` the import of dist/bundle/age-encryption.js.
+ * Relative imports (our own modules) are left to esbuild, which inlines them.
+ */
+const rewriteImports = {
+  name: "hush-rewrite-imports",
+  setup(b) {
+    b.onLoad({ filter: /[\\/]dist[\\/].*\.js$/ }, (args) => {
+      const text = readFileSync(args.path, "utf8");
+      const contents = text.replace(/\bimport\("([^".][^"]*)"\)/g, (_, spec) =>
+        spec === "age-encryption" ? `__hushImport(new URL("./age-encryption.js", __hushUrl).href)` : `__hushImport(${JSON.stringify(spec)})`,
+      );
+      return { contents, loader: "js" };
+    });
   },
+};
+
+/**
+ * Node built-ins that cost a lot to load but only some commands use, loaded on first call
+ * instead of when the bundle starts: node:child_process (with net, dgram and streams: several ms)
+ * is imported by commander and by modules on the decrypt path (for SOPS_AGE_KEY_CMD), yet
+ * `hush decrypt` of an age file never starts a process. Each function used is listed; esbuild
+ * fails the build when code imports one that is not.
+ */
+const LAZY_BUILTINS = { "node:child_process": ["spawn", "spawnSync", "execFileSync"] };
+const lazyBuiltins = {
+  name: "hush-lazy-builtins",
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?child_process$/ }, (args) =>
+      args.namespace === "hush-lazy" ? undefined : { path: "node:child_process", namespace: "hush-lazy" },
+    );
+    b.onLoad({ filter: /.*/, namespace: "hush-lazy" }, (args) => {
+      const names = LAZY_BUILTINS[args.path];
+      const contents = [
+        "let m;",
+        `const load = () => (m ??= require(${JSON.stringify(args.path)}));`,
+        ...names.map((n) => `export function ${n}(...a) { return load().${n}(...a); }`),
+      ].join("\n");
+      return { contents, loader: "js" };
+    });
+  },
+};
+
+const { build } = await import("esbuild");
+const common = { absWorkingDir: ROOT, bundle: true, platform: "node", target: "node20", logLevel: "warning", write: false };
+
+// The CLI: one script.
+const cli = await build({
+  ...common,
+  entryPoints: ["dist/cli/main.js"],
+  outfile: `${OUT}/hush.cjs`,
+  format: "cjs",
+  external: [...external, "age-encryption"],
+  define: { "import.meta.url": "__hushUrl" },
+  plugins: [rewriteImports, lazyBuiltins],
+  // No comments, no indentation: less to read from disk at every start (names are kept, so
+  // stack traces and `name`s stay as they are).
+  minifyWhitespace: true,
   legalComments: "eof",
-  metafile: true,
-  logLevel: "warning",
+});
+const body = cli.outputFiles[0].text;
+// Any `import(` left would throw at run time in a vm script: fail the build instead.
+const stray = body.match(/\bimport\s*\(/);
+if (stray) throw new Error(`bundle: an import() was not rewritten: …${body.slice(Math.max(0, stray.index - 80), stray.index + 80)}…`);
+// bin/hush.js reads the script as latin1, which is only right for ASCII (esbuild escapes any
+// other character in strings and regular expressions, and no comments are kept but legal ones).
+const nonAscii = body.search(/[^\x00-\x7f]/);
+if (nonAscii !== -1) throw new Error(`bundle: a character outside ASCII: …${body.slice(Math.max(0, nonAscii - 80), nonAscii + 80)}…`);
+const id = createHash("sha256").update(body).digest("hex").slice(0, 16);
+const script = `${WRAPPER.head(id)}${body}${WRAPPER.tail}`;
+
+// age-encryption, for the commands that encrypt to age recipients: an ES module of its own.
+const age = await build({
+  ...common,
+  stdin: { contents: 'export * from "age-encryption";', resolveDir: ROOT, sourcefile: "age-encryption-entry.js" },
+  outfile: `${OUT}/age-encryption.js`,
+  format: "esm",
+  legalComments: "eof",
 });
 
-const outputs = Object.entries(result.metafile.outputs);
-const total = outputs.reduce((n, [, o]) => n + o.bytes, 0);
-const entry = outputs.find(([path]) => path.endsWith("dist/bundle/hush.js"))?.[1]?.bytes ?? 0;
-console.log(`bundle: dist/bundle/hush.js ${(entry / 1024).toFixed(0)} KiB + ${outputs.length - 1} lazy chunks, ${(total / 1024).toFixed(0)} KiB in all`);
+mkdirSync(OUT, { recursive: true });
+writeFileSync(`${OUT}/hush.cjs`, script);
+writeFileSync(`${OUT}/age-encryption.js`, age.outputFiles[0].text);
+
+// The code cache, from a training run in a fresh process (with Node's default V8 flags).
+const train = spawnSync(process.execPath, [`${ROOT}scripts/code-cache.js`, `${OUT}/hush.cjs`, id], { stdio: ["ignore", "ignore", "inherit"] });
+if (train.status !== 0) throw new Error(`bundle: the code cache training run failed (exit ${train.status})`);
+
+const kib = (f) => (statSync(`${OUT}/${f}`).size / 1024).toFixed(0);
+const cache = readdirSync(OUT).find((f) => f.endsWith(".cache"));
+console.log(`bundle: dist/bundle/hush.cjs ${kib("hush.cjs")} KiB, code cache ${cache} ${kib(cache)} KiB, age-encryption.js ${kib("age-encryption.js")} KiB`);
