@@ -20,6 +20,7 @@ import { posix, win32 } from "node:path";
 import { HushError } from "../errors.js";
 import type { KeyEntry, KeyRecipient, KeyUnwrapper } from "./key-source.js";
 import { decodeAgeArmor, decryptX25519, parseAgeFile, X25519Identity, type AgeFile } from "./age-native.js";
+import { fileProblem } from "../util/fs.js";
 
 type AgeLib = typeof import("age-encryption");
 
@@ -386,24 +387,6 @@ function parseIdentityText(text: string, source: string): Parsed {
 export async function ageIdentitiesFromText(text: string, source = "identities"): Promise<AgeIdentitySet> {
   const p = parseIdentityText(text, source);
   return new AgeIdentitySet(p.identities, p.problems);
-}
-
-/** One line for a failed file read, from its errno code. */
-function fileProblem(err: unknown): string {
-  const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  switch (code) {
-    case "ENOENT":
-      return "no such file";
-    case "EACCES":
-    case "EPERM":
-      return "permission denied";
-    case "EISDIR":
-      return "is a directory";
-    case "ENOTDIR":
-      return "not a directory in the path";
-    default:
-      return `cannot read${code ? ` (${code})` : ""}`;
-  }
 }
 
 /**

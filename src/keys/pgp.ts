@@ -32,6 +32,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { HushError } from "../errors.js";
 import type { KeyEntry, KeyRecipient, KeyUnwrapper } from "./key-source.js";
+import { fileProblem } from "../util/fs.js";
 
 type OpenPgp = typeof import("openpgp");
 type PgpKey = import("openpgp").Key;
@@ -326,22 +327,6 @@ function keyFilesOf(env: NodeJS.ProcessEnv): { path: string; source: string }[] 
     out.push({ path, source: `${v} ${path}` });
   }
   return out;
-}
-
-/** One line for a failed file read, from its errno code. */
-function fileProblem(err: unknown): string {
-  const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  switch (code) {
-    case "ENOENT":
-      return "no such file";
-    case "EACCES":
-    case "EPERM":
-      return "permission denied";
-    case "EISDIR":
-      return "is a directory";
-    default:
-      return `cannot read${code ? ` (${code})` : ""}`;
-  }
 }
 
 // ---------------------------------------------------------------------------------------------

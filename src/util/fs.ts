@@ -82,3 +82,21 @@ export async function readInput(path: string): Promise<Buffer> {
     throw new HushError("CANNOT_READ_INPUT", `cannot read ${path}: ${code ?? "read failed"}`);
   }
 }
+
+/** One line for a failed file read, from its errno code (for lists of key files tried). */
+export function fileProblem(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  switch (code) {
+    case "ENOENT":
+      return "no such file";
+    case "EACCES":
+    case "EPERM":
+      return "permission denied";
+    case "EISDIR":
+      return "is a directory";
+    case "ENOTDIR":
+      return "not a directory in the path";
+    default:
+      return `cannot read${code ? ` (${code})` : ""}`;
+  }
+}
