@@ -215,3 +215,49 @@ describe("the CLI keeps every byte", () => {
     await fc.assert(fc.asyncProperty(arbBytes, roundTrips), { numRuns: CLI_RUNS });
   }, 300_000);
 });
+
+describe("bytes that are not UTF-8 in other formats", () => {
+  const BYTES = Buffer.from([0xff, 0xfe, 0x00, 0x61, 0x62, 0x63, 0xe2, 0x82, 0xc3]);
+
+  it("YAML `!!binary` values are encrypted as their bytes, without the tag, and come back as sops prints them", async () => {
+    const plain = "a: !!binary w6k=\nb: !!binary /w==\nl:\n    - !!binary w6k=\n";
+    const { text } = await encryptText(plain, { format: "yaml", ...ENCRYPT_OPTS });
+    // sops's tree has no tags: a tag left before ENC[...] would make the file unreadable.
+    expect(text).not.toContain("!!binary");
+    const values = text.match(/data:([^,]*),/g)!.map((m) => Buffer.from(m.slice(5, -1), "base64").length);
+    expect(values.slice(0, 3)).toEqual([2, 1, 2]); // é is two bytes, 0xff one
+    const dec = await decryptText(text, { format: "yaml", dataKey: DATA_KEY });
+    // UTF-8 text prints as text; other bytes as yaml.v3 prints them, `!!binary` base64.
+    expect(dec.text).toBe("a: é\nb: !!binary /w==\nl:\n    - é\n");
+  });
+
+  it("binary content to YAML and back keeps every byte (long content as a literal block of 70-character lines)", async () => {
+    const content = Buffer.concat([BYTES, Buffer.alloc(200, 0xff)]);
+    const enc = await encryptText(content, { format: "binary", ...ENCRYPT_OPTS });
+    const yaml = (await decryptText(enc.text, { format: "binary", outputFormat: "yaml", dataKey: DATA_KEY })).text;
+    const b64 = content.toString("base64");
+    expect(yaml).toBe(`data: !!binary |\n${b64.match(/.{1,70}/g)!.map((l) => `    ${l}\n`).join("")}`);
+    const again = await encryptText(yaml, { format: "yaml", ...ENCRYPT_OPTS });
+    const back = await decryptText(again.text, { format: "yaml", outputFormat: "binary", dataKey: DATA_KEY });
+    expect(Buffer.from(back.bytes).equals(content)).toBe(true);
+    const short = await encryptText(BYTES, { format: "binary", ...ENCRYPT_OPTS });
+    expect((await decryptText(short.text, { format: "binary", outputFormat: "yaml", dataKey: DATA_KEY })).text).toBe(`data: !!binary ${BYTES.toString("base64")}\n`);
+  });
+
+  it("JSON output escapes each byte Go's decoder rejects as \\ufffd (encoding/json)", async () => {
+    const enc = await encryptText(BYTES, { format: "binary", ...ENCRYPT_OPTS });
+    const json = (await decryptText(enc.text, { format: "binary", outputFormat: "json", dataKey: DATA_KEY })).text;
+    // 0xff, 0xfe: one each; e2 82 is a truncated sequence: Go rejects each byte; c3 at the end too.
+    expect(json).toBe('{\n\t"data": "\\ufffd\\ufffd\\u0000abc\\ufffd\\ufffd\\ufffd"\n}\n');
+  });
+
+  it("dotenv and INI output, and converting before encryption, refuse such bytes instead of losing them", async () => {
+    const enc = await encryptText(BYTES, { format: "binary", ...ENCRYPT_OPTS });
+    for (const outputFormat of ["dotenv", "ini"] as const) {
+      await expect(decryptText(enc.text, { format: "binary", outputFormat, dataKey: DATA_KEY })).rejects.toMatchObject({ code: "CANNOT_DUMP_TREE" });
+    }
+    await expect(encryptText(BYTES, { format: "binary", outputFormat: "json", ...ENCRYPT_OPTS })).rejects.toMatchObject({ code: "CANNOT_DUMP_TREE" });
+    // UTF-8 content still converts.
+    await expect(encryptText(Buffer.from("plain text\n"), { format: "binary", outputFormat: "json", ...ENCRYPT_OPTS })).resolves.toBeDefined();
+  });
+});

@@ -210,6 +210,55 @@ const LOWER_HEX = "0123456789abcdef";
  *
  * `\b` and `\f` use the short escapes introduced in Go 1.22; sops 3.13.2 release binaries are built with a newer Go.
  */
+/**
+ * Go's `json.Marshal` of a string that holds bytes (a {@link PlainValue} with `bytes`): every byte
+ * Go's UTF-8 decoder rejects (`RuneError` of size 1) becomes `\ufffd`, valid sequences are kept.
+ */
+export function jsonStringOfValue(value: PlainValue): string {
+  return jsonString(value.bytes ? markInvalidUtf8(value.bytes) : value.text);
+}
+
+/** Decodes UTF-8 as Go does, each invalid byte becoming a lone surrogate (which {@link jsonString} escapes as `\ufffd`). */
+function markInvalidUtf8(b: Uint8Array): string {
+  let out = "";
+  const cont = (i: number, lo = 0x80, hi = 0xbf): boolean => i < b.length && b[i]! >= lo && b[i]! <= hi;
+  for (let i = 0; i < b.length; ) {
+    const c = b[i]!;
+    let n = 0;
+    if (c < 0x80) n = 1;
+    else if (c >= 0xc2 && c <= 0xdf) n = cont(i + 1) ? 2 : 0;
+    else if (c >= 0xe0 && c <= 0xef) {
+      const [lo, hi] = c === 0xe0 ? [0xa0, 0xbf] : c === 0xed ? [0x80, 0x9f] : [0x80, 0xbf];
+      n = cont(i + 1, lo, hi) && cont(i + 2) ? 3 : 0;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      const [lo, hi] = c === 0xf0 ? [0x90, 0xbf] : c === 0xf4 ? [0x80, 0x8f] : [0x80, 0xbf];
+      n = cont(i + 1, lo, hi) && cont(i + 2) && cont(i + 3) ? 4 : 0;
+    }
+    if (n === 0) {
+      out += "\ud800";
+      i++;
+    } else {
+      out += Buffer.from(b.subarray(i, i + n)).toString("utf8");
+      i += n;
+    }
+  }
+  return out;
+}
+
+/**
+ * yaml.v3's text for a string that is not valid UTF-8 (`encodeBase64` in its resolve.go): standard
+ * base64 in lines of 70, each ending in a newline when there is more than one (then printed as a
+ * literal block), written with the `!!binary` tag.
+ */
+export function yamlBinaryBase64(bytes: Uint8Array): string {
+  const b64 = Buffer.from(bytes).toString("base64");
+  const lines = Math.floor(b64.length / 70) + 1;
+  if (lines === 1) return b64;
+  let out = "";
+  for (let i = 0; i < b64.length; i += 70) out += `${b64.slice(i, i + 70)}\n`;
+  return out;
+}
+
 export function jsonString(s: string): string {
   let out = '"';
   let start = 0;

@@ -305,12 +305,12 @@ export class CstDocument implements FormatDocument {
     for (const t of pending) this.comment(t, this.trail, c);
     for (const item of seq.items) {
       let anchor: string | undefined;
-      let tag: string | undefined;
+      let tag: TagRef | undefined;
       let dashCol = c.col;
-      for (const t of item.start) {
+      for (const [i, t] of item.start.entries()) {
         if (t.type === "comment") this.comment(t, this.trail);
         else if (t.type === "anchor") anchor = t.source.slice(1);
-        else if (t.type === "tag") tag = t.source;
+        else if (t.type === "tag") tag = tagRef(item.start, i);
         else if (t.type === "seq-item-ind") dashCol = this.col(t.offset);
       }
       if (item.key) throw new HushError("PARSE", "flow mappings with implicit keys inside lists are not supported");
@@ -346,16 +346,16 @@ export class CstDocument implements FormatDocument {
   }
 
   /** Splits a key's separator tokens: anchors, comments on the key's line, comments below it. */
-  private scanSep(sep: SourceToken[], keyCol: number): { anchor?: string; tag?: string; comments: SourceToken[]; childComments: SourceToken[] } {
+  private scanSep(sep: SourceToken[], keyCol: number): { anchor?: string; tag?: TagRef; comments: SourceToken[]; childComments: SourceToken[] } {
     let anchor: string | undefined;
-    let tag: string | undefined;
+    let tag: TagRef | undefined;
     let sawNewline = false;
     const comments: SourceToken[] = [];
     const childComments: SourceToken[] = [];
-    for (const t of sep) {
+    for (const [i, t] of sep.entries()) {
       if (t.type === "newline") sawNewline = true;
       else if (t.type === "anchor") anchor = t.source.slice(1);
-      else if (t.type === "tag") tag = t.source;
+      else if (t.type === "tag") tag = tagRef(sep, i);
       else if (t.type === "comment") {
         // `b: # c` is a comment before `b` in sops's tree; a comment on the following lines,
         // indented deeper than the key, is the head comment of the first nested key.
@@ -412,13 +412,13 @@ export class CstDocument implements FormatDocument {
     ctx: ScalarContext,
     anchor: string | undefined,
     childComments: SourceToken[],
-    tag?: string,
+    tag?: TagRef,
   ): TreeNode {
     if (!token) return { value: null }; // `key:` with nothing: null
     if (token.type === "block-scalar") {
-      for (const p of token.props) {
+      for (const [i, p] of token.props.entries()) {
         if (p.type === "anchor") anchor = p.source.slice(1);
-        else if (p.type === "tag") tag = p.source;
+        else if (p.type === "tag") tag = tagRef(token.props as SourceToken[], i);
       }
     }
     if (anchor !== undefined) this.anchors.set(anchor, { token, path });
@@ -457,14 +457,16 @@ export class CstDocument implements FormatDocument {
     }
   }
 
-  private scalar(token: ScalarToken, path: readonly string[], owner: Container, ctx: ScalarContext, tag: string | undefined): TreeCell {
+  private scalar(token: ScalarToken, path: readonly string[], owner: Container, ctx: ScalarContext, tag: TagRef | undefined): TreeCell {
     const r = this.resolve(token);
     if (!r) throw new HushError("PARSE", `unreadable scalar at line ${this.lineOf(token.offset)}`);
-    const typed = this.dialect.typeScalar(token, r.value, tag);
-    return this.pushLeaf(token, typed, path, owner, ctx);
+    const typed = this.dialect.typeScalar(token, r.value, tag?.source);
+    // A `!!binary` tag says how the text was written (base64), not what the value is: a new text
+    // (an ENC[...] string, a decrypted value) goes without it, as sops writes it (its tree has no tags).
+    return this.pushLeaf(token, typed, path, owner, ctx, tag?.source === "!!binary" ? tag : undefined);
   }
 
-  private pushLeaf(token: ScalarToken, typed: PlainValue | null, path: readonly string[], owner: Container, ctx: ScalarContext): TreeCell {
+  private pushLeaf(token: ScalarToken, typed: PlainValue | null, path: readonly string[], owner: Container, ctx: ScalarContext, dropTag?: TagRef): TreeCell {
     const cell: TreeCell = { value: typed };
     if (typed === null) return cell;
     const self = this;
@@ -476,6 +478,7 @@ export class CstDocument implements FormatDocument {
       inList: owner.kind === "seq",
       set(next: PlainValue) {
         writeScalar(token, self.dialect.render(next, { ...ctx, step: self.step }));
+        dropTag?.drop();
         cell.value = next;
       },
     });
@@ -551,6 +554,25 @@ function isEmptyValue(t: Token): boolean {
 }
 
 /** Writes a rendered scalar into a token in place (after `yaml`'s own `setScalarValue`). */
+/** A tag token where it sits (a key's separator, a list item's start, a block scalar's props). */
+interface TagRef {
+  readonly source: string;
+  /** Removes the tag and the space after it. */
+  drop(): void;
+}
+
+function tagRef(tokens: SourceToken[], i: number): TagRef {
+  const t = tokens[i]!;
+  return {
+    source: t.source,
+    drop() {
+      const next = tokens[i + 1];
+      if (next?.type === "space") next.source = "";
+      t.source = "";
+    },
+  };
+}
+
 function writeScalar(token: CST.FlowScalar | CST.BlockScalar, r: RenderedScalar): void {
   const tok = token as unknown as Record<string, unknown> & { type: string; offset: number };
   if (r.kind === "flow") {

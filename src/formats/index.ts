@@ -84,13 +84,33 @@ export function emitTrees(name: FormatName, trees: readonly TreeNode[], indent?:
       return `${emitJsonDocument(CELL_RENDERERS, trees[0]!, unit)}\n`;
     }
     case "dotenv":
+      refuseBytes(trees, "dotenv");
       return emitDotenvTrees(trees);
     case "ini":
+      refuseBytes(trees, "INI");
       return emitIniTrees(trees);
     case "binary":
       return emitBinaryTrees(trees);
     default:
       throw new HushError("USAGE", `${name} output is not supported yet`);
+  }
+}
+
+/** True when a value in the trees holds bytes that are not UTF-8 (see PlainValue.bytes). */
+export function treesHoldBytes(trees: readonly TreeNode[]): boolean {
+  const todo: TreeNode[] = [...trees];
+  for (let n = todo.pop(); n !== undefined; n = todo.pop()) {
+    if (n instanceof Map) todo.push(...n.values());
+    else if (Array.isArray(n)) todo.push(...n);
+    else if (n.value?.bytes) return true;
+  }
+  return false;
+}
+
+/** dotenv and INI text cannot hold bytes that are not UTF-8: a clear error, not a lossy output. */
+function refuseBytes(trees: readonly TreeNode[], what: string): void {
+  if (treesHoldBytes(trees)) {
+    throw new HushError("CANNOT_DUMP_TREE", `a value is not UTF-8 text, which ${what} output cannot hold; use --output-type binary, json or yaml`);
   }
 }
 

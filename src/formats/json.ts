@@ -6,7 +6,7 @@ import { HushError } from "../errors.js";
 import type { PlainValue } from "../core/value.js";
 import { metadataToNode } from "../core/metadata.js";
 import { parseGoFloat } from "../core/cipher.js";
-import { formatFloatF, jsonNumber, jsonString } from "../core/scalars.js";
+import { formatFloatF, jsonNumber, jsonString, jsonStringOfValue } from "../core/scalars.js";
 import { CstDocument, type Dialect } from "./cst.js";
 import { parseCst } from "./cst-parse.js";
 import { jsonValue } from "./emit.js";
@@ -26,7 +26,7 @@ function typeJsonNumber(src: string): PlainValue {
 export function jsonCellText(cell: { value: PlainValue | null }): string {
   if (cell.value === null) return "null";
   const r = makeDialect("\t").render(cell.value, { inFlow: true, ownerCol: 0, step: 4 });
-  return r.kind === "flow" ? r.source : jsonString(cell.value.text);
+  return r.kind === "flow" ? r.source : jsonStringOfValue(cell.value);
 }
 
 function makeDialect(unit: string): Dialect {
@@ -52,7 +52,7 @@ function makeDialect(unit: string): Dialect {
           return { kind: "flow", type: "scalar", source: jsonNumber(n) };
         }
         default:
-          return { kind: "flow", type: "double-quoted-scalar", source: jsonString(value.text) };
+          return { kind: "flow", type: "double-quoted-scalar", source: jsonStringOfValue(value) };
       }
     },
     metadataText(meta) {

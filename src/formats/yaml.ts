@@ -1,9 +1,9 @@
 /** YAML, read and rewritten through the lossless CST (see cst.ts), typed as yaml.v3 types it. */
 import { HushError } from "../errors.js";
-import type { PlainValue } from "../core/value.js";
+import { strFromBytes, type PlainValue } from "../core/value.js";
 import { metadataToNode } from "../core/metadata.js";
 import { parseGoFloat } from "../core/cipher.js";
-import { resolveYamlPlain, yamlFloat, yamlScalar } from "../core/scalars.js";
+import { resolveYamlPlain, yamlBinaryBase64, yamlFloat, yamlScalar } from "../core/scalars.js";
 import { CstDocument, type Dialect, type RenderedScalar, type ScalarContext } from "./cst.js";
 import { parseCst } from "./cst-parse.js";
 import { parseFastYaml } from "./yaml-fast.js";
@@ -29,7 +29,8 @@ export const yamlDialect: Dialect = {
       case "!":
         return { type: "str", text: resolved };
       case "!!binary":
-        return { type: "str", text: Buffer.from(resolved.replace(/\s+/g, ""), "base64").toString("latin1") };
+        // yaml.v3 decodes it to a Go string of those bytes, which sops encrypts as they are.
+        return strFromBytes(Buffer.from(resolved.replace(/\s+/g, ""), "base64"));
       case "!!null":
         return null;
       default: {
@@ -58,6 +59,17 @@ export function renderYaml(value: PlainValue, ctx: ScalarContext): RenderedScala
     case "float":
       return { kind: "flow", type: "scalar", source: yamlFloat(parseGoFloat(value.text) ?? NaN) };
     default: {
+      if (value.bytes) {
+        // Not UTF-8: yaml.v3 writes it as `!!binary` base64 (plain, or a literal block when long).
+        const b64 = yamlBinaryBase64(value.bytes);
+        if (!b64.includes("\n")) return { kind: "flow", type: "scalar", source: `!!binary ${b64}` };
+        const r = yamlScalar(b64, { indent: childIndent(ctx.ownerCol, ctx.step), bestIndent: ctx.step, inFlow: ctx.inFlow });
+        if (r.style === "literal") {
+          const nl = r.source.indexOf("\n");
+          return { kind: "block", header: `!!binary ${r.source.slice(0, nl)}`, body: r.source.slice(nl + 1) };
+        }
+        return { kind: "flow", type: "double-quoted-scalar", source: `!!binary ${r.source}` };
+      }
       const r = yamlScalar(value.text, { indent: childIndent(ctx.ownerCol, ctx.step), bestIndent: ctx.step, inFlow: ctx.inFlow });
       switch (r.style) {
         case "plain":

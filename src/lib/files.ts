@@ -7,7 +7,7 @@ import { decryptDocument, encryptDocument, type CiphertextStash, type EncryptOpt
 import type { Metadata, SelectionRules, WrappedKey } from "../core/metadata.js";
 import { getTreePath, type TreePath } from "../core/tree-path.js";
 import type { IvSource } from "../core/cipher.js";
-import { documentBytes, emitTrees, emitTreesBytes, parseInput, utf8, type FormatDocument, type FormatName } from "../formats/index.js";
+import { documentBytes, emitTrees, emitTreesBytes, parseInput, treesHoldBytes, utf8, type FormatDocument, type FormatName } from "../formats/index.js";
 import { Keyring, type KeyringOptions } from "../keys/registry.js";
 import type { KeyRecipient } from "../keys/key-source.js";
 import { CELL_RENDERERS } from "../formats/index.js";
@@ -119,7 +119,14 @@ export interface EncryptTextOptions {
 export async function encryptText(text: string | Uint8Array, options: EncryptTextOptions): Promise<{ text: string; metadata: Metadata }> {
   let doc = parseDocument(text, options.format, options.indent);
   const out = options.outputFormat ?? options.format;
-  if (out !== options.format) doc = parseDocument(emitTrees(out, doc.trees(), options.indent), out, options.indent);
+  if (out !== options.format) {
+    const trees = doc.trees();
+    // Converting goes through text, which cannot carry bytes that are not UTF-8 (binary input).
+    if (treesHoldBytes(trees)) {
+      throw new HushError("CANNOT_DUMP_TREE", `the input is not UTF-8 text, so it cannot be converted to ${out} before encryption; encrypt it as ${options.format}`);
+    }
+    doc = parseDocument(emitTrees(out, trees, options.indent), out, options.indent);
+  }
   const opts: EncryptOptions = { groups: options.groups };
   if (options.rules) opts.rules = options.rules;
   if (options.macOnlyEncrypted) opts.macOnlyEncrypted = true;
