@@ -1,9 +1,9 @@
 /**
- * The key and config options shared by commands that name recipients (`encrypt`, and later `edit`,
- * `groups add`), declared once. Each environment variable named here has the same effect as its
+ * The key and config options shared by commands that name recipients (`encrypt`, `edit`, and
+ * others to come), declared once. Each environment variable named here has the same effect as its
  * flag (read in `config/key-specs.ts`), as in sops. Cheap to import: commander `Option`s only.
  */
-import { Option } from "commander";
+import { Option, type Command } from "commander";
 import { HushError } from "../errors.js";
 
 const KEY_OPTIONS = {
@@ -26,6 +26,12 @@ export function keyOption(name: keyof typeof KEY_OPTIONS): Option {
 /** Every key option, in the order `--help` lists them. */
 export function keyOptions(): Option[] {
   return (Object.keys(KEY_OPTIONS) as (keyof typeof KEY_OPTIONS)[]).map(keyOption);
+}
+
+/** Adds every key option to a command (they come right after its arguments in `--help`). */
+export function withKeyOptions(cmd: Command): Command {
+  for (const o of keyOptions()) cmd.addOption(o);
+  return cmd;
 }
 
 /** `--shamir-secret-sharing-threshold <n>`: a non-negative integer; 0 means "not given". */

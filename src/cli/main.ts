@@ -5,7 +5,7 @@
 import { Command, Option } from "commander";
 import { HushError } from "../errors.js";
 import { VERSION } from "../version.js";
-import { configOption, keyOption, thresholdOption } from "./key-options.js";
+import { configOption, thresholdOption, withKeyOptions } from "./key-options.js";
 import { reportError } from "./report.js";
 
 const EXAMPLES = `
@@ -57,19 +57,12 @@ export function buildProgram(only?: (typeof COMMANDS)[number]): Command {
   program.configureOutput({ outputError: (s, write) => write(s.replace(/^error: /, "hush: error: ")) });
 
   if (want("encrypt")) {
-    program
-      .command("encrypt")
-      .description("encrypt the values of a YAML, JSON, dotenv or INI file (keys stay readable), or any file whole")
-      .argument("[file]", "file to encrypt; standard input when omitted or -")
-      .addOption(keyOption("age"))
-      .addOption(keyOption("pgp"))
-      .addOption(keyOption("kms"))
-      .addOption(keyOption("awsProfile"))
-      .addOption(keyOption("encryptionContext"))
-      .addOption(keyOption("gcpKms"))
-      .addOption(keyOption("azureKv"))
-      .addOption(keyOption("hcVaultTransit"))
-      .addOption(keyOption("hckms"))
+    withKeyOptions(
+      program
+        .command("encrypt")
+        .description("encrypt the values of a YAML, JSON, dotenv or INI file (keys stay readable), or any file whole")
+        .argument("[file]", "file to encrypt; standard input when omitted or -"),
+    )
       .option("-i, --in-place", "replace the file with its encrypted form (atomically)")
       .option(
         "--reuse <previous>",
@@ -168,19 +161,12 @@ encrypts files for you, or put it in .sops.yaml.`,
   }
 
   if (want("edit")) {
-    program
-      .command("edit")
-      .description("edit an encrypted file in $EDITOR; unchanged values keep their exact ciphertext")
-      .argument("<file>", "encrypted file (a new one is created from a template)")
-      .addOption(keyOption("age"))
-      .addOption(keyOption("pgp"))
-      .addOption(keyOption("kms"))
-      .addOption(keyOption("awsProfile"))
-      .addOption(keyOption("encryptionContext"))
-      .addOption(keyOption("gcpKms"))
-      .addOption(keyOption("azureKv"))
-      .addOption(keyOption("hcVaultTransit"))
-      .addOption(keyOption("hckms"))
+    withKeyOptions(
+      program
+        .command("edit")
+        .description("edit an encrypted file in $EDITOR; unchanged values keep their exact ciphertext")
+        .argument("<file>", "encrypted file (a new one is created from a template)"),
+    )
       .addOption(typeOption("input-type", "format of the file (default: from the file name)"))
       .option("--ignore-mac", "do not verify the MAC before editing")
       .option("--indent <n>", "indentation of a new file's metadata (default: .sops.yaml stores:)", parseIntOption)
