@@ -235,6 +235,18 @@ function sameGroups(a: string[][][], b: string[][][]): boolean {
 }
 
 /** Document-API fallback: edit the nodes and print the document (comments kept, layout may change). */
+/**
+ * The edited text: the splices when they give the expected recipients (the file's layout kept
+ * byte for byte), else `rewrite()` (the document printed anew), checked the same way.
+ */
+function spliceOrRewrite(source: string, splices: Splice[] | undefined, expected: string[][][], rewrite: () => string, what: string): string {
+  const spliced = splices ? applySplices(source, splices) : undefined;
+  if (spliced !== undefined && safeEquals(spliced, expected)) return spliced;
+  const text = rewrite();
+  if (!safeEquals(text, expected)) throw new HushError("INTERNAL", `could not ${what} .sops.yaml safely; edit it by hand`);
+  return text;
+}
+
 function viaDocument(source: string, edit: (doc: Document.Parsed, targets: Target[]) => void, targets: (doc: Document.Parsed) => Target[]): string {
   const doc = parse(source);
   edit(doc, targets(doc));
@@ -269,28 +281,31 @@ export function addAgeRecipient(source: string, recipient: string, options: { na
     if (!s) ok = false;
     else splices.push(...s);
   }
-  let text = ok ? applySplices(source, splices) : undefined;
-  if (text === undefined || !safeEquals(text, expected)) {
-    text = viaDocument(
-      source,
-      (d, ts) => {
-        for (const t of ts) {
-          const cur = t.map.get("age", true) as Node | undefined;
-          const node = d.createNode(recipient) as Scalar;
-          if (options.name) node.comment = ` ${options.name}`;
-          if (isSeq(cur)) cur.items.push(node);
-          else if (isScalar(cur) && typeof cur.value === "string" && cur.value.trim() !== "") cur.value = [...split(cur.value), recipient].join(",");
-          else {
-            const seq = new YAMLSeq();
-            seq.items.push(node);
-            t.map.set("age", seq);
+  const text = spliceOrRewrite(
+    source,
+    ok ? splices : undefined,
+    expected,
+    () =>
+      viaDocument(
+        source,
+        (d, ts) => {
+          for (const t of ts) {
+            const cur = t.map.get("age", true) as Node | undefined;
+            const node = d.createNode(recipient) as Scalar;
+            if (options.name) node.comment = ` ${options.name}`;
+            if (isSeq(cur)) cur.items.push(node);
+            else if (isScalar(cur) && typeof cur.value === "string" && cur.value.trim() !== "") cur.value = [...split(cur.value), recipient].join(",");
+            else {
+              const seq = new YAMLSeq();
+              seq.items.push(node);
+              t.map.set("age", seq);
+            }
           }
-        }
-      },
-      (d) => targets.map((t) => ({ rule: t.rule, map: groupsOf(rulesOf(d)[t.rule]!, t.rule)[0]! })),
-    );
-    if (!safeEquals(text, expected)) throw new HushError("INTERNAL", "could not add the recipient to .sops.yaml safely; edit it by hand");
-  }
+        },
+        (d) => targets.map((t) => ({ rule: t.rule, map: groupsOf(rulesOf(d)[t.rule]!, t.rule)[0]! })),
+      ),
+    "add the recipient to",
+  );
   return { text, changed: targets.map((t) => t.rule) };
 }
 
@@ -314,35 +329,38 @@ export function removeAgeRecipient(source: string, recipient: string): Recipient
       else splices.push(...s);
     }
   }
-  let text = ok ? applySplices(source, splices) : undefined;
-  if (text === undefined || !safeEquals(text, expected)) {
-    text = viaDocument(
-      source,
-      (_d, ts) => {
-        for (const t of ts) {
-          const cur = t.map.get("age", true) as Node | undefined;
-          if (isSeq(cur)) {
-            cur.items = (cur.items as Node[]).flatMap((it) => {
-              if (!isScalar(it) || typeof it.value !== "string") return [it];
-              const parts = split(it.value);
-              if (!parts.includes(recipient)) return [it];
-              const rest = parts.filter((r) => r !== recipient);
-              if (rest.length === 0) return [];
-              it.value = rest.join(",");
-              return [it];
-            });
-            cur.flow = cur.items.length === 0 ? true : cur.flow;
-          } else if (isScalar(cur) && typeof cur.value === "string") {
-            cur.value = split(cur.value)
-              .filter((r) => r !== recipient)
-              .join(",");
+  const text = spliceOrRewrite(
+    source,
+    ok ? splices : undefined,
+    expected,
+    () =>
+      viaDocument(
+        source,
+        (_d, ts) => {
+          for (const t of ts) {
+            const cur = t.map.get("age", true) as Node | undefined;
+            if (isSeq(cur)) {
+              cur.items = (cur.items as Node[]).flatMap((it) => {
+                if (!isScalar(it) || typeof it.value !== "string") return [it];
+                const parts = split(it.value);
+                if (!parts.includes(recipient)) return [it];
+                const rest = parts.filter((r) => r !== recipient);
+                if (rest.length === 0) return [];
+                it.value = rest.join(",");
+                return [it];
+              });
+              cur.flow = cur.items.length === 0 ? true : cur.flow;
+            } else if (isScalar(cur) && typeof cur.value === "string") {
+              cur.value = split(cur.value)
+                .filter((r) => r !== recipient)
+                .join(",");
+            }
           }
-        }
-      },
-      (d) => changed.flatMap((i) => groupsOf(rulesOf(d)[i]!, i).map((map) => ({ rule: i, map }))),
-    );
-    if (!safeEquals(text, expected)) throw new HushError("INTERNAL", "could not remove the recipient from .sops.yaml safely; edit it by hand");
-  }
+        },
+        (d) => changed.flatMap((i) => groupsOf(rulesOf(d)[i]!, i).map((map) => ({ rule: i, map }))),
+      ),
+    "remove the recipient from",
+  );
   return { text, changed };
 }
 

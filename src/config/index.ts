@@ -179,6 +179,30 @@ export function storeIndent(stores: StoresConfig, format: FormatName): number | 
   }
 }
 
+/** What encrypting with {@link EncryptionSettings} takes (the options of `encryptText`). */
+export interface EncryptionOptions {
+  groups: KeyRecipient[][];
+  rules: SelectionRules;
+  macOnlyEncrypted?: true;
+  shamirThreshold?: number;
+  indent?: number;
+}
+
+/**
+ * The settings made ready to encrypt with: the recipients built, and the indent `indent` if given,
+ * else the `stores:` one for the output `format`.
+ */
+export async function encryptionOptions(settings: EncryptionSettings, format: FormatName, env: NodeJS.ProcessEnv = process.env, indent?: number): Promise<EncryptionOptions> {
+  const ind = indent ?? storeIndent(settings.stores, format);
+  return {
+    groups: await recipientsForGroups(settings.groups, env),
+    rules: settings.rules,
+    ...(settings.macOnlyEncrypted ? { macOnlyEncrypted: true } : {}),
+    ...(settings.shamirThreshold ? { shamirThreshold: settings.shamirThreshold } : {}),
+    ...(ind !== undefined ? { indent: ind } : {}),
+  };
+}
+
 /** Builds the recipients of every group (each key service module is loaded only if named). */
 export async function recipientsForGroups(
   groups: readonly (readonly KeySpec[])[],

@@ -154,15 +154,10 @@ export function compareVersions(cur: Snapshot | undefined, parents: readonly (Sn
   return { added, changed, removed, recipientsAdded, recipientsRemoved, rotated };
 }
 
-interface LogCommit {
-  commit: string;
-  parents: string[];
-  author: string;
-  email: string;
-  date: string;
-  subject: string;
+/** A commit as `git log` lists it, before its effect on the file is worked out. */
+interface LogCommit extends Pick<AuditEntry, "commit" | "parents" | "author" | "email" | "date" | "subject" | "path"> {
+  /** git's status letter(s) for the file. */
   status: string;
-  path: string;
   /** The path in the parents (differs after a rename). */
   oldPath: string;
 }

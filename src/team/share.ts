@@ -7,7 +7,7 @@
  * into an encrypted file with `hush set`'s semantics (only the values imported get new ciphertext).
  */
 import { HushError } from "../errors.js";
-import { encryptionSettings, recipientsForGroups, storeIndent } from "../config/index.js";
+import { encryptionOptions, encryptionSettings } from "../config/index.js";
 import { formatTreePath, type TreePath } from "../core/tree-path.js";
 import { setAtPath } from "../formats/cst-edit.js";
 import { emitTrees, type FormatName, type TreeMap, type TreeNode } from "../formats/index.js";
@@ -185,16 +185,8 @@ export async function importBundle(bundle: OpenedBundle, options: ImportOptions)
       ...(options.cwd ? { cwd: options.cwd } : {}),
       ...(options.configPath ? { configPath: options.configPath } : {}),
     });
-    const groups = await recipientsForGroups(settings.groups, env);
-    const indent = storeIndent(settings.stores, format);
-    const { text } = await encryptText(emitTrees(format, [bundle.tree], indent), {
-      format,
-      groups,
-      rules: settings.rules,
-      ...(settings.macOnlyEncrypted ? { macOnlyEncrypted: true } : {}),
-      ...(settings.shamirThreshold ? { shamirThreshold: settings.shamirThreshold } : {}),
-      ...(indent !== undefined ? { indent } : {}),
-    });
+    const encryption = await encryptionOptions(settings, format, env);
+    const { text } = await encryptText(emitTrees(format, [bundle.tree], encryption.indent), { format, ...encryption });
     return { text, paths };
   }
   const res = await rewriteText(

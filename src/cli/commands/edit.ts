@@ -13,7 +13,7 @@ import { HushError, isHushError } from "../../errors.js";
 import { encryptText } from "../../lib/files.js";
 import { rewriteBytes } from "../../lib/rewrite.js";
 import { formatNameForPath, isFormatName, parseInput, type FormatName } from "../../formats/index.js";
-import { encryptionSettings, keySpecsFromFlags, parseKmsContext, recipientsForGroups, storeIndent, type KeyFlags } from "../../config/index.js";
+import { encryptionOptions, encryptionSettings, keySpecsFromFlags, parseKmsContext, type KeyFlags } from "../../config/index.js";
 import { splitCommand } from "../../keys/age.js";
 import { readInput, writeFileAtomic } from "../../util/fs.js";
 import { commandConfig } from "../common.js";
@@ -97,18 +97,10 @@ async function editNew(file: string, tmp: string, format: FormatName, flags: Edi
     ...(flags.config !== undefined ? { configPath: flags.config } : {}),
     env,
   });
-  const groups = await recipientsForGroups(settings.groups, env);
+  const options = await encryptionOptions(settings, format, env, flags.indent);
   const template = Buffer.from(TEMPLATES[format] ?? "", "utf8");
   const plain = await editLoop(tmp, template, format);
-  const indent = flags.indent ?? storeIndent(settings.stores, format);
-  const { text } = await encryptText(format === "binary" ? plain : plain.toString("utf8"), {
-    format,
-    groups,
-    rules: settings.rules,
-    ...(settings.macOnlyEncrypted ? { macOnlyEncrypted: true } : {}),
-    ...(settings.shamirThreshold ? { shamirThreshold: settings.shamirThreshold } : {}),
-    ...(indent !== undefined ? { indent } : {}),
-  });
+  const { text } = await encryptText(format === "binary" ? plain : plain.toString("utf8"), { format, ...options });
   await writeFileAtomic(file, text);
 }
 

@@ -5,7 +5,7 @@
 import { HushError } from "../../errors.js";
 import { RULE_NAMES, type SelectionRules } from "../../core/metadata.js";
 import { decryptText, encryptText } from "../../lib/files.js";
-import { encryptionSettings, keySpecsFromFlags, parseKmsContext, recipientsForGroups, storeIndent, type KeyFlags } from "../../config/index.js";
+import { encryptionOptions, encryptionSettings, keySpecsFromFlags, parseKmsContext, type KeyFlags } from "../../config/index.js";
 import { readInputFile, writeOutput, type IoOptions } from "../common.js";
 
 interface EncryptFlags extends IoOptions, KeyFlags {
@@ -45,16 +45,10 @@ export async function runEncrypt(file: string | undefined, flags: EncryptFlags):
     ...(kmsEncryptionContext ? { kmsEncryptionContext } : {}),
     env,
   });
-  const groups = await recipientsForGroups(settings.groups, env);
-  const indent = flags.indent ?? storeIndent(settings.stores, input.outputFormat);
   const { text } = await encryptText(input.data, {
     format: input.format,
     outputFormat: input.outputFormat,
-    groups,
-    rules: settings.rules,
-    ...(settings.macOnlyEncrypted ? { macOnlyEncrypted: true } : {}),
-    ...(settings.shamirThreshold ? { shamirThreshold: settings.shamirThreshold } : {}),
-    ...(indent !== undefined ? { indent } : {}),
+    ...(await encryptionOptions(settings, input.outputFormat, env, flags.indent)),
   });
   await writeOutput(input, flags, text);
 }
