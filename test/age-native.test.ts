@@ -22,7 +22,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { Encrypter, armor, generateHybridIdentity, identityToRecipient } from "age-encryption";
 import { HushError } from "../src/errors.js";
-import { ageIdentitiesFromText, ageRecipient, generateAgeKeyFile, type AgeIdentitySet } from "../src/keys/age.js";
+import { ageIdentitiesFromText, ageRecipient, generateAgeKeyFile, type AgeIdentitySet } from "../src/keys/age-client.js";
 import { decodeAgeArmor, decryptX25519, parseAgeFile, X25519Identity } from "../src/keys/age-native.js";
 import { FIXTURES, ROOT, fixture } from "./helpers.js";
 

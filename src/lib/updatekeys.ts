@@ -11,16 +11,9 @@ import type { KeySpec } from "../config/key-specs.js";
 import type { FormatName } from "../formats/format.js";
 import { Keyring, recipientFor, unwrapDataKey, type RecipientSpec } from "../keys/registry.js";
 import type { KeyKind } from "../keys/key-source.js";
+import { specLabel } from "../keys/index.js";
 import { parseDocument } from "./files.js";
 import { entryLabel } from "./rewrite.js";
-
-/** A recipient as shown in diffs: `age age1…`, `kms arn:…+role`. */
-function specLabel(kind: KeyKind, spec: RecipientSpec): string {
-  if (typeof spec === "string") return spec.trim();
-  const arn = String(spec["arn"] ?? "");
-  const role = String(spec["role"] ?? "");
-  return role ? `${arn}+${role}` : arn;
-}
 
 /** Whether a stored entry is the recipient a config spec names. */
 function sameRecipient(w: WrappedKey, k: KeySpec): boolean {
