@@ -115,5 +115,3 @@ export function rotateFlagOptions(): { add: KeyFlagOption; rm: KeyFlagOption }[]
     };
   });
 }
-
-export type { KeyService } from "./service.js";
