@@ -6,7 +6,7 @@
  */
 import { Option, type Command } from "commander";
 import { HushError } from "../errors.js";
-import { keyFlagOptions, rotateFlagOptions } from "../keys/index.js";
+import { keyFlagOptions, rotateFlagOptions } from "../lib/key-services.js";
 
 /** Every key option (recipient flags of each key service and their qualifiers), in `--help` order. */
 function keyOptions(): Option[] {
