@@ -28,6 +28,8 @@ export const azureKv = defineKeyService({
   },
   specsFromString: (csv) => splitList(csv),
   specFromEntry: (e) => `${field(e, "vault_url")}/keys/${field(e, "name")}${field(e, "version") ? `/${field(e, "version")}` : ""}`,
+  // An Azure key named without a version matches any version of that key (updatekeys).
+  sameRecipient: (have, want) => /\/keys\/[^/]+$/.test(want) && have.startsWith(`${want}/`),
   async load() {
     const { azureKvRecipient, loadAzureKvUnwrapper } = await import("./azure-kv-client.js");
     return { recipient: azureKvRecipient, unwrapper: loadAzureKvUnwrapper };

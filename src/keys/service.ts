@@ -107,6 +107,11 @@ export interface KeyService {
   specFromEntry(entry: KeyEntry): RecipientSpec;
   /** A short identity of a spec, to print and to match `--rm-*` arguments (`arn+role` for KMS). */
   label?(spec: RecipientSpec): string;
+  /**
+   * Whether a stored entry (by its label) is the recipient a config spec names (by its label),
+   * beyond equal labels: an Azure key named without a version matches any version of it.
+   */
+  sameRecipient?(entryLabel: string, specLabel: string): boolean;
   /** The identity sops deduplicates a key group by (`ToString()`), when it is not the spec itself. */
   dedupKey?(spec: RecipientSpec): string;
   /** Imports the client file; the SDK or library it needs loads only now. */

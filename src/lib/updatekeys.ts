@@ -11,7 +11,7 @@ import type { KeySpec } from "../config/key-specs.js";
 import type { FormatName } from "../formats/format.js";
 import { Keyring, recipientFor, unwrapDataKey, type RecipientSpec } from "../keys/registry.js";
 import type { KeyKind } from "../keys/key-source.js";
-import { specLabel } from "../keys/index.js";
+import { keyService, specLabel } from "../keys/index.js";
 import { parseDocument } from "./files.js";
 import { entryLabel } from "./rewrite.js";
 
@@ -20,9 +20,7 @@ function sameRecipient(w: WrappedKey, k: KeySpec): boolean {
   if (w.kind !== k.kind) return false;
   const have = entryLabel(w.kind, w.entry);
   const want = specLabel(k.kind, k.spec);
-  if (have === want) return true;
-  // An Azure key named without a version matches any version of that key.
-  return w.kind === "azure_kv" && /\/keys\/[^/]+$/.test(want) && have.startsWith(`${want}/`);
+  return have === want || (keyService(w.kind).sameRecipient?.(have, want) ?? false);
 }
 
 export interface KeyChanges {
