@@ -116,6 +116,23 @@ describe("hckms through the library", () => {
     expect(text).toContain(KEY2);
   });
 
+  it("retries a 503 once, and gives up at HUSH_KEY_TIMEOUT_MS on a server that does not answer", async () => {
+    kms.failNext(1, 503);
+    const before = kms.requests.length;
+    const { text } = await encryptText(PLAIN, { format: "yaml", groups: [[await recipientFor("hckms", KEY1, env())]] });
+    expect(kms.requests.slice(before).map((q) => q.status)).toEqual([503, 200]);
+    kms.delayMs = 2000;
+    try {
+      const keyring = new Keyring({ env: env(ALICE, { HUSH_KEY_TIMEOUT_MS: "200" }) });
+      await expect(decryptText(text, { format: "yaml", keyring })).rejects.toMatchObject({
+        code: "COULD_NOT_RETRIEVE_KEY",
+        message: expect.stringContaining("timed out after 200 ms"),
+      });
+    } finally {
+      kms.delayMs = 0;
+    }
+  });
+
   it("the server rejects a request whose body changed after signing (the check is real)", async () => {
     const url = new URL(`${kms.address}/v1.0/${ALICE.projectId}/kms/encrypt-data`);
     const body = JSON.stringify({ key_id: UUID1, plain_text: "AAAA", encryption_algorithm: "SYMMETRIC_DEFAULT" });
