@@ -90,6 +90,29 @@ describe("hckms key ids and endpoints", () => {
   });
 });
 
+describe("SDK-HMAC-SHA256 signing", () => {
+  // Vectors computed with the official signer, `AKSKSigner.sign` of @huaweicloud/huaweicloud-sdk-core
+  // 3.1.211 (npm), on the same requests (2026-12-07); hush's own signer must match it byte for byte.
+  const ak = "HPUAEXAMPLE";
+  const sk = "secretkey123";
+  const date = "20261207T064500Z";
+  it("signs a KMS POST as the official SDK does", () => {
+    const url = new URL("https://kms.cn-north-4.myhuaweicloud.com/v1.0/proj123/kms/encrypt-data");
+    const body = JSON.stringify({ key_id: "abc", plain_text: "AAAA", encryption_algorithm: "SYMMETRIC_DEFAULT" });
+    const headers = { host: url.host, "x-sdk-date": date, "content-type": "application/json;charset=UTF-8", "x-project-id": "proj123" };
+    expect(signRequest({ method: "POST", url, headers, body }, ak, sk)).toBe(
+      "SDK-HMAC-SHA256 Access=HPUAEXAMPLE, SignedHeaders=content-type;host;x-project-id;x-sdk-date, Signature=2baebcb1f654e80726c521f1db1b9c5fec2db8fe933f976fbf5150b7aabcded9",
+    );
+  });
+  it("signs an IAM GET with a query as the official SDK does", () => {
+    const url = new URL("https://iam.myhuaweicloud.com/v3/projects?name=cn-north-4");
+    const headers = { host: url.host, "x-sdk-date": date, "x-project-id": "proj123" };
+    expect(signRequest({ method: "GET", url, headers, body: "" }, ak, sk)).toBe(
+      "SDK-HMAC-SHA256 Access=HPUAEXAMPLE, SignedHeaders=host;x-project-id;x-sdk-date, Signature=f42fc47ba5f2dca5d2aef7cc6bc4b3f55c75d22213093d034c2aa9eefe30fc45",
+    );
+  });
+});
+
 describe("hckms through the library", () => {
   it("wraps and unwraps the data key with sops's entry fields", async () => {
     const e = env();
