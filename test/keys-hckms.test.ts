@@ -139,6 +139,15 @@ describe("hckms through the library", () => {
     expect(text).toContain(KEY2);
   });
 
+  it("reads the [basic] section of the SDK's credentials file when the variables are not set", async () => {
+    const file = join(tmp, "credentials");
+    writeFileSync(file, `# test only\n[other]\nak = nope\n\n[basic]\nak = ${BOB.ak}\nsk = ${BOB.sk}\nproject_id = ${BOB.projectId}\n`);
+    const e = cleanEnv({ HUAWEICLOUD_SDK_CREDENTIALS_FILE: file, HUAWEICLOUD_SDK_REGION_KMS_CN_NORTH_4: kms.address });
+    const before = kms.requests.length;
+    await encryptText(PLAIN, { format: "yaml", groups: [[await recipientFor("hckms", KEY1, e)]] });
+    expect(kms.requests.slice(before).map((q) => [q.ak, q.status])).toEqual([[BOB.ak, 200]]);
+  });
+
   it("retries a 503 once, and gives up at HUSH_KEY_TIMEOUT_MS on a server that does not answer", async () => {
     kms.failNext(1, 503);
     const before = kms.requests.length;
