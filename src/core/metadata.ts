@@ -93,9 +93,9 @@ function readEntry(kind: KeyKind, raw: unknown, where: string): WrappedKey {
     const v = raw[f];
     if (service.mapFields?.includes(f)) {
       if (v === undefined || v === null) continue;
-      if (!isRecord(v)) throw invalid(`${where}.context must be a mapping`);
+      if (!isRecord(v)) throw invalid(`${where}.${f} must be a mapping`);
       const ctx: Record<string, string> = {};
-      for (const [k, cv] of Object.entries(v)) ctx[k] = weakString(cv, `${where}.context.${k}`);
+      for (const [k, cv] of Object.entries(v)) ctx[k] = weakString(cv, `${where}.${f}.${k}`);
       entry[f] = ctx;
       continue;
     }
