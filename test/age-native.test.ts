@@ -515,7 +515,7 @@ export async function load(url, ctx, next) {
   it("loading X25519 identities and unwrapping never imports age-encryption (built dist/)", () => {
     const register = registerHooks();
     const script = `
-      const { loadAgeIdentities } = await import(${JSON.stringify(join(ROOT, "dist", "keys", "age.js"))});
+      const { loadAgeIdentities } = await import(${JSON.stringify(join(ROOT, "dist", "keys", "age-client.js"))});
       const env = { HOME: "/nonexistent", XDG_CONFIG_HOME: "/nonexistent", SOPS_AGE_KEY_FILE: ${JSON.stringify(join(FIXTURES, "key-age-sops-examples.txt"))} };
       const set = await loadAgeIdentities(env);
       const enc = ${JSON.stringify((parseYaml(fixture("age-yaml-v3.7.1-example.enc.yaml")) as { sops: { age: { enc: string }[] } }).sops.age[0]!.enc)};
