@@ -5,11 +5,10 @@
  * descriptor says how), so that the order and duplicates of the written metadata match sops's.
  */
 import type { KeyKind, RecipientSpec } from "../keys/key-source.js";
-import { camelCase, keyService, SERVICES_FLAG_ORDER } from "../keys/index.js";
-import { parseKmsContext } from "../keys/aws-kms.js";
+import { camelCase, keyService, parseKmsContext, SERVICES_FLAG_ORDER } from "../keys/index.js";
 import type { KmsContext, SpecOptions } from "../keys/service.js";
 
-export { kmsSpec, parseKmsContext } from "../keys/aws-kms.js";
+export { kmsSpec, parseKmsContext } from "../keys/index.js";
 export { splitList } from "../keys/service.js";
 export type { KmsContext };
 

@@ -18,6 +18,9 @@ import { azureKv } from "./azure-kv.js";
 import { vault } from "./vault.js";
 import { hckms } from "./hckms.js";
 
+// AWS's string syntax (`arn+role`, `--encryption-context`), which config and the CLI parse.
+export { kmsSpec, parseKmsContext } from "./aws-kms.js";
+
 const LIST = [age, pgp, awsKms, gcpKms, azureKv, vault, hckms] as const;
 
 /** Every key service, in the order hush lists them (`--help`, `--decryption-order`, rotate). */
