@@ -8,7 +8,7 @@ import type { KeyKind, RecipientSpec } from "../keys/key-source.js";
 import { camelCase, keyService, parseKmsContext, SERVICES_FLAG_ORDER } from "../keys/index.js";
 import type { KmsContext, SpecOptions } from "../keys/service.js";
 
-export { kmsSpec, parseKmsContext } from "../keys/index.js";
+export { parseKmsContext } from "../keys/index.js";
 export { splitList } from "../keys/service.js";
 export type { KmsContext };
 

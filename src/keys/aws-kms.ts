@@ -11,7 +11,7 @@ import { field, noSpaces, splitList, defineKeyService, type KmsContext } from ".
  * The spec of one KMS key from sops's ARN string syntax: `arn[+arn:aws:iam::…:role/name]`, spaces
  * removed, the role split at `+arn:aws:iam::` (`kms.NewMasterKeyFromArn`).
  */
-export function kmsSpec(arnString: string, context: KmsContext = {}, awsProfile = ""): Record<string, unknown> {
+function kmsSpec(arnString: string, context: KmsContext = {}, awsProfile = ""): Record<string, unknown> {
   const s = noSpaces(arnString);
   const at = s.indexOf("+arn:aws:iam::");
   return {

@@ -19,7 +19,7 @@ import { vault } from "./vault.js";
 import { hckms } from "./hckms.js";
 
 // AWS's string syntax (`arn+role`, `--encryption-context`), which config and the CLI parse.
-export { kmsSpec, parseKmsContext } from "./aws-kms.js";
+export { parseKmsContext } from "./aws-kms.js";
 
 const LIST = [age, pgp, awsKms, gcpKms, azureKv, vault, hckms] as const;
 

@@ -37,7 +37,7 @@ export interface ConfigList {
 }
 
 /** How a service appears in `.sops.yaml` creation rules (SOPS-FORMAT §11). */
-export interface ConfigNames {
+interface ConfigNames {
   /** The field of a flat rule (`age`, `azure_keyvault`, `hc_vault_transit_uri`, …). */
   readonly flat: string;
   /**
@@ -63,7 +63,7 @@ export interface FlagSpec {
 }
 
 /** The command-line face of a service. */
-export interface KeyFlags {
+interface KeyFlags {
   /** The recipients flag (`--age`, `--kms`, …): a comma-separated list. */
   readonly recipients: FlagSpec;
   /** Its environment variable (`SOPS_AGE_RECIPIENTS`, …): same effect as the flag. */
@@ -75,7 +75,7 @@ export interface KeyFlags {
 }
 
 /** Where a service stands in sops's own orders of services (lower first). */
-export interface SopsOrder {
+interface SopsOrder {
   /** In-group load order (`internalGroupFrom`): also the default order of decryption attempts. */
   readonly load: number;
   /** The order a command-line group is built in (`keyGroups` in `cmd/sops/main.go`). */

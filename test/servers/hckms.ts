@@ -20,13 +20,13 @@ import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes, 
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 
-export interface TestHuaweiUser {
+interface TestHuaweiUser {
   ak: string;
   sk: string;
   projectId: string;
 }
 
-export interface TestHckmsKey {
+interface TestHckmsKey {
   uuid: string;
   /** AKs allowed to use it (default: every user). */
   allow?: readonly string[];
@@ -40,7 +40,7 @@ export interface HckmsServerOptions {
 }
 
 /** One request seen by the server (no bodies, no secrets). */
-export interface SeenHckmsRequest {
+interface SeenHckmsRequest {
   method: string;
   path: string;
   /** The AK that signed it, or "" when the signature was rejected. */
