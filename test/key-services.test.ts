@@ -9,6 +9,7 @@ import { describe, expect, it } from "vitest";
 import { KEY_SERVICES, keyFlagOptions, keyService, rotateFlagOptions } from "../src/keys/index.js";
 import type { KeyKind } from "../src/keys/key-source.js";
 import { keySpecsFromFlags, parseConfig } from "../src/config/index.js";
+import { addAgeRecipient } from "../src/config/edit.js";
 import { metadataToNode, readMetadata, type MetaNode } from "../src/core/metadata.js";
 import { parseDecryptionOrder } from "../src/cli/commands/decrypt.js";
 import { cleanEnv, ROOT, runHush } from "./helpers.js";
@@ -55,6 +56,14 @@ describe("key service descriptors", () => {
     const groups = `creation_rules:\n  - key_groups:\n      - ${s.config.group}: ${JSON.stringify([sample.group])}\n`;
     const cg = await parseConfig(groups, "/repo/.sops.yaml", quiet);
     expect(cg.creationRules![0]!.groups[0]!).toEqual(cf.creationRules![0]!.groups[0]!);
+  });
+
+  it.each(KEY_SERVICES.map((s) => [s.kind]))("%s: a rule naming only its keys counts as naming keys when invite edits .sops.yaml", (kind) => {
+    const s = keyService(kind as KeyKind);
+    const sample = SAMPLES[kind]!;
+    const flat = `creation_rules:\n  - ${s.config.flat}: ${JSON.stringify(s.config.flatForm === "list" ? [sample.flag] : sample.flag)}\n  - path_regex: none\n`;
+    const newcomer = "age1lggyhqrw2nlhcxprm67z43rta597azn8gknawjehu9d9dl0jq3yqqvfafg";
+    expect(addAgeRecipient(flat, newcomer).changed).toEqual([0]);
   });
 
   it.each(KEY_SERVICES.map((s) => [s.kind]))("%s: metadata entries read and write with its fields, flat and in key groups", (kind) => {
