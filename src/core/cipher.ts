@@ -4,7 +4,7 @@
  */
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import { HushError } from "../errors.js";
-import { isValueType, strFromBytes, type PlainValue, type ValueType } from "./value.js";
+import { isValueType, strFromBytes, type PlainValue, type ValueType } from "../model/value.js";
 import { formatFloatF } from "./scalars.js";
 
 /** sops's nonce size (`const nonceSize int = 32`); GCM accepts any IV length. */

@@ -14,7 +14,7 @@
  * go.yaml.in/yaml/v3 v3.0.4 (= gopkg.in/yaml.v3 v3.0.1 code: libyaml port `emitterc.go`, `encode.go`).
  */
 
-import type { PlainValue } from "./value.js";
+import type { PlainValue } from "../model/value.js";
 
 // ---------------------------------------------------------------------------------------------------------------------
 // Floats (Go strconv ftoa.go, shortest mode)

@@ -3,7 +3,7 @@
  * comment-regex rules, evaluated against single path components or the comment stack.
  */
 import { HushError } from "../errors.js";
-import type { SelectionRules } from "./metadata.js";
+import type { SelectionRules } from "../model/metadata.js";
 
 /** A compiled rule set: `encrypts(path, commentStack, isComment)`. */
 export interface Selector {

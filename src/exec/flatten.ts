@@ -21,7 +21,7 @@
  * string (sops would write `<nil>`).
  */
 import { HushError } from "../errors.js";
-import type { PlainValue } from "../core/value.js";
+import type { PlainValue } from "../model/value.js";
 import { valToString } from "../formats/flatten.js";
 
 export { valToString };

@@ -5,7 +5,7 @@
  */
 import { Composer, CST, Parser, type Document } from "yaml";
 import { HushError } from "../errors.js";
-import type { FormatName } from "./format.js";
+import type { FormatName } from "../model/tree.js";
 import { MAX_DEPTH, type ParsedCst } from "./cst.js";
 
 type Token = CST.Token;

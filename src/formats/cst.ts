@@ -5,10 +5,11 @@
  */
 import type { CST } from "yaml";
 import { HushError } from "../errors.js";
-import type { PlainValue } from "../core/value.js";
-import { metadataToNode, type Metadata } from "../core/metadata.js";
+import type { PlainValue } from "../model/value.js";
+import type { MetadataBlock } from "../model/metadata.js";
 import { jsonValue } from "./emit.js";
-import type { FormatDocument, FormatName, Leaf, TreeCell, TreeMap, TreeNode } from "./format.js";
+import type { FormatDocument, Leaf } from "./format.js";
+import type { FormatName, TreeCell, TreeMap, TreeNode } from "../model/tree.js";
 
 type Token = CST.Token;
 type SourceToken = CST.SourceToken;
@@ -38,7 +39,7 @@ export interface Dialect {
   /** Renders a value (plaintext or an `ENC[...]` str) for the given place. */
   render(value: PlainValue, ctx: ScalarContext): RenderedScalar;
   /** Text of the `sops` block to append (YAML) or insert (JSON); see {@link CstDocument.toString}. */
-  metadataText(meta: Metadata, step: number): string;
+  metadataText(meta: MetadataBlock, step: number): string;
 }
 
 /**
@@ -93,7 +94,7 @@ export class CstDocument implements FormatDocument {
   private stack: Container[] = [];
   private rootLevel: string[] = [];
   private step = 0;
-  private meta: Metadata | undefined | null = null; // null: unchanged
+  private meta: MetadataBlock | undefined | null = null; // null: unchanged
 
   constructor(
     readonly text: string,
@@ -133,7 +134,7 @@ export class CstDocument implements FormatDocument {
     return this.raw.value;
   }
 
-  setMetadata(meta: Metadata | undefined): void {
+  setMetadata(meta: MetadataBlock | undefined): void {
     this.meta = meta;
   }
 
@@ -178,7 +179,7 @@ export class CstDocument implements FormatDocument {
     if (this.dialect.name === "json") return insertJsonMember(text, metaText, hasMembers);
     if (root?.type === "flow-collection") {
       // A YAML document written as a flow mapping (`{a: 1}`): the block goes in as a flow member.
-      return insertJsonMember(text, `${hasMembers ? " " : ""}sops: ${jsonValue(metadataToNode(this.meta!), "    ", 0)}`, hasMembers);
+      return insertJsonMember(text, `${hasMembers ? " " : ""}sops: ${jsonValue(this.meta!, "    ", 0)}`, hasMembers);
     }
     // YAML: the block goes last in every document (SOPS-FORMAT §10.2.4).
     if (root === undefined && info.token.value && !isEmptyValue(info.token.value)) {

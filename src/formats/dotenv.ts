@@ -36,10 +36,11 @@
  * byte (with `\n` line ends).
  */
 import { HushError } from "../errors.js";
-import { metadataToNode, type Metadata } from "../core/metadata.js";
-import type { PlainValue } from "../core/value.js";
+import type { MetadataBlock } from "../model/metadata.js";
+import type { PlainValue } from "../model/value.js";
 import { decodeFlatMetadata, flattenMetadata, unflattenMetadata, valToString } from "./flatten.js";
-import type { Format, FormatDocument, Leaf, TreeCell, TreeMap, TreeNode } from "./format.js";
+import type { Format, FormatDocument, Leaf } from "./format.js";
+import type { TreeCell, TreeMap, TreeNode } from "../model/tree.js";
 
 /** The prefix sops puts before every flattened metadata key in a dotenv file. */
 export const SOPS_PREFIX = "sops_";
@@ -264,7 +265,7 @@ export class DotenvDocument implements FormatDocument {
   private readonly items: Item[];
   private readonly leafList: Leaf[] = [];
   private readonly tree: TreeMap = new Map();
-  private meta: Metadata | undefined | null = null; // null: unchanged
+  private meta: MetadataBlock | undefined | null = null; // null: unchanged
 
   constructor(text: string) {
     this.sopsRules = hasSopsKeys(text);
@@ -323,7 +324,7 @@ export class DotenvDocument implements FormatDocument {
     return unflattenMetadata(decodeFlatMetadata(flat));
   }
 
-  setMetadata(meta: Metadata | undefined): void {
+  setMetadata(meta: MetadataBlock | undefined): void {
     this.meta = meta;
   }
 
@@ -339,7 +340,7 @@ export class DotenvDocument implements FormatDocument {
     }
     if (this.meta) {
       if (out !== "" && !out.endsWith("\n")) out += "\n";
-      for (const [k, v] of flattenMetadata(metadataToNode(this.meta), SOPS_PREFIX)) out += `${k}=${v.replace(/\n/g, "\\n")}\n`;
+      for (const [k, v] of flattenMetadata(this.meta, SOPS_PREFIX)) out += `${k}=${v.replace(/\n/g, "\\n")}\n`;
     }
     return out;
   }

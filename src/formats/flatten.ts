@@ -9,9 +9,9 @@
  */
 import { HushError } from "../errors.js";
 import { parseGoFloat } from "../core/cipher.js";
-import type { MetaNode } from "../core/metadata.js";
+import type { MetaNode } from "../model/metadata.js";
 import { goValToStringFloat } from "../core/scalars.js";
-import type { PlainValue } from "../core/value.js";
+import type { PlainValue } from "../model/value.js";
 
 const MAP_SEP = "__map_";
 const LIST_SEP = "__list_";

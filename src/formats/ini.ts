@@ -27,10 +27,11 @@
  * value and sops would silently drop the others (in clear).
  */
 import { HushError } from "../errors.js";
-import { metadataToNode, type Metadata } from "../core/metadata.js";
-import type { PlainValue } from "../core/value.js";
+import type { MetadataBlock } from "../model/metadata.js";
+import type { PlainValue } from "../model/value.js";
 import { decodeFlatMetadata, flattenMetadata, unflattenMetadata, valToString } from "./flatten.js";
-import type { Format, FormatDocument, Leaf, TreeCell, TreeMap, TreeNode } from "./format.js";
+import type { Format, FormatDocument, Leaf } from "./format.js";
+import type { TreeCell, TreeMap, TreeNode } from "../model/tree.js";
 
 /** The implicit first section (ini.v1 `DefaultSection`). */
 export const DEFAULT_SECTION = "DEFAULT";
@@ -380,7 +381,7 @@ export class IniDocument implements FormatDocument {
   private readonly sections: Section[];
   private readonly leafList: Leaf[] = [];
   private readonly tree: TreeMap = new Map();
-  private meta: Metadata | undefined | null = null; // null: unchanged
+  private meta: MetadataBlock | undefined | null = null; // null: unchanged
   private readonly bom: string;
 
   constructor(private readonly text: string) {
@@ -451,7 +452,7 @@ export class IniDocument implements FormatDocument {
     return unflattenMetadata(decodeFlatMetadata(s.keys.map((k) => [k.name, k.cell.value.text] as const)));
   }
 
-  setMetadata(meta: Metadata | undefined): void {
+  setMetadata(meta: MetadataBlock | undefined): void {
     this.meta = meta;
   }
 
@@ -514,11 +515,11 @@ export class IniDocument implements FormatDocument {
 }
 
 /** The text with the `[sops]` section appended after one blank line, as sops 3.13.2 writes it. */
-function appendSopsSection(text: string, meta: Metadata): string {
+function appendSopsSection(text: string, meta: MetadataBlock): string {
   let out = text;
   if (out !== "" && !out.endsWith("\n")) out += "\n";
   if (out !== "") out += "\n";
-  const flat = flattenMetadata(metadataToNode(meta), "").map(([k, v]) => [k, v.replace(/\n/g, "\\n")] as const);
+  const flat = flattenMetadata(meta, "").map(([k, v]) => [k, v.replace(/\n/g, "\\n")] as const);
   return `${out}[sops]\n${iniKeyLines(flat, "[sops] ")}`;
 }
 

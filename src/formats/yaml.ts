@@ -1,7 +1,6 @@
 /** YAML, read and rewritten through the lossless CST (see cst.ts), typed as yaml.v3 types it. */
 import { HushError } from "../errors.js";
-import { strFromBytes, type PlainValue } from "../core/value.js";
-import { metadataToNode } from "../core/metadata.js";
+import { strFromBytes, type PlainValue } from "../model/value.js";
 import { parseGoFloat } from "../core/cipher.js";
 import { resolveYamlPlain, yamlBinaryBase64, yamlFloat, yamlScalar } from "../core/scalars.js";
 import { CstDocument, type Dialect, type RenderedScalar, type ScalarContext } from "./cst.js";
@@ -44,7 +43,7 @@ export const yamlDialect: Dialect = {
     return renderYaml(value, ctx);
   },
   metadataText(meta, step) {
-    return yamlMetadataBlock(metadataToNode(meta), step);
+    return yamlMetadataBlock(meta, step);
   },
 };
 

@@ -1,6 +1,6 @@
 /** sops's tree paths: `["key"][0]['other']` (SOPS-FORMAT §13, `--extract` and `set`). */
 import { HushError } from "../errors.js";
-import type { TreeNode } from "../formats/format.js";
+import type { TreeNode } from "./tree.js";
 
 export type TreePath = (string | number)[];
 
