@@ -7,7 +7,7 @@ import type { FormatName } from "../model/tree.js";
 import { Keyring, type KeyringOptions } from "../keys/registry.js";
 import { load } from "../lib/load.js";
 import { runChild, type ChildExit } from "./child.js";
-import type { EnvOptions } from "./flatten.js";
+import type { EnvOptions } from "../model/env.js";
 
 export interface SecretsEnvOptions extends KeyringOptions, EnvOptions {
   /** The format of every file; by default each file's own, from its name. */

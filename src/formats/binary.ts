@@ -14,7 +14,7 @@
  */
 import { HushError } from "../errors.js";
 import type { MetadataBlock } from "../model/metadata.js";
-import { jsonString } from "../core/scalars.js";
+import { jsonString } from "./json-scalars.js";
 import { strFromBytes, valueBytes, type PlainValue } from "../model/value.js";
 import { jsonValue } from "./emit.js";
 import { jsonFormat } from "./json.js";

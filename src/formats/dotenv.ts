@@ -38,7 +38,8 @@
 import { HushError } from "../errors.js";
 import type { MetadataBlock } from "../model/metadata.js";
 import type { PlainValue } from "../model/value.js";
-import { decodeFlatMetadata, flattenMetadata, unflattenMetadata, valToString } from "./flatten.js";
+import { decodeFlatMetadata, flattenMetadata, unflattenMetadata } from "./flatten.js";
+import { valToString } from "../model/env.js";
 import type { Format, FormatDocument, Leaf } from "./format.js";
 import type { TreeCell, TreeMap, TreeNode } from "../model/tree.js";
 

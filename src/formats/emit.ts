@@ -4,7 +4,8 @@
  * metadata block, and documents converted between formats (`--output-type`, `--extract`).
  */
 import type { MetaNode } from "../model/metadata.js";
-import { jsonNumber, jsonString, yamlScalar } from "../core/scalars.js";
+import { jsonNumber, jsonString } from "./json-scalars.js";
+import { yamlScalar } from "./yaml-scalars.js";
 import type { TreeCell, TreeNode } from "../model/tree.js";
 
 /** yaml.v3 puts nested content at the next multiple of the indent beyond the owner's column. */

@@ -4,8 +4,8 @@
  */
 import { HushError } from "../errors.js";
 import type { PlainValue } from "../model/value.js";
-import { parseGoFloat } from "../core/cipher.js";
-import { formatFloatF, jsonNumber, jsonString, jsonStringOfValue } from "../core/scalars.js";
+import { formatFloatF, parseGoFloat } from "../model/go-number.js";
+import { jsonNumber, jsonString, jsonStringOfValue } from "./json-scalars.js";
 import { CstDocument, type Dialect } from "./cst.js";
 import { parseCst } from "./cst-parse.js";
 import { jsonValue } from "./emit.js";

@@ -1,8 +1,9 @@
 /** YAML, read and rewritten through the lossless CST (see cst.ts), typed as yaml.v3 types it. */
 import { HushError } from "../errors.js";
 import { strFromBytes, type PlainValue } from "../model/value.js";
-import { parseGoFloat } from "../core/cipher.js";
-import { resolveYamlPlain, yamlBinaryBase64, yamlFloat, yamlScalar } from "../core/scalars.js";
+import { parseGoFloat } from "../model/go-number.js";
+import { resolveYamlPlain } from "./yaml-resolve.js";
+import { yamlBinaryBase64, yamlFloat, yamlScalar } from "./yaml-scalars.js";
 import { CstDocument, type Dialect, type RenderedScalar, type ScalarContext } from "./cst.js";
 import { parseCst } from "./cst-parse.js";
 import { parseFastYaml } from "./yaml-fast.js";

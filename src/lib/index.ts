@@ -10,7 +10,7 @@ export { decrypt, decryptBytes, encrypt } from "./documents.js";
 export { findPath, openDocument, pathLabel, scalars } from "./plain.js";
 export type { OpenOptions, OpenedDocument, ScalarEntry } from "./plain.js";
 export type { DecryptOptions, EncryptOptions } from "./documents.js";
-export type { EnvOptions } from "../exec/flatten.js";
+export type { EnvOptions } from "../model/env.js";
 export { HushError, EXIT_CODE, isHushError } from "../errors.js";
 export type { ErrorCode } from "../errors.js";
 export { Keyring } from "../keys/registry.js";

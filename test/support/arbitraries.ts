@@ -1,6 +1,6 @@
 /** fast-check arbitraries for documents: trees of maps, lists and typed scalars. */
 import fc from "fast-check";
-import { formatFloatF } from "../../src/core/scalars.js";
+import { formatFloatF } from "../../src/model/go-number.js";
 import type { PlainValue } from "../../src/model/value.js";
 import type { TreeMap, TreeNode } from "../../src/model/tree.js";
 import type { KeyRecipient } from "../../src/keys/key-source.js";

@@ -21,10 +21,8 @@
  * string (sops would write `<nil>`).
  */
 import { HushError } from "../errors.js";
-import type { PlainValue } from "../model/value.js";
-import { valToString } from "../formats/flatten.js";
-
-export { valToString };
+import type { PlainValue } from "./value.js";
+import { goValToStringFloat, parseGoFloat } from "./go-number.js";
 
 /** How a tree becomes environment variables. */
 export interface EnvOptions {
@@ -102,4 +100,24 @@ export function treeToEnv(entries: Iterable<EnvSourceEntry>, options: EnvOptions
     out[name] = value;
   }
   return out;
+}
+
+/**
+ * sops's `ValToString` (SOPS-FORMAT §10.8), how dotenv, INI and the environment spell values that
+ * are not strings: floats in Go's `%G`-based form (`3` → `3.0`, `1e-06` → `1E-06`), booleans `true`/`false`,
+ * timestamps RFC 3339 without fractional seconds, everything else as its text. A null gives the
+ * empty string (sops would print `<nil>`).
+ */
+export function valToString(v: PlainValue | null): string {
+  if (v === null) return "";
+  switch (v.type) {
+    case "float":
+      return goValToStringFloat(parseGoFloat(v.text) ?? Number.NaN);
+    case "bool":
+      return v.text === "True" || v.text === "true" ? "true" : "false";
+    case "time":
+      return v.text.replace(/\.\d+(?=(?:[Zz]|[+-]\d\d:\d\d)$)/, "");
+    default:
+      return v.text;
+  }
 }
