@@ -8,7 +8,7 @@ import { isValueType, strFromBytes, type PlainValue, type ValueType } from "../m
 import { formatFloatF, parseGoFloat } from "../model/go-number.js";
 
 /** sops's nonce size (`const nonceSize int = 32`); GCM accepts any IV length. */
-export const IV_SIZE = 32;
+const IV_SIZE = 32;
 const TAG_SIZE = 16;
 
 /** The pieces of an `ENC[...]` value, still base64. */
@@ -78,7 +78,7 @@ export function encryptValue(key: Uint8Array, value: PlainValue, aad: string, iv
 }
 
 /** Decrypts the raw bytes of an `ENC[...]` value. Throws a HushError when it fails. */
-export function decryptBytes(key: Uint8Array, parts: EncParts, aad: string): Buffer {
+function decryptBytes(key: Uint8Array, parts: EncParts, aad: string): Buffer {
   const data = strictBase64(parts.data);
   const iv = strictBase64(parts.iv);
   const tag = strictBase64(parts.tag);

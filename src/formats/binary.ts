@@ -22,7 +22,7 @@ import type { Format, FormatDocument, FormatOptions, Leaf } from "./format.js";
 import type { TreeCell, TreeMap, TreeNode } from "../model/tree.js";
 
 /** The only key of a binary document. */
-export const BINARY_KEY = "data";
+const BINARY_KEY = "data";
 
 function isEnvelope(text: string): boolean {
   if (!/^\s*\{/.test(text)) return false;

@@ -44,7 +44,7 @@ import type { Format, FormatDocument, Leaf } from "./format.js";
 import type { TreeCell, TreeMap, TreeNode } from "../model/tree.js";
 
 /** The prefix sops puts before every flattened metadata key in a dotenv file. */
-export const SOPS_PREFIX = "sops_";
+const SOPS_PREFIX = "sops_";
 
 interface InlineComment {
   /** Whitespace between the value and `#`. */

@@ -141,5 +141,5 @@ export function utf8(data: Uint8Array): string {
   return (Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength)).toString("utf8");
 }
 
-export type { Format, FormatDocument, Leaf } from "./format.js";
+export type { Format, FormatDocument } from "./format.js";
 export type { FormatName, TreeNode, TreeMap, TreeCell } from "../model/tree.js";

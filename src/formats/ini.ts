@@ -35,7 +35,7 @@ import type { Format, FormatDocument, Leaf } from "./format.js";
 import type { TreeCell, TreeMap, TreeNode } from "../model/tree.js";
 
 /** The implicit first section (ini.v1 `DefaultSection`). */
-export const DEFAULT_SECTION = "DEFAULT";
+const DEFAULT_SECTION = "DEFAULT";
 
 // Go's unicode.IsSpace (JS `\s` would also take U+FEFF).
 const SPACE = "\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000";
@@ -376,7 +376,7 @@ interface Edit {
 }
 
 /** A parsed INI file; see the module comment. */
-export class IniDocument implements FormatDocument {
+class IniDocument implements FormatDocument {
   readonly format = "ini" as const;
   readonly documentCount = 1;
   private readonly sections: Section[];

@@ -49,7 +49,7 @@ export const yamlDialect: Dialect = {
 };
 
 /** How yaml.v3 would print a value of sops's types at this place (SOPS-FORMAT §10.2.5). */
-export function renderYaml(value: PlainValue, ctx: ScalarContext): RenderedScalar {
+function renderYaml(value: PlainValue, ctx: ScalarContext): RenderedScalar {
   switch (value.type) {
     case "int":
     case "time":

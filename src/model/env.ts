@@ -41,20 +41,20 @@ export interface EnvSourceEntry {
 }
 
 /** Checks a separator up front: it becomes part of variable names. */
-export function checkSeparator(separator: string): void {
+function checkSeparator(separator: string): void {
   if (separator.includes("=") || separator.includes("\0")) {
     throw new HushError("USAGE", "the separator cannot contain '=' or a NUL character");
   }
 }
 
 /** The variable name of a value at `path` (see the module comment for the rules). */
-export function envName(path: readonly (string | number)[], separator = "_"): string {
+function envName(path: readonly (string | number)[], separator = "_"): string {
   if (path.length === 1 && typeof path[0] === "string") return path[0];
   return path.map((p) => (typeof p === "number" ? String(p) : p.replace(/[^A-Za-z0-9_]/g, "_").toUpperCase())).join(separator);
 }
 
 /** A path as people write it: `db.password`, `hosts[1]`. Used in messages (keys are not secrets). */
-export function describeEnvPath(path: readonly (string | number)[]): string {
+function describeEnvPath(path: readonly (string | number)[]): string {
   let out = "";
   for (const p of path) out += typeof p === "number" ? `[${p}]` : out === "" ? p : `.${p}`;
   return out;

@@ -39,7 +39,7 @@ export function strFromBytes(bytes: Uint8Array, type: ValueType = "str"): PlainV
 }
 
 /** The value types that `ENC[...]` may carry. `bytes` is accepted on decrypt only, as in sops. */
-export const VALUE_TYPES: readonly ValueType[] = ["str", "int", "float", "bool", "time", "comment", "bytes"];
+const VALUE_TYPES: readonly ValueType[] = ["str", "int", "float", "bool", "time", "comment", "bytes"];
 
 export function isValueType(s: string): s is ValueType {
   return (VALUE_TYPES as readonly string[]).includes(s);
