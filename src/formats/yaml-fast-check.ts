@@ -4,7 +4,7 @@
  * text. Anything else throws {@link DECLINE}, and the package reads the text instead.
  */
 import type { CST } from "yaml";
-import { MAX_DEPTH } from "./cst.js";
+import { MAX_DEPTH } from "./cst-dialect.js";
 import { DECLINE } from "./yaml-fast-lexer.js";
 
 type Token = CST.Token;

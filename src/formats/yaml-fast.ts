@@ -13,7 +13,7 @@
  * the real result or the real error.
  */
 import type { CST } from "yaml";
-import type { ParsedCst } from "./cst.js";
+import type { ParsedCst } from "./cst-dialect.js";
 import { checkTokens, readSops, stringify, type FastScalar } from "./yaml-fast-check.js";
 import { DECLINE, FastLexer } from "./yaml-fast-lexer.js";
 
