@@ -2,6 +2,7 @@
 import { HushError } from "../errors.js";
 import type { TreeNode } from "./tree.js";
 
+/** A path into a document tree: map keys and list indexes from the root. */
 export type TreePath = (string | number)[];
 
 /** Parses a sops index expression. Each `[...]` holds a quoted key or a list index. */

@@ -9,6 +9,7 @@ export type FormatName = "yaml" | "json" | "dotenv" | "ini" | "binary";
 
 /** A value in a document tree: a map (keys in file order), a list, or a scalar cell. */
 export type TreeNode = TreeMap | TreeNode[] | TreeCell;
+/** A map of a document tree, keys in file order. */
 export type TreeMap = Map<string, TreeNode>;
 /** A scalar; `null` for YAML/JSON null. Mutable: it follows `Leaf.set`. */
 export interface TreeCell {
