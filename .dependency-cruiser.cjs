@@ -104,6 +104,17 @@ module.exports = {
       to: { path: "^src/cli/" },
     },
     {
+      name: "sdks-load-lazily",
+      severity: "error",
+      comment:
+        "Cloud SDKs and openpgp are imported with `await import()` inside the function that needs them, so `hush --help` and an age-only decrypt never load them (type-only imports and `typeof import()` types are fine: they are erased).",
+      from: { path: "^src/" },
+      to: {
+        path: "node_modules/(@aws-sdk|@smithy|@google-cloud|google-gax|@grpc|@azure|openpgp)/",
+        dependencyTypesNot: ["dynamic-import", "type-only", "type-import"],
+      },
+    },
+    {
       name: "not-to-unresolvable",
       severity: "error",
       comment: "An import that does not resolve is a typo or a missing dependency.",
