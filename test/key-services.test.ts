@@ -10,7 +10,8 @@ import { KEY_SERVICES, keyFlagOptions, keyService, rotateFlagOptions } from "../
 import type { KeyKind } from "../src/keys/key-source.js";
 import { keySpecsFromFlags, parseConfig } from "../src/config/index.js";
 import { addAgeRecipient } from "../src/config/edit.js";
-import { metadataToNode, readMetadata, type MetaNode } from "../src/core/metadata.js";
+import { metadataToNode, readMetadata } from "../src/core/metadata.js";
+import type { MetaNode } from "../src/model/metadata.js";
 import { parseDecryptionOrder } from "../src/cli/commands/decrypt.js";
 import { cleanEnv, ROOT, runHush } from "./helpers.js";
 

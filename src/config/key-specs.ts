@@ -4,7 +4,8 @@
  * `keys/registry.ts`; this module only splits, trims and orders the way sops does (each service's
  * descriptor says how), so that the order and duplicates of the written metadata match sops's.
  */
-import type { KeyKind, RecipientSpec } from "../keys/key-source.js";
+import type { KeyKind } from "../model/metadata.js";
+import type { RecipientSpec } from "../keys/key-source.js";
 import { camelCase, keyService, parseKmsContext, SERVICES_FLAG_ORDER } from "../keys/index.js";
 import type { KmsContext, SpecOptions } from "../keys/service.js";
 

@@ -3,53 +3,17 @@
  * sops 3.13 one (keys sorted at every level, empty optional fields omitted).
  */
 import { HushError } from "../errors.js";
-import type { KeyEntry, KeyKind } from "../keys/key-source.js";
 import { keyService, KEY_SERVICES, SERVICES_LOAD_ORDER } from "../keys/index.js";
+import {
+  RULE_NAMES,
+  type KeyKind,
+  type MetaNode,
+  type Metadata,
+  type MetadataBlock,
+  type SelectionRules,
+  type WrappedKey,
+} from "../model/metadata.js";
 import { canonicalLastModified } from "./mac.js";
-
-/** The sops format version hush writes; sops itself then leaves the file's `version` alone. */
-export const SOPS_VERSION = "3.13.2";
-
-/** Which leaves stay in clear (SOPS-FORMAT §5). At most one rule may be set. */
-export interface SelectionRules {
-  unencrypted_suffix?: string;
-  encrypted_suffix?: string;
-  unencrypted_regex?: string;
-  encrypted_regex?: string;
-  unencrypted_comment_regex?: string;
-  encrypted_comment_regex?: string;
-}
-
-export const RULE_NAMES = [
-  "unencrypted_suffix",
-  "encrypted_suffix",
-  "unencrypted_regex",
-  "encrypted_regex",
-  "unencrypted_comment_regex",
-  "encrypted_comment_regex",
-] as const satisfies readonly (keyof SelectionRules)[];
-
-/** One wrapped copy of the data key (or of a Shamir share), as stored. */
-export interface WrappedKey {
-  readonly kind: KeyKind;
-  readonly entry: KeyEntry;
-}
-
-/** The parsed metadata of an encrypted file. */
-export interface Metadata {
-  /** One list per key group; a file without `key_groups` has exactly one group. */
-  keyGroups: WrappedKey[][];
-  /** 0 when unset. */
-  shamirThreshold: number;
-  lastModified: string;
-  mac: string;
-  rules: SelectionRules;
-  macOnlyEncrypted: boolean;
-  version: string;
-}
-
-/** An ordered tree for emission: maps keep insertion order (already sorted). */
-export type MetaNode = string | number | boolean | MetaNode[] | Map<string, MetaNode>;
 
 function invalid(msg: string): HushError {
   return new HushError("INVALID_METADATA", `invalid sops metadata: ${msg}`);
@@ -195,7 +159,7 @@ function groupLists(group: readonly WrappedKey[]): Map<KeyKind, Map<string, Meta
 }
 
 /** The metadata as sops 3.13 serialises it: every map sorted by key, empty optionals omitted. */
-export function metadataToNode(meta: Metadata): Map<string, MetaNode> {
+export function metadataToNode(meta: Metadata): MetadataBlock {
   const top: [string, MetaNode][] = [];
   if (meta.keyGroups.length === 1) {
     for (const [kind, list] of groupLists(meta.keyGroups[0]!)) top.push([kind, list]);

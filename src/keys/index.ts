@@ -4,7 +4,7 @@
  * the key flags and their variables, `--decryption-order`, rotate's `--add-*`/`--rm-*`, `--help`.
  *
  * Adding a service: write `keys/<service>.ts` (the descriptor) and `keys/<service>-client.ts`
- * (the implementation it loads lazily), add its kind to {@link KeyKind} and its descriptor below,
+ * (the implementation it loads lazily), add its kind to `KeyKind` (src/model/metadata.ts) and its descriptor below,
  * and its rule fields to schemas/sops-config.schema.json (a test checks the schema against the
  * descriptors).
  */

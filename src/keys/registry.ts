@@ -3,9 +3,9 @@
  * file never loads a cloud SDK or openpgp.
  */
 import { HushError } from "../errors.js";
-import type { KeyKind, KeyRecipient, LoadedUnwrapper, RecipientSpec } from "./key-source.js";
+import type { KeyKind, Metadata, WrappedKey } from "../model/metadata.js";
+import type { KeyRecipient, LoadedUnwrapper, RecipientSpec } from "./key-source.js";
 import { entryId, keyService } from "./index.js";
-import type { Metadata, WrappedKey } from "../core/metadata.js";
 
 /** Where decryption keys come from (the environment, by default). */
 export interface KeyringOptions {
