@@ -12,7 +12,7 @@ export const command: CommandSpec = {
       .argument("[file]", "file to decrypt; standard input when omitted or -")
       .option("-i, --in-place", "replace the file with its plaintext (atomically)")
       .option("-o, --output <path>", "write to this file (mode 0600) instead of standard output")
-      .option("--extract <path>", `print only this part, e.g. '["db"]["password"]' (a string prints raw)`)
+      .option("--extract <path>", `print only this part, e.g. db.password or '["db"]["password"]' (a string prints raw)`)
       .addOption(typeOption("input-type", "format of the input (default: from the file name)"))
       .addOption(typeOption("output-type", "format of the output (default: the input's)"))
       .addOption(filenameOverrideOption())
@@ -31,6 +31,9 @@ Examples:
   hush decrypt secrets.enc.yaml
   hush decrypt --extract '["api"]["token"]' secrets.enc.yaml
   hush decrypt --output-type json secrets.enc.yaml
+
+Paths: db.password, hosts[0] (or hosts.0), or sops's '["db"]["password"]'; a dot, bracket or
+backslash inside a key is escaped with \\ (a\\.b), or the key is quoted: '["a.b"]'.
 
 Output in the file's own format keeps its layout. Text hush generates (--output-type another
 format, --extract of a mapping) is indented by --indent, else by the stores: section of

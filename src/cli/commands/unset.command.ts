@@ -10,7 +10,7 @@ export const command: CommandSpec = {
       .command("unset")
       .description("remove the value at a path")
       .argument("<file>", "encrypted file, changed in place")
-      .argument("<path>", `tree path: '["key"][0]'`)
+      .argument("<path>", `db.password, list[0] or '["key"][0]' (as for set)`)
       .option("--idempotent", "succeed without change when the path does not exist")
       .addOption(ignoreMacOption("do not verify the MAC first"))
       .addOption(typeOption("input-type", "format of the file (default: from the file name)"))
