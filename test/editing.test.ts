@@ -6,7 +6,7 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { setAtPath } from "../src/formats/cst-edit.js";
-import { getTreePath } from "../src/model/tree-path.js";
+import { getTreePath } from "../src/core/tree-path.js";
 import type { TreeCell } from "../src/formats/format.js";
 import { emitTrees } from "../src/formats/index.js";
 import { ageRecipient, generateAgeKeyFile } from "../src/keys/age.js";

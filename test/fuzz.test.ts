@@ -16,7 +16,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { HushError } from "../src/errors.js";
 import { decryptValue, encryptValue, isEncrypted, parseEnc, parseGoFloat } from "../src/core/cipher.js";
 import { readMetadata } from "../src/core/metadata.js";
-import { formatTreePath, parseTreePath } from "../src/model/tree-path.js";
+import { formatTreePath, parseTreePath } from "../src/core/tree-path.js";
 import { emitTrees, FORMAT_NAMES, type FormatName, type TreeNode } from "../src/formats/index.js";
 import { decryptText, encryptText, parseDocument } from "../src/lib/files.js";
 import { FAKE_RECIPIENT } from "./support/arbitraries.js";

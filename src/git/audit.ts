@@ -17,7 +17,7 @@ import type { SimpleGit } from "simple-git";
 import { HushError } from "../errors.js";
 import { readMetadata } from "../core/metadata.js";
 import { parseEnc } from "../core/cipher.js";
-import { formatTreePath, type TreePath } from "../model/tree-path.js";
+import { formatTreePath, type TreePath } from "../core/tree-path.js";
 import { formatNameForPath } from "../formats/index.js";
 import type { TreeNode } from "../formats/format.js";
 import { parseDocument } from "../lib/files.js";

@@ -17,7 +17,7 @@ import { isHushError } from "../errors.js";
 import { parseEnc } from "../core/cipher.js";
 import { readMetadata } from "../core/metadata.js";
 import { selector } from "../core/selection.js";
-import { formatTreePath } from "../model/tree-path.js";
+import { formatTreePath } from "../core/tree-path.js";
 import { loadEffectiveConfig, selectCreationRule, type SopsConfig } from "../config/index.js";
 import { displayPath } from "../config/index.js";
 import { formatNameForPath } from "../formats/index.js";

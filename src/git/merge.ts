@@ -17,7 +17,7 @@ import { HushError, isHushError } from "../errors.js";
 import { CiphertextStash, wrapForGroups } from "../core/document.js";
 import { SOPS_VERSION, type Metadata, type WrappedKey } from "../core/metadata.js";
 import type { PlainValue } from "../core/value.js";
-import { formatTreePath, type TreePath } from "../model/tree-path.js";
+import { formatTreePath, type TreePath } from "../core/tree-path.js";
 import { setAtPath, unsetAtPath } from "../formats/cst-edit.js";
 import { formatNameForPath } from "../formats/index.js";
 import type { TreeMap, TreeNode } from "../formats/format.js";

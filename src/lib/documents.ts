@@ -3,7 +3,7 @@
  * drivers, build steps); `load()` is the better fit for reading a few values.
  */
 import { HushError } from "../errors.js";
-import type { TreePath } from "../model/tree-path.js";
+import type { TreePath } from "../core/tree-path.js";
 import type { FormatName } from "../formats/format.js";
 import type { KeyRecipient } from "../keys/key-source.js";
 import { Keyring } from "../keys/registry.js";

@@ -5,7 +5,7 @@
 import { HushError } from "../errors.js";
 import { decryptDocument, encryptDocument, type CiphertextStash, type EncryptOptions } from "../core/document.js";
 import type { Metadata, SelectionRules, WrappedKey } from "../core/metadata.js";
-import { getTreePath, type TreePath } from "../model/tree-path.js";
+import { getTreePath, type TreePath } from "../core/tree-path.js";
 import type { IvSource } from "../core/cipher.js";
 import { documentBytes, emitTrees, emitTreesBytes, parseInput, treesHoldBytes, utf8, type FormatDocument, type FormatName } from "../formats/index.js";
 import { Keyring, type KeyringOptions } from "../keys/registry.js";

@@ -17,7 +17,7 @@ export { Keyring } from "../keys/registry.js";
 export { encryptionSettings, findConfigFile, keySpecsFromFlags, loadConfig, parseConfig, recipientsForGroups, rulesForFile } from "../config/index.js";
 export type { CreationRule, EncryptionRequest, EncryptionSettings, KeySpec, ResolvedCreationRule, SopsConfig } from "../config/index.js";
 export { ageRecipient, parseAgeRecipients, generateAgeKeyFile, loadAgeIdentities } from "../keys/age.js";
-export { parseTreePath } from "../model/tree-path.js";
+export { parseTreePath } from "../core/tree-path.js";
 export { SOPS_VERSION } from "../core/metadata.js";
 export type { Metadata, SelectionRules } from "../core/metadata.js";
 export type { FormatName } from "../formats/format.js";
