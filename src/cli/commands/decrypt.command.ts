@@ -33,7 +33,8 @@ Examples:
   hush decrypt --output-type json secrets.enc.yaml
 
 Paths: db.password, hosts[0] (or hosts.0), or sops's '["db"]["password"]'; a dot, bracket or
-backslash inside a key is escaped with \\ (a\\.b), or the key is quoted: '["a.b"]'.
+backslash inside a key is escaped with \\ (a\\.b), or the key is quoted: '["a.b"]'. The path is
+taken exactly as written: a.b.c is three nested keys.
 
 Output in the file's own format keeps its layout. Text hush generates (--output-type another
 format, --extract of a mapping) is indented by --indent, else by the stores: section of
