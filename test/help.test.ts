@@ -28,6 +28,16 @@ describe("--help text", () => {
     await expect(transcript(args)).toMatchFileSnapshot(`./help/${name}.txt`);
   });
 
+  it("pins every command `--help` lists (a new command needs its file here)", () => {
+    const listed = (args: string[]) => {
+      const out = runHush(args).stdout;
+      const section = out.slice(out.indexOf("\nCommands:\n") + 11, out.indexOf("\n\n", out.indexOf("\nCommands:\n")));
+      return [...section.matchAll(/^ {2}(\S+)/gm)].map((m) => m[1]).filter((c) => c !== "help");
+    };
+    expect(listed(["--help"])).toEqual(COMMANDS);
+    expect(listed(["git", "--help"])).toEqual(GIT);
+  });
+
   it("`hush help X` prints what `hush X --help` prints", () => {
     for (const c of ["decrypt", "git", "share"]) {
       const a = runHush(["help", c]);
