@@ -15,7 +15,7 @@ import {
   parseTreePath,
   type TreePath,
 } from "../src/model/tree-path.js";
-import type { TreeNode } from "../src/formats/format.js";
+import type { TreeNode } from "../src/model/tree.js";
 
 const step: fc.Arbitrary<string | number> = fc.oneof(
   // keys made of the characters the grammar treats specially, and any others

@@ -6,7 +6,7 @@
  */
 import { HushError } from "../errors.js";
 import { decryptDocument } from "../core/document.js";
-import type { Metadata } from "../core/metadata.js";
+import type { Metadata } from "../model/metadata.js";
 import { formatPath, formatTreePath, lookupPath, parsePathExpr, type TreePath } from "../model/tree-path.js";
 import { documentBytes, type FormatName, type TreeCell, type TreeMap, type TreeNode } from "../formats/index.js";
 import { Keyring, type KeyringOptions } from "../keys/registry.js";

@@ -29,8 +29,9 @@
  * longer). Writing (`set`, `unset`) and `--extract` take the path exactly as written.
  */
 import { HushError } from "../errors.js";
-import type { TreeNode } from "../formats/format.js";
+import type { TreeNode } from "./tree.js";
 
+/** A path into a document tree: map keys and list indexes from the root. */
 export type TreePath = (string | number)[];
 
 /** A parsed path, with what lenient reading needs to know about how it was written. */
