@@ -7,6 +7,7 @@ import type { Command } from "commander";
 import type { CommandSpec } from "./command.js";
 import { newProgram } from "./program.js";
 import { reportError } from "./report.js";
+import { rewriteSopsForm } from "./sops-forms.js";
 import { command as encrypt } from "./commands/encrypt.command.js";
 import { command as decrypt } from "./commands/decrypt.command.js";
 import { command as keygen } from "./commands/keygen.command.js";
@@ -27,11 +28,15 @@ import { command as invite } from "./commands/invite.command.js";
 import { command as revoke } from "./commands/revoke.command.js";
 import { command as share } from "./commands/share.command.js";
 import { command as importBundle } from "./commands/import.command.js";
+import { command as get } from "./commands/get.command.js";
+import { command as completion } from "./commands/completion.command.js";
+import { command as version } from "./commands/version.command.js";
 
 /** The top-level commands, in the order `--help` lists them. */
 const COMMANDS: readonly CommandSpec[] = [
   encrypt, decrypt, keygen, edit, set, unset, rotate, filestatus, execEnv, execFile,
   updatekeys, git, check, audit, rotationStatus, init, invite, revoke, share, importBundle,
+  get, completion, version,
 ];
 
 /**
@@ -42,10 +47,20 @@ const COMMANDS: readonly CommandSpec[] = [
  */
 function buildProgram(first: string | undefined): Command {
   const program = newProgram();
-  const named = COMMANDS.find((c) => c.name === first);
+  const named = COMMANDS.find((c) => c.name === first && !c.needsAllCommands);
   for (const c of named ? [named] : COMMANDS) c.define(program);
   return program;
 }
+
+/** What `rewriteSopsForm` asks about the program (built in full only for a sops form). */
+const sopsFormProgram = {
+  isCommand: (word: string) => word === "help" || COMMANDS.some((c) => c.name === word),
+  takesValue(command: string, flag: string): boolean | undefined {
+    const cmd = buildProgram(command).commands.find((c) => c.name() === command);
+    const o = cmd?.options.find((x) => x.short === flag || x.long === flag);
+    return o ? o.required || o.optional : undefined;
+  },
+};
 
 /** Runs the CLI; never throws: errors are printed as one line and mapped to exit codes. */
 export async function main(argv: string[] = process.argv): Promise<void> {
@@ -56,8 +71,9 @@ export async function main(argv: string[] = process.argv): Promise<void> {
       throw e;
     });
   }
-  const program = buildProgram(argv[2]);
   try {
+    argv = [...argv.slice(0, 2), ...rewriteSopsForm(argv.slice(2), sopsFormProgram)];
+    const program = buildProgram(argv[2]);
     await program.parseAsync(argv);
   } catch (e) {
     const code = (e as { code?: string }).code;
