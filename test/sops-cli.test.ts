@@ -1,0 +1,244 @@
+// hush as a drop-in for the sops command line: sops's top-level forms, `get`, `version`/-V and
+// shell completion. Real processes, real files.
+import { spawnSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { generateAgeKeyFile } from "../src/keys/age-client.js";
+import { rewriteSopsForm, splitSetExpr, type SopsFormProgram } from "../src/cli/sops-forms.js";
+import { cleanEnv, runHush, withTempDir } from "./helpers.js";
+
+const PLAIN = `db:
+    user: app
+    password: hunter2
+    port: 5432
+list:
+    - one
+    - two
+`;
+
+let key: { identity: string; recipient: string };
+beforeAll(async () => {
+  key = await generateAgeKeyFile();
+});
+const env = () => cleanEnv({ SOPS_AGE_KEY: key.identity });
+
+async function encrypted(dir: string, name = "s.enc.yaml", plain = PLAIN): Promise<string> {
+  const f = join(dir, name);
+  writeFileSync(f, plain);
+  const r = runHush(["encrypt", "-i", "--age", key.recipient, f]);
+  expect(r.stderr).toBe("");
+  return f;
+}
+
+/** A stand-in for the program: the value-taking flags of the commands the forms map to. */
+const program: SopsFormProgram = {
+  isCommand: (w) => ["decrypt", "encrypt", "edit", "set", "rotate", "help", "git"].includes(w),
+  takesValue: (_c, flag) => ["--age", "-a", "--input-type", "--output-type", "--output", "-o", "--add-age", "--config"].includes(flag),
+};
+
+describe("sops's top-level forms (argument rewriting)", () => {
+  it.each([
+    [["-d", "f.yaml"], ["decrypt", "f.yaml"]],
+    [["--decrypt", "f.yaml"], ["decrypt", "f.yaml"]],
+    [["-d", "-i", "f.yaml"], ["decrypt", "--in-place", "f.yaml"]],
+    [["-di", "f.yaml"], ["decrypt", "--in-place", "f.yaml"]],
+    [["-d", "--extract", '["a"]', "f.yaml"], ["decrypt", "--extract", '["a"]', "f.yaml"]],
+    [["-d", "--extract=a.b", "--output-type", "json", "f.yaml"], ["decrypt", "--extract", "a.b", "--output-type", "json", "f.yaml"]],
+    [["-e", "--age", "age1x", "-i", "f.yaml"], ["encrypt", "--in-place", "--age", "age1x", "f.yaml"]],
+    [["--age", "age1x", "-e", "f.yaml"], ["encrypt", "--age", "age1x", "f.yaml"]],
+    [["-r", "--add-age", "age1x", "-i", "f.yaml"], ["rotate", "--in-place", "--add-age", "age1x", "f.yaml"]],
+    [["--set", '["a"]["b"] "v w"', "f.yaml"], ["set", "f.yaml", '["a"]["b"]', '"v w"']],
+    [["--set", "a.b 42", "f.yaml"], ["set", "f.yaml", "a.b", "42"]],
+    [["f.yaml"], ["edit", "f.yaml"]],
+    [["-s", "f.yaml"], ["edit", "-s", "f.yaml"]],
+    [["-i", "f.yaml"], ["edit", "f.yaml"]],
+    [["--verbose", "-d", "f.yaml"], ["decrypt", "f.yaml"]],
+    [["-V"], ["--version"]],
+  ])("%j → %j", (args, want) => {
+    expect(rewriteSopsForm(args, program)).toEqual(want);
+  });
+
+  it.each([[["decrypt", "-i", "f"]], [["--help"]], [["-v"]], [["decryp"]], [[]], [["git", "install"]]])("leaves %j alone", (args) => {
+    expect(rewriteSopsForm(args, program)).toEqual(args);
+  });
+
+  it("refuses two modes, --extract without -d and a missing file, with sops's codes", () => {
+    const code = (args: string[]) => {
+      try {
+        rewriteSopsForm(args, program);
+        return "none";
+      } catch (e) {
+        return (e as { exitCode: number }).exitCode;
+      }
+    };
+    expect(code(["-d", "-e", "f.yaml"])).toBe(8);
+    expect(code(["-e", "--extract", "a", "f.yaml"])).toBe(8);
+    expect(code(["-d"])).toBe(100);
+    expect(code(["-d", "--age"])).toBe(8);
+  });
+
+  it("splits --set as sops does (after the first '] '), and a dotted path at its first space", () => {
+    expect(splitSetExpr('["a b"]["c"] {"x": "] y"}')).toEqual(['["a b"]["c"]', '{"x": "] y"}']);
+    expect(splitSetExpr("a.b  7")).toEqual(["a.b", " 7"]);
+    expect(() => splitSetExpr("novalue")).toThrow(/invalid --set/);
+    expect(() => splitSetExpr("novalue")).not.toThrow(/novalue/);
+  });
+});
+
+describe("sops's forms end to end", () => {
+  it("-d, -d --extract, -d -i, -e -i and --set behave as the subcommands", async () => {
+    await withTempDir(async (dir) => {
+      const f = await encrypted(dir);
+      const d = runHush(["-d", f], { env: env() });
+      expect(d.stderr).toBe("");
+      expect(d.stdout).toBe(PLAIN);
+      expect(runHush(["-d", "--extract", '["db"]["password"]', f], { env: env() }).stdout).toBe("hunter2");
+      const set = runHush(["--set", '["db"]["password"] "changed"', f], { env: env() });
+      expect(set.stderr).toBe("");
+      expect(set.status).toBe(0);
+      expect(runHush(["-d", "--extract", "db.password", f], { env: env() }).stdout).toBe("changed");
+      expect(runHush(["-d", "-i", f], { env: env() }).status).toBe(0);
+      expect(readFileSync(f, "utf8")).toBe(PLAIN.replace("hunter2", "changed"));
+      expect(runHush(["-e", "-i", "--age", key.recipient, f]).status).toBe(0);
+      expect(readFileSync(f, "utf8")).toContain("ENC[AES256_GCM");
+      const r = runHush(["-r", "-i", f], { env: env() });
+      expect(r.status).toBe(0);
+      expect(runHush(["-d", f], { env: env() }).stdout).toBe(PLAIN.replace("hunter2", "changed"));
+    });
+  });
+
+  it("hush FILE edits the file, as sops FILE does", async () => {
+    await withTempDir(async (dir) => {
+      const f = await encrypted(dir);
+      const editor = join(dir, "ed.mjs");
+      writeFileSync(editor, `import { readFileSync, writeFileSync } from "node:fs";\nconst f = process.argv[2];\nwriteFileSync(f, readFileSync(f, "utf8").replace("hunter2", "edited"));\n`);
+      const r = runHush([f], { env: { ...env(), EDITOR: `${process.execPath} ${editor}` } });
+      expect(r.stderr).toBe("");
+      expect(r.status).toBe(0);
+      expect(runHush(["get", f, "db.password"], { env: env() }).stdout).toBe("edited\n");
+    });
+  });
+
+  it("errors keep sops's exit codes: no file 100, two modes 8", () => {
+    expect(runHush(["-d"]).status).toBe(100);
+    const two = runHush(["-d", "-e", "x.yaml"]);
+    expect(two.status).toBe(8);
+    expect(two.stderr).toMatch(/^hush: error: use only one of -d, -e, -r and --set/);
+  });
+
+  it("a mistyped command is still suggested, not edited", () => {
+    const r = runHush(["decryp"]);
+    expect(r.status).toBe(8);
+    expect(r.stderr).toMatch(/Did you mean decrypt\?/);
+  });
+});
+
+describe("hush get", () => {
+  const TREE = `name: plain text
+multi: "two\\nlines"
+n: 42
+big: 9007199254740993
+f: 1.5
+ok: true
+nothing: null
+db:
+  password: hunter2
+  hosts: [a, b]
+labels:
+  app.kubernetes.io/name: web
+`;
+
+  it("prints a string as it is, other scalars as JSON text, maps and lists as JSON", async () => {
+    await withTempDir(async (dir) => {
+      const f = await encrypted(dir, "g.enc.yaml", TREE);
+      const get = (...args: string[]) => runHush(["get", ...args], { env: env() });
+      expect(get(f, "name").stdout).toBe("plain text\n");
+      expect(get(f, "multi").stdout).toBe("two\nlines\n");
+      expect(get(f, '["db"]["password"]').stdout).toBe("hunter2\n");
+      expect(get(f, "n").stdout).toBe("42\n");
+      expect(get(f, "big").stdout).toBe("9007199254740993\n");
+      expect(get(f, "f").stdout).toBe("1.5\n");
+      expect(get(f, "ok").stdout).toBe("true\n");
+      expect(get(f, "nothing").stdout).toBe("null\n");
+      expect(get(f, "db.hosts[1]").stdout).toBe("b\n");
+      expect(get(f, "db.hosts.0").stdout).toBe("a\n");
+      expect(get(f, "labels.app.kubernetes.io/name").stdout).toBe("web\n");
+      expect(get(f, "db").stdout).toBe('{\n  "password": "hunter2",\n  "hosts": [\n    "a",\n    "b"\n  ]\n}\n');
+      expect(JSON.parse(get(f, "db", "--json").stdout)).toEqual({ password: "hunter2", hosts: ["a", "b"] });
+      expect(get("--json", f, "name").stdout).toBe('"plain text"\n');
+      expect(get("--json", f, "n").stdout).toBe("42\n");
+    });
+  });
+
+  it("a missing path exits 1 naming the path; a bad path exits 91", async () => {
+    await withTempDir(async (dir) => {
+      const f = await encrypted(dir);
+      const r = runHush(["get", f, "db.nope"], { env: env() });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/"db\.nope" not found/);
+      expect(r.stdout).toBe("");
+      expect(runHush(["get", f, "a["], { env: env() }).status).toBe(91);
+    });
+  });
+
+  it("works on dotenv files (a key is the path)", async () => {
+    await withTempDir(async (dir) => {
+      const f = await encrypted(dir, "app.env", "API_KEY=k-123\nDB_URL=postgres://x\n");
+      expect(runHush(["get", f, "API_KEY"], { env: env() }).stdout).toBe("k-123\n");
+    });
+  });
+});
+
+describe("versions and completion", () => {
+  it("-V, version, -v and --version print the same version", () => {
+    const outs = [["-V"], ["version"], ["-v"], ["--version"]].map((a) => runHush(a));
+    for (const o of outs) {
+      expect(o.status).toBe(0);
+      expect(o.stdout).toMatch(/^\d+\.\d+\.\d+\S*\n$/);
+      expect(o.stdout).toBe(outs[0]!.stdout);
+    }
+  });
+
+  it("bash completion completes commands, subcommands, flags, flag values and files", async () => {
+    const script = runHush(["completion", "bash"]);
+    expect(script.status).toBe(0);
+    await withTempDir((dir) => {
+      const file = join(dir, "hush.bash");
+      writeFileSync(file, script.stdout);
+      writeFileSync(join(dir, "secrets.enc.yaml"), "");
+      const complete = (words: string[]) => {
+        const arr = words.map((w) => `'${w}'`).join(" ");
+        const r = spawnSync("bash", ["-c", `source '${file}'; COMP_WORDS=(${arr}); COMP_CWORD=${words.length - 1}; _hush; printf '%s\\n' "\${COMPREPLY[@]}"`], {
+          cwd: dir,
+          encoding: "utf8",
+        });
+        expect(r.stderr).toBe("");
+        return r.stdout.split("\n").filter(Boolean);
+      };
+      expect(complete(["hush", "dec"])).toEqual(["decrypt"]);
+      expect(complete(["hush", "g"]).sort()).toEqual(["get", "git"]);
+      expect(complete(["hush", "git", "in"])).toEqual(["install"]);
+      expect(complete(["hush", "decrypt", "--ext"])).toEqual(["--extract"]);
+      expect(complete(["hush", "decrypt", "--output-type", "j"])).toEqual(["json"]);
+      expect(complete(["hush", "decrypt", "sec"])).toEqual(["secrets.enc.yaml"]);
+      expect(complete(["hush", "decrypt", "--output", "sec"])).toEqual(["secrets.enc.yaml"]);
+      expect(complete(["hush", "completion", "f"])).toEqual(["fish"]);
+    });
+  });
+
+  it("zsh and fish scripts name every command and flag", () => {
+    const zsh = runHush(["completion", "zsh"]);
+    expect(zsh.status).toBe(0);
+    expect(zsh.stdout).toMatch(/^#compdef hush\n/);
+    expect(zsh.stdout).toContain("'decrypt:decrypt a file written by hush or sops and print the plaintext'");
+    expect(zsh.stdout).toContain("'--extract:print only this part");
+    const fish = runHush(["completion", "fish"]);
+    expect(fish.status).toBe(0);
+    expect(fish.stdout).toContain("complete -c hush -n '__fish_use_subcommand' -f -a 'decrypt'");
+    expect(fish.stdout).toMatch(/complete -c hush -n '__fish_seen_subcommand_from decrypt' -l extract -r -F/);
+    expect(fish.stdout).toMatch(/-l output-type -x -a 'yaml json dotenv ini binary'/);
+    expect(fish.stdout).toMatch(/__fish_seen_subcommand_from git; and __fish_seen_subcommand_from install' -l uninstall/);
+    expect(runHush(["completion", "tcsh"]).status).toBe(8);
+  });
+});
