@@ -11,7 +11,7 @@ import type { FormatName } from "../formats/format.js";
 import type { KeyEntry, KeyKind, KeyRecipient } from "../keys/key-source.js";
 import { Keyring, recipientFor, type RecipientSpec } from "../keys/registry.js";
 import { utf8 } from "../formats/index.js";
-import { decryptText, encryptText, type DecryptTextOptions, type DecryptTextResult } from "./files.js";
+import { decryptHeld, encryptText, type DecryptTextOptions, type HeldDecryption } from "./files.js";
 
 export interface RewriteOptions {
   format: FormatName;
@@ -20,7 +20,7 @@ export interface RewriteOptions {
   /** Keep the file's `version` (set, unset, rotate do; edit upgrades it, as sops). */
   keepVersion?: boolean;
   env?: NodeJS.ProcessEnv;
-  /** Use this data key instead of unwrapping it (it is not zeroed afterwards). */
+  /** Use this data key instead of unwrapping it (it is copied: the caller's buffer is never modified). */
   dataKey?: Uint8Array;
 }
 
@@ -74,10 +74,10 @@ export async function rewriteBytes(
 
 async function rewrite(
   encrypted: string | Uint8Array,
-  change: (dec: DecryptTextResult) => Promise<string | Uint8Array | undefined>,
+  change: (dec: HeldDecryption) => Promise<string | Uint8Array | undefined>,
   opts: RewriteOptions,
 ): Promise<RewriteResult> {
-  const dec = await decryptText(encrypted, decryptOptions(opts));
+  const dec = await decryptHeld(encrypted, decryptOptions(opts));
   try {
     const next = await change(dec);
     if (next === undefined) {
@@ -97,7 +97,7 @@ async function rewrite(
     });
     return { text, changed: true, metadata };
   } finally {
-    if (!opts.dataKey) dec.dataKey.fill(0);
+    dec.dataKey.fill(0);
   }
 }
 
@@ -143,8 +143,9 @@ export interface RotateOptions extends RewriteOptions {
  * recipients (plus or minus the given ones). Entries keep their `created_at`.
  */
 export async function rotateText(encrypted: string | Uint8Array, opts: RotateOptions): Promise<RewriteResult & { removed: string[] }> {
-  const dec = await decryptText(encrypted, decryptOptions(opts));
-  if (!opts.dataKey) dec.dataKey.fill(0);
+  const dec = await decryptHeld(encrypted, decryptOptions(opts));
+  // The old key is not needed: rotation draws a new one.
+  dec.dataKey.fill(0);
   const env = opts.env ?? process.env;
   const removed: string[] = [];
   const groups: { kind: KeyKind; entry: KeyEntry | undefined; spec: RecipientSpec }[][] = dec.metadata.keyGroups.map((g) =>

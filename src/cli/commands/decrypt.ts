@@ -1,8 +1,6 @@
 /** `hush decrypt`: print (or write) the plaintext of an encrypted file. */
 import { HushError } from "../../errors.js";
-import type { KeyKind } from "../../keys/key-source.js";
-import { parseTreePath } from "../../core/tree-path.js";
-import { decryptText } from "../../lib/files.js";
+import { decryptText, parseTreePath, type KeyKind } from "../../lib/internal.js";
 import { commandConfig, outputIndent, readInputFile, writeOutput, type ConfigFlags, type IoOptions } from "../common.js";
 
 interface DecryptFlags extends IoOptions, ConfigFlags {
@@ -43,6 +41,5 @@ export async function runDecrypt(file: string | undefined, flags: DecryptFlags):
     ...(order ? { decryptionOrder: order } : {}),
     ...(indent !== undefined ? { indent } : {}),
   });
-  res.dataKey.fill(0);
   await writeOutput(input, flags, res.bytes);
 }

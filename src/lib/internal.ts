@@ -1,0 +1,47 @@
+/**
+ * The library's door for hush's own upper layers (`cli`, `git`, `exec`, `action`, `team`): the
+ * operations they run and the few helpers they share, so that nothing above `lib` imports `core`,
+ * `formats`, `keys`, `config` or `util` directly. Not part of the public API (`index.ts` is): names
+ * here may change between releases.
+ *
+ * No export here hands out a data key: operations unwrap it, use it and zero-fill it themselves.
+ */
+
+// ---- operations ----
+export { decryptText, encryptText, parseDocument } from "./files.js";
+export type { DecryptTextOptions, DecryptTextResult, EncryptTextOptions } from "./files.js";
+export { encryptAsConfigured, encryptPlanned, encryptReusing, planEncryption, setValues, unsetValue } from "./operations.js";
+export type { EditableFormat, EncryptionPlan, PlanRequest, ReuseOptions, ValueEditOptions } from "./operations.js";
+export { entryLabel, rewriteBytes, rewriteText, rotateText, specFromEntry } from "./rewrite.js";
+export type { RewriteOptions, RewriteResult, RotateOptions } from "./rewrite.js";
+export { mapLimit, updateKeysText } from "./updatekeys.js";
+export type { KeyChanges, UpdateKeysOptions, UpdateKeysResult } from "./updatekeys.js";
+export { findPath, openDocument, pathLabel, scalars } from "./plain.js";
+export type { OpenOptions, OpenedDocument, ScalarEntry } from "./plain.js";
+export { formatForSecretsPath, load, readSource, Secrets } from "./load.js";
+export type { LoadOptions, SecretsSource } from "./load.js";
+
+// ---- shared helpers from the floors below (plain functions, no key material) ----
+export { readInput, writeFileAtomic } from "../util/fs.js";
+export { formatTreePath, parseTreePath, type TreePath } from "../core/tree-path.js";
+export { emitTrees, formatNameForPath, isFormatName, parseInput, CELL_RENDERERS } from "../formats/index.js";
+export type { FormatName, TreeCell, TreeMap, TreeNode } from "../formats/index.js";
+export { parseSetValue } from "../formats/cst-edit.js";
+export { RULE_NAMES, SOPS_VERSION } from "../core/metadata.js";
+export type { Metadata, SelectionRules, WrappedKey } from "../core/metadata.js";
+export type { KeyEntry, KeyKind } from "../keys/key-source.js";
+export { Keyring, type KeyringOptions } from "../keys/registry.js";
+export {
+  CONFIG_FILE_NAME,
+  displayPath,
+  findConfigFile,
+  keySpecsFromFlags,
+  loadEffectiveConfig,
+  parseConfig,
+  parseKmsContext,
+  selectCreationRule,
+  storeIndent,
+} from "../config/index.js";
+export type { KeyFlags, SopsConfig, StoresConfig } from "../config/index.js";
+export { mergeEncrypted, sameNode } from "./merge.js";
+export type { ConflictChooser, MergeChoice, MergeConflict, MergeFormat, MergeInput, MergeOptions, MergeOutcome } from "./merge.js";
