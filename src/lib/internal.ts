@@ -10,12 +10,13 @@
 // ---- operations ----
 export { decryptText, encryptText, parseDocument } from "./files.js";
 export type { DecryptTextOptions, DecryptTextResult, EncryptTextOptions } from "./files.js";
-export { encryptAsConfigured, encryptPlanned, encryptReusing, planEncryption, setValues, unsetValue } from "./operations.js";
+export { encryptAsConfigured, encryptPlanned, encryptReusing, isEncryptedFile, planEncryption, setValues, unsetValue } from "./operations.js";
 export type { EditableFormat, EncryptionPlan, PlanRequest, ReuseOptions, ValueEditOptions } from "./operations.js";
 export { entryLabel, rewriteBytes, rewriteText, rotateText, specFromEntry } from "./rewrite.js";
 export type { RewriteOptions, RewriteResult, RotateOptions } from "./rewrite.js";
 export { mapLimit, updateKeysText } from "./updatekeys.js";
 export type { KeyChanges, UpdateKeysOptions, UpdateKeysResult } from "./updatekeys.js";
+export { encryptionProblems, isSealedText, storedMetadata } from "./inspect.js";
 export { findPath, openDocument, pathLabel, scalars } from "./plain.js";
 export type { OpenOptions, OpenedDocument, ScalarEntry } from "./plain.js";
 export { formatForSecretsPath, load, readSource, Secrets } from "./load.js";
@@ -45,3 +46,17 @@ export {
 export type { KeyFlags, SopsConfig, StoresConfig } from "../config/index.js";
 export { mergeEncrypted, sameNode } from "./merge.js";
 export type { ConflictChooser, MergeChoice, MergeConflict, MergeFormat, MergeInput, MergeOptions, MergeOutcome } from "./merge.js";
+export { splitCommand } from "../util/shlex.js";
+export { ageRecipient, defaultAgeKeyFile, loadAgeIdentities, parseAgeRecipients } from "../keys/age.js";
+export { appendNewAgeIdentity } from "../keys/age-key-file.js";
+export { addAgeRecipient, ageRecipientsByRule, initialConfig, removeAgeRecipient } from "../config/edit.js";
+// exec/flatten is moving below lib (issue 13, arch-model); re-exported here so the Action imports lib only.
+export { treeToEnv, valToString, type EnvOptions, type EnvSourceEntry } from "../exec/flatten.js";
+
+/**
+ * For a bundle that holds google-gax itself (the GitHub Action): how to load its one copy. The GCP
+ * KMS module is imported only to receive it, so no other command loads it.
+ */
+export async function provideGax(load: () => Promise<unknown>): Promise<void> {
+  (await import("../keys/gcp-kms.js")).provideGax(load);
+}

@@ -11,7 +11,7 @@ import type { Metadata } from "../core/metadata.js";
 import { setAtPath, unsetAtPath } from "../formats/cst-edit.js";
 import type { FormatName, TreeNode } from "../formats/format.js";
 import type { Keyring } from "../keys/registry.js";
-import { decryptHeld, encryptText } from "./files.js";
+import { decryptHeld, encryptText, parseDocument } from "./files.js";
 import { rewriteText, type RewriteResult } from "./rewrite.js";
 
 /**
@@ -182,4 +182,13 @@ function rewriteOptions(opts: ValueEditOptions) {
     ...(opts.keyring ? { keyring: opts.keyring } : {}),
     ...(opts.env ? { env: opts.env } : {}),
   };
+}
+
+/**
+ * `hush filestatus`: whether `data` is a sops-encrypted file (it has a metadata block with a
+ * `version` and a `mac`, as sops requires). Nothing is decrypted.
+ */
+export function isEncryptedFile(data: string | Uint8Array, format: FormatName): boolean {
+  const raw = parseDocument(data, format).rawMetadata() as Record<string, unknown> | undefined;
+  return !!raw && typeof raw === "object" && !!raw["version"] && !!raw["mac"];
 }

@@ -1,7 +1,6 @@
 /** `hush rotate`: a new data key, every value re-encrypted, recipients optionally changed. */
 import { HushError } from "../../errors.js";
-import type { KeyKind } from "../../keys/key-source.js";
-import { rotateText } from "../../lib/rewrite.js";
+import { rotateText, type KeyKind } from "../../lib/internal.js";
 import { commandConfig, readInputFile, writeOutput, type ConfigFlags, type IoOptions } from "../common.js";
 
 /** The `--add-*`/`--rm-*` flags, by key kind (comma-separated values). */
