@@ -4,10 +4,11 @@
  * `formats`, `keys`, `config` or `util` directly. Not part of the public API (`index.ts` is): names
  * here may change between releases.
  *
- * No export here hands out a data key: operations unwrap it, use it and zero-fill it themselves.
+ * No export here hands out a data key: operations unwrap it, use it and zero-fill it themselves
+ * (test/lib-data-key.test.ts). `decryptHeld` (files.ts) is deliberately not exported here.
  */
 
-// ---- operations ----
+// ---- whole operations ----
 export { decryptText, encryptText, parseDocument } from "./files.js";
 export type { DecryptTextOptions, DecryptTextResult, EncryptTextOptions } from "./files.js";
 export { encryptAsConfigured, encryptPlanned, encryptReusing, isEncryptedFile, planEncryption, setValues, unsetValue } from "./operations.js";
@@ -16,22 +17,27 @@ export { entryLabel, rewriteBytes, rewriteText, rotateText, specFromEntry } from
 export type { RewriteOptions, RewriteResult, RotateOptions } from "./rewrite.js";
 export { mapLimit, updateKeysText } from "./updatekeys.js";
 export type { KeyChanges, UpdateKeysOptions, UpdateKeysResult } from "./updatekeys.js";
+export { mergeEncrypted, sameNode } from "./merge.js";
+export type { ConflictChooser, MergeChoice, MergeConflict, MergeFormat, MergeInput, MergeOptions, MergeOutcome } from "./merge.js";
 export { encryptionProblems, isSealedText, storedMetadata } from "./inspect.js";
 export { findPath, openDocument, pathLabel, scalars } from "./plain.js";
 export type { OpenOptions, OpenedDocument, ScalarEntry } from "./plain.js";
 export { formatForSecretsPath, load, readSource, Secrets } from "./load.js";
 export type { LoadOptions, SecretsSource } from "./load.js";
 
-// ---- shared helpers from the floors below (plain functions, no key material) ----
+// ---- helpers from the floors below: plain functions and types, no key material ----
 export { readInput, writeFileAtomic } from "../util/fs.js";
+export { splitCommand } from "../util/shlex.js";
 export { formatTreePath, parseTreePath, type TreePath } from "../core/tree-path.js";
-export { emitTrees, formatNameForPath, isFormatName, parseInput, CELL_RENDERERS } from "../formats/index.js";
+export { CELL_RENDERERS, emitTrees, formatNameForPath, isFormatName, parseInput } from "../formats/index.js";
 export type { FormatName, TreeCell, TreeMap, TreeNode } from "../formats/index.js";
 export { parseSetValue } from "../formats/cst-edit.js";
 export { RULE_NAMES, SOPS_VERSION } from "../core/metadata.js";
 export type { Metadata, SelectionRules, WrappedKey } from "../core/metadata.js";
 export type { KeyEntry, KeyKind } from "../keys/key-source.js";
 export { Keyring, type KeyringOptions } from "../keys/registry.js";
+export { ageRecipient, defaultAgeKeyFile, loadAgeIdentities, parseAgeRecipients } from "../keys/age.js";
+export { appendNewAgeIdentity } from "../keys/age-key-file.js";
 export {
   CONFIG_FILE_NAME,
   displayPath,
@@ -44,11 +50,6 @@ export {
   storeIndent,
 } from "../config/index.js";
 export type { KeyFlags, SopsConfig, StoresConfig } from "../config/index.js";
-export { mergeEncrypted, sameNode } from "./merge.js";
-export type { ConflictChooser, MergeChoice, MergeConflict, MergeFormat, MergeInput, MergeOptions, MergeOutcome } from "./merge.js";
-export { splitCommand } from "../util/shlex.js";
-export { ageRecipient, defaultAgeKeyFile, loadAgeIdentities, parseAgeRecipients } from "../keys/age.js";
-export { appendNewAgeIdentity } from "../keys/age-key-file.js";
 export { addAgeRecipient, ageRecipientsByRule, initialConfig, removeAgeRecipient } from "../config/edit.js";
 // exec/flatten is moving below lib (issue 13, arch-model); re-exported here so the Action imports lib only.
 export { treeToEnv, valToString, type EnvOptions, type EnvSourceEntry } from "../exec/flatten.js";
