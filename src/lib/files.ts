@@ -27,8 +27,8 @@ export interface DecryptTextOptions extends KeyringOptions {
 
 /**
  * What {@link decryptText} returns. It carries no data key: the library unwraps it, uses it and
- * zero-fills it before returning (changed in 0.2: `dataKey` and `stash` are gone; use the
- * library's operations, which keep both inside).
+ * zero-fills it before returning. (hush 0.1.0 also returned `dataKey` and `stash` here; the
+ * library's operations now keep both inside.)
  */
 export interface DecryptTextResult {
   /** The plaintext as text. Binary content that is not UTF-8 is lossy here: use {@link bytes}. */
