@@ -6,6 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { isHushError } from "../src/errors.js";
 import type { KeyKind } from "../src/keys/key-source.js";
+import { ageRecipient, generateAgeKeyFile } from "../src/keys/age.js";
 import { Keyring, type LoadedUnwrapper } from "../src/keys/registry.js";
 import { decrypt, decryptText, encryptText } from "../src/lib/index.js";
 import {
@@ -14,6 +15,7 @@ import {
   mergeEncrypted,
   openDocument,
   rewriteBytes,
+  rotateText,
   setValues,
   unsetValue,
 } from "../src/lib/internal.js";
@@ -141,6 +143,19 @@ describe("operations zero the data key and never return it", () => {
     // Unchanged values kept their ciphertext: the reuse really used the old key.
     const pw = (t: string) => /password: (ENC\[[^\]]+\])/.exec(t)![1];
     expect(pw(res.text)).toBe(pw(previous));
+  });
+
+  it("rotate: the old key is zeroed, the new one never leaves", async () => {
+    const id = await generateAgeKeyFile();
+    const { text } = await encryptText(PLAIN, { format: "yaml", groups: [[ageRecipient(id.recipient)]], dataKey: DATA_KEY });
+    const keyring = new RecordingKeyring();
+    const res = await rotateText(text, { format: "yaml", keyring, keepVersion: true });
+    expect(holdsKey(res)).toBe(false);
+    expect(Object.keys(res).sort()).toEqual(["changed", "metadata", "removed", "text"]);
+    expect(keyring.allZeroed()).toBe(true);
+    // The rotated file opens with the recipient's identity, not with the old key.
+    expect((await decryptText(res.text, { format: "yaml", env: { SOPS_AGE_KEY: id.identity } })).text).toBe(PLAIN);
+    await expect(decryptText(res.text, { format: "yaml", dataKey: DATA_KEY })).rejects.toMatchObject({ code: "DECRYPT_TREE" });
   });
 
   it("the 3-way merge zeroes all three versions' keys, also when one version fails", async () => {

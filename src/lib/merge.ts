@@ -13,7 +13,7 @@
  * Safety: nothing here writes plaintext anywhere. A conflict leaves ours (encrypted) as it is; the
  * caller reports the conflicting key paths, never their values.
  */
-import { randomBytes, timingSafeEqual } from "node:crypto";
+import { randomFillSync, timingSafeEqual } from "node:crypto";
 import { HushError } from "../errors.js";
 import { CiphertextStash, wrapForGroups } from "../core/document.js";
 import { SOPS_VERSION, type Metadata, type WrappedKey } from "../core/metadata.js";
@@ -364,7 +364,7 @@ async function mergeVersions(
   const rotated = hasBase && !sameKey(dataKey, O.dataKey);
   const leaks = rotated && holders.some((v) => groupIds(v.meta).flat().some((id) => !resultIds.has(id)));
   if (leaks) {
-    freshKey.set(randomBytes(32));
+    randomFillSync(freshKey); // in place: no other buffer ever holds the key
     dataKey = freshKey;
     notes.push("a recipient removed on one side held the other side's new data key: the merged file gets a fresh data key (all values re-encrypted)");
   }

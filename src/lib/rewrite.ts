@@ -3,7 +3,7 @@
  * key, copying every unchanged value's ciphertext verbatim (stable ciphertext: the diff shows only
  * what changed, plus `mac` and `lastmodified`). Used by edit, set, unset and the merge driver.
  */
-import { randomBytes } from "node:crypto";
+import { randomFillSync } from "node:crypto";
 import { HushError } from "../errors.js";
 import { SOPS_VERSION, type Metadata, type WrappedKey } from "../core/metadata.js";
 import { wrapForGroups } from "../core/document.js";
@@ -166,7 +166,8 @@ export async function rotateText(encrypted: string | Uint8Array, opts: RotateOpt
     throw new HushError("USAGE", "removing these recipients would leave a key group with no keys");
   }
   const recipients: KeyRecipient[][] = await Promise.all(groups.map((g) => Promise.all(g.map((r) => recipientFor(r.kind, r.spec, env)))));
-  const dataKey = new Uint8Array(randomBytes(32));
+  // Filled in place: no other buffer ever holds the new key, and this one is zeroed below.
+  const dataKey = randomFillSync(new Uint8Array(32));
   try {
     const wrapped: WrappedKey[][] = await wrapForGroups(dataKey, recipients, dec.metadata.shamirThreshold);
     // A key read from the file keeps its creation date across rotations (as in sops).
