@@ -5,7 +5,7 @@
 import { HushError } from "../errors.js";
 import { Keyring, load, type FormatName, type KeyringOptions } from "../lib/internal.js";
 import { runChild, type ChildExit } from "./child.js";
-import type { EnvOptions } from "./flatten.js";
+import type { EnvOptions } from "../model/env.js";
 
 export interface SecretsEnvOptions extends KeyringOptions, EnvOptions {
   /** The format of every file; by default each file's own, from its name. */

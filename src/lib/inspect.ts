@@ -5,10 +5,12 @@
  */
 import { isHushError } from "../errors.js";
 import { isEncrypted } from "../core/cipher.js";
-import { readMetadata, type Metadata } from "../core/metadata.js";
+import { readMetadata } from "../core/metadata.js";
+import type { Metadata } from "../model/metadata.js";
 import { selector } from "../core/selection.js";
-import { formatTreePath } from "../core/tree-path.js";
-import type { FormatDocument, FormatName } from "../formats/format.js";
+import { formatTreePath } from "../model/tree-path.js";
+import type { FormatDocument } from "../formats/format.js";
+import type { FormatName } from "../model/tree.js";
 import { parseDocument } from "./files.js";
 
 /** True when `s` is a stored `ENC[AES256_GCM,…]` value (well formed; not decrypted). */

@@ -28,13 +28,12 @@ export type { LoadOptions, SecretsSource } from "./load.js";
 // ---- helpers from the floors below: plain functions and types, no key material ----
 export { readInput, writeFileAtomic } from "../util/fs.js";
 export { splitCommand } from "../util/shlex.js";
-export { formatTreePath, parseTreePath, type TreePath } from "../core/tree-path.js";
+export { formatTreePath, parseTreePath, type TreePath } from "../model/tree-path.js";
 export { CELL_RENDERERS, emitTrees, formatNameForPath, isFormatName, parseInput } from "../formats/index.js";
-export type { FormatName, TreeCell, TreeMap, TreeNode } from "../formats/index.js";
+export type { FormatName, TreeCell, TreeMap, TreeNode } from "../model/tree.js";
 export { parseSetValue } from "../formats/cst-edit.js";
-export { RULE_NAMES, SOPS_VERSION } from "../core/metadata.js";
-export type { Metadata, SelectionRules, WrappedKey } from "../core/metadata.js";
-export type { KeyEntry, KeyKind } from "../keys/key-source.js";
+export { RULE_NAMES, SOPS_VERSION } from "../model/metadata.js";
+export type { KeyEntry, KeyKind, Metadata, SelectionRules, WrappedKey } from "../model/metadata.js";
 export { Keyring, type KeyringOptions } from "../keys/registry.js";
 export { ageRecipient, defaultAgeKeyFile, loadAgeIdentities, parseAgeRecipients } from "../keys/age.js";
 export { appendNewAgeIdentity } from "../keys/age-key-file.js";
@@ -51,8 +50,9 @@ export {
 } from "../config/index.js";
 export type { KeyFlags, SopsConfig, StoresConfig } from "../config/index.js";
 export { addAgeRecipient, ageRecipientsByRule, initialConfig, removeAgeRecipient } from "../config/edit.js";
-// exec/flatten is moving below lib (issue 13, arch-model); re-exported here so the Action imports lib only.
-export { treeToEnv, valToString, type EnvOptions, type EnvSourceEntry } from "../exec/flatten.js";
+// Env flattening lives on the ground floor (model/env.ts), which the Action may import itself;
+// re-exported so that lib's door is complete.
+export { treeToEnv, valToString, type EnvOptions, type EnvSourceEntry } from "../model/env.js";
 
 /**
  * For a bundle that holds google-gax itself (the GitHub Action): how to load its one copy. The GCP

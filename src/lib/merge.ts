@@ -16,14 +16,14 @@
 import { randomFillSync, timingSafeEqual } from "node:crypto";
 import { HushError } from "../errors.js";
 import { CiphertextStash, wrapForGroups } from "../core/document.js";
-import { SOPS_VERSION, type Metadata, type WrappedKey } from "../core/metadata.js";
-import type { PlainValue } from "../core/value.js";
-import { formatTreePath, type TreePath } from "../core/tree-path.js";
+import { SOPS_VERSION, type KeyEntry, type Metadata, type WrappedKey } from "../model/metadata.js";
+import type { PlainValue } from "../model/value.js";
+import { formatTreePath, type TreePath } from "../model/tree-path.js";
+import type { TreeMap, TreeNode } from "../model/tree.js";
 import { setAtPath, unsetAtPath } from "../formats/cst-edit.js";
-import type { TreeMap, TreeNode } from "../formats/format.js";
 import { decryptHeld, decryptText, encryptText, parseDocument } from "./files.js";
 import { entryLabel, specFromEntry } from "./rewrite.js";
-import type { KeyEntry, KeyRecipient } from "../keys/key-source.js";
+import type { KeyRecipient } from "../keys/key-source.js";
 import { Keyring, recipientFor } from "../keys/registry.js";
 
 /** The formats the semantic merge edits structurally. */

@@ -6,10 +6,10 @@
  */
 import { HushError } from "../errors.js";
 import { encryptionOptions, encryptionSettings, type EncryptionOptions, type EncryptionRequest } from "../config/index.js";
-import { formatTreePath, type TreePath } from "../core/tree-path.js";
-import type { Metadata } from "../core/metadata.js";
+import { formatTreePath, type TreePath } from "../model/tree-path.js";
+import type { Metadata } from "../model/metadata.js";
+import type { FormatName, TreeNode } from "../model/tree.js";
 import { setAtPath, unsetAtPath } from "../formats/cst-edit.js";
-import type { FormatName, TreeNode } from "../formats/format.js";
 import type { Keyring } from "../keys/registry.js";
 import { decryptHeld, encryptText, parseDocument } from "./files.js";
 import { rewriteText, type RewriteResult } from "./rewrite.js";
