@@ -5,7 +5,7 @@
 // look at those very buffers after the operation returns (or throws).
 import { describe, expect, it } from "vitest";
 import { isHushError } from "../src/errors.js";
-import type { KeyKind } from "../src/keys/key-source.js";
+import type { KeyKind } from "../src/model/metadata.js";
 import { ageRecipient, generateAgeKeyFile } from "../src/keys/age.js";
 import { Keyring, type LoadedUnwrapper } from "../src/keys/registry.js";
 import { decrypt, decryptText, encryptText } from "../src/lib/index.js";

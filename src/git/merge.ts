@@ -12,8 +12,8 @@ import { formatNameForPath, mergeEncrypted, writeFileAtomic } from "../lib/inter
 import { runGit } from "./run.js";
 import { sniffFormat } from "./textconv.js";
 
-export { mergeEncrypted, sameNode } from "../lib/internal.js";
-export type { ConflictChooser, MergeChoice, MergeConflict, MergeFormat, MergeInput, MergeOptions, MergeOutcome } from "../lib/internal.js";
+/** The semantic merge itself, for callers that imported it from here (it lives in src/lib/merge.ts). */
+export { mergeEncrypted } from "../lib/internal.js";
 
 // ---- the git merge driver ----
 

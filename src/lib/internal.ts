@@ -9,50 +9,35 @@
  */
 
 // ---- whole operations ----
-export { decryptText, encryptText, parseDocument } from "./files.js";
-export type { DecryptTextOptions, DecryptTextResult, EncryptTextOptions } from "./files.js";
+export { decryptText, parseDocument } from "./files.js";
 export { encryptAsConfigured, encryptPlanned, encryptReusing, isEncryptedFile, planEncryption, setValues, unsetValue } from "./operations.js";
-export type { EditableFormat, EncryptionPlan, PlanRequest, ReuseOptions, ValueEditOptions } from "./operations.js";
-export { entryLabel, rewriteBytes, rewriteText, rotateText, specFromEntry } from "./rewrite.js";
-export type { RewriteOptions, RewriteResult, RotateOptions } from "./rewrite.js";
+export { entryLabel, rewriteBytes, rotateText } from "./rewrite.js";
 export { mapLimit, updateKeysText } from "./updatekeys.js";
-export type { KeyChanges, UpdateKeysOptions, UpdateKeysResult } from "./updatekeys.js";
-export { mergeEncrypted, sameNode } from "./merge.js";
-export type { ConflictChooser, MergeChoice, MergeConflict, MergeFormat, MergeInput, MergeOptions, MergeOutcome } from "./merge.js";
+export { mergeEncrypted } from "./merge.js";
+export type { ConflictChooser, MergeChoice, MergeConflict } from "./merge.js";
 export { encryptionProblems, isSealedText, storedMetadata } from "./inspect.js";
 export { findPath, openDocument, pathLabel, scalars } from "./plain.js";
-export type { OpenOptions, OpenedDocument, ScalarEntry } from "./plain.js";
-export { formatForSecretsPath, load, readSource, Secrets } from "./load.js";
-export type { LoadOptions, SecretsSource } from "./load.js";
+export type { OpenedDocument } from "./plain.js";
+export { formatForSecretsPath, load, readSource } from "./load.js";
 
 // ---- helpers from the floors below: plain functions and types, no key material ----
 export { readInput, writeFileAtomic } from "../util/fs.js";
 export { splitCommand } from "../util/shlex.js";
 export { formatTreePath, parseTreePath, type TreePath } from "../model/tree-path.js";
 export { CELL_RENDERERS, emitTrees, formatNameForPath, isFormatName, parseInput } from "../formats/index.js";
-export type { FormatName, TreeCell, TreeMap, TreeNode } from "../model/tree.js";
+export type { FormatName, TreeMap, TreeNode } from "../model/tree.js";
 export { parseSetValue } from "../formats/cst-edit.js";
-export { RULE_NAMES, SOPS_VERSION } from "../model/metadata.js";
-export type { KeyEntry, KeyKind, Metadata, SelectionRules, WrappedKey } from "../model/metadata.js";
+export { RULE_NAMES } from "../model/metadata.js";
+export type { KeyKind, Metadata, SelectionRules } from "../model/metadata.js";
 export { Keyring, type KeyringOptions } from "../keys/registry.js";
-export { ageRecipient, defaultAgeKeyFile, loadAgeIdentities, parseAgeRecipients } from "../keys/age.js";
+export { defaultAgeKeyFile, loadAgeIdentities, parseAgeRecipients } from "../keys/age.js";
 export { appendNewAgeIdentity } from "../keys/age-key-file.js";
-export {
-  CONFIG_FILE_NAME,
-  displayPath,
-  findConfigFile,
-  keySpecsFromFlags,
-  loadEffectiveConfig,
-  parseConfig,
-  parseKmsContext,
-  selectCreationRule,
-  storeIndent,
-} from "../config/index.js";
+export { CONFIG_FILE_NAME, displayPath, findConfigFile, keySpecsFromFlags, loadEffectiveConfig, parseConfig, parseKmsContext, selectCreationRule, storeIndent } from "../config/index.js";
 export type { KeyFlags, SopsConfig, StoresConfig } from "../config/index.js";
 export { addAgeRecipient, ageRecipientsByRule, initialConfig, removeAgeRecipient } from "../config/edit.js";
 // Env flattening lives on the ground floor (model/env.ts), which the Action may import itself;
 // re-exported so that lib's door is complete.
-export { treeToEnv, valToString, type EnvOptions, type EnvSourceEntry } from "../model/env.js";
+export { treeToEnv, valToString, type EnvSourceEntry } from "../model/env.js";
 
 /**
  * For a bundle that holds google-gax itself (the GitHub Action): how to load its one copy. The GCP

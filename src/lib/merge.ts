@@ -27,7 +27,7 @@ import type { KeyRecipient } from "../keys/key-source.js";
 import { Keyring, recipientFor } from "../keys/registry.js";
 
 /** The formats the semantic merge edits structurally. */
-export type MergeFormat = "yaml" | "json";
+type MergeFormat = "yaml" | "json";
 
 /** One thing both sides changed differently. */
 export interface MergeConflict {
@@ -127,7 +127,7 @@ function sameValue(a: PlainValue | null, b: PlainValue | null): boolean {
 }
 
 /** Deep equality of trees; key order is not a change (ours' order is kept anyway). */
-export function sameNode(a: TreeNode | undefined, b: TreeNode | undefined): boolean {
+function sameNode(a: TreeNode | undefined, b: TreeNode | undefined): boolean {
   if (a === undefined || b === undefined) return a === b;
   if (a instanceof Map) {
     if (!(b instanceof Map) || a.size !== b.size) return false;

@@ -111,7 +111,7 @@ export async function encryptReusing(data: string | Uint8Array, previous: string
 }
 
 /** The formats `set`, `unset` and `import` change structurally. */
-export type EditableFormat = "yaml" | "json";
+type EditableFormat = "yaml" | "json";
 
 /** Options of {@link setValues} and {@link unsetValue}. */
 export interface ValueEditOptions {
