@@ -1,7 +1,7 @@
 /** `hush get FILE PATH`: one value, decrypted alone (the library's `get()`), printed for a shell. */
 import { HushError } from "../../errors.js";
-import { isFormatName } from "../../formats/index.js";
-import { load, type SecretValue } from "../../lib/load.js";
+import { isFormatName, load } from "../../lib/internal.js";
+import type { SecretValue } from "../../lib/index.js";
 import { commandConfig, type ConfigFlags } from "../common.js";
 import { parseDecryptionOrder } from "./decrypt.js";
 
@@ -36,7 +36,7 @@ export async function runGet(file: string, path: string, flags: GetFlags): Promi
  * JSON for a decrypted value: as `JSON.stringify` with 2-space indent, but integers beyond 2^53
  * (bigint) keep their digits and timestamps print as ISO strings.
  */
-export function toJson(v: SecretValue, depth: number): string {
+function toJson(v: SecretValue, depth: number): string {
   if (v === null) return "null";
   if (typeof v === "bigint") return v.toString();
   if (v instanceof Date) return JSON.stringify(v.toISOString());
