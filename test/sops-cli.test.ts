@@ -242,3 +242,90 @@ describe("versions and completion", () => {
     expect(runHush(["completion", "tcsh"]).status).toBe(8);
   });
 });
+
+describe("set and unset on dotenv and INI; set --string and --idempotent", () => {
+  const dec = (f: string) => runHush(["decrypt", f], { env: env() });
+
+  it("dotenv: a path is one key; values are set, added at the end and removed, other lines kept", async () => {
+    await withTempDir(async (dir) => {
+      const f = await encrypted(dir, "app.env", "# settings\nA=1\nB=two words\n\nC=x\n");
+      const run = (...args: string[]) => {
+        const r = runHush(args, { env: env() });
+        expect(r.stderr).toBe("");
+        expect(r.status).toBe(0);
+      };
+      run("set", "--string", f, "B", "new value");
+      run("set", f, "D", '"dee"');
+      run("set", f, '["N"]', "42");
+      run("unset", f, "A");
+      expect(dec(f).stdout).toBe("# settings\nB=new value\n\nC=x\nD=dee\nN=42\n");
+      const nested = runHush(["set", f, "a.b", '"x"'], { env: env() });
+      expect(nested.status).toBe(91);
+      expect(nested.stderr).toMatch(/a dotenv path is one key/);
+      expect(runHush(["set", f, "M", '{"a": 1}'], { env: env() }).stderr).toMatch(/dotenv values are strings/);
+      expect(runHush(["unset", f, "nope"], { env: env() }).status).toBe(1);
+      expect(runHush(["unset", "--idempotent", f, "nope"], { env: env() }).status).toBe(0);
+    });
+  });
+
+  it("INI: a path is a section and a key; new keys go at the end of their section, new sections at the end", async () => {
+    await withTempDir(async (dir) => {
+      const f = await encrypted(dir, "c.ini", "top=1\n\n[db]\n; the password\npassword = hunter2\nuser = app\n\n[other]\nx = y\n");
+      for (const args of [
+        ["set", "--string", f, "db.host", "localhost"],
+        ["set", "--string", f, '["new"]["k"]', "v"],
+        ["set", "--string", f, "DEFAULT.t2", "2"],
+        ["unset", f, '["db"]["user"]'],
+        ["set", "--string", f, "db.password", "p#w;d"],
+      ]) {
+        const r = runHush(args, { env: env() });
+        expect(r.stderr).toBe("");
+        expect(r.status).toBe(0);
+      }
+      expect(dec(f).stdout).toBe("top=1\nt2 = 2\n\n[db]\n; the password\npassword = `p#w;d`\nhost = localhost\n\n[other]\nx = y\n\n[new]\nk = v\n");
+      expect(runHush(["get", f, "db.password"], { env: env() }).stdout).toBe("p#w;d\n");
+      expect(runHush(["set", f, "db", '"x"'], { env: env() }).status).toBe(91);
+    });
+  });
+
+  it("set --string takes the text as it is; from standard input less one final newline", async () => {
+    await withTempDir(async (dir) => {
+      const f = await encrypted(dir);
+      expect(runHush(["set", "--string", f, "db.password", '"quoted" {not json}'], { env: env() }).status).toBe(0);
+      expect(runHush(["get", "--json", f, "db.password"], { env: env() }).stdout).toBe('"\\"quoted\\" {not json}"\n');
+      expect(runHush(["set", "--string", "--value-stdin", f, "db.user"], { env: env(), input: "from stdin\n" }).status).toBe(0);
+      expect(runHush(["get", f, "db.user"], { env: env() }).stdout).toBe("from stdin\n");
+      // Without --string the value is JSON, as in sops.
+      const bad = runHush(["set", f, "db.user", "plain"], { env: env() });
+      expect(bad.status).toBe(8);
+      expect(bad.stderr).toMatch(/must be JSON/);
+    });
+  });
+
+  it("set --idempotent (and any set of an equal value) leaves the file untouched, exit 0", async () => {
+    await withTempDir(async (dir) => {
+      const f = await encrypted(dir);
+      const before = readFileSync(f, "utf8");
+      const r = runHush(["set", "--idempotent", f, "db.password", '"hunter2"'], { env: env() });
+      expect(r.status).toBe(0);
+      expect(readFileSync(f, "utf8")).toBe(before);
+      expect(runHush(["set", f, "db.port", "5432"], { env: env() }).status).toBe(0);
+      expect(readFileSync(f, "utf8")).toBe(before);
+      expect(runHush(["set", "--idempotent", f, "db.password", '"other"'], { env: env() }).status).toBe(0);
+      expect(readFileSync(f, "utf8")).not.toBe(before);
+    });
+  });
+
+  it("sops's --value-file form (a switch; the value argument names the file) works too", async () => {
+    await withTempDir(async (dir) => {
+      const f = await encrypted(dir);
+      const v = join(dir, "value.json");
+      writeFileSync(v, '"from a file"\n');
+      expect(runHush(["set", "--value-file", f, '["db"]["password"]', v], { env: env() }).status).toBe(0);
+      expect(runHush(["get", f, "db.password"], { env: env() }).stdout).toBe("from a file\n");
+      writeFileSync(v, '"hush form"');
+      expect(runHush(["set", "--value-file", v, f, "db.password"], { env: env() }).status).toBe(0);
+      expect(runHush(["get", f, "db.password"], { env: env() }).stdout).toBe("hush form\n");
+    });
+  });
+});

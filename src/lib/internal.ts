@@ -10,7 +10,8 @@
 
 // ---- whole operations ----
 export { decryptText, parseDocument } from "./files.js";
-export { encryptAsConfigured, encryptPlanned, encryptReusing, isEncryptedFile, planEncryption, setValues, unsetValue } from "./operations.js";
+export { encryptAsConfigured, encryptPlanned, encryptReusing, isEditableFormat, isEncryptedFile, planEncryption, setValues, unsetValue } from "./operations.js";
+export type { EditableFormat } from "./operations.js";
 export { entryLabel, rewriteBytes, rotateText } from "./rewrite.js";
 export { mapLimit, updateKeysText } from "./updatekeys.js";
 export { mergeEncrypted } from "./merge.js";
