@@ -31,6 +31,8 @@ export type ErrorCode =
   | "PATH_NOT_FOUND"
   | "COMMAND_NOT_EXECUTABLE"
   | "COMMAND_NOT_FOUND"
+  | "FILE_NOT_MODIFIED"
+  | "NO_EDITOR"
   | "INTERNAL";
 
 /** Exit codes, from sops's `codes.go` where sops has the same failure. */
@@ -62,6 +64,9 @@ export const EXIT_CODE: Readonly<Record<ErrorCode, number>> = {
   COMMAND_NOT_EXECUTABLE: 126,
   COMMAND_NOT_FOUND: 127,
   INTERNAL: 1,
+  // edit: saved without a change (sops's FileHasNotBeenModified), the editor could not run (NoEditorFound).
+  FILE_NOT_MODIFIED: 200,
+  NO_EDITOR: 201,
 };
 
 /** A failure with a stable code and a message fit to print as one line. */
