@@ -1,12 +1,12 @@
 // hush as a drop-in for the sops command line: sops's top-level forms, `get`, `version`/-V and
 // shell completion. Real processes, real files.
 import { spawnSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { generateAgeKeyFile } from "../src/keys/age-client.js";
 import { rewriteSopsForm, splitSetExpr, type SopsFormProgram } from "../src/cli/sops-forms.js";
-import { cleanEnv, runHush, withTempDir } from "./helpers.js";
+import { cleanEnv, HUSH, runHush, withTempDir } from "./helpers.js";
 
 const PLAIN = `db:
     user: app
@@ -112,7 +112,7 @@ describe("sops's forms end to end", () => {
     await withTempDir(async (dir) => {
       const f = await encrypted(dir);
       const editor = join(dir, "ed.mjs");
-      writeFileSync(editor, `import { readFileSync, writeFileSync } from "node:fs";\nconst f = process.argv[2];\nwriteFileSync(f, readFileSync(f, "utf8").replace("hunter2", "edited"));\n`);
+      writeFileSync(editor, `import { mkdirSync, readFileSync, writeFileSync } from "node:fs";\nconst f = process.argv[2];\nwriteFileSync(f, readFileSync(f, "utf8").replace("hunter2", "edited"));\n`);
       const r = runHush([f], { env: { ...env(), EDITOR: `${process.execPath} ${editor}` } });
       expect(r.stderr).toBe("");
       expect(r.status).toBe(0);
@@ -326,6 +326,64 @@ describe("set and unset on dotenv and INI; set --string and --idempotent", () =>
       writeFileSync(v, '"hush form"');
       expect(runHush(["set", "--value-file", v, f, "db.password"], { env: env() }).status).toBe(0);
       expect(runHush(["get", f, "db.password"], { env: env() }).stdout).toBe("hush form\n");
+    });
+  });
+});
+
+describe("rotate over many files, with progress on a terminal only", () => {
+  async function tree(dir: string): Promise<string[]> {
+    mkdirSync(join(dir, "secrets", "nested"), { recursive: true });
+    mkdirSync(join(dir, "secrets", "node_modules"), { recursive: true });
+    const a = await encrypted(dir, "secrets/a.enc.yaml");
+    const b = await encrypted(dir, "secrets/nested/b.enc.json", '{"k": "v"}\n');
+    const c = await encrypted(dir, "one.enc.yaml");
+    writeFileSync(join(dir, "secrets", "plain.txt"), "not encrypted\n");
+    writeFileSync(join(dir, "secrets", "node_modules", "x.enc.yaml"), readFileSync(a));
+    return [a, b, c];
+  }
+
+  it("rotates every encrypted file of the directories and files named, in place, each reported", async () => {
+    await withTempDir(async (dir) => {
+      const files = await tree(dir);
+      const before = files.map((f) => readFileSync(f, "utf8"));
+      const r = runHush(["rotate", "-i", "secrets", "one.enc.yaml"], { env: env(), cwd: dir });
+      expect(r.stderr).toBe(""); // no terminal: no progress line
+      expect(r.status).toBe(0);
+      expect(r.stdout).toBe("secrets/a.enc.yaml: rotated\nsecrets/nested/b.enc.json: rotated\none.enc.yaml: rotated\n");
+      files.forEach((f, i) => {
+        const after = readFileSync(f, "utf8");
+        expect(after).not.toBe(before[i]);
+        // A new data key: not one ciphertext of the old file survives.
+        const old = new Set(before[i]!.match(/ENC\[[^\]]+\]/g));
+        expect((after.match(/ENC\[[^\]]+\]/g) ?? []).some((e) => old.has(e))).toBe(false);
+      });
+      expect(runHush(["get", files[1]!, "k"], { env: env() }).stdout).toBe("v\n");
+      expect(readFileSync(join(dir, "secrets", "node_modules", "x.enc.yaml"), "utf8")).toBe(before[0]);
+    });
+  });
+
+  it("several files need -i; a failing file is reported and the others still rotate (exit 1)", async () => {
+    await withTempDir(async (dir) => {
+      const [a, , c] = await tree(dir);
+      const noI = runHush(["rotate", a!, c!], { env: env(), cwd: dir });
+      expect(noI.status).toBe(8);
+      expect(noI.stderr).toMatch(/needs --in-place/);
+      writeFileSync(join(dir, "bad.enc.yaml"), "a: 1\n");
+      const r = runHush(["rotate", "-i", a!, join(dir, "bad.enc.yaml"), c!], { env: env(), cwd: dir });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/bad\.enc\.yaml: error: sops metadata not found/);
+      expect(r.stdout).toMatch(/a\.enc\.yaml: rotated\n.*one\.enc\.yaml: rotated\n/s);
+    });
+  });
+
+  it("draws a progress line when stderr is a terminal (script(1))", async () => {
+    await withTempDir(async (dir) => {
+      await tree(dir);
+      const cmd = `${JSON.stringify(process.execPath)} ${JSON.stringify(HUSH)} rotate -i secrets one.enc.yaml`;
+      const r = spawnSync("script", ["-qec", cmd, "/dev/null"], { env: env(), cwd: dir, encoding: "utf8", timeout: 30_000 });
+      expect(r.status).toBe(0);
+      expect(r.stdout).toContain("] 3/3 rotated");
+      expect(r.stdout).toMatch(/\r\[#{30}\] 3\/3 rotated\r\x1b\[K/);
     });
   });
 });

@@ -34,7 +34,7 @@ export type { KeyKind, Metadata, SelectionRules } from "../model/metadata.js";
 export { Keyring, type KeyringOptions } from "../keys/registry.js";
 export { defaultAgeKeyFile, loadAgeIdentities, parseAgeRecipients } from "../keys/age-client.js";
 export { appendNewAgeIdentity } from "../keys/age-key-file.js";
-export { CONFIG_FILE_NAME, displayPath, findConfigFile, keySpecsFromFlags, loadEffectiveConfig, parseConfig, parseKmsContext, selectCreationRule, storeIndent } from "../config/index.js";
+export { CONFIG_FILE_NAME, displayPath, findConfigFile, keySpecsFromFlags, loadEffectiveConfig, specsFromString, parseConfig, parseKmsContext, selectCreationRule, storeIndent } from "../config/index.js";
 export type { KeyFlags, SopsConfig, StoresConfig } from "../config/index.js";
 export { addAgeRecipient, ageRecipientsByRule, initialConfig, removeAgeRecipient } from "../config/edit.js";
 // Env flattening lives on the ground floor (model/env.ts), which the Action may import itself;

@@ -3,11 +3,11 @@
  * and removed, asks before writing (`--yes` to skip), then updates the files in parallel with a
  * bounded number in flight, reporting each file.
  */
-import { promises as fsp } from "node:fs";
-import { join, relative } from "node:path";
+import { relative } from "node:path";
 import { createInterface } from "node:readline";
 import { HushError } from "../../errors.js";
 import { formatNameForPath, isFormatName, mapLimit, readInput, updateKeysText, writeFileAtomic, type FormatName } from "../../lib/internal.js";
+import { collectEncryptedFiles, progress } from "../bulk.js";
 
 interface Flags {
   yes?: boolean;
@@ -15,34 +15,6 @@ interface Flags {
   inputType?: string;
   config?: string;
   shamirSecretSharingThreshold?: string;
-}
-
-const SKIP_DIRS = new Set([".git", "node_modules"]);
-
-/** Files named, with directories expanded to the encrypted files below them. */
-async function collect(paths: string[]): Promise<string[]> {
-  const out: string[] = [];
-  const walk = async (p: string, explicit: boolean): Promise<void> => {
-    let st;
-    try {
-      st = await fsp.stat(p);
-    } catch {
-      throw new HushError("NO_FILE", `file not found: ${p}`);
-    }
-    if (st.isDirectory()) {
-      const names = (await fsp.readdir(p)).sort();
-      for (const n of names) if (!SKIP_DIRS.has(n)) await walk(join(p, n), false);
-      return;
-    }
-    if (explicit) out.push(p);
-    else {
-      // In a directory, only files that carry sops metadata count.
-      const head = (await fsp.readFile(p, "utf8")).slice(-4096);
-      if (/sops|"mac"|sops_mac/.test(head)) out.push(p);
-    }
-  };
-  for (const p of paths) await walk(p, true);
-  return out;
 }
 
 function describe(added: string[], removed: string[]): string {
@@ -63,7 +35,7 @@ async function confirm(question: string): Promise<boolean> {
 export async function runUpdatekeys(paths: string[], flags: Flags): Promise<void> {
   const jobs = flags.jobs ? Number(flags.jobs) : 8;
   if (!Number.isInteger(jobs) || jobs < 1) throw new HushError("USAGE", "--jobs takes a whole number ≥ 1");
-  const files = await collect(paths);
+  const files = await collectEncryptedFiles(paths);
   if (files.length === 0) throw new HushError("NO_FILE", "no encrypted files found");
   const format = (f: string): FormatName => (flags.inputType && isFormatName(flags.inputType) ? flags.inputType : formatNameForPath(f));
   const threshold = flags.shamirSecretSharingThreshold ? Number(flags.shamirSecretSharingThreshold) : undefined;
@@ -96,24 +68,19 @@ export async function runUpdatekeys(paths: string[], flags: Flags): Promise<void
     return;
   }
 
-  // 2. Apply, in parallel, bounded; a progress bar on a terminal.
-  let done = 0;
-  const tty = process.stderr.isTTY === true;
-  const progress = () => {
-    if (!tty) return;
-    const width = 30;
-    const filled = Math.round((done / todo.length) * width);
-    process.stderr.write(`\r[${"#".repeat(filled)}${" ".repeat(width - filled)}] ${done}/${todo.length}`);
-  };
+  // 2. Apply, in parallel, bounded; a progress line on a terminal.
+  const bar = progress(todo.length, "updated");
   const results = await mapLimit(todo, jobs, async (f) => {
-    const text = (await readInput(f)).toString("utf8");
-    const res = await updateKeysText(f, text, { format: format(f), ...common });
-    if (res.text !== undefined) await writeFileAtomic(f, res.text);
-    done++;
-    progress();
-    return res;
+    try {
+      const text = (await readInput(f)).toString("utf8");
+      const res = await updateKeysText(f, text, { format: format(f), ...common });
+      if (res.text !== undefined) await writeFileAtomic(f, res.text);
+      return res;
+    } finally {
+      bar.tick();
+    }
   });
-  if (tty && todo.length > 0) process.stderr.write("\n");
+  bar.end();
   results.forEach((r, i) => {
     const f = todo[i]!;
     if (r.status === "rejected") {
