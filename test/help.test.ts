@@ -8,15 +8,17 @@ import { runHush } from "./helpers.js";
 const COMMANDS = [
   "encrypt", "decrypt", "keygen", "edit", "set", "unset", "rotate", "filestatus", "exec-env", "exec-file",
   "updatekeys", "git", "check", "audit", "rotation-status", "init", "invite", "revoke", "share", "import",
-  "get", "completion", "version",
+  "get", "groups", "completion", "version",
 ];
 const GIT = ["install", "textconv", "merge", "resolve"];
+const GROUPS = ["add", "delete"];
 
 /** The argument lists whose output is pinned, each with the name of its file. */
 const CASES: [name: string, args: string[]][] = [
   ["hush", ["--help"]],
   ...COMMANDS.map((c): [string, string[]] => [c, [c, "--help"]]),
   ...GIT.map((g): [string, string[]] => [`git-${g}`, ["git", g, "--help"]]),
+  ...GROUPS.map((g): [string, string[]] => [`groups-${g}`, ["groups", g, "--help"]]),
 ];
 
 function transcript(args: string[]): string {

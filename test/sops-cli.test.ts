@@ -387,3 +387,48 @@ describe("rotate over many files, with progress on a terminal only", () => {
     });
   });
 });
+
+describe("groups add / groups delete (sops's key groups)", () => {
+  it("adds a group (both groups then needed), deletes it again; values, mac and lastmodified stay", async () => {
+    const other = await generateAgeKeyFile();
+    await withTempDir(async (dir) => {
+      const f = await encrypted(dir);
+      const before = readFileSync(f, "utf8");
+      const both = cleanEnv({ SOPS_AGE_KEY: `${key.identity}\n${other.identity}` });
+      const onlyOther = cleanEnv({ SOPS_AGE_KEY: other.identity });
+
+      // sops's form: --file, repeatable key flags, result on stdout unless -i.
+      const printed = runHush(["groups", "add", "--file", f, "--age", other.recipient], { env: env() });
+      expect(printed.stderr).toBe("");
+      expect(printed.status).toBe(0);
+      expect(readFileSync(f, "utf8")).toBe(before);
+      expect(printed.stdout).toMatch(/shamir_threshold: 2/);
+
+      expect(runHush(["groups", "add", "-i", "--file", f, "--age", other.recipient], { env: env() }).status).toBe(0);
+      const added = readFileSync(f, "utf8");
+      const line = (t: string, k: string) => t.split("\n").find((l) => l.includes(`${k}:`));
+      for (const k of ["password", "mac", "lastmodified"]) expect(line(added, k)).toBe(line(before, k));
+      expect(runHush(["decrypt", f], { env: env() }).status).toBe(128); // one group's key is not enough
+      expect(runHush(["decrypt", f], { env: onlyOther }).status).toBe(128);
+      expect(runHush(["decrypt", f], { env: both }).stdout).toBe(PLAIN);
+
+      const del = runHush(["groups", "delete", "--file", f, "-i", "1"], { env: both });
+      expect(del.stderr).toBe("");
+      expect(del.status).toBe(0);
+      expect(runHush(["decrypt", f], { env: env() }).stdout).toBe(PLAIN);
+      expect(runHush(["decrypt", f], { env: onlyOther }).status).toBe(128);
+    });
+  });
+
+  it("refuses what cannot work: no keys, a bad index, the last group, a threshold above the groups", async () => {
+    await withTempDir(async (dir) => {
+      const f = await encrypted(dir);
+      expect(runHush(["groups", "add", "-i", f], { env: env() }).stderr).toMatch(/name the new group's keys/);
+      expect(runHush(["groups", "delete", "--file", f, "0"], { env: env() }).stderr).toMatch(/cannot delete the only key group/);
+      expect(runHush(["groups", "delete", "--file", f, "3"], { env: env() }).stderr).toMatch(/no key group 3/);
+      const t = runHush(["groups", "add", "--file", f, "--age", key.recipient, "--shamir-secret-sharing-threshold", "3"], { env: env() });
+      expect(t.status).toBe(8);
+      expect(t.stderr).toMatch(/threshold is 3, but there would be only 2 key groups/);
+    });
+  });
+});

@@ -31,12 +31,13 @@ import { command as importBundle } from "./commands/import.command.js";
 import { command as get } from "./commands/get.command.js";
 import { command as completion } from "./commands/completion.command.js";
 import { command as version } from "./commands/version.command.js";
+import { command as groups } from "./commands/groups.command.js";
 
 /** The top-level commands, in the order `--help` lists them. */
 const COMMANDS: readonly CommandSpec[] = [
   encrypt, decrypt, keygen, edit, set, unset, rotate, filestatus, execEnv, execFile,
   updatekeys, git, check, audit, rotationStatus, init, invite, revoke, share, importBundle,
-  get, completion, version,
+  get, groups, completion, version,
 ];
 
 /**

@@ -18,6 +18,7 @@ export { mergeEncrypted } from "./merge.js";
 export type { ConflictChooser, MergeChoice, MergeConflict } from "./merge.js";
 export { encryptionProblems, isSealedText, storedMetadata } from "./inspect.js";
 export { withMetadataShown, withoutMetadataShown } from "./edit-view.js";
+export { changeKeyGroups } from "./groups.js";
 export { findPath, openDocument, pathLabel, scalars } from "./plain.js";
 export type { OpenedDocument } from "./plain.js";
 export { formatForSecretsPath, load, readSource } from "./load.js";
