@@ -432,3 +432,28 @@ describe("groups add / groups delete (sops's key groups)", () => {
     });
   });
 });
+
+describe("progress lines of the other bulk commands", () => {
+  it("check, updatekeys: a progress line on a terminal, none in a pipe", async () => {
+    await withTempDir(async (dir) => {
+      await encrypted(dir, "a.enc.yaml");
+      await encrypted(dir, "b.enc.yaml");
+      writeFileSync(join(dir, ".sops.yaml"), `creation_rules:\n  - path_regex: \\.enc\\.yaml$\n    age: ${key.recipient}\n`);
+      const other = await generateAgeKeyFile();
+      const tty = (args: string) =>
+        spawnSync("script", ["-qec", `${JSON.stringify(process.execPath)} ${JSON.stringify(HUSH)} ${args}`, "/dev/null"], { env: env(), cwd: dir, encoding: "utf8", timeout: 30_000 });
+      const check = tty("check a.enc.yaml b.enc.yaml");
+      expect(check.status).toBe(0);
+      expect(check.stdout).toContain("] 2/2 checked");
+      expect(runHush(["check", "a.enc.yaml", "b.enc.yaml"], { env: env(), cwd: dir }).stderr).toBe("");
+      writeFileSync(join(dir, ".sops.yaml"), `creation_rules:\n  - path_regex: \\.enc\\.yaml$\n    age: ${key.recipient},${other.recipient}\n`);
+      const up = tty("updatekeys -y .");
+      expect(up.status).toBe(0);
+      expect(up.stdout).toContain("] 2/2 updated");
+      writeFileSync(join(dir, ".sops.yaml"), `creation_rules:\n  - path_regex: \\.enc\\.yaml$\n    age: ${key.recipient}\n`);
+      const piped = runHush(["updatekeys", "-y", "."], { env: env(), cwd: dir });
+      expect(piped.status).toBe(0);
+      expect(piped.stderr).toBe("");
+    });
+  });
+});

@@ -71,3 +71,24 @@ export function progress(total: number, verb: string, stream: NodeJS.WriteStream
     },
   };
 }
+
+/**
+ * An `onProgress(done, total)` callback for a library operation that reports its own count (team
+ * commands, check), drawing {@link progress} on first use; `end()` clears the line if one was drawn.
+ */
+export function progressCallback(verb: string): { onProgress: (done: number, total: number) => void; end: () => void } {
+  let bar: Progress | undefined;
+  let shown = 0;
+  return {
+    onProgress(done, total) {
+      bar ??= progress(total, verb);
+      while (shown < done) {
+        shown++;
+        bar.tick();
+      }
+    },
+    end() {
+      bar?.end();
+    },
+  };
+}

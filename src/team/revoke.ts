@@ -27,7 +27,7 @@ import {
   writeFileAtomic,
 } from "../lib/internal.js";
 import { encryptedFiles, type EncryptedFile } from "./files.js";
-import { oneAgeRecipient, readConfigText, type TeamOptions } from "./invite.js";
+import { counted, oneAgeRecipient, readConfigText, type TeamOptions } from "./invite.js";
 
 /** Options of {@link revokeRecipient}. */
 export interface RevokeOptions extends TeamOptions {
@@ -114,10 +114,10 @@ export async function revokeRecipient(recipientArg: string, options: RevokeOptio
   const all = await encryptedFiles(root, env);
   const affected = all.filter((f) => namesRecipient(f, recipient));
   const keyring = new Keyring({ env });
-  const rotated = await mapLimit(affected, options.jobs ?? 8, async (f) => {
+  const rotated = await mapLimit(affected, options.jobs ?? 8, counted(affected.length, options.onProgress, async (f) => {
     const res = await rotateText(f.text, { format: f.format, keyring, env, keepVersion: true, remove: [{ kind: "age", label: recipient }] });
     return res.text;
-  });
+  }));
   const failed = rotated.flatMap((r, i) => (r.status === "rejected" ? [`${affected[i]!.shown}: ${r.reason instanceof HushError ? r.reason.message : "unexpected failure"}`] : []));
   if (failed.length > 0) {
     throw new HushError(

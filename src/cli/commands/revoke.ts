@@ -3,6 +3,7 @@ import { relative } from "node:path";
 import { revokeRecipient } from "../../team/revoke.js";
 import { writeStdout } from "../stdout.js";
 import { parseJobs } from "./invite.js";
+import { progressCallback } from "../bulk.js";
 
 interface RevokeFlags {
   dryRun?: boolean;
@@ -14,11 +15,13 @@ interface RevokeFlags {
 /** Runs `hush revoke RECIPIENT` and prints the report (paths of values, never values). */
 export async function runRevoke(recipient: string, flags: RevokeFlags): Promise<void> {
   const jobs = parseJobs(flags.jobs);
+  const bar = progressCallback("rotated");
   const r = await revokeRecipient(recipient, {
+    onProgress: bar.onProgress,
     ...(flags.dryRun ? { dryRun: true } : {}),
     ...(flags.config ? { configPath: flags.config } : {}),
     ...(jobs ? { jobs } : {}),
-  });
+  }).finally(bar.end);
   if (flags.json) {
     await writeStdout(`${JSON.stringify({ recipient: r.recipient, dryRun: Boolean(flags.dryRun), rulesChanged: r.rulesChanged, files: r.files }, null, 2)}\n`);
     return;
