@@ -4,12 +4,15 @@
 // here with the cache, so the code `hush decrypt` runs is not parsed or compiled again at every
 // start. Without the bundle, the compiled dist/cli/main.js runs.
 //
-// A code cache fits one V8 build with one set of flags (v8.cachedDataVersionTag()). The build
-// makes dist/bundle/hush.cjs.<tag>.cache for the Node that built it; the package directory is
-// only ever read. With another Node (or other V8 flags that change the tag, e.g. --no-opt), the first
-// decrypt or exec-env that finds no cache compiles as usual, then saves one in the user's cache
-// directory, $XDG_CACHE_HOME/hush/code-cache (default ~/.cache/hush/code-cache; mode 0700), named
-// by build id and tag, atomically; when that fails, nothing is written and nothing fails. A cache
+// A code cache fits one V8 version with one set of V8 flags (V8 checks both, and rejects a cache
+// made for others). The build makes dist/bundle/hush.cjs.<V8 version>.cache for the Node that
+// built it, with no options; the package directory is only ever read. With another Node, or with
+// options (on the command line or in NODE_OPTIONS, e.g. --no-opt), the first decrypt or exec-env
+// that finds no cache compiles as usual, then saves one in the user's cache directory,
+// $XDG_CACHE_HOME/hush/code-cache (default ~/.cache/hush/code-cache; mode 0700), named by build
+// id, V8 version and a hash of the options, atomically; when that fails, nothing is written and
+// nothing fails. (Not v8.cachedDataVersionTag(): loading node:v8 loads node:stream too, ~3 ms of
+// CPU at every start.) A cache
 // holds code only, never data from the run. HUSH_DEBUG_CODE_CACHE=1 says on stderr whether a cache
 // was accepted, rejected (by V8) or missing (none, another build's, or damaged), and when one is
 // saved.
@@ -28,7 +31,6 @@
 const { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } = require("node:fs");
 const { dirname, join } = require("node:path");
 const { pathToFileURL } = require("node:url");
-const { cachedDataVersionTag } = require("node:v8");
 const { Script } = require("node:vm");
 
 const file = join(__dirname, "..", "dist", "bundle", "hush.cjs");
@@ -45,6 +47,13 @@ try {
  * their --help, which would save a cache of little more than commander.
  */
 const SAVE_AFTER = ["decrypt", "exec-env"];
+
+/** A 32-bit FNV-1a hash, in hex: a short file-name part for a string of options. */
+const fnv1a = (s) => {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return (h >>> 0).toString(16).padStart(8, "0");
+};
 
 /** SHA-256 (V8 does not check a cache's data, and crashes on a damaged one). */
 const sha256 = (data) => require("node:crypto").createHash("sha256").update(data).digest();
@@ -71,9 +80,11 @@ if (source === undefined) {
   // The cache file: the build id that the script's first line holds (/*hush-build:ID*/, 16
   // characters), the SHA-256 of V8's data, then V8's data.
   const id = source.slice(13, 29);
-  const tag = cachedDataVersionTag().toString(16);
-  const buildCache = `${file}.${tag}.cache`;
-  const userCache = cacheDir === undefined ? undefined : join(cacheDir, "code-cache", `hush.${id}.${tag}.cache`);
+  // The options V8 may see besides its defaults: any option gets caches of its own.
+  const options = [...process.execArgv, process.env.NODE_OPTIONS || ""].join(" ").trim();
+  const key = options === "" ? process.versions.v8 : `${process.versions.v8}-${fnv1a(options)}`;
+  const buildCache = options === "" ? `${file}.${process.versions.v8}.cache` : undefined;
+  const userCache = cacheDir === undefined ? undefined : join(cacheDir, "code-cache", `hush.${id}.${key}.cache`);
   /** V8's data from a cache file, when it is for this build and undamaged. */
   const load = (path) => {
     try {
@@ -84,7 +95,7 @@ if (source === undefined) {
     }
     return undefined;
   };
-  let cachedData = load(buildCache);
+  let cachedData = buildCache === undefined ? undefined : load(buildCache);
   if (cachedData === undefined && userCache !== undefined) cachedData = load(userCache);
   const script = new Script(source, { filename: file, cachedData });
   const debug = process.env.HUSH_DEBUG_CODE_CACHE ? (s) => process.stderr.write(`hush: code cache ${s}\n`) : () => {};
