@@ -12,10 +12,9 @@
 // $XDG_CACHE_HOME/hush/code-cache (default ~/.cache/hush/code-cache; mode 0700), named by build
 // id, V8 version and a hash of the options, atomically; when that fails, nothing is written and
 // nothing fails. (Not v8.cachedDataVersionTag(): loading node:v8 loads node:stream too, ~3 ms of
-// CPU at every start.) A cache
-// holds code only, never data from the run. HUSH_DEBUG_CODE_CACHE=1 says on stderr whether a cache
-// was accepted, rejected (by V8) or missing (none, another build's, or damaged), and when one is
-// saved.
+// CPU at every start.) A cache holds code only, never data from the run. HUSH_DEBUG_CODE_CACHE=1
+// says on stderr whether a cache was accepted, rejected (by V8) or missing (none, another build's,
+// or damaged), and when one is saved.
 //
 // On Node >= 22.1, Node's own compile cache (module.enableCompileCache) is turned on too, in
 // $XDG_CACHE_HOME/hush/compile-cache: it serves everything loaded as a module after the bundle
@@ -95,8 +94,10 @@ if (source === undefined) {
     }
     return undefined;
   };
-  let cachedData = buildCache === undefined ? undefined : load(buildCache);
-  if (cachedData === undefined && userCache !== undefined) cachedData = load(userCache);
+  // The user's first: one is saved only when the build's was missing or rejected, so a build
+  // cache that V8 keeps rejecting is not tried (and a new one saved) at every start.
+  let cachedData = userCache === undefined ? undefined : load(userCache);
+  if (cachedData === undefined && buildCache !== undefined) cachedData = load(buildCache);
   const script = new Script(source, { filename: file, cachedData });
   const debug = process.env.HUSH_DEBUG_CODE_CACHE ? (s) => process.stderr.write(`hush: code cache ${s}\n`) : () => {};
   debug(cachedData === undefined ? "missing" : script.cachedDataRejected ? "rejected" : "accepted");

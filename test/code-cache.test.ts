@@ -151,6 +151,26 @@ describe.runIf(built)("code cache of the bundled CLI", () => {
     }
   });
 
+  it("a build cache V8 rejects: a decrypt saves one in the user's directory, used from then on", () => {
+    rmSync(userCache, { recursive: true, force: true });
+    const good = readFileSync(join(copy, buildCache()));
+    // A cache for other V8 flags, in the build cache's place: valid for hush, rejected by V8.
+    expect(run(["decrypt", secretsFile], ["--no-opt"]).stderr).toBe("hush: code cache missing\nhush: code cache saved\n");
+    copyFileSync(join(userCache, "hush", "code-cache", saved()[0]!), join(copy, buildCache()));
+    try {
+      const first = run(["decrypt", secretsFile]);
+      expect(first.stdout).toBe("marker_key: not-in-any-cache-value\n");
+      expect(first.stderr).toBe("hush: code cache rejected\nhush: code cache saved\n");
+      expect(saved()).toHaveLength(2);
+      const second = run(["decrypt", secretsFile]);
+      expect(second.stderr).toBe("hush: code cache accepted\n");
+      expect(second.status).toBe(0);
+    } finally {
+      writeFileSync(join(copy, buildCache()), good);
+      rmSync(userCache, { recursive: true, force: true });
+    }
+  });
+
   it("never writes into the package's own directory (read-only install), on any Node", () => {
     rmSync(userCache, { recursive: true, force: true });
     rmSync(join(copy, buildCache())); // as under a Node other than the build's
