@@ -39,7 +39,7 @@ function childCpuMs() {
   }
 }
 
-const { generateAgeKeyFile } = await import(join(ROOT, "dist", "keys", "age.js"));
+const { generateAgeKeyFile } = await import(join(ROOT, "dist", "keys", "age-client.js"));
 
 const dir = mkdtempSync(join(tmpdir(), "hush-bench-cold-"));
 try {

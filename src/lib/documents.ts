@@ -48,9 +48,8 @@ async function decryptWhole(source: SecretsSource, options: DecryptOptions) {
     ...(options.outputFormat ? { outputFormat: options.outputFormat } : {}),
     ...(options.ignoreMac ? { ignoreMac: true } : {}),
     ...(options.extract ? { extract: options.extract } : {}),
-    ...(options.dataKey ? { dataKey: Uint8Array.from(options.dataKey) } : {}),
+    ...(options.dataKey ? { dataKey: options.dataKey } : {}),
   });
-  res.dataKey.fill(0);
   return res;
 }
 
@@ -79,7 +78,7 @@ export async function encrypt(source: SecretsSource, options: EncryptOptions = {
     const list = age ?? (env ?? process.env)["SOPS_AGE_RECIPIENTS"];
     const csv = typeof list === "string" ? list : (list ?? []).join(",");
     if (csv.trim() === "") throw new HushError("NO_ENCRYPTION_KEY", "no recipients given", "pass age recipients (age1…) or key groups");
-    const { ageRecipient, parseAgeRecipients } = await import("../keys/age.js");
+    const { ageRecipient, parseAgeRecipients } = await import("../keys/age-client.js");
     recipients = [parseAgeRecipients(csv).map(ageRecipient)];
   }
   const res = await encryptText(data, { ...rest, format, groups: recipients });

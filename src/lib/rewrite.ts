@@ -3,15 +3,16 @@
  * key, copying every unchanged value's ciphertext verbatim (stable ciphertext: the diff shows only
  * what changed, plus `mac` and `lastmodified`). Used by edit, set, unset and the merge driver.
  */
-import { randomBytes } from "node:crypto";
+import { randomFillSync } from "node:crypto";
 import { HushError } from "../errors.js";
 import { type KeyEntry, type KeyKind, type Metadata, SOPS_VERSION, type WrappedKey } from "../model/metadata.js";
 import { wrapForGroups } from "../core/document.js";
 import type { FormatName } from "../model/tree.js";
 import type { KeyRecipient } from "../keys/key-source.js";
 import { Keyring, recipientFor, type RecipientSpec } from "../keys/registry.js";
+import { keyService, specLabel } from "../keys/index.js";
 import { utf8 } from "../formats/index.js";
-import { decryptText, encryptText, type DecryptTextOptions, type DecryptTextResult } from "./files.js";
+import { decryptHeld, encryptText, type DecryptTextOptions, type HeldDecryption } from "./files.js";
 
 export interface RewriteOptions {
   format: FormatName;
@@ -20,7 +21,7 @@ export interface RewriteOptions {
   /** Keep the file's `version` (set, unset, rotate do; edit upgrades it, as sops). */
   keepVersion?: boolean;
   env?: NodeJS.ProcessEnv;
-  /** Use this data key instead of unwrapping it (it is not zeroed afterwards). */
+  /** Use this data key instead of unwrapping it (it is copied: the caller's buffer is never modified). */
   dataKey?: Uint8Array;
 }
 
@@ -74,10 +75,10 @@ export async function rewriteBytes(
 
 async function rewrite(
   encrypted: string | Uint8Array,
-  change: (dec: DecryptTextResult) => Promise<string | Uint8Array | undefined>,
+  change: (dec: HeldDecryption) => Promise<string | Uint8Array | undefined>,
   opts: RewriteOptions,
 ): Promise<RewriteResult> {
-  const dec = await decryptText(encrypted, decryptOptions(opts));
+  const dec = await decryptHeld(encrypted, decryptOptions(opts));
   try {
     const next = await change(dec);
     if (next === undefined) {
@@ -97,38 +98,18 @@ async function rewrite(
     });
     return { text, changed: true, metadata };
   } finally {
-    if (!opts.dataKey) dec.dataKey.fill(0);
+    dec.dataKey.fill(0);
   }
 }
 
 /** The spec a recipient was created from, rebuilt from its stored entry (for rotate and revoke). */
 export function specFromEntry(kind: KeyKind, e: KeyEntry): RecipientSpec {
-  const s = (k: string) => (typeof e[k] === "string" ? (e[k] as string) : "");
-  switch (kind) {
-    case "age":
-      return s("recipient");
-    case "pgp":
-      return s("fp");
-    case "kms":
-      return { arn: s("arn"), role: s("role"), aws_profile: s("aws_profile"), context: (e["context"] as Record<string, string> | undefined) ?? {} };
-    case "gcp_kms":
-      return s("resource_id");
-    case "azure_kv":
-      return `${s("vault_url")}/keys/${s("name")}${s("version") ? `/${s("version")}` : ""}`;
-    case "hc_vault":
-      return `${s("vault_address")}/v1/${s("engine_path")}/keys/${s("key_name")}`;
-    case "hckms":
-      return s("key_id");
-  }
+  return keyService(kind).specFromEntry(e);
 }
 
 /** A short identity of an entry, to match `--rm-*` arguments and to print. */
 export function entryLabel(kind: KeyKind, e: KeyEntry): string {
-  const spec = specFromEntry(kind, e);
-  if (typeof spec === "string") return spec;
-  const arn = String(spec["arn"] ?? "");
-  const role = String(spec["role"] ?? "");
-  return role ? `${arn}+${role}` : arn;
+  return specLabel(kind, specFromEntry(kind, e));
 }
 
 export interface RotateOptions extends RewriteOptions {
@@ -143,8 +124,9 @@ export interface RotateOptions extends RewriteOptions {
  * recipients (plus or minus the given ones). Entries keep their `created_at`.
  */
 export async function rotateText(encrypted: string | Uint8Array, opts: RotateOptions): Promise<RewriteResult & { removed: string[] }> {
-  const dec = await decryptText(encrypted, decryptOptions(opts));
-  if (!opts.dataKey) dec.dataKey.fill(0);
+  const dec = await decryptHeld(encrypted, decryptOptions(opts));
+  // The old key is not needed: rotation draws a new one.
+  dec.dataKey.fill(0);
   const env = opts.env ?? process.env;
   const removed: string[] = [];
   const groups: { kind: KeyKind; entry: KeyEntry | undefined; spec: RecipientSpec }[][] = dec.metadata.keyGroups.map((g) =>
@@ -165,7 +147,8 @@ export async function rotateText(encrypted: string | Uint8Array, opts: RotateOpt
     throw new HushError("USAGE", "removing these recipients would leave a key group with no keys");
   }
   const recipients: KeyRecipient[][] = await Promise.all(groups.map((g) => Promise.all(g.map((r) => recipientFor(r.kind, r.spec, env)))));
-  const dataKey = new Uint8Array(randomBytes(32));
+  // Filled in place: no other buffer ever holds the new key, and this one is zeroed below.
+  const dataKey = randomFillSync(new Uint8Array(32));
   try {
     const wrapped: WrappedKey[][] = await wrapForGroups(dataKey, recipients, dec.metadata.shamirThreshold);
     // A key read from the file keeps its creation date across rotations (as in sops).
