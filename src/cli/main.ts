@@ -457,6 +457,7 @@ of the encrypted text is used instead.`,
       .description("history of an encrypted file: who changed which keys and recipients (no key needed)")
       .argument("<file>", "an encrypted file tracked by git")
       .option("--json", "print JSON")
+      .option("--no-keys", "never use a key: values a rotation re-encrypted are listed as unknown instead of compared")
       .action(async (file: string, opts: Record<string, unknown>) => {
         const { runAudit } = await import("./commands/audit.js");
         await runAudit(file, opts);
@@ -470,7 +471,11 @@ of the encrypted text is used instead.`,
       .argument("[files...]", "encrypted files (default: every tracked encrypted file)")
       .option("--max-age <duration>", "exit 1 when a value is older than this: 90d, 12h, 2w")
       .option("--json", "print JSON")
-      .addHelpText("after", "\nData-key rotations do not count as changes: they re-encrypt the same secrets.")
+      .option("--no-keys", "never use a key to tell whether a rotation also changed a value")
+      .addHelpText(
+        "after",
+        "\nData-key rotations do not count as changes: they re-encrypt the same secrets. A commit that\nrotated and changed values at once (a revoke with an edit) is compared with a key when one opens it.",
+      )
       .action(async (files: string[], opts: Record<string, unknown>) => {
         const { runRotationStatus } = await import("./commands/rotation-status.js");
         await runRotationStatus(files, opts);

@@ -8,6 +8,8 @@ import { writeStdout } from "../stdout.js";
 interface RotationFlags {
   maxAge?: string;
   json?: boolean;
+  /** False with `--no-keys`. */
+  keys?: boolean;
 }
 
 /** Tracked files that hold sops-encrypted values (when no file is named). */
@@ -30,7 +32,10 @@ export async function runRotationStatus(files: string[], flags: RotationFlags): 
   const maxAgeMs = flags.maxAge !== undefined ? parseDuration(flags.maxAge) : undefined;
   const targets = files.length > 0 ? files : await encryptedFiles();
   if (targets.length === 0) throw new HushError("NO_FILE", "no encrypted files found", "name the files to check");
-  const status = await rotationStatus(targets, maxAgeMs !== undefined ? { maxAgeMs } : {});
+  const status = await rotationStatus(targets, {
+    ...(maxAgeMs !== undefined ? { maxAgeMs } : {}),
+    ...(flags.keys === false ? { keys: false as const } : {}),
+  });
   await writeStdout(flags.json ? `${JSON.stringify(status, null, 2)}\n` : formatRotationStatus(status, flags.maxAge));
   const stale = status.reduce((n, f) => n + f.values.filter((v) => v.stale).length, 0);
   if (stale > 0) {
