@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateAgeKeyFile } from "../src/keys/age.js";
 import { globsFromRegex, withBlock, withoutBlock } from "../src/git/install.js";
-import { parseDuration } from "../src/git/audit.js";
+import { parseDuration } from "../src/config/rotation-policy.js";
 import { cleanEnv, HUSH } from "./helpers.js";
 
 const COMMAND = `node ${HUSH}`;
@@ -554,7 +554,8 @@ describe("hush audit and rotation-status (no key)", { timeout: GIT_TIMEOUT }, ()
     expect(parseDuration("90d")).toBe(90 * 86_400_000);
     expect(parseDuration("12h")).toBe(12 * 3_600_000);
     expect(parseDuration("2w")).toBe(14 * 86_400_000);
-    expect(() => parseDuration("soon")).toThrow(/--max-age/);
+    expect(() => parseDuration("soon", "--max-age")).toThrow(/--max-age/);
+    expect(parseDuration("1y")).toBe(365 * 86_400_000);
   });
 });
 

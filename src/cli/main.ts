@@ -36,7 +36,7 @@ function typeOption(name: string, what: string): Option {
 
 /** The top-level commands, in the order `--help` lists them. */
 const COMMANDS = [
-  "encrypt", "decrypt", "keygen", "edit", "set", "unset", "rotate", "filestatus", "exec-env", "exec-file",
+  "encrypt", "decrypt", "keygen", "edit", "set", "rotate-value", "unset", "rotate", "filestatus", "exec-env", "exec-file",
   "updatekeys", "git", "check", "audit", "rotation-status", "init", "invite", "revoke", "share", "import",
 ] as const;
 
@@ -194,17 +194,37 @@ of .sops.yaml (--config or SOPS_CONFIG to choose one), with the rule's selection
       .command("set")
       .description("set one value (JSON) at a path; unchanged values keep their ciphertext")
       .argument("<file>", "encrypted file, changed in place")
-      .argument("<path>", `tree path: '["key"][0]["other"]'; missing keys are created, past a list's end appends`)
+      .argument("[path]", `tree path: '["key"][0]["other"]'; missing keys are created, past a list's end appends`)
       .argument("[value]", "the value as JSON: '\"text\"', 42, true, {\"a\": 1}")
       .option("--value-stdin", "read the value (JSON) from standard input, keeping it out of shell history")
       .option("--value-file <path>", "read the value (JSON) from a file")
+      .option("--generate [spec]", "a new random string instead of a value (never printed): alnum[:N] (default, 32), hex[:N], base64[:N bytes], base64url[:N], uuid, django, ascii[:N], chars:ALPHABET:N")
+      .option("--show", "with --generate: print the new value on standard output")
       .option("--ignore-mac", "do not verify the MAC first")
       .addOption(typeOption("input-type", "format of the file (default: from the file name)"))
       .addOption(configOption())
       .addHelpText("after", "\nNew YAML blocks are indented by stores.yaml.indent of .sops.yaml (default 4); the rest of the file keeps its layout.")
-      .action(async (file: string, path: string, value: string | undefined, opts: Record<string, unknown>) => {
+      .action(async (file: string, path: string | undefined, value: string | undefined, opts: Record<string, unknown>) => {
         const { runSet } = await import("./commands/set.js");
         await runSet(file, path, value, opts);
+      });
+  }
+
+  if (want("rotate-value")) {
+    program
+      .command("rotate-value")
+      .description("give secrets new random values (\"rotate this secret\"); other values keep their ciphertext")
+      .argument("<file>", "encrypted YAML or JSON file, changed in place")
+      .argument("<paths...>", `the values: dotted (db.password) or tree paths ('["db"]["password"]')`)
+      .option("--generate <spec>", "the new values' shape (default: like the old value: a UUID stays a UUID, hex stays hex of its length, …); see `hush set --help`")
+      .option("--show", "print the new values (as JSON, by path) on standard output")
+      .option("--ignore-mac", "do not verify the MAC first")
+      .addOption(typeOption("input-type", "format of the file (default: from the file name)"))
+      .addOption(configOption())
+      .addHelpText("after", "\nThe new values are never printed unless --show. Commit, then roll them out; `hush rotation-status` dates them from that commit.")
+      .action(async (file: string, paths: string[], opts: Record<string, unknown>) => {
+        const { runRotateValue } = await import("./commands/rotate-value.js");
+        await runRotateValue(file, paths, opts);
       });
   }
 
@@ -469,12 +489,27 @@ of the encrypted text is used instead.`,
       .command("rotation-status")
       .description("when each encrypted value last changed, from git history (no key needed)")
       .argument("[files...]", "encrypted files (default: every tracked encrypted file)")
-      .option("--max-age <duration>", "exit 1 when a value is older than this: 90d, 12h, 2w")
-      .option("--json", "print JSON")
+      .option("--max-age <duration>", "exit 1 when a value is older than this: 90d, 12h, 2w (instead of the policy)")
+      .option("--json", "print JSON (each value's state: ok, expiring, expired)")
       .option("--no-keys", "never use a key to tell whether a rotation also changed a value")
+      .option("--config <path>", "the .sops.yaml with the policy (default: found from the current directory, or SOPS_CONFIG)")
       .addHelpText(
         "after",
-        "\nData-key rotations do not count as changes: they re-encrypt the same secrets. A commit that\nrotated and changed values at once (a revoke with an edit) is compared with a key when one opens it.",
+        `
+The rotation policy is the hush.rotation section of .sops.yaml (sops ignores it):
+  hush:
+    rotation:
+      classes:
+        critical: { max_age: 90d, warn_before: 14d }
+        medium: { max_age: 365d, warn_before: 30d }
+      rules:                       # first match per value: file path, dotted key path
+        - { path_regex: ^prod/, key_regex: password|token, class: critical }
+        - { class: medium }
+      data_key: { max_age: 365d }  # each file's data key, since added or rotated
+Exit codes: 0 all within limits, 1 something expired, 10 nothing expired but something
+expires within its warn_before.
+Data-key rotations do not count as changes: they re-encrypt the same secrets. A commit that
+rotated and changed values at once (a revoke with an edit) is compared with a key when one opens it.`,
       )
       .action(async (files: string[], opts: Record<string, unknown>) => {
         const { runRotationStatus } = await import("./commands/rotation-status.js");

@@ -63,13 +63,15 @@ export interface AuditReport {
 }
 
 /** What the encrypted text of one version says, without a key. */
-interface Snapshot {
+export interface Snapshot {
   parsed: boolean;
   encrypted: boolean;
   /** Key path label → the stored value (`ENC[...]`, or the clear value with its type). */
   values: Map<string, string>;
   /** Labels of values stored encrypted. */
   sealed: Set<string>;
+  /** The key path of each label (for policies matched on dotted paths). */
+  paths: Map<string, TreePath>;
   /** Recipient (`age age1…`) → its wrapped data key. */
   recipients: Map<string, string>;
 }
@@ -86,13 +88,14 @@ function walk(node: TreeNode, path: TreePath, prefix: string, out: Snapshot): vo
     const v = node.value;
     const stored = v === null ? "null" : `${v.type}:${v.text}`;
     out.values.set(label(), stored);
+    out.paths.set(label(), path);
     if (v !== null && v.type === "str" && parseEnc(v.text)) out.sealed.add(label());
   }
 }
 
 /** Reads a version's structure, values as stored and recipients; never throws. */
 export function snapshot(text: string, path: string): Snapshot {
-  const snap: Snapshot = { parsed: false, encrypted: false, values: new Map(), sealed: new Set(), recipients: new Map() };
+  const snap: Snapshot = { parsed: false, encrypted: false, values: new Map(), sealed: new Set(), paths: new Map(), recipients: new Map() };
   let doc;
   try {
     doc = parseDocument(text, formatNameForPath(path));
@@ -205,7 +208,7 @@ function keyedPlainOf(env: NodeJS.ProcessEnv): PlainOf {
     try {
       const { openDocument } = await import("../lib/plain.js");
       const opened = await openDocument(text, { format: formatNameForPath(path), env });
-      const snap: Snapshot = { parsed: true, encrypted: true, values: new Map(), sealed: new Set(), recipients: new Map() };
+      const snap: Snapshot = { parsed: true, encrypted: true, values: new Map(), sealed: new Set(), paths: new Map(), recipients: new Map() };
       opened.trees.forEach((t, i) => walk(t, [], opened.trees.length > 1 ? `(document ${i + 1}) ` : "", snap));
       return snap.values;
     } catch {
@@ -252,12 +255,14 @@ function parseLog(out: string, file: string): LogCommit[] {
   return commits;
 }
 
-async function openGit(cwd: string): Promise<SimpleGit> {
+/** simple-git for `cwd`, loaded on first use. */
+export async function openGit(cwd: string): Promise<SimpleGit> {
   const { simpleGit } = await import("simple-git");
   return simpleGit({ baseDir: cwd });
 }
 
-async function show(sg: SimpleGit, rev: string, path: string): Promise<string | undefined> {
+/** A file's text at a revision, or undefined when it is not there. */
+export async function show(sg: SimpleGit, rev: string, path: string): Promise<string | undefined> {
   try {
     return await sg.show([`${rev}:${path}`]);
   } catch {
@@ -266,7 +271,7 @@ async function show(sg: SimpleGit, rev: string, path: string): Promise<string | 
 }
 
 /** The path of `file` (relative to `cwd`) from the top of the repository. */
-async function topPath(sg: SimpleGit, file: string): Promise<string> {
+export async function topPath(sg: SimpleGit, file: string): Promise<string> {
   let prefix: string;
   try {
     prefix = (await sg.revparse(["--show-prefix"])).trim();
@@ -380,98 +385,4 @@ export function formatAudit(report: AuditReport): string {
     lines.push("");
   }
   return lines.join("\n");
-}
-
-// ---- rotation-status ----
-
-/** Parses `90d`, `12h`, `2w`, `30m`, `45s` (a bare number is days) into milliseconds. */
-export function parseDuration(text: string): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$/i.exec(text);
-  if (!m) throw new HushError("USAGE", `--max-age takes a duration such as 90d, 12h or 2w, got ${JSON.stringify(text)}`);
-  const unit = { s: 1, m: 60, h: 3600, d: 86400, w: 604800, "": 86400 }[m[2]!.toLowerCase() as "s"]!;
-  return Number(m[1]) * unit * 1000;
-}
-
-/** When one encrypted value last changed. */
-export interface ValueAge {
-  path: string;
-  /** Author date of the last commit that changed its ciphertext, rotations not counted. */
-  date: string;
-  commit: string;
-  ageMs: number;
-  stale: boolean;
-  /**
-   * A later rotation re-encrypted this value and no key was at hand to tell whether it also
-   * changed there: its real age may be less. Absent when every rotation was resolved.
-   */
-  maybeChanged?: { date: string; commit: string };
-}
-
-export interface FileRotationStatus {
-  file: string;
-  values: ValueAge[];
-  /** The newest data-key rotation, if any. */
-  lastRotation?: { date: string; commit: string };
-}
-
-/**
- * The age of every encrypted value of each file at HEAD. A rotation of the data key does not
- * count as a change: it re-encrypts the same secrets, and this report is about how old the
- * secrets themselves are. A commit that both rotated and changed values (a revoke with an edit) is
- * resolved with a key where one opens both versions; without one, the value keeps its older date
- * and `maybeChanged` names the rotation.
- */
-export async function rotationStatus(
-  files: readonly string[],
-  opts: { cwd?: string; maxAgeMs?: number; now?: Date; keys?: AuditOptions["keys"] } = {},
-): Promise<FileRotationStatus[]> {
-  const cwd = opts.cwd ?? process.cwd();
-  const now = (opts.now ?? new Date()).getTime();
-  const out: FileRotationStatus[] = [];
-  for (const file of files) {
-    const report = await auditFile(file, { cwd, ...(opts.keys !== undefined ? { keys: opts.keys } : {}) });
-    const sg = await openGit(cwd);
-    const headText = await show(sg, "HEAD", await topPath(sg, file));
-    if (headText === undefined) continue; // not in HEAD (deleted): nothing to rotate
-    const head = snapshot(headText, file);
-    const values: ValueAge[] = [];
-    for (const label of head.sealed) {
-      // The newest commit (by author date) that added or changed it; else the file's first commit.
-      let when = report.entries[report.entries.length - 1]!;
-      let found = false;
-      for (const x of report.entries) {
-        if (!x.added.includes(label) && !x.changed.includes(label)) continue;
-        if (!found || Date.parse(x.date) > Date.parse(when.date)) when = x;
-        found = true;
-      }
-      const ageMs = now - Date.parse(when.date);
-      const unknown = report.entries.find((x) => x.reencrypted.includes(label) && Date.parse(x.date) > Date.parse(when.date));
-      values.push({
-        path: label,
-        date: when.date,
-        commit: when.commit,
-        ageMs,
-        stale: opts.maxAgeMs !== undefined && ageMs > opts.maxAgeMs,
-        ...(unknown ? { maybeChanged: { date: unknown.date, commit: unknown.commit } } : {}),
-      });
-    }
-    const rot = report.entries.find((x) => x.rotated);
-    out.push({ file, values, ...(rot ? { lastRotation: { date: rot.date, commit: rot.commit } } : {}) });
-  }
-  return out;
-}
-
-/** Ages as readable text. */
-export function formatRotationStatus(status: readonly FileRotationStatus[], maxAge?: string): string {
-  const lines: string[] = [];
-  const days = (ms: number) => `${Math.floor(ms / 86_400_000)}d`;
-  for (const f of status) {
-    lines.push(`${f.file}  (data key last rotated: ${f.lastRotation ? f.lastRotation.date : "never"})`);
-    for (const v of f.values) {
-      const maybe = v.maybeChanged ? `  (re-encrypted ${v.maybeChanged.date}; whether it changed then needs a key)` : "";
-      lines.push(`  ${v.date}  ${days(v.ageMs).padStart(6)}  ${v.path}${v.stale ? `  STALE (older than ${maxAge ?? "the limit"})` : ""}${maybe}`);
-    }
-    if (f.values.length === 0) lines.push("  (no encrypted values)");
-  }
-  return `${lines.join("\n")}\n`;
 }
