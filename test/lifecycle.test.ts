@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { generateAgeKeyFile } from "../src/keys/age.js";
+import { generateAgeKeyFile } from "../src/keys/age-client.js";
 import { generateValue, parseGenerateSpec, specLike } from "../src/lib/generate.js";
 import { HUSH, cleanEnv } from "./helpers.js";
 

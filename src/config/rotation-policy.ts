@@ -17,7 +17,7 @@
  * ```
  */
 import { HushError } from "../errors.js";
-import { compileGoRegex } from "../core/selection.js";
+import { compileGoRegex } from "../model/go-regex.js";
 
 /** Limits in milliseconds. */
 export interface RotationLimits {

@@ -3,68 +3,17 @@
  * sops 3.13 one (keys sorted at every level, empty optional fields omitted).
  */
 import { HushError } from "../errors.js";
-import type { KeyEntry, KeyKind } from "../keys/key-source.js";
+import { keyService, KEY_SERVICES, SERVICES_LOAD_ORDER } from "../keys/index.js";
+import {
+  RULE_NAMES,
+  type KeyKind,
+  type MetaNode,
+  type Metadata,
+  type MetadataBlock,
+  type SelectionRules,
+  type WrappedKey,
+} from "../model/metadata.js";
 import { canonicalLastModified } from "./mac.js";
-
-/** The sops format version hush writes; sops itself then leaves the file's `version` alone. */
-export const SOPS_VERSION = "3.13.2";
-
-/** Which leaves stay in clear (SOPS-FORMAT §5). At most one rule may be set. */
-export interface SelectionRules {
-  unencrypted_suffix?: string;
-  encrypted_suffix?: string;
-  unencrypted_regex?: string;
-  encrypted_regex?: string;
-  unencrypted_comment_regex?: string;
-  encrypted_comment_regex?: string;
-}
-
-export const RULE_NAMES = [
-  "unencrypted_suffix",
-  "encrypted_suffix",
-  "unencrypted_regex",
-  "encrypted_regex",
-  "unencrypted_comment_regex",
-  "encrypted_comment_regex",
-] as const satisfies readonly (keyof SelectionRules)[];
-
-/** One wrapped copy of the data key (or of a Shamir share), as stored. */
-export interface WrappedKey {
-  readonly kind: KeyKind;
-  readonly entry: KeyEntry;
-}
-
-/** The parsed metadata of an encrypted file. */
-export interface Metadata {
-  /** One list per key group; a file without `key_groups` has exactly one group. */
-  keyGroups: WrappedKey[][];
-  /** 0 when unset. */
-  shamirThreshold: number;
-  lastModified: string;
-  mac: string;
-  rules: SelectionRules;
-  macOnlyEncrypted: boolean;
-  version: string;
-}
-
-/** An ordered tree for emission: maps keep insertion order (already sorted). */
-export type MetaNode = string | number | boolean | MetaNode[] | Map<string, MetaNode>;
-
-/** Key kinds in sops's in-group load order (`internalGroupFrom`), which is also our decrypt order. */
-export const KEY_KINDS_LOAD_ORDER: readonly KeyKind[] = ["kms", "gcp_kms", "hckms", "azure_kv", "hc_vault", "pgp", "age"];
-
-/** Fields of each entry kind; `always` are written even when empty (SOPS-FORMAT §7.3). */
-const ENTRY_FIELDS: Record<KeyKind, { fields: readonly string[]; always: readonly string[] }> = {
-  age: { fields: ["enc", "recipient"], always: ["enc", "recipient"] },
-  pgp: { fields: ["created_at", "enc", "fp"], always: [] },
-  kms: { fields: ["arn", "aws_profile", "context", "created_at", "enc", "role"], always: ["aws_profile"] },
-  gcp_kms: { fields: ["created_at", "enc", "resource_id"], always: [] },
-  azure_kv: { fields: ["created_at", "enc", "name", "vault_url", "version"], always: ["version"] },
-  hc_vault: { fields: ["created_at", "enc", "engine_path", "key_name", "vault_address"], always: [] },
-  hckms: { fields: ["created_at", "enc", "key_id"], always: [] },
-};
-
-const KINDS = Object.keys(ENTRY_FIELDS) as KeyKind[];
 
 function invalid(msg: string): HushError {
   return new HushError("INVALID_METADATA", `invalid sops metadata: ${msg}`);
@@ -103,13 +52,14 @@ function weakBool(v: unknown, field: string): boolean {
 function readEntry(kind: KeyKind, raw: unknown, where: string): WrappedKey {
   if (!isRecord(raw)) throw invalid(`${where} must be a mapping`);
   const entry: Record<string, unknown> = {};
-  for (const f of ENTRY_FIELDS[kind].fields) {
+  const service = keyService(kind);
+  for (const f of service.entryFields) {
     const v = raw[f];
-    if (f === "context") {
+    if (service.mapFields?.includes(f)) {
       if (v === undefined || v === null) continue;
-      if (!isRecord(v)) throw invalid(`${where}.context must be a mapping`);
+      if (!isRecord(v)) throw invalid(`${where}.${f} must be a mapping`);
       const ctx: Record<string, string> = {};
-      for (const [k, cv] of Object.entries(v)) ctx[k] = weakString(cv, `${where}.context.${k}`);
+      for (const [k, cv] of Object.entries(v)) ctx[k] = weakString(cv, `${where}.${f}.${k}`);
       entry[f] = ctx;
       continue;
     }
@@ -124,7 +74,7 @@ function readEntry(kind: KeyKind, raw: unknown, where: string): WrappedKey {
 
 function readGroup(raw: Record<string, unknown>, where: string): WrappedKey[] {
   const group: WrappedKey[] = [];
-  for (const kind of KEY_KINDS_LOAD_ORDER) {
+  for (const { kind } of SERVICES_LOAD_ORDER) {
     const list = raw[kind];
     if (list === undefined || list === null) continue;
     if (!Array.isArray(list)) throw invalid(`${where}${kind} must be a list`);
@@ -182,18 +132,18 @@ export function readMetadata(raw: unknown): Metadata {
 }
 
 function entryNode(w: WrappedKey): Map<string, MetaNode> {
-  const spec = ENTRY_FIELDS[w.kind];
+  const service = keyService(w.kind);
   const out = new Map<string, MetaNode>();
-  for (const f of spec.fields) {
+  for (const f of service.entryFields) {
     const v = w.entry[f];
-    if (f === "context") {
+    if (service.mapFields?.includes(f)) {
       if (isRecord(v) && Object.keys(v).length > 0) {
         out.set(f, new Map(Object.keys(v).sort().map((k) => [k, String(v[k])])));
       }
       continue;
     }
     const s = typeof v === "string" ? v : "";
-    if (s !== "" || spec.always.includes(f)) out.set(f, s);
+    if (s !== "" || service.alwaysFields.includes(f)) out.set(f, s);
   }
   return out;
 }
@@ -209,7 +159,7 @@ function groupLists(group: readonly WrappedKey[]): Map<KeyKind, Map<string, Meta
 }
 
 /** The metadata as sops 3.13 serialises it: every map sorted by key, empty optionals omitted. */
-export function metadataToNode(meta: Metadata): Map<string, MetaNode> {
+export function metadataToNode(meta: Metadata): MetadataBlock {
   const top: [string, MetaNode][] = [];
   if (meta.keyGroups.length === 1) {
     for (const [kind, list] of groupLists(meta.keyGroups[0]!)) top.push([kind, list]);
@@ -219,11 +169,11 @@ export function metadataToNode(meta: Metadata): Map<string, MetaNode> {
       meta.keyGroups.map((g) => {
         const lists = groupLists(g);
         const m: [string, MetaNode][] = [];
-        for (const kind of KINDS) {
+        for (const { kind, alwaysInGroup } of KEY_SERVICES) {
           const l = lists.get(kind);
           // In a group, `age` and `hc_vault` have no omitempty (SOPS-FORMAT §7.3).
           if (l && l.length > 0) m.push([kind, l]);
-          else if (kind === "age" || kind === "hc_vault") m.push([kind, []]);
+          else if (alwaysInGroup) m.push([kind, []]);
         }
         return new Map(m.sort(([a], [b]) => cmp(a, b)));
       }),
@@ -242,14 +192,4 @@ export function metadataToNode(meta: Metadata): Map<string, MetaNode> {
 
 function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/** Flattens metadata into `key → recipients` lines for display (textconv, `--show-master-keys`). */
-export function describeKeys(meta: Metadata): string[] {
-  return meta.keyGroups.flatMap((g, i) =>
-    g.map((w) => {
-      const id = w.entry[w.kind === "age" ? "recipient" : w.kind === "pgp" ? "fp" : w.kind === "kms" ? "arn" : "enc"];
-      return `${meta.keyGroups.length > 1 ? `group ${i}: ` : ""}${w.kind} ${typeof id === "string" ? id : ""}`;
-    }),
-  );
 }

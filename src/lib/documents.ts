@@ -3,8 +3,8 @@
  * drivers, build steps); `load()` is the better fit for reading a few values.
  */
 import { HushError } from "../errors.js";
-import type { TreePath } from "../core/tree-path.js";
-import type { FormatName } from "../formats/format.js";
+import type { TreePath } from "../model/tree-path.js";
+import type { FormatName } from "../model/tree.js";
 import type { KeyRecipient } from "../keys/key-source.js";
 import { Keyring } from "../keys/registry.js";
 import { decryptText, encryptText, type EncryptTextOptions } from "./files.js";
@@ -79,7 +79,7 @@ export async function encrypt(source: SecretsSource, options: EncryptOptions = {
     const list = age ?? (env ?? process.env)["SOPS_AGE_RECIPIENTS"];
     const csv = typeof list === "string" ? list : (list ?? []).join(",");
     if (csv.trim() === "") throw new HushError("NO_ENCRYPTION_KEY", "no recipients given", "pass age recipients (age1…) or key groups");
-    const { ageRecipient, parseAgeRecipients } = await import("../keys/age.js");
+    const { ageRecipient, parseAgeRecipients } = await import("../keys/age-client.js");
     recipients = [parseAgeRecipients(csv).map(ageRecipient)];
   }
   const res = await encryptText(data, { ...rest, format, groups: recipients });

@@ -1,6 +1,6 @@
 /** `hush set` and `hush unset`: change one value of an encrypted file, keeping every other ciphertext. */
 import { HushError } from "../../errors.js";
-import { parseTreePath, formatTreePath } from "../../core/tree-path.js";
+import { formatTreePath, parsePath } from "../../model/tree-path.js";
 import { parseSetValue, setAtPath, unsetAtPath } from "../../formats/cst-edit.js";
 import { rewriteText } from "../../lib/rewrite.js";
 import { commandConfig, outputIndent, readInputFile, writeOutput, type ConfigFlags, type IoOptions } from "../common.js";
@@ -37,7 +37,7 @@ export async function runSet(fileArg: string, indexArg: string | undefined, valu
   if ([value !== undefined, flags.valueStdin, flags.valueFile !== undefined, generating].filter(Boolean).length !== 1) {
     throw new HushError("CONFLICTING_PARAMETERS", "give the value as an argument, or --value-stdin, --value-file or --generate (exactly one)");
   }
-  const path = parseTreePath(index);
+  const path = parsePath(index);
   let raw = value;
   let generated: string | undefined;
   if (generating) {
@@ -64,7 +64,7 @@ export async function runSet(fileArg: string, indexArg: string | undefined, valu
 }
 
 export async function runUnset(file: string, index: string, flags: SetFlags): Promise<void> {
-  const path = parseTreePath(index);
+  const path = parsePath(index);
   await commandConfig(flags, false); // an explicit --config must still be valid
   const io: IoOptions = { inPlace: true, ...(flags.inputType ? { inputType: flags.inputType } : {}) };
   const input = await readInputFile(file, io);
