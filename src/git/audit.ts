@@ -15,13 +15,7 @@
  */
 import type { SimpleGit } from "simple-git";
 import { HushError } from "../errors.js";
-import { readMetadata } from "../core/metadata.js";
-import { parseEnc } from "../core/cipher.js";
-import { formatTreePath, type TreePath } from "../model/tree-path.js";
-import { formatNameForPath } from "../formats/index.js";
-import type { TreeNode } from "../model/tree.js";
-import { parseDocument } from "../lib/files.js";
-import { entryLabel } from "../lib/rewrite.js";
+import { entryLabel, formatNameForPath, formatTreePath, isSealedText, parseDocument, storedMetadata, type TreeNode, type TreePath } from "../lib/internal.js";
 
 /** One commit's effect on the file. */
 export interface AuditEntry {
@@ -89,7 +83,7 @@ function walk(node: TreeNode, path: TreePath, prefix: string, out: Snapshot): vo
     const stored = v === null ? "null" : `${v.type}:${v.text}`;
     out.values.set(label(), stored);
     out.paths.set(label(), path);
-    if (v !== null && v.type === "str" && parseEnc(v.text)) out.sealed.add(label());
+    if (v !== null && v.type === "str" && isSealedText(v.text)) out.sealed.add(label());
   }
 }
 
@@ -106,9 +100,8 @@ export function snapshot(text: string, path: string): Snapshot {
   const trees = doc.trees();
   trees.forEach((t, i) => walk(t, [], trees.length > 1 ? `(document ${i + 1}) ` : "", snap));
   try {
-    const raw = doc.rawMetadata();
-    if (raw !== undefined) {
-      const meta = readMetadata(raw);
+    const meta = storedMetadata(doc);
+    if (meta !== undefined) {
       snap.encrypted = true;
       meta.keyGroups.forEach((g, i) =>
         g.forEach((w) => {
@@ -206,7 +199,7 @@ async function resolveRotation(
 function keyedPlainOf(env: NodeJS.ProcessEnv): PlainOf {
   return async (text, path) => {
     try {
-      const { openDocument } = await import("../lib/plain.js");
+      const { openDocument } = await import("../lib/internal.js");
       const opened = await openDocument(text, { format: formatNameForPath(path), env });
       const snap: Snapshot = { parsed: true, encrypted: true, values: new Map(), sealed: new Set(), paths: new Map(), recipients: new Map() };
       opened.trees.forEach((t, i) => walk(t, [], opened.trees.length > 1 ? `(document ${i + 1}) ` : "", snap));

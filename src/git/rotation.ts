@@ -5,13 +5,11 @@
  * `--max-age` given on the command line.
  */
 import { HushError } from "../errors.js";
-import { findConfigFile, loadConfig, matchPath } from "../config/index.js";
-import { limitsFor, stateOf, type AppliedLimits, type RotationLimits, type RotationPolicy, type RotationState } from "../config/rotation-policy.js";
-import { pathLabel } from "../lib/plain.js";
+import { findConfigFile, limitsFor, loadConfig, matchPath, pathLabel, stateOf, type AppliedLimits, type RotationLimits, type RotationPolicy, type RotationState } from "../lib/internal.js";
 import { auditFile, openGit, show, snapshot, topPath, type AuditOptions } from "./audit.js";
 
 /** When one encrypted value last changed, and where that stands against its limits. */
-export interface ValueAge {
+interface ValueAge {
   /** The key path, sops's tree form (`["db"]["password"]`). */
   path: string;
   /** Author date of the last commit that changed it, rotations not counted. */
@@ -142,7 +140,7 @@ export async function rotationStatus(files: readonly string[], opts: RotationSta
 }
 
 /** Counts of expired and expiring values and data keys. */
-export function rotationCounts(status: readonly FileRotationStatus[]): { expired: number; expiring: number } {
+function rotationCounts(status: readonly FileRotationStatus[]): { expired: number; expiring: number } {
   let expired = 0;
   let expiring = 0;
   for (const f of status) {

@@ -4,7 +4,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { HushError } from "../../errors.js";
-import { parseDuration } from "../../config/rotation-policy.js";
+import { parseDuration } from "../../lib/internal.js";
 import { formatRotationStatus, rotationProblem, rotationStatus } from "../../git/rotation.js";
 import { git } from "../../git/run.js";
 import { writeStdout } from "../stdout.js";
@@ -18,7 +18,7 @@ interface RotationFlags {
 }
 
 /** Tracked files that hold sops-encrypted values (when no file is named). */
-export async function trackedEncryptedFiles(): Promise<string[]> {
+async function trackedEncryptedFiles(): Promise<string[]> {
   const all = (await git(["ls-files", "-z"])).split("\0").filter(Boolean);
   const out: string[] = [];
   for (const f of all) {
