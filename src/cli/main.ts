@@ -7,6 +7,7 @@ import { HushError } from "../errors.js";
 import { VERSION } from "../version.js";
 import { configOption, thresholdOption, withKeyOptions } from "./key-options.js";
 import { reportError } from "./report.js";
+import { registerK8s } from "./commands/k8s.js";
 
 const EXAMPLES = `
 Examples:
@@ -38,6 +39,7 @@ function typeOption(name: string, what: string): Option {
 const COMMANDS = [
   "encrypt", "decrypt", "keygen", "edit", "set", "unset", "rotate", "filestatus", "exec-env", "exec-file",
   "updatekeys", "git", "check", "audit", "rotation-status", "init", "invite", "revoke", "share", "import",
+  "k8s",
 ] as const;
 
 /**
@@ -593,6 +595,7 @@ Example:
   }
 
   // ---- more commands: each registers its flags here and imports its module in the action ----
+  if (want("k8s")) registerK8s(program);
 
   return program;
 }
