@@ -520,7 +520,7 @@ describe("Secret manifests encrypted for Flux", () => {
     const r = runHush(["init", "--no-git", "--kubernetes", "--path", "deploy/secrets"], { env, cwd: repo });
     expect(r.status, r.stderr).toBe(0);
     const config = parseYaml(readFileSync(join(repo, ".sops.yaml"), "utf8"));
-    expect(config.creation_rules[0]).toMatchObject({ path_regex: "^deploy/secrets/.*\\.ya?ml$", encrypted_regex: "^(data|stringData)$", age: recipient });
+    expect(config.creation_rules[0]).toMatchObject({ path_regex: "^deploy/secrets/.*\\.ya?ml$", encrypted_regex: "^(data|stringData)$", age: [recipient] });
     // the recipe: encrypt a Secret manifest in place, as .sops.yaml says
     const file = join(repo, "deploy", "secrets", "db.yaml");
     mkdirSync(join(file, ".."), { recursive: true });
@@ -535,6 +535,25 @@ describe("Secret manifests encrypted for Flux", () => {
     // other files keep the default rule (every value encrypted)
     expect(config.creation_rules[1].path_regex).toBe("\\.enc\\.(yaml|yml|json|env|ini)$");
     expect(config.creation_rules[1].encrypted_regex).toBeUndefined();
+
+    // an existing .sops.yaml: the rule is added first, with the first keyed rule's keys, once
+    const before = readFileSync(join(repo, ".sops.yaml"), "utf8");
+    expect(runHush(["init", "--no-git", "--kubernetes", "--path", "deploy/secrets"], { env, cwd: repo }).status).toBe(0);
+    expect(readFileSync(join(repo, ".sops.yaml"), "utf8")).toBe(before);
+    const again = runHush(["init", "--no-git", "--kubernetes", "--path", "./clusters/prod/"], { env, cwd: repo });
+    expect(again.stdout).toMatch(/added the Kubernetes rule/);
+    const rules = parseYaml(readFileSync(join(repo, ".sops.yaml"), "utf8")).creation_rules;
+    expect(rules.map((r: any) => r.path_regex)).toEqual(["^clusters/prod/.*\\.ya?ml$", "^deploy/secrets/.*\\.ya?ml$", "\\.enc\\.(yaml|yml|json|env|ini)$"]);
+    expect(rules[0]).toMatchObject({ encrypted_regex: "^(data|stringData)$", age: [recipient] });
+
+    // the whole repository, or outside it, is refused before anything is written
+    const fresh = join(root, "init-refused");
+    mkdirSync(fresh);
+    for (const p of [".", "../x", "/abs"]) {
+      const r = runHush(["init", "--no-git", "--kubernetes", "--path", p], { env, cwd: fresh });
+      expect(r.status, p).toBe(8);
+      expect(readdirSync(fresh)).toEqual([]);
+    }
   });
 });
 

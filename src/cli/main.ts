@@ -488,6 +488,8 @@ of the encrypted text is used instead.`,
       .option("--name <name>", "a name for your key, as a comment in .sops.yaml (default: git user.email)")
       .option("--no-git", "do not install the git drivers and hook")
       .option("--command <cmd>", "how git should run hush (default: this hush)")
+      .option("--kubernetes", "add a rule for Kubernetes Secret manifests: only data and stringData encrypted (docs/kubernetes.md)")
+      .option("--path <dir>", "with --kubernetes: the directory of Secret manifests (default k8s/secrets)")
       .addHelpText(
         "after",
         `
