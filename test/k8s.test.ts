@@ -603,3 +603,75 @@ describe("helm-secrets: examples/helm-secrets/hush-backend.sh, called as helm-se
     expect(backend("_custom_backend_decrypt_literal 'not encrypted'").stdout).toBe("not encrypted");
   });
 });
+
+describe("examples/kubernetes/rotate-vault-transit.sh (the CronJob's script) against the loopback Vault", () => {
+  function run(cmd: string, args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv; input?: string }): Promise<RunResult> {
+    return new Promise((res, rej) => {
+      const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env, stdio: ["pipe", "pipe", "pipe"] });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+      child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+      child.on("error", rej);
+      child.on("close", (status) => res({ status: status ?? -1, stdout, stderr }));
+      child.stdin.on("error", () => {}); // a child that reads nothing closes its stdin early
+      child.stdin.end(opts.input ?? "");
+    });
+  }
+
+  it("re-encrypts the files with a Vault transit entry under new data keys, commits and pushes; others untouched", async () => {
+    const { startVaultServer } = await import("./servers/vault.js");
+    const vault = await startVaultServer();
+    try {
+      const dir = join(root, "rotate");
+      mkdirSync(dir);
+      const genv: NodeJS.ProcessEnv = {
+        ...env,
+        VAULT_TOKEN: vault.token,
+        GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@example.com", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@example.com",
+        GIT_CONFIG_NOSYSTEM: "1", GIT_CONFIG_GLOBAL: join(root, "home", ".gitconfig"),
+      };
+      const git = async (args: string[], cwd: string) => {
+        const r = await run("git", args, { cwd, env: genv });
+        if (r.status !== 0) throw new Error(`git ${args.join(" ")}: ${r.stderr}`);
+        return r.stdout;
+      };
+      const hushAsync = (args: string[], input?: string) => run(process.execPath, [HUSH, ...args], { cwd: dir, env: genv, ...(input !== undefined ? { input } : {}) });
+      await git(["init", "--quiet", "--bare", "-b", "main", "remote.git"], dir);
+      await git(["init", "--quiet", "-b", "main", "work"], dir);
+      const work = join(dir, "work");
+      const plain = `db:\n  password: ${V.dbPassword}\n`;
+      const vaultFile = await hushAsync(["encrypt", "--input-type", "yaml", "--hc-vault-transit", vault.keyUrl("hush"), "--age", recipient], plain);
+      expect(vaultFile.status, vaultFile.stderr).toBe(0);
+      mkdirSync(join(work, "k8s secrets"));
+      writeFileSync(join(work, "k8s secrets", "app.enc.yaml"), vaultFile.stdout);
+      const ageOnly = encryptTo(join(work, "other.enc.yaml"), `token: ${V.apiKey}\n`, "yaml");
+      await git(["add", "."], work);
+      await git(["commit", "--quiet", "-m", "secrets"], work);
+      await git(["push", "--quiet", join(dir, "remote.git"), "main"], work);
+
+      const script = join(process.cwd(), "examples", "kubernetes", "rotate-vault-transit.sh");
+      const r = await run("sh", [script], { cwd: dir, env: { ...genv, REPO_URL: `file://${join(dir, "remote.git")}`, HUSH: `${process.execPath} ${HUSH}` } });
+      expect(r.stderr).toBe("");
+      expect(r.status).toBe(0);
+      expect(r.stdout).toBe("rotate: re-encrypted 1 file(s)\n");
+
+      const remote = join(dir, "remote.git");
+      expect(await git(["log", "-1", "--format=%s", "main"], remote)).toMatch(/^Re-encrypt 1 file\(s\) under new data keys/);
+      const after = await git(["show", "main:k8s secrets/app.enc.yaml"], remote);
+      const before = parseYaml(vaultFile.stdout);
+      const now = parseYaml(after);
+      expect(now.db.password).not.toBe(before.db.password);
+      expect(now.sops.hc_vault[0].enc).not.toBe(before.sops.hc_vault[0].enc);
+      expect(now.sops.hc_vault[0].enc).toMatch(/^vault:v1:/);
+      expect(await git(["show", "main:other.enc.yaml"], remote)).toBe(ageOnly);
+      // the rotated file decrypts to the same values, with the age key alone too
+      const dec = await hushAsync(["decrypt", "--input-type", "yaml", "-"], after);
+      expect(dec.stdout).toBe(plain);
+      const byAge = await run(process.execPath, [HUSH, "decrypt", "--input-type", "yaml", "-"], { cwd: dir, env, input: after });
+      expect(byAge.stdout).toBe(plain);
+    } finally {
+      await vault.close();
+    }
+  });
+});
