@@ -180,6 +180,16 @@ describe("hush k8s secret", () => {
     expect(decoded(whole)["config.yaml"]!.toString()).toBe(APP_YAML());
   });
 
+  it("strings a YAML 1.1 reader (kubectl's) would misread stay strings: yes, on, 0123, 12:30", () => {
+    encryptTo(join(root, "secret-cmd", "tricky.enc.yaml"), `flag: "yes"\nmode: "on"\nzip: "0123"\ntime: "12:30"\nnum: 7\n`, "yaml");
+    const out = ok(["k8s", "secret", "secret-cmd/tricky.enc.yaml", "--name", "t", "--string-data", "--label", "enabled=yes"]).stdout;
+    for (const version of ["1.1", "1.2"] as const) {
+      const s = parseYaml(out, { version });
+      expect(s.stringData).toEqual({ flag: "yes", mode: "on", zip: "0123", time: "12:30", num: "7" });
+      expect(s.metadata.labels).toEqual({ enabled: "yes" });
+    }
+  });
+
   it("a binary file becomes one key: the file name without .enc, or --key; bytes exact", () => {
     encryptTo(join(root, "secret-cmd", "keystore.p12.enc"), V.binary, "binary");
     const s = secrets(ok(["k8s", "secret", "secret-cmd/keystore.p12.enc", "--name", "ks", "--string-data"]).stdout)[0]!;
@@ -407,6 +417,14 @@ secretFrom:
       expect(k.stderr).toMatch(/outside the kustomization directory/);
       expect(k.stdout).not.toContain(Buffer.from(V.apiKey).toString("base64"));
     }
+    // The operator (the environment, not the repository) may widen the root to hold both.
+    writeFileSync(join(dir, "gen.yaml"), "apiVersion: hush/v1\nkind: SecretGenerator\nmetadata:\n  name: x\nfiles:\n  - ../outside.enc.yaml\n");
+    const wide = spawnSync("kubectl", ["kustomize", "--enable-alpha-plugins", dir], { env: { ...env, HUSH_KUSTOMIZE_ROOT: root }, encoding: "utf8" });
+    expect(wide.stderr).toBe("");
+    expect(decoded(secrets(wide.stdout)[0]!)["stolen"]!.toString()).toBe(V.apiKey);
+    const narrow = spawnSync("kubectl", ["kustomize", "--enable-alpha-plugins", dir], { env: { ...env, HUSH_KUSTOMIZE_ROOT: join(root, "gen") }, encoding: "utf8" });
+    expect(narrow.status).not.toBe(0);
+    expect(narrow.stderr).toMatch(/HUSH_KUSTOMIZE_ROOT .* does not contain the kustomization directory/);
   });
 
   it("a generator config with a typo fails clearly", () => {
@@ -449,6 +467,15 @@ describe("the KRM function mode (a ResourceList on standard input)", () => {
     const r2 = spawnSync(plugin, [], { cwd: dir, env, input: JSON.stringify({ ...list, items: [] }), encoding: "utf8" });
     expect(r2.status).toBe(0);
     expect(parseYaml(r2.stdout).items.map((i: any) => i.kind)).toEqual(["Secret"]);
+
+    // ksops's shape through ksops's path, as kustomize --enable-exec would call it
+    const ksopsPlugin = join(root, "xdg", "kustomize", "plugin", "viaduct.ai/v1/ksops/ksops");
+    const kcfg = { apiVersion: "viaduct.ai/v1", kind: "ksops", metadata: { name: "g" }, files: ["./secret.enc.yaml"] };
+    const r4 = spawnSync(ksopsPlugin, [], { cwd: join(root, "ksops"), env, input: JSON.stringify({ ...list, items: [kcfg], functionConfig: kcfg }), encoding: "utf8" });
+    expect(r4.stderr).toBe("");
+    const k4 = parseYaml(r4.stdout).items;
+    expect(k4.map((i: any) => i.metadata.name)).toEqual(["mysecret"]);
+    expect(Buffer.from(k4[0].data.password, "base64").toString()).toBe(V.manifestPw);
 
     // not a ResourceList: a clear error, nothing on stdout
     const r3 = spawnSync(plugin, [], { cwd: dir, env, input: "kind: Nope\n", encoding: "utf8" });

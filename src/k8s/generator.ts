@@ -40,23 +40,39 @@ export function isGeneratorConfig(v: unknown): v is Obj {
   return (api === "hush/v1" && kind === "SecretGenerator") || (typeof api === "string" && api.startsWith("viaduct.ai/") && kind === "ksops");
 }
 
-/** Where files may be read from: `root` itself and below, after resolving symlinks. */
-export function fileInRoot(root: string, file: string): string {
+/**
+ * The directory files may be read from: the kustomization's (`cwd`), or a wider one the operator
+ * sets in `HUSH_KUSTOMIZE_ROOT` (e.g. the repository's top, for bases that share encrypted files).
+ * It comes from the environment, not from the repository, so a pushed config cannot widen it.
+ */
+export function allowedRoot(cwd: string, env: NodeJS.ProcessEnv = process.env): string {
+  const wide = env["HUSH_KUSTOMIZE_ROOT"];
+  if (wide === undefined || wide === "") return cwd;
+  const real = realpathSync(resolve(wide));
+  const rel = relative(real, realpathSync(cwd));
+  if (rel.startsWith(`..${sep}`) || rel === ".." || isAbsolute(rel)) {
+    throw new HushError("USAGE", `HUSH_KUSTOMIZE_ROOT (${wide}) does not contain the kustomization directory ${cwd}`);
+  }
+  return real;
+}
+
+/** A file named by the config: resolved against `cwd`, and inside `root` after resolving symlinks. */
+export function fileInRoot(root: string, file: string, cwd: string = root): string {
   if (typeof file !== "string" || file === "") throw bad("a file entry is empty");
   const realRoot = realpathSync(root);
-  const abs = resolve(realRoot, file);
+  const abs = resolve(realpathSync(cwd), file);
   let real: string;
   try {
     real = realpathSync(abs);
   } catch {
-    throw new HushError("NO_FILE", `${file}: no such file (in ${root})`);
+    throw new HushError("NO_FILE", `${file}: no such file (in ${cwd})`);
   }
   const rel = relative(realRoot, real);
   if (rel === "" || rel.startsWith(`..${sep}`) || rel === ".." || isAbsolute(rel)) {
     throw new HushError(
       "USAGE",
       `${file} is outside the kustomization directory; the generator reads files only inside it`,
-      "move the encrypted file under the kustomization (as kustomize's load restrictor requires for its own files)",
+      "move the encrypted file under the kustomization, or set HUSH_KUSTOMIZE_ROOT to a directory that holds both (docs/kubernetes.md)",
     );
   }
   return real;
@@ -100,6 +116,7 @@ const HUSH_FIELDS = new Set([
 
 /** hush's SecretGenerator: one Secret from the values of `files`. */
 async function generateHush(config: Obj, root: string): Promise<unknown[]> {
+  const allowed = allowedRoot(root);
   for (const k of Object.keys(config)) {
     if (!HUSH_FIELDS.has(k)) throw bad(`unknown field ${JSON.stringify(k)}`, `known fields: ${[...HUSH_FIELDS].join(", ")}`);
   }
@@ -122,7 +139,7 @@ async function generateHush(config: Obj, root: string): Promise<unknown[]> {
   const entries: SecretEntry[] = [];
   for (const f of files) {
     const src = splitFileSource(f);
-    const path = fileInRoot(root, src.path);
+    const path = fileInRoot(allowed, src.path, root);
     const k = src.key ?? key;
     const got = await secretEntries(path, { ...(extract !== undefined ? { extract } : {}), ...(k !== undefined ? { key: k } : {}) });
     // Messages name the file as the config does, not its resolved path.
@@ -151,7 +168,8 @@ async function generateHush(config: Obj, root: string): Promise<unknown[]> {
  * each `secretFrom:` entry is a Secret with `files` (whole files, `stringData`), `binaryFiles`
  * (`data`) and `envs` (dotenv values, `stringData`), plus its `metadata` and `type`.
  */
-async function generateKsops(config: Obj, root: string): Promise<{ objects: unknown[]; texts: string[] }> {
+async function generateKsops(config: Obj, root: string): Promise<Generated> {
+  const allowed = allowedRoot(root);
   const files = stringList(config["files"], "files");
   const secretFrom = config["secretFrom"];
   if (files.length === 0 && (secretFrom === undefined || secretFrom === null)) {
@@ -159,7 +177,7 @@ async function generateKsops(config: Obj, root: string): Promise<{ objects: unkn
   }
   const texts: string[] = [];
   for (const f of files) {
-    const path = fileInRoot(root, f);
+    const path = fileInRoot(allowed, f, root);
     texts.push(await decrypt(path));
   }
   const objects: unknown[] = [];
@@ -174,7 +192,7 @@ async function generateKsops(config: Obj, root: string): Promise<{ objects: unkn
       const asText = new Set<SecretEntry>();
       for (const f of stringList(sf["files"], `secretFrom[${i}].files`)) {
         const src = splitFileSource(f);
-        const path = fileInRoot(root, src.path);
+        const path = fileInRoot(allowed, src.path, root);
         const key = src.key ?? src.path.split("/").pop()!;
         const [e] = await secretEntries(path, { key });
         entries.push({ ...e!, from: src.path });
@@ -182,13 +200,13 @@ async function generateKsops(config: Obj, root: string): Promise<{ objects: unkn
       }
       for (const f of stringList(sf["binaryFiles"], `secretFrom[${i}].binaryFiles`)) {
         const src = splitFileSource(f);
-        const path = fileInRoot(root, src.path);
+        const path = fileInRoot(allowed, src.path, root);
         const key = src.key ?? src.path.split("/").pop()!;
         const [e] = await secretEntries(path, { key });
         entries.push({ ...e!, from: src.path });
       }
       for (const f of stringList(sf["envs"], `secretFrom[${i}].envs`)) {
-        const path = fileInRoot(root, f);
+        const path = fileInRoot(allowed, f, root);
         for (const e of await secretEntries(path, { format: "dotenv" })) {
           entries.push({ ...e, from: `${f} ${e.from}` });
           asText.add(entries[entries.length - 1]!);
@@ -214,24 +232,38 @@ async function generateKsops(config: Obj, root: string): Promise<{ objects: unkn
 }
 
 /**
- * Runs one generator config and returns what it makes, as plain objects. `root` is the directory
- * its file names are relative to (kustomize runs plugins in the kustomization's directory).
+ * What one generator config makes: decrypted manifests as their plaintext (ksops's `files:`,
+ * passed on as written, so no YAML reader's notion of `yes` or `0123` is imposed on them) and
+ * built Secrets as objects.
  */
-export async function generate(config: unknown, root: string): Promise<unknown[]> {
+export interface Generated {
+  texts: string[];
+  objects: unknown[];
+}
+
+/**
+ * Runs one generator config. `root` is the directory its file names are relative to (kustomize
+ * runs plugins in the kustomization's directory).
+ */
+export async function generate(config: unknown, root: string): Promise<Generated> {
   if (!isGeneratorConfig(config)) {
     throw bad("not a hush generator: expected apiVersion hush/v1, kind SecretGenerator (or viaduct.ai/v1, kind ksops)");
   }
-  if (config["kind"] === "SecretGenerator") return generateHush(config, root);
-  const { objects, texts } = await generateKsops(config, root);
-  const decrypted: unknown[] = [];
-  for (const t of texts) {
+  if (config["kind"] === "SecretGenerator") return { texts: [], objects: await generateHush(config, root) };
+  return generateKsops(config, root);
+}
+
+/** The objects of {@link Generated}, the decrypted manifests parsed (for a ResourceList). */
+function asObjects(g: Generated): unknown[] {
+  const out: unknown[] = [];
+  for (const t of g.texts) {
     for (const d of parseAllDocuments(t)) {
       if (d.errors.length > 0) throw new HushError("PARSE", "a decrypted manifest does not parse as YAML or JSON");
       const v = d.toJS() as unknown;
-      if (v !== null && v !== undefined) decrypted.push(v);
+      if (v !== null && v !== undefined) out.push(v);
     }
   }
-  return [...decrypted, ...objects];
+  return [...out, ...g.objects];
 }
 
 /** Legacy exec plugin: the config file kustomize wrote; the manifests on standard output. */
@@ -242,7 +274,10 @@ export async function runLegacyPlugin(configText: string, root: string): Promise
   } catch {
     throw bad("does not parse as YAML");
   }
-  return manifestsYaml(await generate(config, root));
+  const g = await generate(config, root);
+  const parts = g.texts.map((t) => (t.endsWith("\n") ? t : `${t}\n`));
+  if (g.objects.length > 0) parts.push(manifestsYaml(g.objects));
+  return parts.join("---\n");
 }
 
 /**
@@ -266,7 +301,7 @@ export async function runKrmFunction(input: string, root: string): Promise<strin
   for (const item of items) {
     if (isGeneratorConfig(item)) {
       ran = true;
-      out.push(...(await generate(item, root)));
+      out.push(...asObjects(await generate(item, root)));
     } else {
       out.push(item);
     }
@@ -274,7 +309,7 @@ export async function runKrmFunction(input: string, root: string): Promise<strin
   if (!ran) {
     const fc = list["functionConfig"];
     if (!isGeneratorConfig(fc)) throw bad("the ResourceList has no hush/v1 SecretGenerator or ksops config (items or functionConfig)");
-    out.push(...(await generate(fc, root)));
+    out.push(...asObjects(await generate(fc, root)));
   }
   return manifestsYaml([{ apiVersion: list["apiVersion"] ?? "config.kubernetes.io/v1", kind: "ResourceList", items: out }]);
 }

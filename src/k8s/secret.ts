@@ -168,7 +168,12 @@ function sorted(m: Record<string, string>): Record<string, string> {
   return out;
 }
 
-/** YAML text of one or more manifests, as a stream (`---` between documents). */
+/**
+ * YAML text of one or more manifests, as a stream (`---` between documents). Strings that a YAML
+ * 1.1 reader would take for something else (`yes`, `on`, `0123`, `12:30`) are quoted: kubectl
+ * reads manifests with a YAML 1.1 library (sigs.k8s.io/yaml), kustomize with a 1.2 one, and a
+ * quoted string means the same to both.
+ */
 export function manifestsYaml(objects: readonly unknown[]): string {
-  return objects.map((o) => stringify(o, { lineWidth: 0, aliasDuplicateObjects: false })).join("---\n");
+  return objects.map((o) => stringify(o, { version: "1.1", lineWidth: 0, aliasDuplicateObjects: false })).join("---\n");
 }

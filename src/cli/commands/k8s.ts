@@ -90,8 +90,8 @@ export function registerK8s(program: Command): void {
       "after",
       `
 kustomize runs this through the script \`hush k8s install-kustomize-plugin\` writes. Files named
-in the config are read only inside the current directory (the kustomization's). See
-docs/kubernetes.md for the config's fields.`,
+in the config are read only inside the current directory (the kustomization's), or inside
+HUSH_KUSTOMIZE_ROOT when set. See docs/kubernetes.md for the config's fields.`,
     )
     .action(async (config: string | undefined) => {
       const { runKrmFunction, runLegacyPlugin } = await import("../../k8s/index.js");
