@@ -121,7 +121,38 @@ deep:
 unset: null
 `;
 
+/** Files directly in the system temp dir and in the repository (outside build output) before the tests. */
+let outsideBefore: Map<string, number>;
+
+function outsideFiles(): Map<string, number> {
+  const out = new Map<string, number>();
+  const add = (dir: string, depth: number): void => {
+    let entries;
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return; // another user's private directory
+    }
+    for (const e of entries) {
+      const p = join(dir, e.name);
+      if (["node_modules", ".git", "dist"].includes(e.name)) continue;
+      if (e.isDirectory() && depth > 0) add(p, depth - 1);
+      else if (e.isFile()) {
+        try {
+          out.set(p, statSync(p).mtimeMs);
+        } catch {
+          // gone meanwhile
+        }
+      }
+    }
+  };
+  add(tmpdir(), 1);
+  add(process.cwd(), 3);
+  return out;
+}
+
 beforeAll(() => {
+  outsideBefore = outsideFiles();
   root = mkdtempSync(join(tmpdir(), "hush-k8s-"));
   mkdirSync(join(root, "tmp"));
   mkdirSync(join(root, "home"));
@@ -139,6 +170,18 @@ beforeAll(() => {
 
 afterAll(() => {
   rmSync(root, { recursive: true, force: true });
+  // Nothing new or changed in the system temp dir or the repository holds a value (other tests
+  // running meanwhile may add files there; only ours could hold these random values).
+  for (const [file, mtime] of outsideFiles()) {
+    if (file.startsWith(root) || outsideBefore.get(file) === mtime) continue;
+    let data: Buffer;
+    try {
+      data = readFileSync(file);
+    } catch {
+      continue;
+    }
+    for (const n of needles()) if (data.includes(n)) throw new Error(`plaintext found in ${file}`);
+  }
 });
 
 afterEach(() => {
