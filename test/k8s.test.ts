@@ -568,9 +568,15 @@ describe("Secret manifests encrypted for Flux", () => {
       // Flux's IsEncryptedSecret / isSOPSEncryptedResource
       expect(typeof obj.sops.mac).toBe("string");
       expect(obj.sops.mac).toMatch(/^ENC\[/);
-      // Flux decrypts a resource as JSON (res.MarshalJSON, then sops's JSON store): so can hush.
+      // The same document as JSON, in its own order, decrypts with the MAC verified.
       const asJson = ok(["decrypt", "--input-type", "json"], { input: JSON.stringify(obj) });
       expect(JSON.parse(asJson.stdout)).toEqual(manifest());
+      // Flux decrypts a built resource as JSON with its keys sorted (kyaml's RNode.MarshalJSON goes
+      // through a Go map) and skips the MAC (checkSopsMac is off: kustomize edits resources). Every
+      // value still decrypts, as its AAD is its path, not its place; the MAC no longer matches.
+      const fluxJson = JSON.stringify(sortKeys(obj));
+      expect(JSON.parse(ok(["decrypt", "--input-type", "json", "--ignore-mac"], { input: fluxJson }).stdout)).toEqual(sortKeys(manifest()));
+      expect(hush(["decrypt", "--input-type", "json"], { input: fluxJson }).status).toBe(51);
     }
   });
 
@@ -626,6 +632,12 @@ describe("Secret manifests encrypted for Flux", () => {
     }
   });
 });
+
+function sortKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortKeys);
+  if (v && typeof v === "object") return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]));
+  return v;
+}
 
 function stringifyBlock(o: unknown): string {
   return stringifyYaml(o); // block style
