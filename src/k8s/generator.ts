@@ -33,7 +33,7 @@ function bad(message: string, hint?: string): HushError {
 }
 
 /** True for a config this generator answers: hush's SecretGenerator or ksops's shape. */
-export function isGeneratorConfig(v: unknown): v is Obj {
+function isGeneratorConfig(v: unknown): v is Obj {
   if (!isObj(v)) return false;
   const api = v["apiVersion"];
   const kind = v["kind"];
@@ -45,7 +45,7 @@ export function isGeneratorConfig(v: unknown): v is Obj {
  * sets in `HUSH_KUSTOMIZE_ROOT` (e.g. the repository's top, for bases that share encrypted files).
  * It comes from the environment, not from the repository, so a pushed config cannot widen it.
  */
-export function allowedRoot(cwd: string, env: NodeJS.ProcessEnv = process.env): string {
+function allowedRoot(cwd: string, env: NodeJS.ProcessEnv = process.env): string {
   const wide = env["HUSH_KUSTOMIZE_ROOT"];
   if (wide === undefined || wide === "") return cwd;
   const real = realpathSync(resolve(wide));
@@ -57,7 +57,7 @@ export function allowedRoot(cwd: string, env: NodeJS.ProcessEnv = process.env): 
 }
 
 /** A file named by the config: resolved against `cwd`, and inside `root` after resolving symlinks. */
-export function fileInRoot(root: string, file: string, cwd: string = root): string {
+function fileInRoot(root: string, file: string, cwd: string = root): string {
   if (typeof file !== "string" || file === "") throw bad("a file entry is empty");
   const realRoot = realpathSync(root);
   const abs = resolve(realpathSync(cwd), file);
@@ -236,7 +236,7 @@ async function generateKsops(config: Obj, root: string): Promise<Generated> {
  * passed on as written, so no YAML reader's notion of `yes` or `0123` is imposed on them) and
  * built Secrets as objects.
  */
-export interface Generated {
+interface Generated {
   texts: string[];
   objects: unknown[];
 }
@@ -245,7 +245,7 @@ export interface Generated {
  * Runs one generator config. `root` is the directory its file names are relative to (kustomize
  * runs plugins in the kustomization's directory).
  */
-export async function generate(config: unknown, root: string): Promise<Generated> {
+async function generate(config: unknown, root: string): Promise<Generated> {
   if (!isGeneratorConfig(config)) {
     throw bad("not a hush generator: expected apiVersion hush/v1, kind SecretGenerator (or viaduct.ai/v1, kind ksops)");
   }

@@ -7,9 +7,9 @@ import { secretEntries, type SecretEntry } from "../lib/secret-entries.js";
 import type { FormatName } from "../lib/index.js";
 import { manifestsYaml, secretObject, type SecretSpec } from "./secret.js";
 
-export { checkName, parsePairs, SECRET_TYPES } from "./secret.js";
+export { parsePairs } from "./secret.js";
 export { runKrmFunction, runLegacyPlugin } from "./generator.js";
-export { installPlugin, pluginHome } from "./plugin.js";
+export { installPlugin } from "./plugin.js";
 
 /** Options of {@link secretManifest}: the Secret's shape and which values. */
 export interface SecretManifestOptions extends SecretSpec {

@@ -11,23 +11,23 @@ import { delimiter, dirname, join, resolve } from "node:path";
 import { HushError } from "../errors.js";
 
 /** A line in every script we write: how we recognise our own file (and may replace it). */
-export const PLUGIN_MARKER = "# hush kustomize plugin";
+const PLUGIN_MARKER = "# hush kustomize plugin";
 
 /** The plugins, as kustomize names them (`apiVersion` group/version, kind). */
-export const PLUGINS = {
+const PLUGINS = {
   hush: ["hush", "v1", "SecretGenerator"],
   ksops: ["viaduct.ai", "v1", "ksops"],
 } as const;
 
 /** kustomize's plugin home for this environment. */
-export function pluginHome(env: NodeJS.ProcessEnv = process.env): string {
+function pluginHome(env: NodeJS.ProcessEnv = process.env): string {
   if (env["KUSTOMIZE_PLUGIN_HOME"]) return env["KUSTOMIZE_PLUGIN_HOME"];
   const xdg = env["XDG_CONFIG_HOME"] || join(env["HOME"] || homedir(), ".config");
   return join(xdg, "kustomize", "plugin");
 }
 
 /** Where kustomize runs a legacy exec plugin of this group, version and kind. */
-export function pluginPath(home: string, [group, version, kind]: readonly [string, string, string]): string {
+function pluginPath(home: string, [group, version, kind]: readonly [string, string, string]): string {
   return join(home, group, version, kind.toLowerCase(), kind);
 }
 
@@ -61,7 +61,7 @@ function real(p: string): string {
  * install), else this node and this hush's script by absolute path, so kustomize (and Argo CD,
  * which may have another PATH) runs the version that installed the plugin.
  */
-export function defaultPluginCommand(env: NodeJS.ProcessEnv = process.env): string {
+function defaultPluginCommand(env: NodeJS.ProcessEnv = process.env): string {
   const script = process.argv[1];
   if (!script) return "hush";
   const self = real(script);
@@ -71,7 +71,7 @@ export function defaultPluginCommand(env: NodeJS.ProcessEnv = process.env): stri
 }
 
 /** The script's text. */
-export function pluginScript(command: string): string {
+function pluginScript(command: string): string {
   return `#!/bin/sh
 ${PLUGIN_MARKER}: installed by \`hush k8s install-kustomize-plugin\`.
 # kustomize runs it with the generator config's path (legacy exec plugin), or with no argument and
@@ -81,7 +81,7 @@ exec ${command} k8s kustomize-plugin "$@"
 }
 
 /** Options of {@link installPlugin}. */
-export interface InstallPluginOptions {
+interface InstallPluginOptions {
   env?: NodeJS.ProcessEnv;
   /** The shell command for hush (default {@link defaultPluginCommand}). */
   command?: string;

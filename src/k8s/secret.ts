@@ -33,9 +33,6 @@ const REQUIRED_KEYS: Record<string, { all?: string[]; oneOf?: string[] }> = {
   "bootstrap.kubernetes.io/token": { all: ["token-id", "token-secret"] },
 };
 
-/** The built-in types, for help texts. */
-export const SECRET_TYPES = ["Opaque", ...Object.keys(REQUIRED_KEYS), "kubernetes.io/service-account-token"];
-
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const SECRET_KEY = /^[-._a-zA-Z0-9]+$/;
@@ -47,7 +44,7 @@ function usage(message: string, hint?: string): HushError {
 }
 
 /** A Secret's (or namespace's) name as the API server checks it. */
-export function checkName(what: "name" | "namespace", v: string): void {
+function checkName(what: "name" | "namespace", v: string): void {
   const ok = what === "name" ? v.length <= 253 && DNS_SUBDOMAIN.test(v) : v.length <= 63 && DNS_LABEL.test(v);
   if (!ok) {
     throw usage(
@@ -90,7 +87,7 @@ function checkLabels(labels: Record<string, string>): void {
  * Checks the values against the spec: valid and unique keys, the keys the type requires, and
  * `.dockerconfigjson`/`.dockercfg` being JSON. Messages name keys and files, never values.
  */
-export function checkEntries(entries: readonly SecretEntry[], type: string): void {
+function checkEntries(entries: readonly SecretEntry[], type: string): void {
   const names = new Map<string, string>();
   for (const e of entries) {
     if (!SECRET_KEY.test(e.name) || e.name.length > 253) {

@@ -9,7 +9,7 @@ import { isMap, isSeq, parseDocument, YAMLMap, type Pair } from "yaml";
 import { HushError } from "../errors.js";
 
 /** The selection sops applies to Secret manifests (Flux's and ksops's documented setting). */
-export const KUBERNETES_ENCRYPTED_REGEX = "^(data|stringData)$";
+const KUBERNETES_ENCRYPTED_REGEX = "^(data|stringData)$";
 
 const KEY_FIELDS = ["age", "pgp", "kms", "gcp_kms", "hckms", "azure_keyvault", "hc_vault_transit_uri", "key_groups"];
 const SELECTION_FIELDS = new Set([

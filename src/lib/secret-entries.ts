@@ -95,7 +95,7 @@ export async function secretEntries(source: SecretsSource, options: SecretEntrie
 }
 
 /** A binary file's key: its file name without a final `.enc` (`tls.key.enc` → `tls.key`). */
-export function defaultKeyFor(path: string): string {
+function defaultKeyFor(path: string): string {
   const base = basename(path);
   return base.endsWith(".enc") && base.length > 4 ? base.slice(0, -4) : base;
 }
