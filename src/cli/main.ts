@@ -7,7 +7,7 @@ import { HushError } from "../errors.js";
 import { VERSION } from "../version.js";
 import { configOption, thresholdOption, withKeyOptions } from "./key-options.js";
 import { reportError } from "./report.js";
-import { registerK8s } from "./commands/k8s.js";
+import { command as k8s } from "./commands/k8s.command.js";
 
 const EXAMPLES = `
 Examples:
@@ -597,7 +597,7 @@ Example:
   }
 
   // ---- more commands: each registers its flags here and imports its module in the action ----
-  if (want("k8s")) registerK8s(program);
+  if (want("k8s")) k8s.define(program);
 
   return program;
 }
