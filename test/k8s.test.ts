@@ -281,6 +281,12 @@ describe("hush k8s secret", () => {
     expect(r.status).toBe(8);
     expect(r.stderr).toMatch(/"my key" .* cannot be a Secret key/);
     expect(r.stdout).toBe("");
+    // the same key from two files
+    encryptTo(join(root, "secret-cmd", "again.enc.yaml"), `api_key: ${V.nested}\n`, "yaml");
+    const dup = hush(["k8s", "secret", "secret-cmd/app.enc.yaml", "secret-cmd/again.enc.yaml", "--name", "ok"]);
+    expect(dup.status).toBe(8);
+    expect(dup.stderr).toMatch(/two values would both be the Secret key api_key: secret-cmd\/app\.enc\.yaml api_key and secret-cmd\/again\.enc\.yaml api_key/);
+    expect(dup.stdout).toBe("");
   });
 
   it("the output is accepted by kubectl kustomize as a resource (read through a FIFO, never a file)", async () => {

@@ -5,7 +5,7 @@
  */
 import { secretEntries, type SecretEntry } from "../lib/secret-entries.js";
 import type { FormatName } from "../lib/index.js";
-import { manifestsYaml, secretObject, type SecretSpec } from "./secret.js";
+import { checkSpec, manifestsYaml, secretObject, type SecretSpec } from "./secret.js";
 
 export { parsePairs } from "./secret.js";
 export { runKrmFunction, runLegacyPlugin } from "./generator.js";
@@ -22,16 +22,17 @@ export interface SecretManifestOptions extends SecretSpec {
 /** Decrypts `files` (in memory, MAC verified) and returns one `v1/Secret` manifest as YAML. */
 export async function secretManifest(files: readonly string[], options: SecretManifestOptions): Promise<string> {
   const { extract, key, format, env, ...spec } = options;
+  checkSpec(spec); // a typo in --name fails before anything is decrypted
   const entries: SecretEntry[] = [];
   for (const file of files) {
-    entries.push(
-      ...(await secretEntries(file, {
-        ...(extract !== undefined ? { extract } : {}),
-        ...(key !== undefined ? { key } : {}),
-        ...(format !== undefined ? { format } : {}),
-        ...(env !== undefined ? { env } : {}),
-      })),
-    );
+    const got = await secretEntries(file, {
+      ...(extract !== undefined ? { extract } : {}),
+      ...(key !== undefined ? { key } : {}),
+      ...(format !== undefined ? { format } : {}),
+      ...(env !== undefined ? { env } : {}),
+    });
+    // Messages name the file too: two files may hold the same key.
+    entries.push(...got.map((e) => ({ ...e, from: e.from === file ? file : `${file} ${e.from}` })));
   }
   return manifestsYaml([secretObject(entries, spec)]);
 }

@@ -130,14 +130,20 @@ function describeKeys(names: Map<string, string>): string {
   return names.size === 0 ? "none" : [...names.keys()].sort().join(", ");
 }
 
-/** The Secret as a plain object, keys sorted (as kubectl prints them). */
-export function secretObject(entries: readonly SecretEntry[], spec: SecretSpec): Record<string, unknown> {
+/** Checks the name, namespace, type, labels and annotations (callers do it before decrypting). */
+export function checkSpec(spec: SecretSpec): void {
   checkName("name", spec.name);
   if (spec.namespace !== undefined) checkName("namespace", spec.namespace);
   const type = spec.type ?? "Opaque";
   if (type === "" || type.length > 253) throw usage("invalid Secret type");
   if (spec.labels) checkLabels(spec.labels);
   for (const k of Object.keys(spec.annotations ?? {})) checkQualifiedKey("annotation", k);
+}
+
+/** The Secret as a plain object, keys sorted (as kubectl prints them). */
+export function secretObject(entries: readonly SecretEntry[], spec: SecretSpec): Record<string, unknown> {
+  checkSpec(spec);
+  const type = spec.type ?? "Opaque";
   checkEntries(entries, type);
 
   const metadata: Record<string, unknown> = { name: spec.name };
