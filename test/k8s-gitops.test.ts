@@ -92,6 +92,13 @@ describe("Secret manifests encrypted for Flux", () => {
     expect(enc.metadata.name).toBe("db");
     expect(enc.data.password).toMatch(/^ENC\[/);
     expect(readFileSync(file, "utf8")).toContain(FLUX_MARKERS.yaml);
+    // the recipe's pipe form: no plaintext file at all, the rule chosen by --filename-override
+    const piped = runHush(["encrypt", "--input-type", "yaml", "--filename-override", "deploy/secrets/piped.yaml"], { env, cwd: repo, input: stringifyBlock(manifest()) });
+    expect(piped.status, piped.stderr).toBe(0);
+    const p = parseYaml(piped.stdout);
+    expect(p.metadata).toEqual(manifest().metadata);
+    expect(p.data.password).toMatch(/^ENC\[/);
+    expect(p.sops.encrypted_regex).toBe("^(data|stringData)$");
     // other files keep the default rule (every value encrypted)
     expect(config.creation_rules[1].path_regex).toBe("\\.enc\\.(yaml|yml|json|env|ini)$");
     expect(config.creation_rules[1].encrypted_regex).toBeUndefined();
