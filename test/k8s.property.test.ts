@@ -7,7 +7,7 @@ import fc from "fast-check";
 import { parse as parseYaml } from "yaml";
 import { beforeAll, describe, expect, it } from "vitest";
 import { emitTrees } from "../src/formats/index.js";
-import type { TreeMap, TreeNode } from "../src/formats/format.js";
+import type { TreeMap, TreeNode } from "../src/model/tree.js";
 import { encrypt, load, isHushError } from "../src/lib/index.js";
 import { secretManifest } from "../src/k8s/index.js";
 import { scalar } from "./support/arbitraries.js";
@@ -60,7 +60,7 @@ describe("hush k8s secret: the manifest holds exactly exec-env's variables", () 
             fc.pre(!isHushError(e)); // a name exec-env refuses (NUL, '=', a collision): not this property
             throw e;
           }
-          const { envName } = await import("../src/exec/flatten.js");
+          const { envName } = await import("../src/model/env.js");
           for (const p of nullPaths(t)) delete expected[envName(p)];
           const valid = Object.keys(expected).every((k) => /^[-._a-zA-Z0-9]+$/.test(k) && k.length <= 253);
           let out: string;

@@ -9,9 +9,9 @@
  */
 import { basename } from "node:path";
 import { HushError } from "../errors.js";
-import { valueBytes } from "../core/value.js";
-import type { TreeNode } from "../formats/index.js";
-import { envName, describeEnvPath, valToString } from "../exec/flatten.js";
+import { valueBytes } from "../model/value.js";
+import type { TreeNode } from "../model/tree.js";
+import { envName, describeEnvPath, valToString } from "../model/env.js";
 import { readSource, type LoadOptions, type SecretsSource } from "./load.js";
 import { findPath, openDocument } from "./plain.js";
 
