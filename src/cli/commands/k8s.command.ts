@@ -4,11 +4,9 @@
  * imported when a command runs.
  */
 import { Option, type Command } from "commander";
+import type { CommandSpec } from "../command.js";
+import { repeatable } from "../options.js";
 import type { SecretFlags } from "./k8s.js";
-
-function repeat(v: string, prev: string[] | undefined): string[] {
-  return [...(prev ?? []), v];
-}
 
 const SECRET_HELP = `
 Values are decrypted in memory (MAC verified) and the manifest goes to standard output only:
@@ -35,7 +33,7 @@ hush: \`hush\` when that is this hush on PATH, else this node and script by abso
 written for ksops build with hush. Then: kubectl kustomize --enable-alpha-plugins DIR.`;
 
 /** `hush k8s` and its subcommands. */
-export const command = { name: "k8s", define: defineK8s } as const;
+export const command: CommandSpec = { name: "k8s", define: defineK8s };
 
 function defineK8s(program: Command): void {
   const k8s = program.command("k8s").description("Kubernetes: Secret manifests from encrypted files, a kustomize generator (docs/kubernetes.md)");
@@ -47,10 +45,10 @@ function defineK8s(program: Command): void {
     .requiredOption("--name <name>", "the Secret's name")
     .option("-n, --namespace <ns>", "the Secret's namespace")
     .option("--type <type>", "Opaque (default), kubernetes.io/tls, kubernetes.io/dockerconfigjson, kubernetes.io/basic-auth, …")
-    .option("--extract <path>", "only this part: db, or '[\"db\"]' (a map gives its values, a value one key)")
+    .option("--extract <path>", "only this part, e.g. db or db.password (a map gives its values, a value one key)")
     .option("--key <key>", "the whole file (or the extracted value) as this one key")
-    .option("--label <k=v>", "a label (repeatable)", repeat)
-    .option("--annotation <k=v>", "an annotation (repeatable)", repeat)
+    .option("--label <k=v>", "a label (repeatable)", repeatable)
+    .option("--annotation <k=v>", "an annotation (repeatable)", repeatable)
     .option("--string-data", "write stringData (plain text) instead of base64 data")
     .addOption(new Option("--input-type <type>", "format of the files (default: from the names)").choices(["yaml", "json", "dotenv", "ini", "binary"]))
     .addHelpText("after", SECRET_HELP)
