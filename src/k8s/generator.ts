@@ -14,8 +14,7 @@ import { realpathSync } from "node:fs";
 import { isAbsolute, relative, resolve, sep } from "node:path";
 import { parseAllDocuments, parse as parseYaml } from "yaml";
 import { HushError } from "../errors.js";
-import { decrypt } from "../lib/documents.js";
-import { secretEntries, type SecretEntry } from "../lib/secret-entries.js";
+import { decrypt, secretEntries, type SecretEntry } from "../lib/internal.js";
 import { manifestsYaml, secretObject } from "./secret.js";
 
 /** kustomize's generator options, read from annotations on what a plugin outputs. */

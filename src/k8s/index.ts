@@ -3,8 +3,7 @@
  * (`hush k8s kustomize-plugin`, legacy exec plugin and KRM function) and its installer. See
  * docs/kubernetes.md. Decryption goes through the library; output goes to standard output only.
  */
-import { secretEntries, type SecretEntry } from "../lib/secret-entries.js";
-import type { FormatName } from "../lib/index.js";
+import { secretEntries, type FormatName, type SecretEntry } from "../lib/internal.js";
 import { checkSpec, manifestsYaml, secretObject, type SecretSpec } from "./secret.js";
 
 export { parsePairs } from "./secret.js";

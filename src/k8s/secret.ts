@@ -6,7 +6,7 @@
  */
 import { stringify } from "yaml";
 import { HushError } from "../errors.js";
-import type { SecretEntry } from "../lib/secret-entries.js";
+import type { SecretEntry } from "../lib/internal.js";
 
 /** How to shape the Secret. */
 export interface SecretSpec {

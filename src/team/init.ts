@@ -15,11 +15,12 @@ import {
   initialConfig,
   loadAgeIdentities,
   parseAgeRecipients,
+  kubernetesPathRegex,
+  withKubernetesRule,
+  writeFileAtomic,
 } from "../lib/internal.js";
 import { installGit, type InstallReport } from "../git/install.js";
 import { runGit } from "../git/run.js";
-import { kubernetesPathRegex, withKubernetesRule } from "../lib/kubernetes-rule.js";
-import { writeFileAtomic } from "../util/fs.js";
 
 /** The rule `hush init` writes: every `NAME.enc.EXT` file of a format hush reads. */
 export const DEFAULT_PATH_REGEX = String.raw`\.enc\.(yaml|yml|json|env|ini)$`;
