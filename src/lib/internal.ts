@@ -19,6 +19,9 @@ export { encryptionProblems, isSealedText, storedMetadata } from "./inspect.js";
 export { findPath, openDocument, pathLabel, scalars } from "./plain.js";
 export type { OpenedDocument } from "./plain.js";
 export { formatForSecretsPath, load, readSource } from "./load.js";
+export { decrypt } from "./documents.js";
+export { secretEntries, type SecretEntry } from "./secret-entries.js";
+export { kubernetesPathRegex, withKubernetesRule } from "./kubernetes-rule.js";
 
 // ---- helpers from the floors below: plain functions and types, no key material ----
 export { readInput, writeFileAtomic } from "../util/fs.js";
