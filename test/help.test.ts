@@ -6,11 +6,12 @@ import { describe, expect, it } from "vitest";
 import { runHush } from "./helpers.js";
 
 const COMMANDS = [
-  "encrypt", "decrypt", "keygen", "edit", "set", "unset", "rotate", "filestatus", "exec-env", "exec-file",
+  "encrypt", "decrypt", "keygen", "edit", "set", "rotate-value", "unset", "rotate", "filestatus", "exec-env", "exec-file",
   "updatekeys", "git", "check", "audit", "rotation-status", "init", "invite", "revoke", "share", "import",
-  "get", "groups", "completion", "version",
+  "k8s", "get", "groups", "completion", "version",
 ];
 const GIT = ["install", "textconv", "merge", "resolve"];
+const K8S = ["secret", "kustomize-plugin", "install-kustomize-plugin"];
 const GROUPS = ["add", "delete"];
 
 /** The argument lists whose output is pinned, each with the name of its file. */
@@ -18,6 +19,7 @@ const CASES: [name: string, args: string[]][] = [
   ["hush", ["--help"]],
   ...COMMANDS.map((c): [string, string[]] => [c, [c, "--help"]]),
   ...GIT.map((g): [string, string[]] => [`git-${g}`, ["git", g, "--help"]]),
+  ...K8S.map((k): [string, string[]] => [`k8s-${k}`, ["k8s", k, "--help"]]),
   ...GROUPS.map((g): [string, string[]] => [`groups-${g}`, ["groups", g, "--help"]]),
 ];
 
@@ -39,6 +41,7 @@ describe("--help text", () => {
     };
     expect(listed(["--help"])).toEqual(COMMANDS);
     expect(listed(["git", "--help"])).toEqual(GIT);
+    expect(listed(["k8s", "--help"])).toEqual(K8S);
   });
 
   it("`hush help X` prints what `hush X --help` prints", () => {

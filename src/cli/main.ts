@@ -13,6 +13,7 @@ import { command as decrypt } from "./commands/decrypt.command.js";
 import { command as keygen } from "./commands/keygen.command.js";
 import { command as edit } from "./commands/edit.command.js";
 import { command as set } from "./commands/set.command.js";
+import { command as rotateValue } from "./commands/rotate-value.command.js";
 import { command as unset } from "./commands/unset.command.js";
 import { command as rotate } from "./commands/rotate.command.js";
 import { command as filestatus } from "./commands/filestatus.command.js";
@@ -28,6 +29,7 @@ import { command as invite } from "./commands/invite.command.js";
 import { command as revoke } from "./commands/revoke.command.js";
 import { command as share } from "./commands/share.command.js";
 import { command as importBundle } from "./commands/import.command.js";
+import { command as k8s } from "./commands/k8s.command.js";
 import { command as get } from "./commands/get.command.js";
 import { command as completion } from "./commands/completion.command.js";
 import { command as version } from "./commands/version.command.js";
@@ -35,8 +37,9 @@ import { command as groups } from "./commands/groups.command.js";
 
 /** The top-level commands, in the order `--help` lists them. */
 const COMMANDS: readonly CommandSpec[] = [
-  encrypt, decrypt, keygen, edit, set, unset, rotate, filestatus, execEnv, execFile,
+  encrypt, decrypt, keygen, edit, set, rotateValue, unset, rotate, filestatus, execEnv, execFile,
   updatekeys, git, check, audit, rotationStatus, init, invite, revoke, share, importBundle,
+  k8s,
   get, groups, completion, version,
 ];
 

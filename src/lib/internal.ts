@@ -10,7 +10,7 @@
 
 // ---- whole operations ----
 export { decryptText, parseDocument } from "./files.js";
-export { encryptAsConfigured, encryptPlanned, encryptReusing, isEditableFormat, isEncryptedFile, planEncryption, setValues, unsetValue } from "./operations.js";
+export { encryptAsConfigured, encryptPlanned, encryptReusing, isEditableFormat, isEncryptedFile, planEncryption, regenerateValues, setValues, unsetValue } from "./operations.js";
 export type { EditableFormat } from "./operations.js";
 export { entryLabel, rewriteBytes, rotateText } from "./rewrite.js";
 export { mapLimit, updateKeysText } from "./updatekeys.js";
@@ -22,6 +22,9 @@ export { changeKeyGroups } from "./groups.js";
 export { findPath, openDocument, pathLabel, scalars } from "./plain.js";
 export type { OpenedDocument } from "./plain.js";
 export { formatForSecretsPath, load, readSource } from "./load.js";
+export { decrypt } from "./documents.js";
+export { secretEntries, type SecretEntry } from "./secret-entries.js";
+export { kubernetesPathRegex, withKubernetesRule } from "./kubernetes-rule.js";
 
 // ---- helpers from the floors below: plain functions and types, no key material ----
 export { readInput, writeFileAtomic } from "../util/fs.js";
@@ -35,7 +38,10 @@ export type { KeyKind, Metadata, SelectionRules } from "../model/metadata.js";
 export { Keyring, type KeyringOptions } from "../keys/registry.js";
 export { defaultAgeKeyFile, loadAgeIdentities, parseAgeRecipients } from "../keys/age-client.js";
 export { appendNewAgeIdentity } from "../keys/age-key-file.js";
-export { CONFIG_FILE_NAME, displayPath, findConfigFile, keySpecsFromFlags, loadEffectiveConfig, specsFromString, parseConfig, parseKmsContext, selectCreationRule, storeIndent } from "../config/index.js";
+export { CONFIG_FILE_NAME, displayPath, findConfigFile, keySpecsFromFlags, loadConfig, loadEffectiveConfig, matchPath, specsFromString, parseConfig, parseKmsContext, selectCreationRule, storeIndent } from "../config/index.js";
+export { limitsFor, parseDuration, stateOf } from "../config/rotation-policy.js";
+export type { AppliedLimits, RotationLimits, RotationPolicy, RotationState } from "../config/rotation-policy.js";
+export { generateValue, parseGenerateSpec } from "./generate.js";
 export type { KeyFlags, SopsConfig, StoresConfig } from "../config/index.js";
 export { addAgeRecipient, ageRecipientsByRule, initialConfig, removeAgeRecipient } from "../config/edit.js";
 // Env flattening lives on the ground floor (model/env.ts), which the Action may import itself;

@@ -47,14 +47,14 @@ function checkSeparator(separator: string): void {
   }
 }
 
-/** The variable name of a value at `path` (see the module comment for the rules). */
-function envName(path: readonly (string | number)[], separator = "_"): string {
+/** The variable name of a value at `path` (see the module comment for the rules; also Secret keys, src/lib/secret-entries.ts). */
+export function envName(path: readonly (string | number)[], separator = "_"): string {
   if (path.length === 1 && typeof path[0] === "string") return path[0];
   return path.map((p) => (typeof p === "number" ? String(p) : p.replace(/[^A-Za-z0-9_]/g, "_").toUpperCase())).join(separator);
 }
 
 /** A path as people write it: `db.password`, `hosts[1]`. Used in messages (keys are not secrets). */
-function describeEnvPath(path: readonly (string | number)[]): string {
+export function describeEnvPath(path: readonly (string | number)[]): string {
   let out = "";
   for (const p of path) out += typeof p === "number" ? `[${p}]` : out === "" ? p : `.${p}`;
   return out;

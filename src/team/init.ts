@@ -15,6 +15,9 @@ import {
   initialConfig,
   loadAgeIdentities,
   parseAgeRecipients,
+  kubernetesPathRegex,
+  withKubernetesRule,
+  writeFileAtomic,
 } from "../lib/internal.js";
 import { installGit, type InstallReport } from "../git/install.js";
 import { runGit } from "../git/run.js";
@@ -34,6 +37,8 @@ export interface InitOptions {
   git?: boolean;
   /** The command git runs for hush (default: how this hush was started). */
   command?: string;
+  /** Add a rule for Kubernetes Secret manifests (`*.yaml`) under this directory (docs/kubernetes.md). */
+  kubernetes?: string;
 }
 
 /** What {@link initRepo} did, for the command to print. */
@@ -46,6 +51,8 @@ export interface InitReport {
   configPath: string;
   /** True when `.sops.yaml` was written now (false: one was already there and was kept). */
   wroteConfig: boolean;
+  /** True when the Kubernetes rule was added (now or to the existing `.sops.yaml`). */
+  addedKubernetesRule?: boolean;
   /** What `hush git install` did, or why it was skipped. */
   git: InstallReport | { skipped: string };
   warnings: string[];
@@ -76,6 +83,7 @@ export async function initRepo(options: InitOptions = {}): Promise<InitReport> {
   const cwd = options.cwd ?? process.cwd();
   const warnings: string[] = [];
   const recovery = parseAgeRecipients((options.recovery ?? []).join(","));
+  if (options.kubernetes !== undefined) kubernetesPathRegex(options.kubernetes); // a bad --path fails before anything is written
 
   // 1. My key: the first identity sops would use, else a new one.
   const ids = await loadAgeIdentities(env);
@@ -96,6 +104,7 @@ export async function initRepo(options: InitOptions = {}): Promise<InitReport> {
   const root = top ?? cwd;
   const configPath = join(root, CONFIG_FILE_NAME);
   let wroteConfig = false;
+  let addedKubernetes = false;
   let existing: string | undefined;
   try {
     existing = await fsp.readFile(configPath, "utf8");
@@ -104,17 +113,26 @@ export async function initRepo(options: InitOptions = {}): Promise<InitReport> {
   }
   if (existing === undefined) {
     const name = options.name ?? (await gitEmail(root, env));
-    const text = initialConfig(
+    let text = initialConfig(
       [{ recipient, ...(name ? { name } : {}) }, ...recovery.map((r) => ({ recipient: r, name: "recovery key (kept offline)" }))],
       DEFAULT_PATH_REGEX,
     );
+    if (options.kubernetes !== undefined) text = withKubernetesRule(text, options.kubernetes).text;
     try {
       await fsp.writeFile(configPath, text, { flag: "wx", mode: 0o644 });
     } catch (e) {
       throw new HushError("CANNOT_WRITE_OUTPUT", `cannot write ${configPath}: ${(e as NodeJS.ErrnoException).code ?? "write failed"}`);
     }
     wroteConfig = true;
-  } else {
+    addedKubernetes = options.kubernetes !== undefined;
+  } else if (options.kubernetes !== undefined) {
+    const { text, added } = withKubernetesRule(existing, options.kubernetes);
+    if (added) {
+      await writeFileAtomic(configPath, text, 0o644);
+      addedKubernetes = true;
+    }
+  }
+  if (existing !== undefined) {
     let named: string[] = [];
     try {
       named = ageRecipientsByRule(existing).flat(2);
@@ -122,10 +140,10 @@ export async function initRepo(options: InitOptions = {}): Promise<InitReport> {
       warnings.push(`${CONFIG_FILE_NAME} exists but does not parse; left as it is`);
     }
     if (!named.includes(recipient)) {
-      warnings.push(`${CONFIG_FILE_NAME} already exists and does not name your key: ask a member to run \`hush invite ${recipient}\``);
+      warnings.push(`${CONFIG_FILE_NAME} already exists and does not name your key: ask a member to run \`hush invite ${recipient} --rule N\``);
     }
     for (const r of recovery) {
-      if (!named.includes(r)) warnings.push(`${CONFIG_FILE_NAME} already exists: --recovery ignored (add it with \`hush invite ${r} --name recovery\`)`);
+      if (!named.includes(r)) warnings.push(`${CONFIG_FILE_NAME} already exists: --recovery ignored (add it with \`hush invite ${r} --name recovery --all\`)`);
     }
   }
 
@@ -137,5 +155,5 @@ export async function initRepo(options: InitOptions = {}): Promise<InitReport> {
     git = await installGit({ cwd: root, env, ...(options.command ? { command: options.command } : {}) });
     warnings.push(...git.warnings);
   }
-  return { recipient, ...(createdKeyFile ? { createdKeyFile } : {}), configPath, wroteConfig, git, warnings };
+  return { recipient, ...(createdKeyFile ? { createdKeyFile } : {}), configPath, wroteConfig, ...(addedKubernetes ? { addedKubernetesRule: true } : {}), git, warnings };
 }

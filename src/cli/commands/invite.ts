@@ -8,6 +8,8 @@ import { progressCallback } from "../bulk.js";
 interface InviteFlags {
   name?: string;
   rule?: string[];
+  all?: boolean;
+  dryRun?: boolean;
   update?: boolean;
   config?: string;
   jobs?: string;
@@ -49,11 +51,21 @@ export async function runInvite(recipient: string, flags: InviteFlags): Promise<
     onProgress: bar.onProgress,
     ...(flags.name ? { name: flags.name } : {}),
     ...(rules ? { rules } : {}),
+    ...(flags.all ? { all: true } : {}),
+    ...(flags.dryRun ? { dryRun: true } : {}),
     ...(flags.update === false ? { update: false } : {}),
     ...(flags.config ? { configPath: flags.config } : {}),
     ...(jobs ? { jobs } : {}),
   }).finally(bar.end);
   const config = relative(process.cwd(), report.configPath) || report.configPath;
+  if (report.readable) {
+    const list = report.readable.map((f) => `  ${f}\n`).join("");
+    await writeStdout(
+      `${report.recipient} would be able to read ${report.readable.length} file${report.readable.length === 1 ? "" : "s"}` +
+        ` (dry run, nothing changed):\n${list}`,
+    );
+    return;
+  }
   let out =
     report.rulesChanged.length > 0
       ? `${config}: added ${report.recipient} to creation_rules ${report.rulesChanged.map((i) => `[${i}]`).join(", ")}\n`

@@ -1,7 +1,7 @@
 /** `hush set` and `hush unset`: change one value of an encrypted file, keeping every other ciphertext. */
 import { existsSync } from "node:fs";
 import { HushError } from "../../errors.js";
-import { isEditableFormat, Keyring, parseSetValue, readInput, setValues, unsetValue, type EditableFormat, type FormatName, type TreeNode } from "../../lib/internal.js";
+import { generateValue, isEditableFormat, Keyring, parseGenerateSpec, parseSetValue, readInput, setValues, unsetValue, type EditableFormat, type FormatName, type TreeNode } from "../../lib/internal.js";
 import { formatTreePath, parsePath } from "../../model/tree-path.js";
 import { commandConfig, outputIndent, readInputFile, writeOutput, type ConfigFlags, type IoOptions } from "../common.js";
 import { parseDecryptionOrder } from "./decrypt.js";
@@ -9,6 +9,10 @@ import { parseDecryptionOrder } from "./decrypt.js";
 interface SetFlags extends ConfigFlags {
   valueStdin?: boolean;
   valueFile?: string;
+  /** `--generate[=SPEC]`: true without a spec. */
+  generate?: string | boolean;
+  /** Print the generated value. */
+  show?: boolean;
   idempotent?: boolean;
   ignoreMac?: boolean;
   inputType?: string;
@@ -31,28 +35,44 @@ function keyringFor(flags: SetFlags): { keyring?: Keyring } {
  * The value to set: JSON, as sops reads it (`'"text"'`, `42`, `{"a": 1}`), or with `--string` the
  * text itself (from a file or standard input, less one final newline).
  */
-function valueNode(raw: string, fromInput: boolean, flags: SetFlags): TreeNode {
-  if (!flags.string) return parseSetValue(raw.trim());
+function valueNode(raw: string, fromInput: boolean, asString: boolean): TreeNode {
+  if (!asString) return parseSetValue(raw.trim());
   const text = fromInput ? raw.replace(/\r?\n$/, "") : raw;
   return { value: { type: "str", text } };
 }
 
-export async function runSet(file: string, index: string, value: string | undefined, flags: SetFlags): Promise<void> {
+export async function runSet(fileArg: string, indexArg: string | undefined, value: string | undefined, flags: SetFlags): Promise<void> {
+  let file = fileArg;
+  let index = indexArg;
   // sops's --value-file is a switch and the value argument names the file:
   // `set --value-file FILE INDEX VALUE_FILE`. Here it takes the path (`set --value-file VALUE_FILE
   // FILE INDEX`); both read the same to commander, so sops's form is recognised by its file
   // coming first: the second word then names no file.
-  if (flags.valueFile !== undefined && value === undefined && !existsSync(file) && existsSync(flags.valueFile)) {
-    [file, index, flags.valueFile] = [flags.valueFile, file, index];
+  if (flags.valueFile !== undefined && index !== undefined && value === undefined && !existsSync(file) && existsSync(flags.valueFile)) {
+    [file, index, flags] = [flags.valueFile, file, { ...flags, valueFile: index }];
   }
-  if ([value !== undefined, flags.valueStdin, flags.valueFile !== undefined].filter(Boolean).length !== 1) {
-    throw new HushError("CONFLICTING_PARAMETERS", "give the value as an argument, or --value-stdin, or --value-file (exactly one)");
+  // `--generate FILE PATH`: commander's optional option-argument took FILE as the spec.
+  if (typeof flags.generate === "string" && index === undefined) {
+    index = file;
+    file = flags.generate;
+    flags = { ...flags, generate: true };
+  }
+  if (index === undefined) throw new HushError("USAGE", "missing the path: hush set FILE PATH VALUE");
+  const generating = flags.generate !== undefined && flags.generate !== false;
+  if (generating && flags.string) throw new HushError("CONFLICTING_PARAMETERS", "--generate makes a string already: drop --string");
+  if ([value !== undefined, flags.valueStdin, flags.valueFile !== undefined, generating].filter(Boolean).length !== 1) {
+    throw new HushError("CONFLICTING_PARAMETERS", "give the value as an argument, or --value-stdin, --value-file or --generate (exactly one)");
   }
   const path = parsePath(index);
   let raw = value;
+  let generated: string | undefined;
+  if (generating) {
+    generated = generateValue(parseGenerateSpec(flags.generate === true ? undefined : String(flags.generate)));
+    raw = JSON.stringify(generated);
+  }
   if (flags.valueStdin) raw = (await readInput("-")).toString("utf8");
   if (flags.valueFile !== undefined) raw = (await readInput(flags.valueFile)).toString("utf8");
-  const node = valueNode(raw!, value === undefined, flags);
+  const node = valueNode(raw!, value === undefined, flags.string === true && !generating);
   const io: IoOptions = { inPlace: true, ...(flags.inputType ? { inputType: flags.inputType } : {}) };
   const input = await readInputFile(file, io);
   const format = editable(input.format);
@@ -62,6 +82,7 @@ export async function runSet(file: string, index: string, value: string | undefi
   const res = await setValues(input.text, [{ path, node }], { format, step, ...keyringFor(flags), ...(flags.ignoreMac ? { ignoreMac: true } : {}) });
   // An unchanged value leaves the file untouched (sops does so with --idempotent; hush always).
   if (res.changed) await writeOutput(input, io, res.text);
+  if (generated !== undefined && flags.show) process.stdout.write(`${generated}\n`);
 }
 
 export async function runUnset(file: string, index: string, flags: SetFlags): Promise<void> {
