@@ -217,7 +217,8 @@ describe("versions and completion", () => {
         return r.stdout.split("\n").filter(Boolean);
       };
       expect(complete(["hush", "dec"])).toEqual(["decrypt"]);
-      expect(complete(["hush", "g"]).sort()).toEqual(["get", "git"]);
+      expect(complete(["hush", "g"]).sort()).toEqual(["get", "git", "groups"]);
+      expect(complete(["hush", "groups", ""])).toEqual(["add", "delete"]);
       expect(complete(["hush", "git", "in"])).toEqual(["install"]);
       expect(complete(["hush", "decrypt", "--ext"])).toEqual(["--extract"]);
       expect(complete(["hush", "decrypt", "--output-type", "j"])).toEqual(["json"]);
