@@ -458,3 +458,18 @@ describe("progress lines of the other bulk commands", () => {
     });
   });
 });
+
+describe("exec-env variable names: one rule", () => {
+  it("top-level keys as written; nested paths upper-cased, other characters made _, joined by the separator", async () => {
+    await withTempDir(async (dir) => {
+      const f = await encrypted(dir, "n.enc.yaml", "http_proxy: p\nMixed_Case: m\ndb:\n  password: pw\napi-keys:\n  stripe: s\nhosts: [a, b]\n");
+      const r = runHush(["exec-env", f, "--", process.execPath, "-e", "for (const k of ['http_proxy','Mixed_Case','DB_PASSWORD','API_KEYS_STRIPE','HOSTS_1','db_password','HTTP_PROXY']) console.log(k + '=' + (process.env[k] ?? '<unset>'))"], { env: env() });
+      expect(r.stderr).toBe("");
+      expect(r.stdout).toBe("http_proxy=p\nMixed_Case=m\nDB_PASSWORD=pw\nAPI_KEYS_STRIPE=s\nHOSTS_1=b\ndb_password=<unset>\nHTTP_PROXY=<unset>\n");
+      const clash = await encrypted(dir, "c.enc.yaml", "DB_PASSWORD: a\ndb:\n  password: b\n");
+      const c = runHush(["exec-env", clash, "--", "true"], { env: env() });
+      expect(c.status).toBe(1);
+      expect(c.stderr).toMatch(/two values would both be the variable DB_PASSWORD/);
+    });
+  });
+});
