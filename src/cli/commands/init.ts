@@ -19,10 +19,6 @@ export async function runInit(flags: InitFlags): Promise<void> {
     ...(flags.command ? { command: flags.command } : {}),
   });
   for (const w of r.warnings) process.stderr.write(`hush: warning: ${w}\n`);
-  if (!("skipped" in r.git) && r.git.actions.some((a) => a.startsWith("set diff.hush.cachetextconv = true"))) {
-    // As `hush git install` says: git's textconv cache keeps decrypted diff views in this clone.
-    process.stderr.write("hush: note: git caches decrypted diff views in refs/notes/textconv/hush of this clone (local, not pushed); `hush git install --no-cache` turns that off\n");
-  }
   const config = relative(process.cwd(), r.configPath) || r.configPath;
   const lines: string[] = [];
   lines.push(r.createdKeyFile ? `created an age key in ${r.createdKeyFile} (mode 0600)` : "using your existing age key");
