@@ -278,6 +278,8 @@ of .sops.yaml (--config or SOPS_CONFIG to choose one), with the rule's selection
       .option("--only <names>", "pass only these variables (comma-separated, repeatable)", repeatable)
       .option("--no-flatten", "sops's behaviour: top-level values only, nested values are an error")
       .option("--separator <sep>", "joins the parts of a nested value's name (default _)")
+      .option("--allow-env-name <name>", "allow a variable refused by default (PATH, LD_*, NODE_OPTIONS…; repeatable)", repeatable)
+      .option("--env-lists", "name list items by index (hosts[1] → HOSTS_1); refused by default")
       .addOption(typeOption("input-type", "format of the files (default: from each file name)"))
       .option("--ignore-mac", "do not verify the MAC")
       .option("--decryption-order <kinds>", "key kinds to try first, comma-separated (env SOPS_DECRYPTION_ORDER)")

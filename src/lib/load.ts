@@ -6,7 +6,7 @@
  */
 import { HushError } from "../errors.js";
 import { parseGoFloat } from "../core/cipher.js";
-import { isSealedLeaf, openValue, sealDocument, SealedValue, type SealedLeaf, type SealedMap, type SealedNode } from "../core/sealed.js";
+import { ClearValue, isSealedLeaf, openValue, sealDocument, SealedValue, type SealedLeaf, type SealedMap, type SealedNode } from "../core/sealed.js";
 import type { Metadata } from "../core/metadata.js";
 import type { PlainValue } from "../core/value.js";
 import { formatNameForPath, parseInput, utf8, type FormatName } from "../formats/index.js";
@@ -215,6 +215,7 @@ export class Secrets {
     const path: (string | number)[] = [];
     const keys: string[] = [];
     const self = this;
+    const macOnly = this.#metadata.macOnlyEncrypted;
     function* walk(node: SealedNode): Generator<EnvSourceEntry> {
       if (node instanceof Map || Array.isArray(node)) {
         const size = node instanceof Map ? node.size : node.length;
@@ -230,7 +231,9 @@ export class Secrets {
         return;
       }
       const at = [...keys];
-      yield { path: [...path], read: () => self.#open(node, at) };
+      // Under mac_only_encrypted, a value stored in clear is outside the MAC (SOPS-FORMAT §5.4).
+      const outside = macOnly && node instanceof ClearValue && node.value !== null;
+      yield { path: [...path], read: () => self.#open(node, at), ...(outside ? { authenticated: false } : {}) };
     }
     yield* walk(this.#root);
   }
