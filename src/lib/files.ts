@@ -11,6 +11,8 @@ import { documentBytes, emitTrees, emitTreesBytes, parseInput, treesHoldBytes, u
 import { Keyring, type KeyringOptions } from "../keys/registry.js";
 import type { KeyRecipient } from "../keys/key-source.js";
 import { CELL_RENDERERS } from "../formats/index.js";
+// The endpoint policy reads .sops.yaml through the library (keys/trust.ts, lib/trust.ts).
+import "./trust.js";
 
 export interface DecryptTextOptions extends KeyringOptions {
   format: FormatName;

@@ -13,6 +13,8 @@ import { formatNameForPath, parseInput, utf8, type FormatName } from "../formats
 import { Keyring, type KeyringOptions } from "../keys/registry.js";
 import { readInput } from "../util/fs.js";
 import { treeToEnv, type EnvOptions, type EnvSourceEntry } from "../exec/flatten.js";
+// The endpoint policy reads .sops.yaml through the library (keys/trust.ts, lib/trust.ts).
+import "./trust.js";
 
 /**
  * A file path, or a document's text with its format. The text may be bytes (a `Uint8Array`): for
