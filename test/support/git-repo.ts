@@ -2,7 +2,7 @@
  * Throw-away git repositories for the trust-boundary tests: real `git`, the built CLI, an isolated
  * HOME and global config, an age identity for the victim.
  */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -33,6 +33,27 @@ export interface Repo {
 export function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv, input = ""): Run {
   const r = spawnSync(cmd, args, { cwd, env, input, encoding: "utf8", timeout: 60_000, maxBuffer: 64 * 1024 * 1024 });
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/**
+ * Runs a command without blocking this process, for tests whose loopback servers live in it
+ * (a synchronous child would keep them from answering).
+ */
+export function runAsync(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv, input = ""): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd, env, stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+    child.on("error", reject);
+    child.on("close", (status) => {
+      clearTimeout(timer);
+      resolve({ status: status ?? -1, stdout, stderr });
+    });
+    child.stdin.end(input);
+  });
 }
 
 export function ok(r: Run): Run {
