@@ -8,6 +8,17 @@
  * - it is encrypted but its structure is broken: it does not parse (conflict markers), or its
  *   metadata is unreadable, has no MAC, or a key entry without its wrapped key.
  *
+ * - it is encrypted but its recipients differ from its creation rule's (an injected recipient, or
+ *   one the rule names that the file lacks), or a key-service address in it (`vault_address`,
+ *   `vault_url`) differs from the configuration's: the `sops` block is outside the MAC, so a keyless
+ *   writer can change it (issue 14, attack 2);
+ * - it is plaintext and looks like a decrypted copy: a dotenv file with values (`.env`, `.env.*`,
+ *   but not templates such as `.env.example`), a file named `*.dec.*`, or a file holding the key
+ *   paths of a tracked encrypted file with values in clear (issue 14, attack 5).
+ *
+ * A file meant to be committed in clear is allowed with the git attribute `hush-plaintext`
+ * (`.gitattributes`: `config/.env.test hush-plaintext`).
+ *
  * A creation rule without `path_regex` (a catch-all) gives keys to files one chooses to encrypt;
  * it does not make every file of the repository a secret, so it requires nothing.
  */
@@ -22,6 +33,8 @@ import { loadEffectiveConfig, selectCreationRule, type SopsConfig } from "../con
 import { displayPath } from "../config/index.js";
 import { formatNameForPath } from "../formats/index.js";
 import { parseDocument } from "../lib/files.js";
+import { diffRecipients } from "../lib/recipients.js";
+import { plaintextProblems, type EncryptedShapes } from "./check-plaintext.js";
 import { git, repoRoot, runGit } from "./run.js";
 
 export interface CheckOptions {
@@ -83,6 +96,15 @@ export function checkText(path: string, text: string, config: SopsConfig | undef
       if (typeof w.entry["enc"] !== "string" || w.entry["enc"] === "") problems.push(`has a ${w.kind} key entry without its wrapped key`);
     }),
   );
+  if (rule && rule.groups.some((g) => g.length > 0)) {
+    const d = diffRecipients(meta.keyGroups, rule.groups);
+    for (const m of d.moved) problems.push(`has a key-service address that differs from ${ruleName}: ${m.kind} ${m.address} (configured: ${m.configured})`);
+    const unknown = d.unknown.filter((u) => !d.moved.some((m) => m.label === u.label));
+    if (unknown.length > 0) problems.push(`has recipients ${ruleName} does not name: ${unknown.map((u) => `${u.kind} ${u.label}`).join(", ")}`);
+    if (d.missing.length > 0 && d.moved.length === 0) {
+      problems.push(`lacks recipients ${ruleName} names: ${d.missing.join(", ")} (run \`hush updatekeys\`)`);
+    }
+  }
   const sel = selector(meta.rules);
   const clear = new Set<string>();
   for (const leaf of doc.leaves()) {
@@ -138,6 +160,7 @@ export async function checkFiles(opts: CheckOptions = {}): Promise<CheckResult> 
   }
   // Nothing staged (or listed): done, without loading (and validating) the config.
   if (files.length === 0) return { checked: 0, problems: [] };
+  const shapes: EncryptedShapes = { cwd: base, env, staged: opts.staged ?? false };
   const config = await loadEffectiveConfig({ cwd: base, env, ...(opts.configPath ? { configPath: opts.configPath } : {}) });
   const problems: CheckProblem[] = [];
   let checked = 0;
@@ -153,6 +176,7 @@ export async function checkFiles(opts: CheckOptions = {}): Promise<CheckResult> 
     if (text === undefined) continue;
     checked++;
     for (const problem of checkText(f.path, text, config, base)) problems.push({ path: f.path, problem });
+    for (const problem of await plaintextProblems(f.path, text, shapes)) problems.push({ path: f.path, problem });
   }
   return { checked, problems };
 }

@@ -13,6 +13,7 @@ import { CONFIG_FILE_NAME } from "../config/index.js";
 import { defaultAgeKeyFile, loadAgeIdentities, parseAgeRecipients } from "../keys/age.js";
 import { appendNewAgeIdentity } from "../keys/age-key-file.js";
 import { installGit, type InstallReport } from "../git/install.js";
+import { writeFileAtomic } from "../util/fs.js";
 import { runGit } from "../git/run.js";
 
 /** The rule `hush init` writes: every `NAME.enc.EXT` file of a format hush reads. */
@@ -42,9 +43,35 @@ export interface InitReport {
   configPath: string;
   /** True when `.sops.yaml` was written now (false: one was already there and was kept). */
   wroteConfig: boolean;
+  /** True when hush's block of decrypted-copy patterns was added to `.gitignore`. */
+  wroteGitignore: boolean;
   /** What `hush git install` did, or why it was skipped. */
   git: InstallReport | { skipped: string };
   warnings: string[];
+}
+
+const IGNORE_BEGIN = "# >>> hush: decrypted copies stay out of git (managed by `hush init`) >>>";
+const IGNORE_END = "# <<< hush <<<";
+/** Plaintext copies people make (`hush decrypt x.enc.yaml > x.dec.yaml`, `.env`), but not encrypted files or templates. */
+export const IGNORE_PATTERNS: readonly string[] = [
+  "*.dec.*",
+  "*.decrypted.*",
+  ".env",
+  ".env.*",
+  "!.env.enc",
+  "!.env.*.enc",
+  "!*.enc.*",
+  "!.env.example",
+  "!.env.sample",
+  "!.env.template",
+];
+
+/** `text` with hush's `.gitignore` block (unchanged when it is there already). */
+export function withIgnoreBlock(text: string): string {
+  if (text.includes(IGNORE_BEGIN)) return text;
+  const block = `${IGNORE_BEGIN}\n${IGNORE_PATTERNS.join("\n")}\n${IGNORE_END}\n`;
+  if (text === "") return block;
+  return `${text}${text.endsWith("\n") ? "" : "\n"}\n${block}`;
 }
 
 async function gitTop(cwd: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
@@ -125,7 +152,24 @@ export async function initRepo(options: InitOptions = {}): Promise<InitReport> {
     }
   }
 
-  // 3. git drivers and the pre-commit hook.
+  // 3. .gitignore entries for decrypted copies (what `hush check` refuses, ignored up front).
+  let wroteGitignore = false;
+  if (top !== undefined) {
+    const path = join(root, ".gitignore");
+    let before = "";
+    try {
+      before = await fsp.readFile(path, "utf8");
+    } catch {
+      // none yet
+    }
+    const after = withIgnoreBlock(before);
+    if (after !== before) {
+      await writeFileAtomic(path, after, 0o644);
+      wroteGitignore = true;
+    }
+  }
+
+  // 4. git drivers and the pre-commit hook.
   let git: InitReport["git"];
   if (options.git === false) git = { skipped: "--no-git" };
   else if (top === undefined) git = { skipped: "not a git working tree (run `hush git install` after `git init`)" };
@@ -133,5 +177,5 @@ export async function initRepo(options: InitOptions = {}): Promise<InitReport> {
     git = await installGit({ cwd: root, env, ...(options.command ? { command: options.command } : {}) });
     warnings.push(...git.warnings);
   }
-  return { recipient, ...(createdKeyFile ? { createdKeyFile } : {}), configPath, wroteConfig, git, warnings };
+  return { recipient, ...(createdKeyFile ? { createdKeyFile } : {}), configPath, wroteConfig, wroteGitignore, git, warnings };
 }

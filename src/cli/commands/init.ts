@@ -24,6 +24,7 @@ export async function runInit(flags: InitFlags): Promise<void> {
   lines.push(r.createdKeyFile ? `created an age key in ${r.createdKeyFile} (mode 0600)` : "using your existing age key");
   lines.push(`your public key (recipient): ${r.recipient}`);
   lines.push(r.wroteConfig ? `wrote ${config}` : `kept the existing ${config}`);
+  if (r.wroteGitignore) lines.push("added decrypted-copy patterns (*.dec.*, .env, .env.*) to .gitignore");
   if ("skipped" in r.git) lines.push(`git drivers not installed: ${r.git.skipped}`);
   else lines.push(...(r.git.actions.length > 0 ? r.git.actions : ["git drivers already installed"]));
   lines.push(

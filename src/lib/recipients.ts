@@ -1,0 +1,112 @@
+/**
+ * Recipients come from configuration, not from the file (issue 14, attack 2; docs/security.md).
+ *
+ * A file's `sops` block is outside the MAC: anyone who can push can add an entry (`- recipient:
+ * age1<attacker>` with any `enc`, or an `hc_vault` entry with their own address). Decryption still
+ * works (another entry unwraps), so nothing looks wrong, but every later operation that wraps a new
+ * data key for "the file's recipients" would hand it to the attacker. This module compares a
+ * file's entries with the `.sops.yaml` creation rule that matches it, so that `hush check` can
+ * refuse such a commit and every operation that wraps a data key can refuse to re-wrap for a
+ * recipient the configuration does not name.
+ */
+import type { KeySpec } from "../config/index.js";
+import type { WrappedKey } from "../core/metadata.js";
+import type { KeyEntry, KeyKind } from "../keys/key-source.js";
+import { normaliseUrl } from "../keys/trust.js";
+import { entryLabel } from "./rewrite.js";
+
+const str = (e: Readonly<Record<string, unknown>>, k: string) => (typeof e[k] === "string" ? (e[k] as string).trim() : "");
+const noSpaces = (s: string) => s.replace(/\s+/g, "");
+
+/** A Vault key URL split as sops writes its entry; undefined when it is not one. */
+function vaultParts(url: string): { address: string; engine: string; key: string } | undefined {
+  const m = /^(https?:\/\/[^/]+)\/v1\/(.+)\/keys\/([^/]+)\/?$/i.exec(url.trim());
+  if (!m) return undefined;
+  const address = normaliseUrl(m[1]!);
+  return address ? { address, engine: m[2]!, key: m[3]! } : undefined;
+}
+
+/** An Azure key URL split (`https://vault/keys/name[/version]`), or the `{vaultUrl, key, version}` form. */
+function azureParts(spec: KeySpec["spec"]): { vault: string; name: string; version: string } | undefined {
+  if (typeof spec === "string") {
+    const m = /^(https?:\/\/[^/]+)\/keys\/([^/]+)(?:\/([^/]*))?\/?$/i.exec(spec.trim());
+    const vault = m ? normaliseUrl(m[1]!) : undefined;
+    return m && vault ? { vault, name: m[2]!, version: m[3] ?? "" } : undefined;
+  }
+  const vault = normaliseUrl(str(spec, "vaultUrl"));
+  return vault ? { vault, name: str(spec, "key"), version: str(spec, "version") } : undefined;
+}
+
+/**
+ * True when a stored entry is the key a config spec names. Exact on ids; an Azure spec without a
+ * version matches any version of its key (hush records the version it wrapped with).
+ */
+export function specMatchesEntry(spec: KeySpec, kind: KeyKind, entry: KeyEntry): boolean {
+  if (spec.kind !== kind) return false;
+  const s = spec.spec;
+  switch (kind) {
+    case "age":
+      return typeof s === "string" && s.trim() === str(entry, "recipient");
+    case "pgp":
+      return typeof s === "string" && noSpaces(s).toUpperCase() === noSpaces(str(entry, "fp")).toUpperCase();
+    case "kms": {
+      if (typeof s === "string") return false;
+      return noSpaces(str(s, "arn")) === str(entry, "arn") && noSpaces(str(s, "role")) === str(entry, "role");
+    }
+    case "gcp_kms":
+      return typeof s === "string" && noSpaces(s) === str(entry, "resource_id");
+    case "hckms":
+      return typeof s === "string" && s.trim() === str(entry, "key_id");
+    case "hc_vault": {
+      const p = typeof s === "string" ? vaultParts(s) : undefined;
+      return p !== undefined && p.address === normaliseUrl(str(entry, "vault_address")) && p.engine === str(entry, "engine_path") && p.key === str(entry, "key_name");
+    }
+    case "azure_kv": {
+      const p = azureParts(s);
+      return p !== undefined && p.vault === normaliseUrl(str(entry, "vault_url")) && p.name === str(entry, "name") && (p.version === "" || p.version === str(entry, "version"));
+    }
+  }
+}
+
+/** How a file's recipients differ from its rule's. */
+export interface RecipientDiff {
+  /** Entries of the file no spec of the rule names (`kind label`). */
+  unknown: { kind: KeyKind; label: string; entry: KeyEntry }[];
+  /** Specs of the rule no entry of the file matches (`kind label`). */
+  missing: string[];
+  /**
+   * Unknown entries that are a configured key at another address (a changed `vault_address` or
+   * `vault_url`): `[entry address, configured address]`.
+   */
+  moved: { kind: KeyKind; label: string; address: string; configured: string }[];
+}
+
+/** A spec as people write it, for messages. */
+export function specLabel(spec: KeySpec): string {
+  const s = spec.spec;
+  if (typeof s === "string") return s.trim();
+  if (spec.kind === "kms") return str(s, "role") ? `${str(s, "arn")}+${str(s, "role")}` : str(s, "arn");
+  if (spec.kind === "azure_kv") return `${str(s, "vaultUrl")}/keys/${str(s, "key")}${str(s, "version") ? `/${str(s, "version")}` : ""}`;
+  return JSON.stringify(s);
+}
+
+/** Compares a file's key groups with a rule's (as sets over all groups: who can decrypt). */
+export function diffRecipients(fileGroups: readonly (readonly WrappedKey[])[], ruleGroups: readonly (readonly KeySpec[])[]): RecipientDiff {
+  const specs = ruleGroups.flat();
+  const entries = fileGroups.flat();
+  const unknown = entries
+    .filter((w) => !specs.some((s) => specMatchesEntry(s, w.kind, w.entry)))
+    .map((w) => ({ kind: w.kind, label: entryLabel(w.kind, w.entry), entry: w.entry }));
+  const missing = specs.filter((s) => !entries.some((w) => specMatchesEntry(s, w.kind, w.entry))).map((s) => `${s.kind} ${specLabel(s)}`);
+  const moved: RecipientDiff["moved"] = [];
+  for (const u of unknown) {
+    if (u.kind === "hc_vault") {
+      const twin = specs.map((s) => (s.kind === "hc_vault" && typeof s.spec === "string" ? vaultParts(s.spec) : undefined)).find((p) => p && p.engine === str(u.entry, "engine_path") && p.key === str(u.entry, "key_name"));
+      if (twin) moved.push({ kind: u.kind, label: u.label, address: str(u.entry, "vault_address"), configured: twin.address });
+    } else if (u.kind === "azure_kv") {
+      const twin = specs.map((s) => (s.kind === "azure_kv" ? azureParts(s.spec) : undefined)).find((p) => p && p.name === str(u.entry, "name"));
+      if (twin) moved.push({ kind: u.kind, label: u.label, address: str(u.entry, "vault_url"), configured: twin.vault });
+    }
+  }
+  return { unknown, missing, moved };
+}
