@@ -25,8 +25,8 @@ beforeAll(async () => {
   [vault, attacker, age] = await Promise.all([startVaultServer(), startVaultServer(), generateAgeKeyFile()]);
   const env = { VAULT_TOKEN: vault.token, VAULT_ADDR: vault.address };
   const v = await recipientFor("hc_vault", vault.keyUrl("app"), env);
-  legit = (await encryptText(PLAIN, { format: "yaml", groups: [[v]], env })).text;
-  legitWithAge = (await encryptText(PLAIN, { format: "yaml", groups: [[v, await recipientFor("age", age.recipient)]], env })).text;
+  legit = (await encryptText(PLAIN, { format: "yaml", groups: [[v]] })).text;
+  legitWithAge = (await encryptText(PLAIN, { format: "yaml", groups: [[v, await recipientFor("age", age.recipient)]] })).text;
 });
 afterAll(async () => {
   await Promise.all([vault.close(), attacker.close()]);
