@@ -9,10 +9,11 @@
  * refuse such a commit and every operation that wraps a data key can refuse to re-wrap for a
  * recipient the configuration does not name.
  */
-import type { KeySpec } from "../config/index.js";
+import { HushError } from "../errors.js";
+import { displayPath, rulesForFile, type ConfigOptions, type KeySpec } from "../config/index.js";
 import type { WrappedKey } from "../core/metadata.js";
 import type { KeyEntry, KeyKind } from "../keys/key-source.js";
-import { normaliseUrl } from "../keys/trust.js";
+import { EndpointTrust, normaliseUrl } from "../keys/trust.js";
 import { entryLabel } from "./rewrite.js";
 
 const str = (e: Readonly<Record<string, unknown>>, k: string) => (typeof e[k] === "string" ? (e[k] as string).trim() : "");
@@ -109,4 +110,67 @@ export function diffRecipients(fileGroups: readonly (readonly WrappedKey[])[], r
     }
   }
   return { unknown, missing, moved };
+}
+
+/** Where a file's rule is looked up, and what to do with recipients the rule does not name. */
+export interface RewrapPolicy {
+  /** The creation rule's key groups for this file, or undefined when no `.sops.yaml` rule applies. */
+  ruleGroups: readonly (readonly KeySpec[])[] | undefined;
+  /** Where the rule is, for messages (`creation_rules[0] of .sops.yaml`). */
+  ruleName?: string;
+  /** `--drop-unknown-recipients`: leave them out instead of refusing. */
+  dropUnknown?: boolean;
+  env?: NodeJS.ProcessEnv;
+  /** Told once when the recipients come from the file alone (no rule): unauthenticated. */
+  warn?: (message: string) => void;
+}
+
+/**
+ * The key groups a new data key may be wrapped for, from a file's own groups: every entry must be
+ * named by the file's `.sops.yaml` rule. An entry the rule does not name is refused (HushError
+ * CONFIG, naming it) or, with `dropUnknown`, left out (returned in `dropped`). Without a rule the
+ * file's recipients are kept, with a warning that they are unauthenticated, but an endpoint only
+ * the file names (a Vault or Key Vault address, a KMS role) is still refused (keys/trust.ts): the
+ * new data key and the caller's token would go there.
+ */
+export async function authorizeRewrap(groups: readonly (readonly WrappedKey[])[], policy: RewrapPolicy): Promise<{ groups: WrappedKey[][]; dropped: string[] }> {
+  const dropped: string[] = [];
+  if (policy.ruleGroups && policy.ruleGroups.some((g) => g.length > 0)) {
+    const specs = policy.ruleGroups.flat();
+    const unknown = groups.flat().filter((w) => !specs.some((s) => specMatchesEntry(s, w.kind, w.entry)));
+    if (unknown.length > 0 && !policy.dropUnknown) {
+      throw new HushError(
+        "CONFIG",
+        `refusing to wrap a new data key for recipients ${policy.ruleName ?? "the .sops.yaml rule"} does not name: ${unknown.map((w) => `${w.kind} ${entryLabel(w.kind, w.entry)}`).join(", ")}`,
+        "anyone who can push can add a recipient to a file; if they are meant, add them to .sops.yaml (hush invite); else drop them with --drop-unknown-recipients or `hush updatekeys`",
+      );
+    }
+    for (const w of unknown) dropped.push(`${w.kind} ${entryLabel(w.kind, w.entry)}`);
+    const kept = groups.map((g) => g.filter((w) => !unknown.includes(w)));
+    if (kept.some((g) => g.length === 0)) {
+      throw new HushError("CONFIG", "dropping the recipients .sops.yaml does not name would leave a key group with no keys", "run `hush updatekeys` to take the recipients from .sops.yaml");
+    }
+    return { groups: kept, dropped };
+  }
+  policy.warn?.("no .sops.yaml rule names this file's recipients: they come from the file itself, which anyone who can push can change (unauthenticated)");
+  const trust = new EndpointTrust(policy.env ? { env: policy.env } : {});
+  for (const w of groups.flat()) {
+    const refused = await trust.refusal(w.kind, w.entry);
+    if (refused) throw new HushError("KEY_SOURCE", `refusing to send a new data key to ${w.kind} ${entryLabel(w.kind, w.entry)}: ${refused}`);
+  }
+  return { groups: groups.map((g) => [...g]), dropped };
+}
+
+/** The rule groups and name for a file, or undefined when no `.sops.yaml` rule applies to it. */
+export async function ruleFor(path: string | undefined, options: ConfigOptions = {}): Promise<{ groups: readonly (readonly KeySpec[])[]; name: string } | undefined> {
+  if (path === undefined || path === "-") return undefined;
+  try {
+    const rule = await rulesForFile(path, { ...options, warn: () => {} });
+    if (!rule) return undefined;
+    return { groups: rule.groups, name: `creation_rules[${rule.index}] of ${displayPath(rule.configPath, options.cwd ?? process.cwd())}` };
+  } catch (e) {
+    // Rules exist but none matches this file: no rule speaks for its recipients.
+    if (e instanceof HushError && e.code === "CONFIG" && e.message.startsWith("no matching creation rule")) return undefined;
+    throw e;
+  }
 }
