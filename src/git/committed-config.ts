@@ -1,0 +1,42 @@
+/**
+ * The recipients the *committed* `.sops.yaml` names for a file, on each side of a merge (HEAD and
+ * the other head: MERGE_HEAD, REBASE_HEAD, CHERRY_PICK_HEAD or REVERT_HEAD). The merge driver may
+ * keep a recipient only when one of them names it (issue 14, attack 2): the working tree's
+ * `.sops.yaml` is not used, since a merge may be writing it at the same moment.
+ */
+import { dirname, relative, resolve, sep } from "node:path";
+import { findConfigFile, parseConfig, selectCreationRule, type KeySpec } from "../config/index.js";
+import { repoRoot, runGit } from "./run.js";
+
+const HEADS = ["HEAD", "MERGE_HEAD", "REBASE_HEAD", "CHERRY_PICK_HEAD", "REVERT_HEAD"] as const;
+
+/**
+ * Every recipient the committed `.sops.yaml` rules for `pathName` (relative to the top of the
+ * repository) name, over both sides; undefined when no side has a config with a rule for it.
+ */
+export async function committedRuleSpecs(pathName: string, opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<KeySpec[] | undefined> {
+  const env = opts.env ?? process.env;
+  const root = await repoRoot({ ...(opts.cwd ? { cwd: opts.cwd } : {}), env });
+  const file = resolve(root, pathName);
+  const config = findConfigFile({ cwd: dirname(file), env });
+  if (!config) return undefined;
+  const rel = relative(root, config);
+  if (rel.startsWith("..")) return undefined; // outside the repository: nothing committed to compare
+  const at = { cwd: root, env };
+  let found = false;
+  const specs: KeySpec[] = [];
+  for (const head of HEADS) {
+    const r = await runGit(["show", `${head}:${rel.split(sep).join("/")}`], at);
+    if (r.status !== 0) continue;
+    try {
+      const parsed = await parseConfig(r.stdout.toString("utf8"), config, { cwd: root, warn: () => {} });
+      const rule = parsed.creationRules ? selectCreationRule(parsed, file, root) : undefined;
+      if (!rule) continue;
+      found = true;
+      specs.push(...rule.groups.flat());
+    } catch {
+      // A side whose .sops.yaml does not parse names nobody.
+    }
+  }
+  return found ? specs : undefined;
+}
