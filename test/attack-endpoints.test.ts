@@ -156,6 +156,14 @@ describe("the endpoint policy (keys/trust.ts)", () => {
     expect(await new EndpointTrust({ env: { HUSH_AWS_KMS_ROLE_ALLOWLIST: `${role}x` }, ...none }).refusal("kms", entry)).toMatch(/not in HUSH_AWS_KMS_ROLE_ALLOWLIST/);
   });
 
+  it("a KMS ARN or Huawei key id whose region is not a region name is refused (it becomes a host name)", async () => {
+    const t = new EndpointTrust({ env: {}, ...none });
+    expect(await t.refusal("kms", { arn: "arn:aws:kms:us-east-1:111122223333:key/k", enc: "x" })).toBeUndefined();
+    expect(await t.refusal("kms", { arn: "arn:aws:kms:x@attacker.example/:1:key/k", enc: "x" })).toMatch(/^refused: the kms key's region "x@attacker\.example\/" is not a region name$/);
+    expect(await t.refusal("hckms", { key_id: "tr-west-1:0f1e", enc: "x" })).toBeUndefined();
+    expect(await t.refusal("hckms", { key_id: "attacker.example#:0f1e", enc: "x" })).toMatch(/is not a region name/);
+  });
+
   it("age, pgp and GCP entries name no endpoint a file could choose", async () => {
     const t = new EndpointTrust({ env: {}, ...none });
     expect(await t.refusal("age", { recipient: "age1x", enc: "x" })).toBeUndefined();

@@ -141,6 +141,20 @@ function envRoles(value: string | undefined): string[] {
     });
 }
 
+/**
+ * The region part of an AWS KMS ARN or a Huawei Cloud KMS key id becomes part of a host name
+ * (`kms.<region>.amazonaws.com`): one that is not a plain region name (`x@attacker.example/`) would
+ * send the request elsewhere. Returns why, or undefined when the region is a plain name.
+ */
+function badRegion(kind: KeyKind, entry: KeyEntry): string | undefined {
+  const field = kind === "kms" ? "arn" : kind === "hckms" ? "key_id" : undefined;
+  if (field === undefined || typeof entry[field] !== "string") return undefined;
+  const id = entry[field] as string;
+  const region = kind === "kms" ? /^arn:aws[\w-]*:kms:([^:]*):/.exec(id)?.[1] : id.split(":")[0];
+  if (region === undefined) return undefined; // not an ARN at all: the key service reports it
+  return /^[a-z0-9-]+$/.test(region) ? undefined : `the ${kind} key's region ${JSON.stringify(shown(region))} is not a region name`;
+}
+
 /** Decides, per key entry, whether hush may contact the endpoint it names. */
 export class EndpointTrust {
   readonly #env: NodeJS.ProcessEnv;
@@ -163,6 +177,8 @@ export class EndpointTrust {
    * it may (or the entry names none a file could choose).
    */
   async refusal(kind: KeyKind, entry: KeyEntry): Promise<string | undefined> {
+    const bad = badRegion(kind, entry);
+    if (bad !== undefined) return `refused: ${bad}`;
     const ep = entryEndpoint(kind, entry);
     if (!ep) return undefined;
     const env = this.#env;
