@@ -233,6 +233,7 @@ of .sops.yaml (--config or SOPS_CONFIG to choose one), with the rule's selection
       .option("-o, --output <path>", "write to this file")
       .addOption(typeOption("input-type", "format of the file (default: from the file name)"))
       .option("--ignore-mac", "do not verify the MAC first")
+      .option("--drop-unknown-recipients", "leave out recipients .sops.yaml does not name (default: refuse)")
       .addOption(configOption());
     for (const [flag, what] of [
       ["age", "age recipients"],
@@ -246,7 +247,10 @@ of .sops.yaml (--config or SOPS_CONFIG to choose one), with the rule's selection
       rotate.option(`--rm-${flag} <list>`, `remove ${what} (comma-separated) from every key group`);
     }
     rotate
-      .addHelpText("after", "\nAfter a rotation the old data key decrypts nothing in the new file. Key entries kept keep their created_at.")
+      .addHelpText(
+        "after",
+        "\nAfter a rotation the old data key decrypts nothing in the new file. Key entries kept keep their created_at.\nThe new key goes only to recipients the file's .sops.yaml rule names: anyone who can push can add\none to a file, so others are refused (or left out with --drop-unknown-recipients). See docs/security.md.",
+      )
       .action(async (file: string, opts: Record<string, unknown>) => {
         const { runRotate } = await import("./commands/rotate.js");
         await runRotate(file, opts);

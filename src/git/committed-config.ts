@@ -1,6 +1,7 @@
 /**
  * The recipients the *committed* `.sops.yaml` names for a file, on each side of a merge (HEAD and
- * the other head: MERGE_HEAD, REBASE_HEAD, CHERRY_PICK_HEAD or REVERT_HEAD). The merge driver may
+ * the other head: the commits git names in `GITHEAD_<sha>` while `git merge` runs, or MERGE_HEAD,
+ * REBASE_HEAD, CHERRY_PICK_HEAD, REVERT_HEAD once a merge has stopped). The merge driver may
  * keep a recipient only when one of them names it (issue 14, attack 2): the working tree's
  * `.sops.yaml` is not used, since a merge may be writing it at the same moment.
  */
@@ -25,7 +26,11 @@ export async function committedRuleSpecs(pathName: string, opts: { cwd?: string;
   const at = { cwd: root, env };
   let found = false;
   const specs: KeySpec[] = [];
-  for (const head of HEADS) {
+  // While `git merge` runs its drivers, MERGE_HEAD is not written yet; git names the merged
+  // commits in GITHEAD_<sha> variables instead (builtin/merge.c). A rebase or cherry-pick names
+  // none: then only HEAD's config counts, and their side's new recipients wait for updatekeys.
+  const merging = Object.keys(env).flatMap((k) => /^GITHEAD_([0-9a-f]{40,64})$/.exec(k)?.[1] ?? []);
+  for (const head of [...HEADS, ...merging]) {
     const r = await runGit(["show", `${head}:${rel.split(sep).join("/")}`], at);
     if (r.status !== 0) continue;
     try {

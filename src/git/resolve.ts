@@ -10,6 +10,7 @@ import type { TreeNode } from "../formats/format.js";
 import { writeFileAtomic } from "../util/fs.js";
 import { mergeEncrypted, type ConflictChooser, type MergeConflict } from "./merge.js";
 import { git, repoRoot, runGit } from "./run.js";
+import { committedRuleSpecs } from "./committed-config.js";
 
 export interface ResolveOptions {
   cwd?: string;
@@ -72,9 +73,10 @@ export async function resolveConflict(file: string, opts: ResolveOptions = {}): 
     throw new HushError("USAGE", `${file}: hush resolves YAML and JSON files by key, not ${format} files`);
   }
   const [base, ours, theirs] = await Promise.all([blob(stages.get(1), opts), blob(stages.get(2), opts), blob(stages.get(3), opts)]);
+  const allowed = await committedRuleSpecs(path, gitOpts(opts));
   const res = await mergeEncrypted(
     { base, ours: ours!, theirs: theirs!, format },
-    { ...(opts.env ? { env: opts.env } : {}), ...(opts.choose ? { choose: opts.choose } : {}) },
+    { ...(opts.env ? { env: opts.env } : {}), ...(opts.choose ? { choose: opts.choose } : {}), ...(allowed ? { allowedRecipients: allowed } : {}) },
   );
   if (res.status === "conflict") {
     const labels = res.conflicts.map((c) => c.label);

@@ -14,7 +14,30 @@ import { displayPath, rulesForFile, type ConfigOptions, type KeySpec } from "../
 import type { WrappedKey } from "../core/metadata.js";
 import type { KeyEntry, KeyKind } from "../keys/key-source.js";
 import { EndpointTrust, normaliseUrl } from "../keys/trust.js";
-import { entryLabel } from "./rewrite.js";
+
+/**
+ * A short identity of an entry, as `rewrite.ts`'s `entryLabel` prints it (kept here too, so this
+ * module and rewrite.ts do not import each other).
+ */
+function entryLabel(kind: KeyKind, e: KeyEntry): string {
+  const s = (k: string) => (typeof e[k] === "string" ? (e[k] as string) : "");
+  switch (kind) {
+    case "age":
+      return s("recipient");
+    case "pgp":
+      return s("fp");
+    case "kms":
+      return s("role") ? `${s("arn")}+${s("role")}` : s("arn");
+    case "gcp_kms":
+      return s("resource_id");
+    case "azure_kv":
+      return `${s("vault_url")}/keys/${s("name")}${s("version") ? `/${s("version")}` : ""}`;
+    case "hc_vault":
+      return `${s("vault_address")}/v1/${s("engine_path")}/keys/${s("key_name")}`;
+    case "hckms":
+      return s("key_id");
+  }
+}
 
 const str = (e: Readonly<Record<string, unknown>>, k: string) => (typeof e[k] === "string" ? (e[k] as string).trim() : "");
 const noSpaces = (s: string) => s.replace(/\s+/g, "");

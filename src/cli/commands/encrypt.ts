@@ -7,6 +7,7 @@ import { RULE_NAMES, type SelectionRules } from "../../core/metadata.js";
 import { decryptText, encryptText } from "../../lib/files.js";
 import { encryptionOptions, encryptionSettings, keySpecsFromFlags, parseKmsContext, type KeyFlags } from "../../config/index.js";
 import { readInputFile, writeOutput, type IoOptions } from "../common.js";
+import { authorizeRewrap, ruleFor } from "../../lib/recipients.js";
 
 interface EncryptFlags extends IoOptions, KeyFlags {
   indent?: number;
@@ -64,13 +65,21 @@ async function encryptReusing(file: string | undefined, flags: EncryptFlags, pre
   const prev = await decryptText(previous.data, { format: previous.format });
   try {
     const m = prev.metadata;
+    // The previous file's recipients are outside its MAC: only those .sops.yaml names are kept.
+    const target = input.path === "-" ? previous.path : input.path;
+    const rule = await ruleFor(target, flags.config ? { configPath: flags.config } : {});
+    const allowed = await authorizeRewrap(m.keyGroups, {
+      ruleGroups: rule?.groups,
+      ...(rule ? { ruleName: rule.name } : {}),
+      warn: (w) => process.stderr.write(`hush: warning: ${previous.path}: ${w}\n`),
+    });
     const { text } = await encryptText(input.data, {
       format: input.format,
       outputFormat: input.outputFormat,
       groups: [],
       dataKey: prev.dataKey,
       stash: prev.stash,
-      wrappedKeys: m.keyGroups,
+      wrappedKeys: allowed.groups,
       rules: m.rules,
       macOnlyEncrypted: m.macOnlyEncrypted,
       shamirThreshold: m.shamirThreshold,
