@@ -69,8 +69,8 @@ try {
     { name: `\`hush decrypt\` (${values} values)`, argv: [HUSH, "decrypt", encFile], target: true },
   ];
   if (bundled) commands.push({ name: "`hush decrypt`, unbundled (dist/cli/main.js)", argv: [unbundledShim, "decrypt", encFile] });
-  const execEnv = hush(["exec-env", encFile, "--", "true"]);
-  if (execEnv.status === 0) commands.push({ name: "`hush exec-env … -- true`", argv: [HUSH, "exec-env", encFile, "--", "true"] });
+  const execEnv = hush(["exec-env", "--env-lists", encFile, "--", "true"]);
+  if (execEnv.status === 0) commands.push({ name: "`hush exec-env … -- true`", argv: [HUSH, "exec-env", "--env-lists", encFile, "--", "true"] });
 
   for (const c of commands) {
     const r = spawnSync(process.execPath, c.argv, { env, stdio: "ignore" });

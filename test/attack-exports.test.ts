@@ -13,7 +13,7 @@ import { runDecryptAction, type ActionIO } from "../src/action/decrypt.js";
 import { ageRecipient, generateAgeKeyFile } from "../src/keys/age.js";
 import { encryptText } from "../src/lib/files.js";
 import { load } from "../src/lib/load.js";
-import { dangerousEnvName } from "../src/lib/env-policy.js";
+import { dangerousEnvName } from "../src/model/env-policy.js";
 import { cleanEnv, ROOT, runHush } from "./helpers.js";
 
 let dir: string;

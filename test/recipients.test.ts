@@ -2,7 +2,7 @@
 // comparison behind `hush check` and the re-wrap policy (issue 14, attack 2), per key kind.
 import { describe, expect, it } from "vitest";
 import type { KeySpec } from "../src/config/index.js";
-import type { WrappedKey } from "../src/core/metadata.js";
+import type { WrappedKey } from "../src/model/metadata.js";
 import { authorizeRewrap, diffRecipients, specMatchesEntry } from "../src/lib/recipients.js";
 
 const AGE = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p";

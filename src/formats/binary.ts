@@ -13,15 +13,16 @@
  * where sops would encrypt the envelope a second time.
  */
 import { HushError } from "../errors.js";
-import { metadataToNode, type Metadata } from "../core/metadata.js";
-import { jsonString } from "../core/scalars.js";
-import { strFromBytes, valueBytes, type PlainValue } from "../core/value.js";
+import type { MetadataBlock } from "../model/metadata.js";
+import { jsonString } from "./json-scalars.js";
+import { strFromBytes, valueBytes, type PlainValue } from "../model/value.js";
 import { jsonValue } from "./emit.js";
 import { jsonFormat } from "./json.js";
-import type { Format, FormatDocument, FormatOptions, Leaf, TreeCell, TreeMap, TreeNode } from "./format.js";
+import type { Format, FormatDocument, FormatOptions, Leaf } from "./format.js";
+import type { TreeCell, TreeMap, TreeNode } from "../model/tree.js";
 
 /** The only key of a binary document. */
-export const BINARY_KEY = "data";
+const BINARY_KEY = "data";
 
 function isEnvelope(text: string): boolean {
   if (!/^\s*\{/.test(text)) return false;
@@ -64,7 +65,7 @@ class PlainBinaryDocument implements FormatDocument {
   readonly singleValue = true;
   private readonly cell: TreeCell & { value: PlainValue };
   private readonly leaf: Leaf;
-  private meta: Metadata | undefined | null = null;
+  private meta: MetadataBlock | undefined | null = null;
 
   constructor(
     content: string | Uint8Array,
@@ -96,7 +97,7 @@ class PlainBinaryDocument implements FormatDocument {
     return undefined;
   }
 
-  setMetadata(meta: Metadata | undefined): void {
+  setMetadata(meta: MetadataBlock | undefined): void {
     this.meta = meta;
   }
 
@@ -107,7 +108,7 @@ class PlainBinaryDocument implements FormatDocument {
   toString(): string {
     if (!this.meta) return this.cell.value.text;
     const u = this.unit;
-    return `{\n${u}${jsonString(BINARY_KEY)}: ${jsonString(this.cell.value.text)},\n${u}${jsonString("sops")}: ${jsonValue(metadataToNode(this.meta), u, 1)}\n}\n`;
+    return `{\n${u}${jsonString(BINARY_KEY)}: ${jsonString(this.cell.value.text)},\n${u}${jsonString("sops")}: ${jsonValue(this.meta, u, 1)}\n}\n`;
   }
 }
 
@@ -132,7 +133,7 @@ class EnvelopeDocument implements FormatDocument {
     return this.json.rawMetadata();
   }
 
-  setMetadata(meta: Metadata | undefined): void {
+  setMetadata(meta: MetadataBlock | undefined): void {
     this.decrypted = meta === undefined;
     this.json.setMetadata(meta);
   }

@@ -5,8 +5,8 @@
  * keep a recipient only when one of them names it (issue 14, attack 2): the working tree's
  * `.sops.yaml` is not used, since a merge may be writing it at the same moment.
  */
-import { dirname, relative, resolve, sep } from "node:path";
-import { findConfigFile, parseConfig, selectCreationRule, type KeySpec } from "../config/index.js";
+import { relative, resolve, sep } from "node:path";
+import { configFileFor, ruleSpecsFromConfigText, type KeySpec } from "../lib/recipients.js";
 import { repoRoot, runGit } from "./run.js";
 
 const HEADS = ["HEAD", "MERGE_HEAD", "REBASE_HEAD", "CHERRY_PICK_HEAD", "REVERT_HEAD"] as const;
@@ -19,7 +19,7 @@ export async function committedRuleSpecs(pathName: string, opts: { cwd?: string;
   const env = opts.env ?? process.env;
   const root = await repoRoot({ ...(opts.cwd ? { cwd: opts.cwd } : {}), env });
   const file = resolve(root, pathName);
-  const config = findConfigFile({ cwd: dirname(file), env });
+  const config = configFileFor(file, env);
   if (!config) return undefined;
   const rel = relative(root, config);
   if (rel.startsWith("..")) return undefined; // outside the repository: nothing committed to compare
@@ -33,15 +33,10 @@ export async function committedRuleSpecs(pathName: string, opts: { cwd?: string;
   for (const head of [...HEADS, ...merging]) {
     const r = await runGit(["show", `${head}:${rel.split(sep).join("/")}`], at);
     if (r.status !== 0) continue;
-    try {
-      const parsed = await parseConfig(r.stdout.toString("utf8"), config, { cwd: root, warn: () => {} });
-      const rule = parsed.creationRules ? selectCreationRule(parsed, file, root) : undefined;
-      if (!rule) continue;
-      found = true;
-      specs.push(...rule.groups.flat());
-    } catch {
-      // A side whose .sops.yaml does not parse names nobody.
-    }
+    const named = await ruleSpecsFromConfigText(r.stdout.toString("utf8"), config, file, root);
+    if (!named) continue;
+    found = true;
+    specs.push(...named);
   }
   return found ? specs : undefined;
 }

@@ -225,7 +225,7 @@ export function defaultCommand(env: NodeJS.ProcessEnv = process.env): string {
  * Git config hush removes at install: `cachetextconv` makes git store the decrypted view in
  * `refs/notes/textconv/hush`, plaintext in `.git` (issue 14, attack 3).
  */
-export const UNSAFE_CONFIG: readonly string[] = ["diff.hush.cachetextconv"];
+const UNSAFE_CONFIG: readonly string[] = ["diff.hush.cachetextconv"];
 
 /** The git config hush sets, as key → value. */
 export function gitConfigEntries(command: string): [string, string][] {

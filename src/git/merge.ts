@@ -15,21 +15,20 @@ import { randomBytes, timingSafeEqual } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { HushError, isHushError } from "../errors.js";
 import { CiphertextStash, wrapForGroups } from "../core/document.js";
-import { SOPS_VERSION, type Metadata, type WrappedKey } from "../core/metadata.js";
-import type { PlainValue } from "../core/value.js";
-import { formatTreePath, type TreePath } from "../core/tree-path.js";
+import { type KeyEntry, type Metadata, SOPS_VERSION, type WrappedKey } from "../model/metadata.js";
+import type { PlainValue } from "../model/value.js";
+import { formatTreePath, type TreePath } from "../model/tree-path.js";
 import { setAtPath, unsetAtPath } from "../formats/cst-edit.js";
 import { formatNameForPath } from "../formats/index.js";
-import type { TreeMap, TreeNode } from "../formats/format.js";
+import type { TreeMap, TreeNode } from "../model/tree.js";
 import { decryptText, encryptText, parseDocument } from "../lib/files.js";
 import { entryLabel, specFromEntry } from "../lib/rewrite.js";
-import type { KeyEntry, KeyRecipient } from "../keys/key-source.js";
+import type { KeyRecipient } from "../keys/key-source.js";
 import { Keyring, recipientFor } from "../keys/registry.js";
 import { writeFileAtomic } from "../util/fs.js";
 import { runGit } from "./run.js";
 import { sniffFormat } from "./textconv.js";
-import type { KeySpec } from "../config/index.js";
-import { specMatchesEntry } from "../lib/recipients.js";
+import { specMatchesEntry, type KeySpec } from "../lib/recipients.js";
 import { committedRuleSpecs } from "./committed-config.js";
 
 /** The formats the semantic merge edits structurally. */

@@ -24,7 +24,7 @@
  * The policy lives in the key layer, which knows nothing of `.sops.yaml`; the library supplies the
  * configured endpoints ({@link setDefaultConfiguredEndpoints}, `lib/trust.ts`).
  */
-import type { KeyEntry, KeyKind } from "./key-source.js";
+import type { KeyEntry, KeyKind } from "../model/metadata.js";
 
 /** Endpoints the configuration names, by service (normalised with {@link normaliseUrl}). */
 export interface ConfiguredEndpoints {
@@ -62,7 +62,7 @@ export function normaliseUrl(url: string): string | undefined {
 }
 
 /** True for `localhost`, 127.0.0.0/8 and `::1`. */
-export function isLoopbackUrl(url: string): boolean {
+function isLoopbackUrl(url: string): boolean {
   try {
     const host = new URL(url).hostname.replace(/^\[|\]$/g, "").toLowerCase();
     return host === "localhost" || host.endsWith(".localhost") || /^127(\.\d{1,3}){3}$/.test(host) || host === "::1";
@@ -100,7 +100,7 @@ export function allowlistAllows(list: Allowlist, address: string): boolean {
 }
 
 /** The endpoint an entry makes hush contact, when a file can choose it. */
-export function entryEndpoint(kind: KeyKind, entry: KeyEntry): { service: "hc_vault" | "azure_kv" | "kms_role"; address: string } | undefined {
+function entryEndpoint(kind: KeyKind, entry: KeyEntry): { service: "hc_vault" | "azure_kv" | "kms_role"; address: string } | undefined {
   const str = (f: string) => (typeof entry[f] === "string" ? (entry[f] as string).trim() : "");
   if (kind === "hc_vault" && str("vault_address") !== "") return { service: "hc_vault", address: str("vault_address").replace(/\/+$/, "") };
   if (kind === "azure_kv" && str("vault_url") !== "") return { service: "azure_kv", address: str("vault_url").replace(/\/+$/, "") };
@@ -109,7 +109,7 @@ export function entryEndpoint(kind: KeyKind, entry: KeyEntry): { service: "hc_va
 }
 
 /** The environment variable holding an explicit allowlist, per service. */
-export const ALLOWLIST_ENV = {
+const ALLOWLIST_ENV = {
   hc_vault: "SOPS_HC_VAULT_ALLOWLIST",
   azure_kv: "HUSH_AZURE_KV_ALLOWLIST",
   kms_role: "HUSH_AWS_KMS_ROLE_ALLOWLIST",

@@ -10,9 +10,9 @@
  * recipient the configuration does not name.
  */
 import { HushError } from "../errors.js";
-import { displayPath, rulesForFile, type ConfigOptions, type KeySpec } from "../config/index.js";
-import type { WrappedKey } from "../core/metadata.js";
-import type { KeyEntry, KeyKind } from "../keys/key-source.js";
+import { dirname } from "node:path";
+import { displayPath, findConfigFile, parseConfig, rulesForFile, selectCreationRule, type ConfigOptions, type KeySpec } from "../config/index.js";
+import type { KeyEntry, KeyKind, WrappedKey } from "../model/metadata.js";
 import { EndpointTrust, normaliseUrl } from "../keys/trust.js";
 
 /**
@@ -106,7 +106,7 @@ export interface RecipientDiff {
 }
 
 /** A spec as people write it, for messages. */
-export function specLabel(spec: KeySpec): string {
+function specLabel(spec: KeySpec): string {
   const s = spec.spec;
   if (typeof s === "string") return s.trim();
   if (spec.kind === "kms") return str(s, "role") ? `${str(s, "arn")}+${str(s, "role")}` : str(s, "arn");
@@ -195,5 +195,27 @@ export async function ruleFor(path: string | undefined, options: ConfigOptions =
     // Rules exist but none matches this file: no rule speaks for its recipients.
     if (e instanceof HushError && e.code === "CONFIG" && e.message.startsWith("no matching creation rule")) return undefined;
     throw e;
+  }
+}
+
+/** A recipient named by `.sops.yaml` (re-exported for the programs above the library). */
+export type { KeySpec };
+
+/** The `.sops.yaml` that applies to `file` in the working tree (as for encryption), if any. */
+export function configFileFor(file: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return findConfigFile({ cwd: dirname(file), env });
+}
+
+/**
+ * The recipients a `.sops.yaml` text (say, one side's committed version) names for `file`: its
+ * matching rule's keys, or undefined when it has no rule for the file or does not parse.
+ */
+export async function ruleSpecsFromConfigText(text: string, configPath: string, file: string, root: string): Promise<KeySpec[] | undefined> {
+  try {
+    const parsed = await parseConfig(text, configPath, { cwd: root, warn: () => {} });
+    const rule = parsed.creationRules ? selectCreationRule(parsed, file, root) : undefined;
+    return rule ? rule.groups.flat() : undefined;
+  } catch {
+    return undefined; // a .sops.yaml that does not parse names nobody
   }
 }

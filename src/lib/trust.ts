@@ -10,7 +10,7 @@ import { loadEffectiveConfig, type SopsConfig } from "../config/index.js";
 import { normaliseUrl, setDefaultConfiguredEndpoints, type ConfiguredEndpoints } from "../keys/trust.js";
 
 /** The endpoints named by a config's creation rules. */
-export function configuredEndpoints(config: SopsConfig | undefined): ConfiguredEndpoints {
+function configuredEndpoints(config: SopsConfig | undefined): ConfiguredEndpoints {
   const hcVault: string[] = [];
   const azureKv: string[] = [];
   const kmsRoles: string[] = [];
@@ -34,7 +34,7 @@ export function configuredEndpoints(config: SopsConfig | undefined): ConfiguredE
 }
 
 /** The endpoints of the `.sops.yaml` in effect for `cwd` (none without one). */
-export async function configuredEndpointsAt(cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<ConfiguredEndpoints> {
+async function configuredEndpointsAt(cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<ConfiguredEndpoints> {
   return configuredEndpoints(await loadEffectiveConfig({ cwd, env, warn: () => {} }));
 }
 

@@ -53,7 +53,7 @@ export interface InitReport {
 const IGNORE_BEGIN = "# >>> hush: decrypted copies stay out of git (managed by `hush init`) >>>";
 const IGNORE_END = "# <<< hush <<<";
 /** Plaintext copies people make (`hush decrypt x.enc.yaml > x.dec.yaml`, `.env`), but not encrypted files or templates. */
-export const IGNORE_PATTERNS: readonly string[] = [
+const IGNORE_PATTERNS: readonly string[] = [
   "*.dec.*",
   "*.decrypted.*",
   ".env",
@@ -67,7 +67,7 @@ export const IGNORE_PATTERNS: readonly string[] = [
 ];
 
 /** `text` with hush's `.gitignore` block (unchanged when it is there already). */
-export function withIgnoreBlock(text: string): string {
+function withIgnoreBlock(text: string): string {
   if (text.includes(IGNORE_BEGIN)) return text;
   const block = `${IGNORE_BEGIN}\n${IGNORE_PATTERNS.join("\n")}\n${IGNORE_END}\n`;
   if (text === "") return block;

@@ -30,7 +30,7 @@ export interface Repo {
   dispose(): void;
 }
 
-export function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv, input = ""): Run {
+function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv, input = ""): Run {
   const r = spawnSync(cmd, args, { cwd, env, input, encoding: "utf8", timeout: 60_000, maxBuffer: 64 * 1024 * 1024 });
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }

@@ -15,7 +15,7 @@
 import { HushError } from "../errors.js";
 
 /** Exact names refused by default, grouped by what they control. */
-export const DANGEROUS_ENV_NAMES: readonly string[] = [
+const DANGEROUS_ENV_NAMES: readonly string[] = [
   // which program runs, and how shells start
   "PATH", "BASH_ENV", "ENV", "SHELLOPTS", "BASHOPTS", "PS4", "PROMPT_COMMAND", "IFS", "CDPATH", "SHELL", "HOME",
   // code loaded into interpreters and runtimes
@@ -30,7 +30,7 @@ export const DANGEROUS_ENV_NAMES: readonly string[] = [
 ];
 
 /** Name prefixes refused by default: the dynamic loaders, the CI runner, and hush's and sops's own settings. */
-export const DANGEROUS_ENV_PREFIXES: readonly string[] = ["LD_", "DYLD_", "GITHUB_", "RUNNER_", "ACTIONS_", "GIT_CONFIG_KEY_", "GIT_CONFIG_VALUE_", "HUSH_", "SOPS_"];
+const DANGEROUS_ENV_PREFIXES: readonly string[] = ["LD_", "DYLD_", "GITHUB_", "RUNNER_", "ACTIONS_", "GIT_CONFIG_KEY_", "GIT_CONFIG_VALUE_", "HUSH_", "SOPS_"];
 
 const EXACT = new Set(DANGEROUS_ENV_NAMES.map((n) => n.toUpperCase()));
 
