@@ -4,7 +4,7 @@
 // the file; a good repository still passes; `hush init` ignores decrypted copies up front.
 // Real git repositories and the built CLI.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { generateAgeKeyFile } from "../src/keys/age.js";
+import { generateAgeKeyFile } from "../src/keys/age-client.js";
 import { makeRepo, ok, type Repo } from "./support/git-repo.js";
 
 const TIMEOUT = 120_000;

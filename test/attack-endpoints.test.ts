@@ -5,7 +5,7 @@
 // rule, an explicit SOPS_HC_VAULT_ALLOWLIST) still work, and the file's other recipients still
 // decrypt. Azure vault_url and KMS roles go through the same policy (keys/trust.ts).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { generateAgeKeyFile } from "../src/keys/age.js";
+import { generateAgeKeyFile } from "../src/keys/age-client.js";
 import { recipientFor } from "../src/keys/registry.js";
 import { EndpointTrust, parseAllowlist, allowlistAllows } from "../src/keys/trust.js";
 import { encryptText } from "../src/lib/files.js";

@@ -6,7 +6,7 @@
 // or dropped with --drop-unknown-recipients, and the attacker's identity never opens the result.
 // The attacker's Vault listener records zero requests throughout.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { generateAgeKeyFile } from "../src/keys/age.js";
+import { generateAgeKeyFile } from "../src/keys/age-client.js";
 import { HUSH } from "./helpers.js";
 import { COMMAND, makeRepo, ok, runAsync, type Repo } from "./support/git-repo.js";
 import { startVaultServer, type VaultServer } from "./servers/vault.js";

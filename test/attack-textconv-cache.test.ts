@@ -3,7 +3,7 @@
 // (ref, reflog and the objects only it reached, loose or packed) when asked, by --uninstall, and by
 // `hush revoke`. Real git, the built CLI; .git is scanned object by object and file by file.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { generateAgeKeyFile } from "../src/keys/age.js";
+import { generateAgeKeyFile } from "../src/keys/age-client.js";
 import { COMMAND, makeRepo, ok, plaintextInGit, type Repo } from "./support/git-repo.js";
 
 const TIMEOUT = 120_000;

@@ -150,7 +150,7 @@ function badRegion(kind: KeyKind, entry: KeyEntry): string | undefined {
   const field = kind === "kms" ? "arn" : kind === "hckms" ? "key_id" : undefined;
   if (field === undefined || typeof entry[field] !== "string") return undefined;
   const id = entry[field] as string;
-  const region = kind === "kms" ? /^arn:aws[\w-]*:kms:([^:]*):/.exec(id)?.[1] : id.split(":")[0];
+  const region = kind === "kms" ? /^arn:aws[\w-]*:kms:([^:]*):/.exec(id)?.[1] : id.split(":")[0]!.trim();
   if (region === undefined) return undefined; // not an ARN at all: the key service reports it
   return /^[a-z0-9-]+$/.test(region) ? undefined : `the ${kind} key's region ${JSON.stringify(shown(region))} is not a region name`;
 }
