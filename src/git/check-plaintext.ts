@@ -14,8 +14,7 @@
  * `.gitattributes`, read from the index when checking staged files). Nothing here needs a key.
  */
 import { basename } from "node:path";
-import { formatForSecretsPath } from "../lib/load.js";
-import { parseDocument } from "../lib/files.js";
+import { formatForSecretsPath, parseDocument } from "../lib/internal.js";
 import { runGit } from "./run.js";
 
 /** Where the tracked encrypted files are looked up (once per check run). */

@@ -6,7 +6,7 @@
  * `.sops.yaml` is not used, since a merge may be writing it at the same moment.
  */
 import { relative, resolve, sep } from "node:path";
-import { configFileFor, ruleSpecsFromConfigText, type KeySpec } from "../lib/recipients.js";
+import { configFileFor, ruleSpecsFromConfigText, type KeySpec } from "../lib/internal.js";
 import { repoRoot, runGit } from "./run.js";
 
 const HEADS = ["HEAD", "MERGE_HEAD", "REBASE_HEAD", "CHERRY_PICK_HEAD", "REVERT_HEAD"] as const;
