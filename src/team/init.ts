@@ -10,6 +10,7 @@ import { HushError } from "../errors.js";
 import {
   ageRecipientsByRule,
   appendNewAgeIdentity,
+  writeFileAtomic,
   CONFIG_FILE_NAME,
   defaultAgeKeyFile,
   initialConfig,
@@ -17,7 +18,6 @@ import {
   parseAgeRecipients,
 } from "../lib/internal.js";
 import { installGit, type InstallReport } from "../git/install.js";
-import { writeFileAtomic } from "../util/fs.js";
 import { runGit } from "../git/run.js";
 
 /** The rule `hush init` writes: every `NAME.enc.EXT` file of a format hush reads. */
