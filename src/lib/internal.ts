@@ -15,6 +15,7 @@ export { entryLabel, rewriteBytes, rotateText } from "./rewrite.js";
 export { mapLimit, updateKeysText } from "./updatekeys.js";
 export { mergeEncrypted } from "./merge.js";
 export type { ConflictChooser, MergeChoice, MergeConflict } from "./merge.js";
+export { configFileFor, ruleSpecsFromConfigText, type KeySpec } from "./recipients.js";
 export { encryptionProblems, isSealedText, storedMetadata } from "./inspect.js";
 export { findPath, openDocument, pathLabel, scalars } from "./plain.js";
 export type { OpenedDocument } from "./plain.js";
