@@ -1,7 +1,8 @@
 /** What encrypt and decrypt share: input, formats, output. */
 import { HushError } from "../errors.js";
 import { formatNameForPath, isFormatName, type FormatName } from "../formats/index.js";
-import { readInput, writeFileAtomic } from "../util/fs.js";
+import { readInput, stdoutLooksClosed, writeFileAtomic } from "../util/fs.js";
+import { lockFile } from "../util/lock.js";
 import type { SopsConfig, StoresConfig } from "../config/config.js";
 
 export interface IoOptions {
@@ -32,6 +33,9 @@ export async function readInputFile(file: string | undefined, opts: IoOptions): 
   }
   const path = file ?? "-";
   if (path === "-" && opts.inPlace) throw new HushError("CONFLICTING_PARAMETERS", "--in-place needs a file, not standard input");
+  // Read-change-write: hold the file's lock from before the read until the process exits, so a
+  // concurrent `hush set` on the same file waits instead of losing one update (util/lock.ts).
+  if (opts.inPlace) await lockFile(path);
   const bytes = await readInput(path);
   const text = bytes.toString("utf8");
   const named = opts.filenameOverride ?? (path === "-" ? undefined : path);
@@ -50,8 +54,13 @@ export async function readInputFile(file: string | undefined, opts: IoOptions): 
 export async function writeOutput(input: Input, opts: IoOptions, text: string | Uint8Array): Promise<void> {
   if (opts.inPlace) return writeFileAtomic(input.path, text);
   if (opts.output) return writeFileAtomic(opts.output, text);
+  if (stdoutLooksClosed()) {
+    throw new HushError("CANNOT_WRITE_OUTPUT", "standard output is closed", "to discard the output, redirect it with > /dev/null or pass -o /dev/null");
+  }
   await new Promise<void>((resolve, reject) => {
-    process.stdout.write(text, (err) => (err ? reject(new HushError("CANNOT_WRITE_OUTPUT", "cannot write to standard output")) : resolve()));
+    process.stdout.write(text, (err) =>
+      err ? reject(new HushError("CANNOT_WRITE_OUTPUT", `cannot write to standard output: ${(err as NodeJS.ErrnoException).code ?? "write failed"}`)) : resolve(),
+    );
   });
 }
 

@@ -1,7 +1,7 @@
 /** File helpers: atomic writes that keep the file mode, and reading input with clear errors. */
 import { randomBytes } from "node:crypto";
-import { promises as fsp, constants } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { promises as fsp, constants, fstatSync, readFileSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
 import { HushError } from "../errors.js";
 
 /**
@@ -9,18 +9,21 @@ import { HushError } from "../errors.js";
  * the target. An existing file keeps its mode; a new one gets `mode` (default 0600: hush writes
  * secrets). The temp file never outlives a failed write.
  *
+ * What is replaced is always a regular file: a symlink is followed and its target replaced (the
+ * link stays a link); anything else that is not a regular file (a device such as /dev/null, a
+ * FIFO, a terminal, /dev/stdout or a /proc/self/fd/N link to a pipe) is opened and written
+ * through, never replaced (see {@link resolveWriteTarget}).
+ *
  * A process killed between creating the temp file and the rename (SIGKILL, power loss) leaves it
  * behind, and after `decrypt -i` it holds plaintext. So the temp file is 0600 until just before
  * the rename whatever the target's mode, and it is named `.<name>.hush-<pid>-<random>.tmp`: the
  * next write of the same file removes any such file whose process is gone.
  */
 export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o600): Promise<void> {
-  let finalMode = mode;
-  try {
-    finalMode = (await fsp.stat(path)).mode & 0o7777;
-  } catch {
-    // new file
-  }
+  const target = await resolveWriteTarget(path);
+  if (target.through) return writeThrough(path, target.path, data);
+  path = target.path;
+  const finalMode = target.mode ?? mode;
   await removeStaleTemps(path);
   const tmp = join(dirname(path), `.${basename(path)}.hush-${process.pid}-${randomBytes(6).toString("hex")}.tmp`);
   let handle: fsp.FileHandle | undefined;
@@ -36,6 +39,58 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
     await handle?.close().catch(() => {});
     await fsp.unlink(tmp).catch(() => {});
     throw new HushError("CANNOT_WRITE_OUTPUT", `cannot write ${path}: ${(e as NodeJS.ErrnoException).code ?? "write failed"}`, undefined, { cause: e });
+  }
+}
+
+/** Where a write to a path goes: a regular file to replace (new or existing), or something to write through. */
+export type WriteTarget = { through: false; path: string; mode?: number } | { through: true; path: string };
+
+/** /dev/stdout, /dev/fd/N, /proc/self/fd/N…: names for an open descriptor, whatever it is. */
+const FD_LINK = /^\/(?:dev\/(?:stdout|stderr|stdin|fd\/\d+)|proc\/(?:self|thread-self|\d+)\/fd\/\d+)$/;
+
+/**
+ * Resolves `path` for writing: follows symlinks one hop at a time (so a dangling link creates its
+ * target, as `sops -o` does), stops at descriptor links (their target may be a pipe with no path),
+ * and says whether the final thing is a regular file (replace it) or not (write through).
+ */
+export async function resolveWriteTarget(path: string): Promise<WriteTarget> {
+  let p = resolve(path);
+  for (let hops = 0; hops < 40; hops++) {
+    if (FD_LINK.test(p)) return { through: true, path: p };
+    let st;
+    try {
+      st = await fsp.lstat(p);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === "ENOENT") return { through: false, path: p };
+      throw new HushError("CANNOT_WRITE_OUTPUT", `cannot write ${path}: ${code ?? "stat failed"}`);
+    }
+    if (st.isSymbolicLink()) {
+      p = resolve(dirname(p), await fsp.readlink(p));
+      continue;
+    }
+    if (st.isFile()) return { through: false, path: p, mode: st.mode & 0o7777 };
+    if (st.isDirectory()) throw new HushError("CANNOT_WRITE_OUTPUT", `cannot write ${path}: it is a directory`);
+    return { through: true, path: p };
+  }
+  throw new HushError("CANNOT_WRITE_OUTPUT", `cannot write ${path}: too many levels of symbolic links`);
+}
+
+/**
+ * Writes into an existing non-regular file (device, FIFO, terminal, descriptor link) as `sops -o`
+ * does: opened for writing (truncated where that means anything), never created or renamed over.
+ */
+async function writeThrough(shown: string, path: string, data: string | Uint8Array): Promise<void> {
+  let handle: fsp.FileHandle | undefined;
+  try {
+    // No O_CREAT: a descriptor link or device that vanished must not become a new regular file.
+    handle = await fsp.open(path, constants.O_WRONLY | constants.O_TRUNC);
+    await handle.writeFile(data);
+    await handle.close();
+    handle = undefined;
+  } catch (e) {
+    await handle?.close().catch(() => {});
+    throw new HushError("CANNOT_WRITE_OUTPUT", `cannot write ${shown}: ${(e as NodeJS.ErrnoException).code ?? "write failed"}`, undefined, { cause: e });
   }
 }
 
@@ -98,5 +153,25 @@ export function fileProblem(err: unknown): string {
       return "not a directory in the path";
     default:
       return `cannot read${code ? ` (${code})` : ""}`;
+  }
+}
+
+/**
+ * True when standard output was closed when hush started (`hush decrypt f >&-`). Node reopens a
+ * closed descriptor 0–2 on /dev/null, read-write, before any script runs, so writes "succeed" into
+ * nothing; a shell's `> /dev/null` opens it write-only. A /dev/null stdout opened read-write by the
+ * parent (Python's `subprocess.DEVNULL`, Node's `stdio: "ignore"`) looks the same and is refused
+ * too: to discard the output, redirect with `> /dev/null` or pass `-o /dev/null`. Linux only (it
+ * reads /proc/self/fdinfo); elsewhere false.
+ */
+export function stdoutLooksClosed(): boolean {
+  try {
+    const st = fstatSync(1);
+    // /dev/null is character device 1:3 on Linux
+    if (!st.isCharacterDevice() || st.rdev !== 259) return false;
+    const m = /^flags:\s*([0-7]+)/m.exec(readFileSync("/proc/self/fdinfo/1", "utf8"));
+    return m !== null && (parseInt(m[1]!, 8) & 3) === 2;
+  } catch {
+    return false;
   }
 }

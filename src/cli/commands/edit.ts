@@ -16,6 +16,7 @@ import { formatNameForPath, isFormatName, parseInput, type FormatName } from "..
 import { encryptionOptions, encryptionSettings, keySpecsFromFlags, parseKmsContext, type KeyFlags } from "../../config/index.js";
 import { splitCommand } from "../../keys/age.js";
 import { readInput, writeFileAtomic } from "../../util/fs.js";
+import { lockFile } from "../../util/lock.js";
 import { commandConfig } from "../common.js";
 
 interface EditFlags extends KeyFlags {
@@ -42,6 +43,8 @@ const sha = (s: Uint8Array) => createHash("sha256").update(s).digest("hex");
 
 export async function runEdit(file: string, flags: EditFlags): Promise<void> {
   const format: FormatName = flags.inputType && isFormatName(flags.inputType) ? flags.inputType : formatNameForPath(file);
+  // The whole session holds the file's lock: a `hush set` meanwhile would be lost at the save.
+  await lockFile(file);
   let existing: Buffer | undefined;
   try {
     existing = await readInput(file);

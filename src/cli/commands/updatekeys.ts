@@ -10,6 +10,7 @@ import { HushError } from "../../errors.js";
 import { formatNameForPath, isFormatName, type FormatName } from "../../formats/index.js";
 import { mapLimit, updateKeysText } from "../../lib/updatekeys.js";
 import { readInput, writeFileAtomic } from "../../util/fs.js";
+import { withFileLock } from "../../util/lock.js";
 
 interface Flags {
   yes?: boolean;
@@ -108,9 +109,12 @@ export async function runUpdatekeys(paths: string[], flags: Flags): Promise<void
     process.stderr.write(`\r[${"#".repeat(filled)}${" ".repeat(width - filled)}] ${done}/${todo.length}`);
   };
   const results = await mapLimit(todo, jobs, async (f) => {
-    const text = (await readInput(f)).toString("utf8");
-    const res = await updateKeysText(f, text, { format: format(f), ...common });
-    if (res.text !== undefined) await writeFileAtomic(f, res.text);
+    const res = await withFileLock(f, async () => {
+      const text = (await readInput(f)).toString("utf8");
+      const r = await updateKeysText(f, text, { format: format(f), ...common });
+      if (r.text !== undefined) await writeFileAtomic(f, r.text);
+      return r;
+    });
     done++;
     progress();
     return res;
