@@ -1,6 +1,6 @@
 /** File helpers: atomic writes that keep the file mode, and reading input with clear errors. */
 import { randomBytes } from "node:crypto";
-import { promises as fsp, constants, fstatSync, readFileSync } from "node:fs";
+import { promises as fsp, constants, fstatSync, readFileSync, writeSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { HushError } from "../errors.js";
 
@@ -81,6 +81,8 @@ export async function resolveWriteTarget(path: string): Promise<WriteTarget> {
  * does: opened for writing (truncated where that means anything), never created or renamed over.
  */
 async function writeThrough(shown: string, path: string, data: string | Uint8Array): Promise<void> {
+  const own = ownDescriptor(path);
+  if (own !== undefined) return writeDescriptor(shown, own, data);
   let handle: fsp.FileHandle | undefined;
   try {
     // No O_CREAT: a descriptor link or device that vanished must not become a new regular file.
@@ -91,6 +93,46 @@ async function writeThrough(shown: string, path: string, data: string | Uint8Arr
   } catch (e) {
     await handle?.close().catch(() => {});
     throw new HushError("CANNOT_WRITE_OUTPUT", `cannot write ${shown}: ${(e as NodeJS.ErrnoException).code ?? "write failed"}`, undefined, { cause: e });
+  }
+}
+
+/**
+ * The descriptor a link names when it is one of this process's own (/dev/stdout, /dev/fd/1,
+ * /proc/self/fd/1…). It is written directly: reopening it through /proc fails for a socket (ENXIO;
+ * Node's own pipes are socket pairs) and would not share the shell's file offset.
+ */
+function ownDescriptor(path: string): number | undefined {
+  const m = /^\/(?:dev\/(stdout|stderr|fd\/(\d+))|proc\/(self|thread-self|\d+)\/fd\/(\d+))$/.exec(path);
+  if (!m) return undefined;
+  if (m[1] === "stdout") return 1;
+  if (m[1] === "stderr") return 2;
+  if (m[2] !== undefined) return Number(m[2]);
+  if (m[3] === "self" || m[3] === "thread-self" || Number(m[3]) === process.pid) return Number(m[4]);
+  return undefined;
+}
+
+async function writeDescriptor(shown: string, fd: number, data: string | Uint8Array): Promise<void> {
+  const stream = fd === 1 ? process.stdout : fd === 2 ? process.stderr : undefined;
+  if (stream) {
+    await new Promise<void>((resolve, reject) =>
+      stream.write(data, (err) =>
+        err ? reject(new HushError("CANNOT_WRITE_OUTPUT", `cannot write ${shown}: ${(err as NodeJS.ErrnoException).code ?? "write failed"}`)) : resolve(),
+      ),
+    );
+    return;
+  }
+  const buf = typeof data === "string" ? Buffer.from(data, "utf8") : data;
+  try {
+    for (let at = 0; at < buf.length; ) {
+      try {
+        at += writeSync(fd, buf, at, buf.length - at);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== "EAGAIN") throw e;
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    }
+  } catch (e) {
+    throw new HushError("CANNOT_WRITE_OUTPUT", `cannot write ${shown}: ${(e as NodeJS.ErrnoException).code ?? "write failed"}`);
   }
 }
 
