@@ -275,6 +275,7 @@ of .sops.yaml (--config or SOPS_CONFIG to choose one), with the rule's selection
       .argument("[args...]", "the file, then -- and the command with its arguments")
       .option("-f, --file <path>", "a secrets file (repeatable; later files override earlier ones)", repeatable)
       .option("--pristine", "start from an empty environment instead of hush's own")
+      .option("--keep-key-env", "keep key material variables (SOPS_AGE_KEY, VAULT_TOKEN, AWS_SECRET_ACCESS_KEY…) in the command's environment")
       .option("--only <names>", "pass only these variables (comma-separated, repeatable)", repeatable)
       .option("--no-flatten", "sops's behaviour: top-level values only, nested values are an error")
       .option("--separator <sep>", "joins the parts of a nested value's name (default _)")
@@ -288,9 +289,11 @@ of .sops.yaml (--config or SOPS_CONFIG to choose one), with the rule's selection
 Top-level values keep their names; nested ones are named by their path, upper-cased and joined
 with the separator: db.password -> DB_PASSWORD, hosts[1] -> HOSTS_1. Non-strings are written
 as sops writes them (3 -> 3.0 for floats, true/false). The values override variables of the
-same name. SIGINT, SIGTERM, SIGHUP and SIGQUIT are passed to the command, and hush exits with
-its exit code (128 + the signal number when a signal killed it). Without --, the command is
-one string run with /bin/sh -c, as in sops.
+same name. Key material hush may have used (SOPS_AGE_KEY, SOPS_AGE_KEY_CMD, VAULT_TOKEN, AWS,
+Google and Azure secrets; list in the README) is removed from the command's environment unless
+--keep-key-env. Every signal hush can catch (INT, TERM, HUP, QUIT, USR1, USR2, WINCH, CONT…)
+is passed to the command, and hush exits with its exit code (128 + the signal number when a
+signal killed it). Without --, the command is one string run with /bin/sh -c, as in sops.
 
 Examples:
   hush exec-env secrets.enc.yaml -- node server.js
@@ -310,6 +313,7 @@ Examples:
       .description("run a command that reads the decrypted file at {} (a FIFO by default)")
       .argument("[args...]", "the file, then -- and the command; {} in it is replaced by the path")
       .option("--no-fifo", "use a regular temp file (mode 0600, removed afterwards) instead of a FIFO")
+      .option("--keep-key-env", "keep key material variables (SOPS_AGE_KEY, VAULT_TOKEN, AWS_SECRET_ACCESS_KEY…) in the command's environment")
       .option("--filename <name>", "name of the FIFO or file (default: the input's name without .enc)")
       .addOption(typeOption("input-type", "format of the file (default: from the file name)"))
       .addOption(typeOption("output-type", "format the command reads (default: the input's)"))

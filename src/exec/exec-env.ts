@@ -7,6 +7,7 @@ import type { FormatName } from "../formats/format.js";
 import { Keyring, type KeyringOptions } from "../keys/registry.js";
 import { load } from "../lib/load.js";
 import { runChild, type ChildExit } from "./child.js";
+import { withoutKeyEnv } from "./key-env.js";
 import type { EnvOptions } from "./flatten.js";
 
 export interface SecretsEnvOptions extends KeyringOptions, EnvOptions {
@@ -60,6 +61,8 @@ export interface ExecEnvOptions extends SecretsEnvOptions {
   pristine?: boolean;
   /** The environment to start from (default `process.env`). */
   baseEnv?: NodeJS.ProcessEnv;
+  /** Keep key material variables in the command's environment (default: removed, see key-env.ts). */
+  keepKeyEnv?: boolean;
 }
 
 /**
@@ -71,6 +74,7 @@ export async function execEnv(files: readonly string[], command: readonly string
   if (cmd === undefined) throw new HushError("USAGE", "no command given");
   const secrets = await secretsEnv(files, options);
   const base = options.baseEnv ?? process.env;
-  const env = { ...(options.pristine ? {} : base), ...secrets };
+  const inherited = options.pristine ? {} : options.keepKeyEnv ? base : withoutKeyEnv(base).env;
+  const env = { ...inherited, ...secrets };
   return runChild(cmd, args, { env, path: base["PATH"] });
 }

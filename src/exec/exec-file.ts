@@ -23,6 +23,7 @@ import { Keyring, type KeyringOptions } from "../keys/registry.js";
 import { decryptText } from "../lib/files.js";
 import { readSource } from "../lib/load.js";
 import { runChild, type ChildExit } from "./child.js";
+import { withoutKeyEnv } from "./key-env.js";
 
 export interface ExecFileOptions extends KeyringOptions {
   /** Input format (default: from the file name). */
@@ -39,6 +40,8 @@ export interface ExecFileOptions extends KeyringOptions {
   keyring?: Keyring;
   /** The command's environment (default `process.env`). */
   env?: NodeJS.ProcessEnv;
+  /** Keep key material variables in the command's environment (default: removed, see key-env.ts). */
+  keepKeyEnv?: boolean;
 }
 
 const EXTENSIONS: Record<FormatName, string> = { yaml: ".yaml", json: ".json", dotenv: ".env", ini: ".ini", binary: "" };
@@ -113,7 +116,7 @@ export async function execFile(file: string, command: readonly string[], options
       server = new FifoServer(path, data);
     }
     const [cmd, ...args] = substitutePath(command, path);
-    return await runChild(cmd!, args, { env });
+    return await runChild(cmd!, args, { env: options.keepKeyEnv ? env : withoutKeyEnv(env).env });
   } finally {
     await server?.stop();
     data.fill(0);

@@ -30,8 +30,16 @@ function loadAgeLib(): Promise<AgeLib> {
   return (ageLib ??= import("age-encryption"));
 }
 
-/** How long `SOPS_AGE_KEY_CMD` may run. */
-const KEY_CMD_TIMEOUT_MS = 60_000;
+/**
+ * How long `SOPS_AGE_KEY_CMD` may run: `HUSH_KEY_TIMEOUT_MS` when set (as for key services), else
+ * 60 s (longer than the key services' 10 s: the command may wait for a person to unlock a password
+ * manager). It is then killed (SIGKILL: a hung command may ignore SIGTERM).
+ */
+function keyCmdTimeoutMs(env: NodeJS.ProcessEnv): number {
+  const raw = env["HUSH_KEY_TIMEOUT_MS"];
+  const n = raw === undefined || raw === "" ? NaN : Number(raw);
+  return Number.isFinite(n) && n > 0 ? n : 60_000;
+}
 
 const X25519_SECRET_PREFIX = "AGE-SECRET-KEY-1";
 const HYBRID_SECRET_PREFIX = "AGE-SECRET-KEY-PQ-1";
@@ -467,7 +475,8 @@ function runKeyCommand(cmd: string, env: NodeJS.ProcessEnv): { out: string } | {
     const out = execFileSync(file, args, {
       env: childEnv,
       stdio: ["ignore", "pipe", "inherit"],
-      timeout: KEY_CMD_TIMEOUT_MS,
+      timeout: keyCmdTimeoutMs(env),
+      killSignal: "SIGKILL",
       maxBuffer: 16 << 20,
       windowsHide: true,
     });
@@ -476,7 +485,7 @@ function runKeyCommand(cmd: string, env: NodeJS.ProcessEnv): { out: string } | {
     const e = err as NodeJS.ErrnoException & { status?: number | null; signal?: string | null };
     let why: string;
     if (e.code === "ENOENT") why = "command not found";
-    else if (e.code === "ETIMEDOUT") why = `timed out after ${KEY_CMD_TIMEOUT_MS / 1000} s`;
+    else if (e.code === "ETIMEDOUT") why = `timed out after ${keyCmdTimeoutMs(env) / 1000} s (HUSH_KEY_TIMEOUT_MS)`;
     else if (e.code === "EACCES") why = "permission denied";
     else if (e.code === "ENOBUFS") why = "too much output";
     else if (typeof e.status === "number") why = `exited with status ${e.status}`;

@@ -1,6 +1,7 @@
 /** File helpers: atomic writes that keep the file mode, and reading input with clear errors. */
 import { randomBytes } from "node:crypto";
-import { promises as fsp, constants, fstatSync, readFileSync, writeSync } from "node:fs";
+import { promises as fsp, accessSync, constants, fstatSync, mkdtempSync, readFileSync, statSync, writeSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { HushError } from "../errors.js";
 
@@ -216,4 +217,23 @@ export function stdoutLooksClosed(): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * A new private (0700) directory for plaintext that must exist as a file for a moment (`edit`'s
+ * copy): in `$XDG_RUNTIME_DIR` or `/dev/shm` when there is one (memory-backed on Linux, so the
+ * plaintext never reaches a disk), else the system temp directory.
+ */
+export function privateTempDir(prefix: string, env: NodeJS.ProcessEnv = process.env): string {
+  for (const base of [env["XDG_RUNTIME_DIR"], "/dev/shm", tmpdir()]) {
+    if (!base) continue;
+    try {
+      if (!statSync(base).isDirectory()) continue;
+      accessSync(base, constants.W_OK | constants.X_OK);
+      return mkdtempSync(join(base, prefix));
+    } catch {
+      // try the next place
+    }
+  }
+  throw new HushError("CANNOT_WRITE_OUTPUT", "cannot create a private temporary directory");
 }

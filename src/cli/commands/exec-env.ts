@@ -8,6 +8,7 @@ import { parseDecryptionOrder } from "./decrypt.js";
 import { commandConfig, type ConfigFlags } from "../common.js";
 
 interface ExecEnvFlags extends ConfigFlags {
+  keepKeyEnv?: boolean;
   file?: string[];
   pristine?: boolean;
   only?: string[];
@@ -33,6 +34,7 @@ export async function runExecEnv(operands: string[], flags: ExecEnvFlags, cmd: C
     ...(flags.inputType && isFormatName(flags.inputType) ? { format: flags.inputType } : {}),
     ...(flags.ignoreMac ? { ignoreMac: true } : {}),
     ...(order ? { decryptionOrder: order } : {}),
+    ...(flags.keepKeyEnv ? { keepKeyEnv: true } : {}),
   });
   propagateExit(exit);
 }
