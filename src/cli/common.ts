@@ -37,17 +37,29 @@ export async function readInputFile(file: string | undefined, opts: IoOptions): 
   // concurrent `hush set` on the same file waits instead of losing one update (util/lock.ts).
   if (opts.inPlace) await lockFile(path);
   const bytes = await readInput(path);
-  const text = bytes.toString("utf8");
+  // Decoded only when used: a large binary file as a string (two bytes per character when it is
+  // not UTF-8) would cost several times the file (issue 15, memory of large binary files).
+  let decoded: string | undefined;
+  const textOf = () => (decoded ??= bytes.toString("utf8"));
   const named = opts.filenameOverride ?? (path === "-" ? undefined : path);
   let format: FormatName;
   if (opts.inputType && isFormatName(opts.inputType)) format = opts.inputType;
   else if (named) format = formatNameForPath(named);
-  else format = /^\s*\{/.test(text) ? "json" : "yaml";
+  else format = /^\s*\{/.test(bytes.toString("latin1", 0, 4096)) ? "json" : "yaml";
   if (format === "binary" && !opts.inputType && named && !/\.[^/]*$/.test(named)) {
     // no extension at all: most likely YAML piped in or a dotfile; keep sops's rule but say so
   }
   const outputFormat = opts.outputType && isFormatName(opts.outputType) ? opts.outputType : format;
-  return { path, text, bytes, data: format === "binary" ? bytes : text, format, outputFormat };
+  return {
+    path,
+    get text() {
+      return textOf();
+    },
+    bytes,
+    data: format === "binary" ? bytes : textOf(),
+    format,
+    outputFormat,
+  };
 }
 
 /** Writes the result (text, or bytes written as they are) to stdout, `--output` or the input file (in place, atomically). */
