@@ -138,7 +138,7 @@ describe("hush edit removes its plaintext on every signal, and keeps it in memor
       const seen = join(dir, "seen");
       const editor = join(dir, "editor.mjs");
       writeFileSync(editor, `import { writeFileSync } from "node:fs"; writeFileSync(${JSON.stringify(seen)}, process.argv[2]);\n`);
-      const e = { ...env, EDITOR: `${NODE} ${editor}` };
+      const e: NodeJS.ProcessEnv = { ...env, EDITOR: `${NODE} ${editor}` };
       delete e["XDG_RUNTIME_DIR"];
       const r = spawnSync(NODE, [HUSH, "edit", file], { env: e, encoding: "utf8" });
       expect(r.status, r.stderr).toBe(0);
