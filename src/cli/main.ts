@@ -26,8 +26,9 @@ SOPS_AGE_KEY_FILE, SOPS_AGE_KEY_CMD, ~/.config/sops/age/keys.txt, GnuPG, cloud c
 
 const EXIT_CODES = `
 Exit codes (sops's): 1 generic, 2 unreadable input, 3 cannot write output, 8 conflicting
-options, 25 a value does not decrypt, 51 MAC mismatch, 91 bad --extract path, 92 empty
-file, 100 file not found, 128 no key could decrypt the data key, 203 already encrypted.
+options, 25 a value does not decrypt, 51 MAC mismatch, 52 no MAC, 91 bad --extract path,
+92 empty file, 100 file not found, 128 no key could decrypt the data key, 203 already
+encrypted. hush's own: 75 the file is locked by another hush command (try again).
 `;
 
 function typeOption(name: string, what: string): Option {
@@ -347,6 +348,7 @@ Examples:
       .argument("<paths...>", "encrypted files, or directories to search for them")
       .option("-y, --yes", "apply without asking")
       .option("-j, --jobs <n>", "files processed at once (default 8)")
+      .option("--rotate", "when a recipient is removed, also give the file a new data key (as `hush rotate`)")
       .addOption(configOption())
       .option("--shamir-secret-sharing-threshold <n>", "key groups needed to decrypt, when several")
       .addOption(typeOption("input-type", "format of the files (default: from each file name)"))
@@ -356,7 +358,8 @@ Examples:
 Shows, per file, the recipients added (+) and removed (-), asks once, then re-wraps each
 file's data key for its rule's recipients. Recipients that stay keep their entries as they
 are, so the diff shows only who changed. Removing someone does not change the data key they
-may have seen: run hush rotate too.`,
+may have seen (in their copy, in git history): they can still read the old and current values
+until the key is rotated. --rotate does that in the same step; change the secrets themselves too.`,
       )
       .action(async (paths: string[], opts: Record<string, unknown>) => {
         const { runUpdatekeys } = await import("./commands/updatekeys.js");
@@ -518,6 +521,7 @@ Examples:
       .option("--no-update", "only edit .sops.yaml; re-key later with `hush updatekeys -y .`")
       .option("--config <path>", "the .sops.yaml to edit (default: found from the current directory, or SOPS_CONFIG)")
       .option("-j, --jobs <n>", "files processed at once (default 8)")
+      .option("--rotate", "when a recipient is removed, also give the file a new data key (as `hush rotate`)")
       .addHelpText(
         "after",
         `
@@ -543,6 +547,7 @@ Example:
       .option("--json", "print the report as JSON")
       .option("--config <path>", "the .sops.yaml to edit (default: found from the current directory, or SOPS_CONFIG)")
       .option("-j, --jobs <n>", "files processed at once (default 8)")
+      .option("--rotate", "when a recipient is removed, also give the file a new data key (as `hush rotate`)")
       .addHelpText(
         "after",
         `

@@ -20,7 +20,7 @@ import { posix, win32 } from "node:path";
 import { HushError } from "../errors.js";
 import type { KeyEntry, KeyRecipient, KeyUnwrapper } from "./key-source.js";
 import { decodeAgeArmor, decryptX25519, parseAgeFile, X25519Identity, type AgeFile } from "./age-native.js";
-import { fileProblem } from "../util/fs.js";
+import { fileProblem, keyFileExposure } from "../util/fs.js";
 
 type AgeLib = typeof import("age-encryption");
 
@@ -539,10 +539,14 @@ export async function loadAgeIdentities(env: NodeJS.ProcessEnv = process.env): P
   const keyFile = env["SOPS_AGE_KEY_FILE"];
   if (keyFile) {
     const source = `SOPS_AGE_KEY_FILE ${keyFile}`;
-    try {
-      add(parseIdentityText(await fsp.readFile(keyFile, "utf8"), source));
-    } catch (err) {
-      problems.push(`${source}: ${fileProblem(err)}`);
+    const exposed = await keyFileExposure(keyFile, source, env);
+    if (exposed) problems.push(exposed);
+    else {
+      try {
+        add(parseIdentityText(await fsp.readFile(keyFile, "utf8"), source));
+      } catch (err) {
+        problems.push(`${source}: ${fileProblem(err)}`);
+      }
     }
   }
 
@@ -562,7 +566,11 @@ export async function loadAgeIdentities(env: NodeJS.ProcessEnv = process.env): P
     if (code !== "ENOENT" && code !== "ENOTDIR") problems.push(`${defaultFile}: ${fileProblem(err)}`);
     else if (identities.length === 0) problems.push(`${defaultFile}: no such file`);
   }
-  if (text !== undefined) add(parseIdentityText(text, defaultFile));
+  if (text !== undefined) {
+    const exposed = await keyFileExposure(defaultFile, defaultFile, env);
+    if (exposed) problems.push(exposed);
+    else add(parseIdentityText(text, defaultFile));
+  }
 
   return new AgeIdentitySet(identities, problems);
 }

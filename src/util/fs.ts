@@ -4,6 +4,7 @@ import { promises as fsp, accessSync, constants, fstatSync, mkdtempSync, readFil
 import { tmpdir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { HushError } from "../errors.js";
+import { warn } from "./warn.js";
 
 /**
  * Writes `data` to `path` atomically: a temp file in the same directory, fsync, then rename over
@@ -236,4 +237,26 @@ export function privateTempDir(prefix: string, env: NodeJS.ProcessEnv = process.
     }
   }
   throw new HushError("CANNOT_WRITE_OUTPUT", "cannot create a private temporary directory");
+}
+
+/**
+ * The check ssh makes of a private key file: one that other users can read is reported. By
+ * default a warning (sops reads such files silently, and CI runners often check keys out 0644);
+ * with `HUSH_STRICT=1` the file is not used, and the returned problem line says why. Reads the
+ * mode of the file itself (symlinks followed); Windows has no such modes.
+ */
+export async function keyFileExposure(path: string, source: string, env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
+  if (process.platform === "win32") return undefined;
+  let mode: number;
+  try {
+    mode = (await fsp.stat(path)).mode & 0o777;
+  } catch {
+    return undefined; // the read reports it
+  }
+  if ((mode & 0o044) === 0) return undefined;
+  const who = mode & 0o004 ? "any user" : "its group";
+  const what = `${source} is readable by ${who} (mode ${mode.toString(8).padStart(4, "0")})`;
+  if (env["HUSH_STRICT"] === "1") return `${what}: not used (HUSH_STRICT=1); chmod 600 it`;
+  warn(`${what}: anyone who can read it can decrypt your files; chmod 600 it (HUSH_STRICT=1 refuses such files)`, env);
+  return undefined;
 }
