@@ -18,7 +18,6 @@ export type ErrorCode =
   | "ENCRYPT_TREE"
   | "DECRYPT_TREE"
   | "MAC_MISMATCH"
-  | "MAC_NOT_FOUND"
   | "INVALID_TREE_PATH"
   | "NEED_ONE_DOCUMENT"
   | "NO_FILE"
@@ -51,7 +50,6 @@ export const EXIT_CODE: Readonly<Record<ErrorCode, number>> = {
   ENCRYPT_TREE: 23,
   DECRYPT_TREE: 25,
   MAC_MISMATCH: 51,
-  MAC_NOT_FOUND: 52,
   INVALID_TREE_PATH: 91,
   NEED_ONE_DOCUMENT: 92,
   NO_FILE: 100,

@@ -183,8 +183,9 @@ function decryptComment(leaf: Leaf, key: Uint8Array, stash: CiphertextStash, pos
 /** Checks the MAC computed over the leaves against the one stored (encrypted) in the metadata. */
 export function verifyMac(meta: Metadata, key: Uint8Array, computed: string): void {
   if (meta.mac === "") {
-    // sops's MacNotFound (exit 52): a file without a MAC was not written by sops/hush as it is.
-    throw new HushError("MAC_NOT_FOUND", "the file has no MAC", "decrypt with --ignore-mac if you trust the file");
+    // Exit 51 as in sops: its MacNotFound (52) is defined but never used; a missing MAC decrypts
+    // to "" and fails as a mismatch (SOPS-FORMAT.md §"MAC", exit codes table).
+    throw new HushError("MAC_MISMATCH", "MAC mismatch: the file has no MAC", "decrypt with --ignore-mac if you trust the file");
   }
   const aad = canonicalLastModified(meta.lastModified)!;
   let stored: string;

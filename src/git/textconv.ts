@@ -70,7 +70,7 @@ export async function textconvText(text: string, opts: TextconvOptions = {}): Pr
   try {
     ({ text: plain, metadata: meta } = await decryptText(text, { format, keyring }));
   } catch (e) {
-    if (isHushError(e, "MAC_MISMATCH", "MAC_NOT_FOUND")) {
+    if (isHushError(e, "MAC_MISMATCH")) {
       // Show the values anyway, flagged: a diff is where one wants to see what was tampered with.
       try {
         ({ text: plain, metadata: meta } = await decryptText(text, { format, keyring, ignoreMac: true }));
