@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ageRecipient, generateAgeKeyFile } from "../src/keys/age.js";
 import { encryptText } from "../src/lib/files.js";
-import type { FormatName } from "../src/formats/format.js";
+import type { FormatName } from "../src/model/tree.js";
 import { formatNameForPath, getFormat } from "../src/formats/index.js";
 import { cleanEnv, HUSH, runHush, withTempDir } from "./helpers.js";
 

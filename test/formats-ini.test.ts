@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { isHushError } from "../src/errors.js";
 import { emitTrees } from "../src/formats/index.js";
 import { iniFormat, iniValue } from "../src/formats/ini.js";
-import type { TreeMap } from "../src/formats/format.js";
+import type { TreeMap } from "../src/model/tree.js";
 import { decryptText, encryptText, IV_SOURCE } from "../src/lib/files.js";
 import { generateAgeKeyFile } from "../src/keys/age.js";
 import { cleanEnv, fixture, ivsOf, manifestKeys, runHush, withTempDir } from "./helpers.js";

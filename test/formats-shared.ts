@@ -1,7 +1,8 @@
 /** Helpers shared by the dotenv, INI and binary format tests. */
 import { readdirSync } from "node:fs";
 import { decryptValue } from "../src/core/cipher.js";
-import { readMetadata, type Metadata, type WrappedKey } from "../src/core/metadata.js";
+import { readMetadata } from "../src/core/metadata.js";
+import { type Metadata, type WrappedKey } from "../src/model/metadata.js";
 import { parseDocument } from "../src/lib/files.js";
 import type { FormatName } from "../src/formats/index.js";
 import { FIXTURES } from "./helpers.js";

@@ -11,7 +11,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { MAX_DEPTH } from "../src/formats/cst.js";
+import { MAX_DEPTH } from "../src/formats/cst-dialect.js";
 import { ageRecipient, generateAgeKeyFile } from "../src/keys/age.js";
 import { decryptText, encryptText } from "../src/lib/files.js";
 import { load } from "../src/lib/load.js";

@@ -12,7 +12,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { WrappedKey } from "../src/core/metadata.js";
+import type { WrappedKey } from "../src/model/metadata.js";
 import { ageRecipient, generateAgeKeyFile } from "../src/keys/age.js";
 import { recipientFor } from "../src/keys/registry.js";
 import { encryptText } from "../src/lib/files.js";

@@ -3,7 +3,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { emitTrees } from "../src/formats/index.js";
-import type { TreeNode } from "../src/formats/format.js";
+import type { TreeNode } from "../src/model/tree.js";
 import { decryptText, encryptText } from "../src/lib/files.js";
 import { BREAKS, document, FAKE_RECIPIENT } from "./support/arbitraries.js";
 

@@ -1,20 +1,10 @@
 import { describe, it, expect } from "vitest";
 import fc from "fast-check";
 import YAML from "yaml";
-import {
-  formatFloatF,
-  formatFloatG,
-  yamlFloat,
-  goValToStringFloat,
-  jsonNumber,
-  jsonString,
-  resolveYamlPlain,
-  yamlPlainTag,
-  yamlScalar,
-  libyamlDoubleQuoted,
-  libyamlSingleQuoted,
-  isSimpleYamlKey,
-} from "../src/core/scalars.js";
+import { formatFloatF, formatFloatG, goValToStringFloat } from "../src/model/go-number.js";
+import { yamlFloat, yamlScalar, libyamlDoubleQuoted, libyamlSingleQuoted, isSimpleYamlKey } from "../src/formats/yaml-scalars.js";
+import { jsonNumber, jsonString } from "../src/formats/json-scalars.js";
+import { resolveYamlPlain, yamlPlainTag } from "../src/formats/yaml-resolve.js";
 
 const sameDouble = (a: number, b: number): boolean => Object.is(a, b);
 

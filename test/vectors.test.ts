@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { decryptValue, encryptValue, parseEnc } from "../src/core/cipher.js";
 import { canonicalLastModified, MacBuilder } from "../src/core/mac.js";
 import { combine, split } from "../src/keys/shamir.js";
-import type { PlainValue } from "../src/core/value.js";
+import type { PlainValue } from "../src/model/value.js";
 
 const KEY = Buffer.alloc(32, 0x42);
 const IV = Buffer.from([...Array(32).keys()]);

@@ -27,7 +27,7 @@ import { emitTrees, CELL_RENDERERS, type TreeMap, type TreeNode } from "../forma
 import { formatForSecretsPath } from "../lib/load.js";
 import { findPath, openDocument, scalars, type OpenedDocument } from "../lib/plain.js";
 import { Keyring } from "../keys/registry.js";
-import { treeToEnv, valToString, type EnvSourceEntry } from "../exec/flatten.js";
+import { treeToEnv, valToString, type EnvSourceEntry } from "../model/env.js";
 import { readInput } from "../util/fs.js";
 
 /** What the action needs from the runner: `@actions/core`, or a fake in tests. */

@@ -46,9 +46,6 @@ export async function readInputFile(file: string | undefined, opts: IoOptions): 
   if (opts.inputType && isFormatName(opts.inputType)) format = opts.inputType;
   else if (named) format = formatNameForPath(named);
   else format = /^\s*\{/.test(bytes.toString("latin1", 0, 4096)) ? "json" : "yaml";
-  if (format === "binary" && !opts.inputType && named && !/\.[^/]*$/.test(named)) {
-    // no extension at all: most likely YAML piped in or a dotfile; keep sops's rule but say so
-  }
   const outputFormat = opts.outputType && isFormatName(opts.outputType) ? opts.outputType : format;
   return {
     path,

@@ -8,9 +8,8 @@ import { readFile } from "node:fs/promises";
 import { dirname, isAbsolute, relative, resolve, sep } from "node:path";
 import { parseAllDocuments } from "yaml";
 import { HushError } from "../errors.js";
-import { RULE_NAMES, type SelectionRules } from "../core/metadata.js";
-import { compileGoRegex } from "../core/selection.js";
-import type { KeyKind } from "../keys/key-source.js";
+import { type KeyKind, RULE_NAMES, type SelectionRules } from "../model/metadata.js";
+import { compileGoRegex } from "../model/go-regex.js";
 import { warnOnce } from "./discover.js";
 import { dedupGroup, specsFromString, splitList, type KeySpec, type KmsContext } from "./key-specs.js";
 

@@ -5,8 +5,8 @@
  * {@link rulesForFile} and the same function.
  */
 import { HushError } from "../errors.js";
-import type { SelectionRules } from "../core/metadata.js";
-import type { FormatName } from "../formats/format.js";
+import type { SelectionRules } from "../model/metadata.js";
+import type { FormatName } from "../model/tree.js";
 import type { KeyRecipient } from "../keys/key-source.js";
 import { recipientFor } from "../keys/registry.js";
 import { findConfigFile } from "./discover.js";

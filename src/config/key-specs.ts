@@ -5,7 +5,7 @@
  * order and duplicates of the written metadata match sops's.
  */
 import { HushError } from "../errors.js";
-import type { KeyKind } from "../keys/key-source.js";
+import type { KeyKind } from "../model/metadata.js";
 import type { RecipientSpec } from "../keys/registry.js";
 
 /** One recipient named by the config or the command line, not yet built. */

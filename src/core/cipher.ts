@@ -4,11 +4,11 @@
  */
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import { HushError } from "../errors.js";
-import { isValueType, strFromBytes, type PlainValue, type ValueType } from "./value.js";
-import { formatFloatF } from "./scalars.js";
+import { isValueType, strFromBytes, type PlainValue, type ValueType } from "../model/value.js";
+import { formatFloatF, parseGoFloat } from "../model/go-number.js";
 
 /** sops's nonce size (`const nonceSize int = 32`); GCM accepts any IV length. */
-export const IV_SIZE = 32;
+const IV_SIZE = 32;
 const TAG_SIZE = 16;
 
 /** The pieces of an `ENC[...]` value, still base64. */
@@ -78,7 +78,7 @@ export function encryptValue(key: Uint8Array, value: PlainValue, aad: string, iv
 }
 
 /** Decrypts the raw bytes of an `ENC[...]` value. Throws a HushError when it fails. */
-export function decryptBytes(key: Uint8Array, parts: EncParts, aad: string): Buffer {
+function decryptBytes(key: Uint8Array, parts: EncParts, aad: string): Buffer {
   const data = strictBase64(parts.data);
   const iv = strictBase64(parts.iv);
   const tag = strictBase64(parts.tag);
@@ -140,20 +140,6 @@ function normalise(type: ValueType, text: string): PlainValue {
       return { type, text: formatFloatF(n) };
     }
   }
-}
-
-/** strconv.ParseFloat for the spellings sops writes (plus Go's `inf`/`infinity`/`nan`, any case). */
-export function parseGoFloat(text: string): number | undefined {
-  const t = text.replace(/_/g, "");
-  if (/^[+-]?(inf|infinity)$/i.test(t)) return t.startsWith("-") ? -Infinity : Infinity;
-  if (/^nan$/i.test(t)) return NaN;
-  // `\d+(\.\d*)?`, not `\d+\.?\d*`: the latter backtracks quadratically on a long run of digits.
-  if (/^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/.test(t)) return Number(t);
-  if (/^[+-]?0[xX]/.test(t)) {
-    const n = Number(t.replace(/^([+-]?)0[xX]/, "$10x"));
-    return Number.isNaN(n) ? undefined : n;
-  }
-  return undefined;
 }
 
 /**

@@ -11,9 +11,10 @@ import type { KeyRecipient } from "../keys/key-source.js";
 import { Keyring, unwrapDataKey } from "../keys/registry.js";
 import { checkDataKey, decryptValue, encryptValue, isEncrypted, randomIvSource, type IvSource } from "./cipher.js";
 import { canonicalLastModified, MacBuilder, nowLastModified } from "./mac.js";
-import { readMetadata, SOPS_VERSION, type Metadata, type SelectionRules, type WrappedKey } from "./metadata.js";
+import { metadataToNode, readMetadata } from "./metadata.js";
+import { SOPS_VERSION, type Metadata, type SelectionRules, type WrappedKey } from "../model/metadata.js";
 import { selector } from "./selection.js";
-import type { PlainValue } from "./value.js";
+import type { PlainValue } from "../model/value.js";
 
 /** The additional data of a path: `a:b:` (sops joins map keys with `:` and adds one). */
 export function aadOf(path: readonly string[]): string {
@@ -255,7 +256,7 @@ export async function encryptDocument(doc: FormatDocument, options: EncryptOptio
     macOnlyEncrypted: options.macOnlyEncrypted ?? false,
     version: options.version ?? SOPS_VERSION,
   };
-  doc.setMetadata(metadata);
+  doc.setMetadata(metadataToNode(metadata));
   return metadata;
 }
 

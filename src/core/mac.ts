@@ -3,7 +3,7 @@
  * leaf in file order, upper-case hex, stored encrypted with `lastmodified` as additional data.
  */
 import { createHash, type Hash } from "node:crypto";
-import type { PlainValue } from "./value.js";
+import type { PlainValue } from "../model/value.js";
 
 /** SHA-256("sops"), hashed first when `mac_only_encrypted` is set (`MACOnlyEncryptedInitialization`). */
 const MAC_ONLY_ENCRYPTED_PREFIX = Buffer.from(

@@ -3,55 +3,17 @@
  * sops 3.13 one (keys sorted at every level, empty optional fields omitted).
  */
 import { HushError } from "../errors.js";
-import type { KeyEntry, KeyKind } from "../keys/key-source.js";
+import {
+  KEY_KINDS_LOAD_ORDER,
+  RULE_NAMES,
+  type KeyKind,
+  type MetaNode,
+  type Metadata,
+  type MetadataBlock,
+  type SelectionRules,
+  type WrappedKey,
+} from "../model/metadata.js";
 import { canonicalLastModified } from "./mac.js";
-
-/** The sops format version hush writes; sops itself then leaves the file's `version` alone. */
-export const SOPS_VERSION = "3.13.2";
-
-/** Which leaves stay in clear (SOPS-FORMAT §5). At most one rule may be set. */
-export interface SelectionRules {
-  unencrypted_suffix?: string;
-  encrypted_suffix?: string;
-  unencrypted_regex?: string;
-  encrypted_regex?: string;
-  unencrypted_comment_regex?: string;
-  encrypted_comment_regex?: string;
-}
-
-export const RULE_NAMES = [
-  "unencrypted_suffix",
-  "encrypted_suffix",
-  "unencrypted_regex",
-  "encrypted_regex",
-  "unencrypted_comment_regex",
-  "encrypted_comment_regex",
-] as const satisfies readonly (keyof SelectionRules)[];
-
-/** One wrapped copy of the data key (or of a Shamir share), as stored. */
-export interface WrappedKey {
-  readonly kind: KeyKind;
-  readonly entry: KeyEntry;
-}
-
-/** The parsed metadata of an encrypted file. */
-export interface Metadata {
-  /** One list per key group; a file without `key_groups` has exactly one group. */
-  keyGroups: WrappedKey[][];
-  /** 0 when unset. */
-  shamirThreshold: number;
-  lastModified: string;
-  mac: string;
-  rules: SelectionRules;
-  macOnlyEncrypted: boolean;
-  version: string;
-}
-
-/** An ordered tree for emission: maps keep insertion order (already sorted). */
-export type MetaNode = string | number | boolean | MetaNode[] | Map<string, MetaNode>;
-
-/** Key kinds in sops's in-group load order (`internalGroupFrom`), which is also our decrypt order. */
-export const KEY_KINDS_LOAD_ORDER: readonly KeyKind[] = ["kms", "gcp_kms", "hckms", "azure_kv", "hc_vault", "pgp", "age"];
 
 /** Fields of each entry kind; `always` are written even when empty (SOPS-FORMAT §7.3). */
 const ENTRY_FIELDS: Record<KeyKind, { fields: readonly string[]; always: readonly string[] }> = {
@@ -209,7 +171,7 @@ function groupLists(group: readonly WrappedKey[]): Map<KeyKind, Map<string, Meta
 }
 
 /** The metadata as sops 3.13 serialises it: every map sorted by key, empty optionals omitted. */
-export function metadataToNode(meta: Metadata): Map<string, MetaNode> {
+export function metadataToNode(meta: Metadata): MetadataBlock {
   const top: [string, MetaNode][] = [];
   if (meta.keyGroups.length === 1) {
     for (const [kind, list] of groupLists(meta.keyGroups[0]!)) top.push([kind, list]);
@@ -242,14 +204,4 @@ export function metadataToNode(meta: Metadata): Map<string, MetaNode> {
 
 function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/** Flattens metadata into `key → recipients` lines for display (textconv, `--show-master-keys`). */
-export function describeKeys(meta: Metadata): string[] {
-  return meta.keyGroups.flatMap((g, i) =>
-    g.map((w) => {
-      const id = w.entry[w.kind === "age" ? "recipient" : w.kind === "pgp" ? "fp" : w.kind === "kms" ? "arn" : "enc"];
-      return `${meta.keyGroups.length > 1 ? `group ${i}: ` : ""}${w.kind} ${typeof id === "string" ? id : ""}`;
-    }),
-  );
 }

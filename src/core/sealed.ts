@@ -8,14 +8,15 @@
  * document's tree with an `ENC[...]` string (or a value stored in clear) at every leaf.
  */
 import { HushError } from "../errors.js";
-import type { FormatDocument, Leaf, TreeNode } from "../formats/format.js";
+import type { FormatDocument, Leaf } from "../formats/format.js";
+import type { TreeNode } from "../model/tree.js";
 import { Keyring, unwrapDataKey } from "../keys/registry.js";
 import { checkDataKey, decryptValue } from "./cipher.js";
 import { aadOf, metadataOf, verifyMac } from "./document.js";
 import { MacBuilder } from "./mac.js";
-import type { Metadata } from "./metadata.js";
+import type { Metadata } from "../model/metadata.js";
 import { selector } from "./selection.js";
-import type { PlainValue } from "./value.js";
+import type { PlainValue } from "../model/value.js";
 
 /** A value still encrypted: its `ENC[...]` text, decrypted with its map-key path as AAD on demand. */
 export class SealedValue {
@@ -23,7 +24,7 @@ export class SealedValue {
 }
 
 /** A value the file stores in clear (unencrypted suffix or regex, an empty string), or null. */
-export class ClearValue {
+class ClearValue {
   constructor(readonly value: PlainValue | null) {}
 }
 

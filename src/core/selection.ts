@@ -2,35 +2,12 @@
  * Which leaves are encrypted (sops.go `shouldBeEncrypted`, SOPS-FORMAT §5): the suffix, regex and
  * comment-regex rules, evaluated against single path components or the comment stack.
  */
-import { HushError } from "../errors.js";
-import type { SelectionRules } from "./metadata.js";
+import { compileGoRegex } from "../model/go-regex.js";
+import type { SelectionRules } from "../model/metadata.js";
 
 /** A compiled rule set: `encrypts(path, commentStack, isComment)`. */
 export interface Selector {
   encrypts(path: readonly string[], commentStack: readonly string[], isComment: boolean): boolean;
-}
-
-/**
- * Compiles a Go RE2 pattern to a JS RegExp. The common RE2 syntax is the same; a leading `(?i)` (or
- * `(?s)`, `(?m)`) flag group becomes a JS flag.
- */
-export function compileGoRegex(pattern: string, field: string): RegExp {
-  let flags = "";
-  let p = pattern;
-  const m = /^\(\?([ims]+)\)/.exec(p);
-  if (m) {
-    flags = [...new Set(m[1]!.split(""))].join("");
-    p = p.slice(m[0].length);
-  }
-  try {
-    return new RegExp(p, flags + "u");
-  } catch {
-    try {
-      return new RegExp(p, flags);
-    } catch {
-      throw new HushError("CONFIG", `${field} is not a valid regular expression`);
-    }
-  }
 }
 
 /** Builds the selector for a file's (or a config rule's) selection options. */

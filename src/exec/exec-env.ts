@@ -3,12 +3,12 @@
  * exists in hush's memory and in the child's environment block: nothing is written to disk.
  */
 import { HushError } from "../errors.js";
-import type { FormatName } from "../formats/format.js";
+import type { FormatName } from "../model/tree.js";
 import { Keyring, type KeyringOptions } from "../keys/registry.js";
 import { load } from "../lib/load.js";
 import { runChild, type ChildExit } from "./child.js";
 import { withoutKeyEnv } from "./key-env.js";
-import type { EnvOptions } from "./flatten.js";
+import type { EnvOptions } from "../model/env.js";
 
 export interface SecretsEnvOptions extends KeyringOptions, EnvOptions {
   /** The format of every file; by default each file's own, from its name. */

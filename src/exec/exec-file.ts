@@ -13,12 +13,11 @@
  * leave it behind.
  */
 import { execFileSync } from "node:child_process";
-import { accessSync, closeSync, constants, mkdtempSync, openSync, rmSync, statSync } from "node:fs";
-import { promises as fsp } from "node:fs";
+import { accessSync, closeSync, constants, mkdtempSync, openSync, promises as fsp, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { HushError } from "../errors.js";
-import type { FormatName } from "../formats/format.js";
+import type { FormatName } from "../model/tree.js";
 import { Keyring, type KeyringOptions } from "../keys/registry.js";
 import { decryptText } from "../lib/files.js";
 import { readSource } from "../lib/load.js";

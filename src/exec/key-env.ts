@@ -12,7 +12,7 @@
  */
 
 /** Removed from the command's environment unless `--keep-key-env` (documented in the README). */
-export const KEY_ENV_VARIABLES: readonly string[] = [
+const KEY_ENV_VARIABLES: readonly string[] = [
   // age (sops): the identity itself, and a command that prints it
   "SOPS_AGE_KEY",
   "SOPS_AGE_KEY_CMD",

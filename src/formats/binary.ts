@@ -13,16 +13,17 @@
  * where sops would encrypt the envelope a second time.
  */
 import { HushError } from "../errors.js";
-import { metadataToNode, type Metadata } from "../core/metadata.js";
-import { jsonString } from "../core/scalars.js";
-import { strFromBytes, valueBytes, type PlainValue } from "../core/value.js";
+import type { MetadataBlock } from "../model/metadata.js";
+import { jsonString } from "./json-scalars.js";
+import { strFromBytes, valueBytes, type PlainValue } from "../model/value.js";
 import { jsonValue } from "./emit.js";
 import { jsonFormat } from "./json.js";
 import { BINARY_PER_ENVELOPE_BYTE, BINARY_PER_PLAIN_BYTE, checkBinaryMemory } from "./limits.js";
-import type { Format, FormatDocument, FormatOptions, Leaf, TreeCell, TreeMap, TreeNode } from "./format.js";
+import type { Format, FormatDocument, FormatOptions, Leaf } from "./format.js";
+import type { TreeCell, TreeMap, TreeNode } from "../model/tree.js";
 
 /** The only key of a binary document. */
-export const BINARY_KEY = "data";
+const BINARY_KEY = "data";
 
 /** The parsed envelope (a JSON object with a `sops` key), or undefined when `text` is not one. */
 function envelopeOf(text: string): Record<string, unknown> | undefined {
@@ -75,7 +76,7 @@ class PlainBinaryDocument implements FormatDocument {
   readonly singleValue = true;
   private readonly cell: TreeCell & { value: PlainValue };
   private readonly leaf: Leaf;
-  private meta: Metadata | undefined | null = null;
+  private meta: MetadataBlock | undefined | null = null;
 
   constructor(
     content: string | Uint8Array,
@@ -107,7 +108,7 @@ class PlainBinaryDocument implements FormatDocument {
     return undefined;
   }
 
-  setMetadata(meta: Metadata | undefined): void {
+  setMetadata(meta: MetadataBlock | undefined): void {
     this.meta = meta;
   }
 
@@ -118,7 +119,7 @@ class PlainBinaryDocument implements FormatDocument {
   toString(): string {
     if (!this.meta) return this.cell.value.text;
     const u = this.unit;
-    return `{\n${u}${jsonString(BINARY_KEY)}: ${jsonString(this.cell.value.text)},\n${u}${jsonString("sops")}: ${jsonValue(metadataToNode(this.meta), u, 1)}\n}\n`;
+    return `{\n${u}${jsonString(BINARY_KEY)}: ${jsonString(this.cell.value.text)},\n${u}${jsonString("sops")}: ${jsonValue(this.meta, u, 1)}\n}\n`;
   }
 }
 
@@ -143,7 +144,7 @@ class EnvelopeDocument implements FormatDocument {
     return this.json.rawMetadata();
   }
 
-  setMetadata(meta: Metadata | undefined): void {
+  setMetadata(meta: MetadataBlock | undefined): void {
     this.decrypted = meta === undefined;
     this.json.setMetadata(meta);
   }
@@ -169,7 +170,7 @@ class LargeEnvelopeDocument implements FormatDocument {
   readonly singleValue = true;
   private readonly cell: TreeCell & { value: PlainValue };
   private readonly leaf: Leaf;
-  private meta: Metadata | undefined | null = null;
+  private meta: MetadataBlock | undefined | null = null;
   private changed = false;
 
   constructor(
@@ -208,7 +209,7 @@ class LargeEnvelopeDocument implements FormatDocument {
     return this.raw;
   }
 
-  setMetadata(meta: Metadata | undefined): void {
+  setMetadata(meta: MetadataBlock | undefined): void {
     this.meta = meta;
     this.changed = true;
   }
@@ -218,7 +219,7 @@ class LargeEnvelopeDocument implements FormatDocument {
     if (!this.changed) return this.text;
     const u = this.unit;
     // (Metadata never set but the value changed: not a path the pipeline takes; keep the block as read.)
-    const block = this.meta ? jsonValue(metadataToNode(this.meta), u, 1) : JSON.stringify(this.raw, null, u).replace(/\n/g, `\n${u}`);
+    const block = this.meta ? jsonValue(this.meta, u, 1) : JSON.stringify(this.raw, null, u).replace(/\n/g, `\n${u}`);
     const sops = `,\n${u}${jsonString("sops")}: ${block}`;
     return `{\n${u}${jsonString(BINARY_KEY)}: ${jsonString(this.cell.value.text)}${sops}\n}\n`;
   }

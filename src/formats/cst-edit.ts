@@ -5,10 +5,9 @@
  */
 import { CST, Parser } from "yaml";
 import { HushError } from "../errors.js";
-import { formatTreePath, type TreePath } from "../core/tree-path.js";
-import type { TreeNode } from "./format.js";
-import { childIndent } from "./emit.js";
-import { emitJsonDocument } from "./emit.js";
+import { formatTreePath, type TreePath } from "../model/tree-path.js";
+import type { TreeNode } from "../model/tree.js";
+import { childIndent, emitJsonDocument } from "./emit.js";
 import { CELL_RENDERERS, emitTrees, getFormat } from "./index.js";
 
 type Token = CST.Token;

@@ -5,8 +5,8 @@
  */
 import { Composer, CST, Parser, type Document } from "yaml";
 import { HushError } from "../errors.js";
-import type { FormatName } from "./format.js";
-import { MAX_DEPTH, type ParsedCst } from "./cst.js";
+import type { FormatName } from "../model/tree.js";
+import { MAX_DEPTH, type ParsedCst } from "./cst-dialect.js";
 
 type Token = CST.Token;
 type Item = CST.CollectionItem;

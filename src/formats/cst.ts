@@ -5,56 +5,18 @@
  */
 import type { CST } from "yaml";
 import { HushError } from "../errors.js";
-import type { PlainValue } from "../core/value.js";
-import { metadataToNode, type Metadata } from "../core/metadata.js";
+import type { PlainValue } from "../model/value.js";
+import type { MetadataBlock } from "../model/metadata.js";
+import type { Dialect, ParsedCst, RenderedScalar, ScalarContext } from "./cst-dialect.js";
 import { jsonValue } from "./emit.js";
-import type { FormatDocument, FormatName, Leaf, TreeCell, TreeMap, TreeNode } from "./format.js";
+import type { FormatDocument, Leaf } from "./format.js";
+import type { FormatName, TreeCell, TreeMap, TreeNode } from "../model/tree.js";
 import { checkAliasExpansion } from "./limits.js";
 
 type Token = CST.Token;
 type SourceToken = CST.SourceToken;
 type ScalarToken = CST.FlowScalar | CST.BlockScalar;
 type Item = CST.CollectionItem;
-
-/** Where a scalar sits, which decides how a new value may be written there. */
-export interface ScalarContext {
-  /** Inside `[...]`/`{...}`: block scalars are impossible, flow indicators need quoting. */
-  readonly inFlow: boolean;
-  /** Column of the key (map value) or of the `-` (list item) that owns the scalar. */
-  readonly ownerCol: number;
-  /** The document's indentation step (for the body of a block scalar). */
-  readonly step: number;
-}
-
-/** A rendered scalar: a flow scalar token type with its source, or a block scalar. */
-export type RenderedScalar =
-  | { readonly kind: "flow"; readonly type: CST.FlowScalar["type"]; readonly source: string }
-  | { readonly kind: "block"; readonly header: string; readonly body: string };
-
-/** What differs between YAML and JSON. */
-export interface Dialect {
-  readonly name: FormatName;
-  /** Types an untagged scalar; null for a null value (not a leaf). */
-  typeScalar(token: ScalarToken, resolved: string, tag: string | undefined): PlainValue | null;
-  /** Renders a value (plaintext or an `ENC[...]` str) for the given place. */
-  render(value: PlainValue, ctx: ScalarContext): RenderedScalar;
-  /** Text of the `sops` block to append (YAML) or insert (JSON); see {@link CstDocument.toString}. */
-  metadataText(meta: Metadata, step: number): string;
-}
-
-/**
- * A text read into the yaml package's CST token shapes, by the package itself (cst-parse.ts) or
- * by the fast reader for plain configuration files (yaml-fast.ts), which never loads it.
- */
-export interface ParsedCst {
-  readonly tokens: Token[];
-  /** The first document's `sops` block as plain JS, or why it cannot be read. */
-  readonly raw: { readonly value: unknown } | { readonly error: HushError };
-  /** A scalar token's value, as the yaml package's `CST.resolveAsScalar`. */
-  resolve(token: ScalarToken): { value: string } | null;
-  /** A token's text, as the yaml package's `CST.stringify`. */
-  stringify(token: Token): string;
-}
 
 interface Container {
   readonly col: number;
@@ -71,14 +33,6 @@ interface DocInfo {
   readonly root: CST.BlockMap | CST.FlowCollection | undefined;
   sopsItem: Item | undefined;
 }
-
-/**
- * The deepest nesting of maps and lists hush reads in YAML and JSON. sops's parsers stop at 10,000
- * (yaml.v3's `max_indents`, encoding/json's `maxNestingDepth`); here the yaml package's Composer
- * recurses a few frames per level and overflows the stack at ~1,400, so the limit sits well below
- * that, far above any real configuration.
- */
-export const MAX_DEPTH = 500;
 
 /** Parses and walks one YAML or JSON text. */
 export class CstDocument implements FormatDocument {
@@ -97,7 +51,7 @@ export class CstDocument implements FormatDocument {
   private stack: Container[] = [];
   private rootLevel: string[] = [];
   private step = 0;
-  private meta: Metadata | undefined | null = null; // null: unchanged
+  private meta: MetadataBlock | undefined | null = null; // null: unchanged
 
   constructor(
     readonly text: string,
@@ -137,7 +91,7 @@ export class CstDocument implements FormatDocument {
     return this.raw.value;
   }
 
-  setMetadata(meta: Metadata | undefined): void {
+  setMetadata(meta: MetadataBlock | undefined): void {
     this.meta = meta;
   }
 
@@ -182,7 +136,7 @@ export class CstDocument implements FormatDocument {
     if (this.dialect.name === "json") return insertJsonMember(text, metaText, hasMembers);
     if (root?.type === "flow-collection") {
       // A YAML document written as a flow mapping (`{a: 1}`): the block goes in as a flow member.
-      return insertJsonMember(text, `${hasMembers ? " " : ""}sops: ${jsonValue(metadataToNode(this.meta!), "    ", 0)}`, hasMembers);
+      return insertJsonMember(text, `${hasMembers ? " " : ""}sops: ${jsonValue(this.meta!, "    ", 0)}`, hasMembers);
     }
     // YAML: the block goes last in every document (SOPS-FORMAT §10.2.4).
     if (root === undefined && info.token.value && !isEmptyValue(info.token.value)) {

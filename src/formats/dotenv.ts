@@ -36,13 +36,15 @@
  * byte (with `\n` line ends).
  */
 import { HushError } from "../errors.js";
-import { metadataToNode, type Metadata } from "../core/metadata.js";
-import type { PlainValue } from "../core/value.js";
-import { decodeFlatMetadata, flattenMetadata, unflattenMetadata, valToString } from "./flatten.js";
-import type { Format, FormatDocument, Leaf, TreeCell, TreeMap, TreeNode } from "./format.js";
+import type { MetadataBlock } from "../model/metadata.js";
+import type { PlainValue } from "../model/value.js";
+import { decodeFlatMetadata, flattenMetadata, unflattenMetadata } from "./flatten.js";
+import { valToString } from "../model/env.js";
+import type { Format, FormatDocument, Leaf } from "./format.js";
+import type { TreeCell, TreeMap, TreeNode } from "../model/tree.js";
 
 /** The prefix sops puts before every flattened metadata key in a dotenv file. */
-export const SOPS_PREFIX = "sops_";
+const SOPS_PREFIX = "sops_";
 
 interface InlineComment {
   /** Whitespace between the value and `#`. */
@@ -264,7 +266,7 @@ export class DotenvDocument implements FormatDocument {
   private readonly items: Item[];
   private readonly leafList: Leaf[] = [];
   private readonly tree: TreeMap = new Map();
-  private meta: Metadata | undefined | null = null; // null: unchanged
+  private meta: MetadataBlock | undefined | null = null; // null: unchanged
 
   constructor(text: string) {
     this.sopsRules = hasSopsKeys(text);
@@ -323,7 +325,7 @@ export class DotenvDocument implements FormatDocument {
     return unflattenMetadata(decodeFlatMetadata(flat));
   }
 
-  setMetadata(meta: Metadata | undefined): void {
+  setMetadata(meta: MetadataBlock | undefined): void {
     this.meta = meta;
   }
 
@@ -339,7 +341,7 @@ export class DotenvDocument implements FormatDocument {
     }
     if (this.meta) {
       if (out !== "" && !out.endsWith("\n")) out += "\n";
-      for (const [k, v] of flattenMetadata(metadataToNode(this.meta), SOPS_PREFIX)) out += `${k}=${v.replace(/\n/g, "\\n")}\n`;
+      for (const [k, v] of flattenMetadata(this.meta, SOPS_PREFIX)) out += `${k}=${v.replace(/\n/g, "\\n")}\n`;
     }
     return out;
   }

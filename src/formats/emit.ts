@@ -3,9 +3,10 @@
  * sequences, literal blocks, unlimited width) and Go's `json.Indent`. They write the `sops`
  * metadata block, and documents converted between formats (`--output-type`, `--extract`).
  */
-import type { MetaNode } from "../core/metadata.js";
-import { jsonNumber, jsonString, yamlScalar } from "../core/scalars.js";
-import type { TreeCell, TreeNode } from "./format.js";
+import type { MetaNode } from "../model/metadata.js";
+import { jsonNumber, jsonString } from "./json-scalars.js";
+import { yamlScalar } from "./yaml-scalars.js";
+import type { TreeCell, TreeNode } from "../model/tree.js";
 
 /** yaml.v3 puts nested content at the next multiple of the indent beyond the owner's column. */
 export function childIndent(col: number, step: number): number {

@@ -1,6 +1,6 @@
 /**
  * What the flat formats (dotenv and INI) share: sops's metadata flattening (`stores/flatten.go`,
- * SOPS-FORMAT §10.4.1) and `ValToString` (§10.8).
+ * SOPS-FORMAT §10.4.1); `ValToString` (§10.8) is `valToString` in `model/env.ts`.
  *
  * Flattening turns the sorted metadata tree into `key → string` pairs: a map child appends
  * `__map_<key>`, a list element `__list_<i>`, depth-first over the tree as `metadataToNode` sorts
@@ -8,10 +8,7 @@
  * empty maps and lists give nothing. Unflattening rebuilds the plain JS form `readMetadata` takes.
  */
 import { HushError } from "../errors.js";
-import { parseGoFloat } from "../core/cipher.js";
-import type { MetaNode } from "../core/metadata.js";
-import { goValToStringFloat } from "../core/scalars.js";
-import type { PlainValue } from "../core/value.js";
+import type { MetaNode } from "../model/metadata.js";
 
 const MAP_SEP = "__map_";
 const LIST_SEP = "__list_";
@@ -159,24 +156,4 @@ export function decodeFlatMetadata(entries: readonly (readonly [string, string])
     }
     return [k, s];
   });
-}
-
-/**
- * sops's `ValToString` (SOPS-FORMAT §10.8), how dotenv and INI write values that are not strings:
- * floats in Go's `%G`-based form (`3` → `3.0`, `1e-06` → `1E-06`), booleans `true`/`false`,
- * timestamps RFC 3339 without fractional seconds, everything else as its text. A null gives the
- * empty string (sops would print `<nil>`).
- */
-export function valToString(v: PlainValue | null): string {
-  if (v === null) return "";
-  switch (v.type) {
-    case "float":
-      return goValToStringFloat(parseGoFloat(v.text) ?? Number.NaN);
-    case "bool":
-      return v.text === "True" || v.text === "true" ? "true" : "false";
-    case "time":
-      return v.text.replace(/\.\d+(?=(?:[Zz]|[+-]\d\d:\d\d)$)/, "");
-    default:
-      return v.text;
-  }
 }

@@ -2,10 +2,9 @@
  * What every file format gives the encryption pipeline: the leaves of a document in file order,
  * each with its sops path, and a way to rewrite one leaf without touching any other byte.
  */
-import type { PlainValue } from "../core/value.js";
-import type { Metadata } from "../core/metadata.js";
-
-export type FormatName = "yaml" | "json" | "dotenv" | "ini" | "binary";
+import type { PlainValue } from "../model/value.js";
+import type { MetadataBlock } from "../model/metadata.js";
+import type { FormatName, TreeMap } from "../model/tree.js";
 
 /** One value or comment of a document. */
 export interface Leaf {
@@ -45,21 +44,13 @@ export interface FormatDocument {
   /** The raw `sops` block of the first document (plain JS), or undefined when there is none. */
   rawMetadata(): unknown;
   /** Sets (or, with undefined, removes) the `sops` block; YAML writes it into every document. */
-  setMetadata(meta: Metadata | undefined): void;
+  setMetadata(meta: MetadataBlock | undefined): void;
   toString(): string;
   /**
    * The output as bytes, for documents whose plaintext may not be UTF-8 (binary); absent means
    * the UTF-8 encoding of {@link toString}.
    */
   toBytes?(): Uint8Array;
-}
-
-/** A value in a document tree: a map (keys in file order), a list, or a scalar cell. */
-export type TreeNode = TreeMap | TreeNode[] | TreeCell;
-export type TreeMap = Map<string, TreeNode>;
-/** A scalar; `null` for YAML/JSON null. Mutable: it follows `Leaf.set`. */
-export interface TreeCell {
-  value: PlainValue | null;
 }
 
 /** A file format: parses text into a {@link FormatDocument}. */

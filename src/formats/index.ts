@@ -3,7 +3,8 @@
  * line in {@link FORMATS}.
  */
 import { HushError } from "../errors.js";
-import type { Format, FormatDocument, FormatName, FormatOptions, TreeNode } from "./format.js";
+import type { Format, FormatDocument, FormatOptions } from "./format.js";
+import type { FormatName, TreeNode } from "../model/tree.js";
 import { emitJsonDocument, emitYamlDocuments, type CellRenderers } from "./emit.js";
 import { yamlCellText, yamlFormat } from "./yaml.js";
 import { jsonCellText, jsonFormat } from "./json.js";
@@ -142,4 +143,5 @@ export function utf8(data: Uint8Array): string {
   return (Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength)).toString("utf8");
 }
 
-export type { Format, FormatName, FormatDocument, Leaf, TreeNode, TreeMap, TreeCell } from "./format.js";
+export type { Format, FormatDocument } from "./format.js";
+export type { FormatName, TreeNode, TreeMap, TreeCell } from "../model/tree.js";

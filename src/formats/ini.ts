@@ -27,13 +27,15 @@
  * value and sops would silently drop the others (in clear).
  */
 import { HushError } from "../errors.js";
-import { metadataToNode, type Metadata } from "../core/metadata.js";
-import type { PlainValue } from "../core/value.js";
-import { decodeFlatMetadata, flattenMetadata, unflattenMetadata, valToString } from "./flatten.js";
-import type { Format, FormatDocument, Leaf, TreeCell, TreeMap, TreeNode } from "./format.js";
+import type { MetadataBlock } from "../model/metadata.js";
+import type { PlainValue } from "../model/value.js";
+import { decodeFlatMetadata, flattenMetadata, unflattenMetadata } from "./flatten.js";
+import { valToString } from "../model/env.js";
+import type { Format, FormatDocument, Leaf } from "./format.js";
+import type { TreeCell, TreeMap, TreeNode } from "../model/tree.js";
 
 /** The implicit first section (ini.v1 `DefaultSection`). */
-export const DEFAULT_SECTION = "DEFAULT";
+const DEFAULT_SECTION = "DEFAULT";
 
 // Go's unicode.IsSpace (JS `\s` would also take U+FEFF).
 const SPACE = "\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000";
@@ -374,13 +376,13 @@ interface Edit {
 }
 
 /** A parsed INI file; see the module comment. */
-export class IniDocument implements FormatDocument {
+class IniDocument implements FormatDocument {
   readonly format = "ini" as const;
   readonly documentCount = 1;
   private readonly sections: Section[];
   private readonly leafList: Leaf[] = [];
   private readonly tree: TreeMap = new Map();
-  private meta: Metadata | undefined | null = null; // null: unchanged
+  private meta: MetadataBlock | undefined | null = null; // null: unchanged
   private readonly bom: string;
 
   constructor(private readonly text: string) {
@@ -451,7 +453,7 @@ export class IniDocument implements FormatDocument {
     return unflattenMetadata(decodeFlatMetadata(s.keys.map((k) => [k.name, k.cell.value.text] as const)));
   }
 
-  setMetadata(meta: Metadata | undefined): void {
+  setMetadata(meta: MetadataBlock | undefined): void {
     this.meta = meta;
   }
 
@@ -514,11 +516,11 @@ export class IniDocument implements FormatDocument {
 }
 
 /** The text with the `[sops]` section appended after one blank line, as sops 3.13.2 writes it. */
-function appendSopsSection(text: string, meta: Metadata): string {
+function appendSopsSection(text: string, meta: MetadataBlock): string {
   let out = text;
   if (out !== "" && !out.endsWith("\n")) out += "\n";
   if (out !== "") out += "\n";
-  const flat = flattenMetadata(metadataToNode(meta), "").map(([k, v]) => [k, v.replace(/\n/g, "\\n")] as const);
+  const flat = flattenMetadata(meta, "").map(([k, v]) => [k, v.replace(/\n/g, "\\n")] as const);
   return `${out}[sops]\n${iniKeyLines(flat, "[sops] ")}`;
 }
 

@@ -3,11 +3,11 @@
  * sops 3.13.2's JSON store types it (integers that fit int64 are `int`, other numbers `float`).
  */
 import { HushError } from "../errors.js";
-import type { PlainValue } from "../core/value.js";
-import { metadataToNode } from "../core/metadata.js";
-import { parseGoFloat } from "../core/cipher.js";
-import { formatFloatF, jsonNumber, jsonString, jsonStringOfValue } from "../core/scalars.js";
-import { CstDocument, type Dialect } from "./cst.js";
+import type { PlainValue } from "../model/value.js";
+import { formatFloatF, parseGoFloat } from "../model/go-number.js";
+import { jsonNumber, jsonString, jsonStringOfValue } from "./json-scalars.js";
+import { CstDocument } from "./cst.js";
+import { type Dialect } from "./cst-dialect.js";
 import { parseCst } from "./cst-parse.js";
 import { jsonValue } from "./emit.js";
 import type { Format, FormatOptions } from "./format.js";
@@ -56,7 +56,7 @@ function makeDialect(unit: string): Dialect {
       }
     },
     metadataText(meta) {
-      return `\n${unit}${jsonString("sops")}: ${jsonValue(metadataToNode(meta), unit, 1)}`;
+      return `\n${unit}${jsonString("sops")}: ${jsonValue(meta, unit, 1)}`;
     },
   };
 }

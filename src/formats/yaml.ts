@@ -1,10 +1,11 @@
 /** YAML, read and rewritten through the lossless CST (see cst.ts), typed as yaml.v3 types it. */
 import { HushError } from "../errors.js";
-import { strFromBytes, type PlainValue } from "../core/value.js";
-import { metadataToNode } from "../core/metadata.js";
-import { parseGoFloat } from "../core/cipher.js";
-import { resolveYamlPlain, yamlBinaryBase64, yamlFloat, yamlScalar } from "../core/scalars.js";
-import { CstDocument, type Dialect, type RenderedScalar, type ScalarContext } from "./cst.js";
+import { strFromBytes, type PlainValue } from "../model/value.js";
+import { parseGoFloat } from "../model/go-number.js";
+import { resolveYamlPlain } from "./yaml-resolve.js";
+import { yamlBinaryBase64, yamlFloat, yamlScalar } from "./yaml-scalars.js";
+import { CstDocument } from "./cst.js";
+import { type Dialect, type RenderedScalar, type ScalarContext } from "./cst-dialect.js";
 import { parseCst } from "./cst-parse.js";
 import { parseFastYaml } from "./yaml-fast.js";
 import { childIndent, yamlMetadataBlock } from "./emit.js";
@@ -44,12 +45,12 @@ export const yamlDialect: Dialect = {
     return renderYaml(value, ctx);
   },
   metadataText(meta, step) {
-    return yamlMetadataBlock(metadataToNode(meta), step);
+    return yamlMetadataBlock(meta, step);
   },
 };
 
 /** How yaml.v3 would print a value of sops's types at this place (SOPS-FORMAT §10.2.5). */
-export function renderYaml(value: PlainValue, ctx: ScalarContext): RenderedScalar {
+function renderYaml(value: PlainValue, ctx: ScalarContext): RenderedScalar {
   switch (value.type) {
     case "int":
     case "time":

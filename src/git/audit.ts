@@ -17,9 +17,9 @@ import type { SimpleGit } from "simple-git";
 import { HushError } from "../errors.js";
 import { readMetadata } from "../core/metadata.js";
 import { parseEnc } from "../core/cipher.js";
-import { formatTreePath, type TreePath } from "../core/tree-path.js";
+import { formatTreePath, type TreePath } from "../model/tree-path.js";
 import { formatNameForPath } from "../formats/index.js";
-import type { TreeNode } from "../formats/format.js";
+import type { TreeNode } from "../model/tree.js";
 import { parseDocument } from "../lib/files.js";
 import { entryLabel } from "../lib/rewrite.js";
 

@@ -6,7 +6,7 @@
 import { resolve as resolvePath } from "node:path";
 import { HushError } from "../errors.js";
 import { emitTrees, formatNameForPath } from "../formats/index.js";
-import type { TreeNode } from "../formats/format.js";
+import type { TreeNode } from "../model/tree.js";
 import { writeFileAtomic } from "../util/fs.js";
 import { mergeEncrypted, type ConflictChooser, type MergeConflict } from "./merge.js";
 import { git, repoRoot, runGit } from "./run.js";

@@ -8,8 +8,8 @@
  * content, not the name: git hands textconv a temporary file name.
  */
 import { isHushError } from "../errors.js";
-import type { Metadata } from "../core/metadata.js";
-import type { FormatName } from "../formats/format.js";
+import type { Metadata } from "../model/metadata.js";
+import type { FormatName } from "../model/tree.js";
 import { decryptText, parseDocument } from "../lib/files.js";
 import { entryLabel } from "../lib/rewrite.js";
 import { Keyring } from "../keys/registry.js";

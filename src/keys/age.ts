@@ -18,7 +18,8 @@ import { promises as fsp } from "node:fs";
 import { homedir } from "node:os";
 import { posix, win32 } from "node:path";
 import { HushError } from "../errors.js";
-import type { KeyEntry, KeyRecipient, KeyUnwrapper } from "./key-source.js";
+import type { KeyEntry } from "../model/metadata.js";
+import type { KeyRecipient, KeyUnwrapper } from "./key-source.js";
 import { decodeAgeArmor, decryptX25519, parseAgeFile, X25519Identity, type AgeFile } from "./age-native.js";
 import { fileProblem, keyFileExposure } from "../util/fs.js";
 

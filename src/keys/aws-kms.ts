@@ -30,7 +30,8 @@
  */
 import { hostname } from "node:os";
 import { HushError } from "../errors.js";
-import type { KeyEntry, KeyRecipient } from "./key-source.js";
+import type { KeyEntry } from "../model/metadata.js";
+import type { KeyRecipient } from "./key-source.js";
 import type { LoadedUnwrapper, RecipientSpec } from "./registry.js";
 import {
   MAX_ATTEMPTS,

@@ -27,7 +27,8 @@
 import { readFileSync } from "node:fs";
 import { rootCertificates } from "node:tls";
 import { HushError } from "../errors.js";
-import type { KeyEntry, KeyRecipient } from "./key-source.js";
+import type { KeyEntry } from "../model/metadata.js";
+import type { KeyRecipient } from "./key-source.js";
 import type { LoadedUnwrapper, RecipientSpec } from "./registry.js";
 import {
   MAX_ATTEMPTS,

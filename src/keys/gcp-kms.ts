@@ -24,7 +24,8 @@
  */
 import { createRequire } from "node:module";
 import { HushError } from "../errors.js";
-import type { KeyEntry, KeyRecipient } from "./key-source.js";
+import type { KeyEntry } from "../model/metadata.js";
+import type { KeyRecipient } from "./key-source.js";
 import type { LoadedUnwrapper, RecipientSpec } from "./registry.js";
 import {
   MAX_ATTEMPTS,

@@ -3,11 +3,7 @@
  * Vault). Modelled on age's Recipient/Identity: stateless, one job each.
  */
 
-/** One entry of a key list in the `sops` metadata, as stored (field names are sops's). */
-export type KeyEntry = Readonly<Record<string, unknown>>;
-
-/** The metadata list names, which are also the key kinds. */
-export type KeyKind = "age" | "pgp" | "kms" | "gcp_kms" | "hc_vault" | "azure_kv" | "hckms";
+import type { KeyEntry, KeyKind } from "../model/metadata.js";
 
 /** Wraps the data key for one recipient. */
 export interface KeyRecipient {

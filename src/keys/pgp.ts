@@ -31,7 +31,8 @@ import { promises as fsp } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { HushError } from "../errors.js";
-import type { KeyEntry, KeyRecipient, KeyUnwrapper } from "./key-source.js";
+import type { KeyEntry } from "../model/metadata.js";
+import type { KeyRecipient, KeyUnwrapper } from "./key-source.js";
 import { fileProblem, keyFileExposure } from "../util/fs.js";
 
 type OpenPgp = typeof import("openpgp");

@@ -3,9 +3,8 @@
  * Adding a key service is one module plus one line in {@link UNWRAPPER_LOADERS}.
  */
 import { HushError } from "../errors.js";
-import type { KeyEntry, KeyKind, KeyRecipient, KeyUnwrapper } from "./key-source.js";
-import { entryId } from "./key-source.js";
-import { KEY_KINDS_LOAD_ORDER, type Metadata, type WrappedKey } from "../core/metadata.js";
+import { KEY_KINDS_LOAD_ORDER, type KeyEntry, type KeyKind, type Metadata, type WrappedKey } from "../model/metadata.js";
+import { entryId, type KeyRecipient, type KeyUnwrapper } from "./key-source.js";
 
 /** Where decryption keys come from (the environment, by default). */
 export interface KeyringOptions {

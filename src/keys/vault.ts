@@ -25,7 +25,8 @@ import { promises as fsp } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { HushError } from "../errors.js";
-import type { KeyEntry, KeyRecipient, KeyUnwrapper } from "./key-source.js";
+import type { KeyEntry } from "../model/metadata.js";
+import type { KeyRecipient, KeyUnwrapper } from "./key-source.js";
 
 /** The default deadline of one Vault operation, retries included. */
 export const DEFAULT_KEY_TIMEOUT_MS = 10_000;

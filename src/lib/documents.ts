@@ -3,8 +3,8 @@
  * drivers, build steps); `load()` is the better fit for reading a few values.
  */
 import { HushError } from "../errors.js";
-import type { TreePath } from "../core/tree-path.js";
-import type { FormatName } from "../formats/format.js";
+import type { TreePath } from "../model/tree-path.js";
+import type { FormatName } from "../model/tree.js";
 import type { KeyRecipient } from "../keys/key-source.js";
 import { Keyring } from "../keys/registry.js";
 import { decryptText, encryptText, type EncryptTextOptions } from "./files.js";

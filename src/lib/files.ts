@@ -4,13 +4,12 @@
  */
 import { HushError } from "../errors.js";
 import { decryptDocument, encryptDocument, type CiphertextStash, type EncryptOptions } from "../core/document.js";
-import type { Metadata, SelectionRules, WrappedKey } from "../core/metadata.js";
-import { getTreePath, type TreePath } from "../core/tree-path.js";
+import type { Metadata, SelectionRules, WrappedKey } from "../model/metadata.js";
+import { getTreePath, type TreePath } from "../model/tree-path.js";
 import type { IvSource } from "../core/cipher.js";
-import { documentBytes, emitTrees, emitTreesBytes, parseInput, treesHoldBytes, utf8, type FormatDocument, type FormatName } from "../formats/index.js";
+import { CELL_RENDERERS, documentBytes, emitTrees, emitTreesBytes, type FormatDocument, type FormatName, parseInput, treesHoldBytes, utf8 } from "../formats/index.js";
 import { Keyring, type KeyringOptions } from "../keys/registry.js";
 import type { KeyRecipient } from "../keys/key-source.js";
-import { CELL_RENDERERS } from "../formats/index.js";
 
 export interface DecryptTextOptions extends KeyringOptions {
   format: FormatName;

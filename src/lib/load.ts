@@ -5,14 +5,14 @@
  * hundred thousand.
  */
 import { HushError } from "../errors.js";
-import { parseGoFloat } from "../core/cipher.js";
+import { parseGoFloat } from "../model/go-number.js";
 import { isSealedLeaf, openValue, sealDocument, SealedValue, type SealedLeaf, type SealedMap, type SealedNode } from "../core/sealed.js";
-import type { Metadata } from "../core/metadata.js";
-import type { PlainValue } from "../core/value.js";
+import type { Metadata } from "../model/metadata.js";
+import type { PlainValue } from "../model/value.js";
 import { formatNameForPath, parseInput, utf8, type FormatName } from "../formats/index.js";
 import { Keyring, type KeyringOptions } from "../keys/registry.js";
 import { readInput } from "../util/fs.js";
-import { treeToEnv, type EnvOptions, type EnvSourceEntry } from "../exec/flatten.js";
+import { treeToEnv, type EnvOptions, type EnvSourceEntry } from "../model/env.js";
 
 /**
  * A file path, or a document's text with its format. The text may be bytes (a `Uint8Array`): for

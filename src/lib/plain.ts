@@ -6,8 +6,8 @@
  */
 import { HushError } from "../errors.js";
 import { decryptDocument } from "../core/document.js";
-import type { Metadata } from "../core/metadata.js";
-import { formatTreePath, parseTreePath, type TreePath } from "../core/tree-path.js";
+import type { Metadata } from "../model/metadata.js";
+import { formatTreePath, parseTreePath, type TreePath } from "../model/tree-path.js";
 import { documentBytes, type FormatName, type TreeCell, type TreeMap, type TreeNode } from "../formats/index.js";
 import { Keyring, type KeyringOptions } from "../keys/registry.js";
 import { parseDocument } from "./files.js";

@@ -5,10 +5,10 @@
  */
 import { randomBytes } from "node:crypto";
 import { HushError } from "../errors.js";
-import { SOPS_VERSION, type Metadata, type WrappedKey } from "../core/metadata.js";
+import { type KeyEntry, type KeyKind, type Metadata, SOPS_VERSION, type WrappedKey } from "../model/metadata.js";
 import { wrapForGroups } from "../core/document.js";
-import type { FormatName } from "../formats/format.js";
-import type { KeyEntry, KeyKind, KeyRecipient } from "../keys/key-source.js";
+import type { FormatName } from "../model/tree.js";
+import type { KeyRecipient } from "../keys/key-source.js";
 import { Keyring, recipientFor, type RecipientSpec } from "../keys/registry.js";
 import { utf8 } from "../formats/index.js";
 import { decryptText, encryptText, type DecryptTextOptions, type DecryptTextResult } from "./files.js";

@@ -5,12 +5,12 @@
  */
 import { HushError } from "../errors.js";
 import { metadataOf, wrapForGroups } from "../core/document.js";
-import type { WrappedKey } from "../core/metadata.js";
+import { metadataToNode } from "../core/metadata.js";
+import type { KeyKind, WrappedKey } from "../model/metadata.js";
 import { rulesForFile, type ConfigOptions } from "../config/index.js";
 import type { KeySpec } from "../config/key-specs.js";
-import type { FormatName } from "../formats/format.js";
+import type { FormatName } from "../model/tree.js";
 import { Keyring, recipientFor, unwrapDataKey, type RecipientSpec } from "../keys/registry.js";
-import type { KeyKind } from "../keys/key-source.js";
 import { parseDocument } from "./files.js";
 import { entryLabel } from "./rewrite.js";
 
@@ -89,7 +89,7 @@ export async function updateKeysText(path: string, text: string, opts: UpdateKey
       const recipients = await Promise.all(want.map((g) => Promise.all(g.map((k) => recipientFor(k.kind, k.spec, opts.env)))));
       groups = await wrapForGroups(dataKey, recipients, threshold);
     }
-    doc.setMetadata({ ...meta, keyGroups: groups, shamirThreshold: groups.length > 1 ? threshold : meta.shamirThreshold });
+    doc.setMetadata(metadataToNode({ ...meta, keyGroups: groups, shamirThreshold: groups.length > 1 ? threshold : meta.shamirThreshold }));
     return { text: doc.toString(), added, removed };
   } finally {
     dataKey.fill(0);

@@ -6,7 +6,7 @@
 import { promises as fsp } from "node:fs";
 import { join, relative, resolve, sep } from "node:path";
 import { metadataOf } from "../core/document.js";
-import type { Metadata } from "../core/metadata.js";
+import type { Metadata } from "../model/metadata.js";
 import { formatNameForPath, type FormatName } from "../formats/index.js";
 import { runGit } from "../git/run.js";
 import { parseDocument } from "../lib/files.js";

@@ -8,7 +8,7 @@
  */
 import { HushError } from "../errors.js";
 import { encryptionOptions, encryptionSettings } from "../config/index.js";
-import { formatTreePath, type TreePath } from "../core/tree-path.js";
+import { formatTreePath, type TreePath } from "../model/tree-path.js";
 import { setAtPath } from "../formats/cst-edit.js";
 import { emitTrees, type FormatName, type TreeMap, type TreeNode } from "../formats/index.js";
 import { loadAgeIdentities, parseAgeRecipients } from "../keys/age.js";

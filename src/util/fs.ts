@@ -45,7 +45,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
 }
 
 /** Where a write to a path goes: a regular file to replace (new or existing), or something to write through. */
-export type WriteTarget = { through: false; path: string; mode?: number } | { through: true; path: string };
+type WriteTarget = { through: false; path: string; mode?: number } | { through: true; path: string };
 
 /** /dev/stdout, /dev/fd/N, /proc/self/fd/N…: names for an open descriptor, whatever it is. */
 const FD_LINK = /^\/(?:dev\/(?:stdout|stderr|stdin|fd\/\d+)|proc\/(?:self|thread-self|\d+)\/fd\/\d+)$/;
@@ -55,7 +55,7 @@ const FD_LINK = /^\/(?:dev\/(?:stdout|stderr|stdin|fd\/\d+)|proc\/(?:self|thread
  * target, as `sops -o` does), stops at descriptor links (their target may be a pipe with no path),
  * and says whether the final thing is a regular file (replace it) or not (write through).
  */
-export async function resolveWriteTarget(path: string): Promise<WriteTarget> {
+async function resolveWriteTarget(path: string): Promise<WriteTarget> {
   let p = resolve(path);
   for (let hops = 0; hops < 40; hops++) {
     if (FD_LINK.test(p)) return { through: true, path: p };

@@ -32,7 +32,7 @@ const held = new Map<string, { count: number; timer: NodeJS.Timeout }>();
 let exitHook = false;
 
 /** The lock file for `target`: beside the real file, so a symlink and its target share it. */
-export function lockPathFor(target: string): string {
+function lockPathFor(target: string): string {
   let real = resolve(target);
   try {
     real = realpathSync(target);

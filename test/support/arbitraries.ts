@@ -1,8 +1,8 @@
 /** fast-check arbitraries for documents: trees of maps, lists and typed scalars. */
 import fc from "fast-check";
-import { formatFloatF } from "../../src/core/scalars.js";
-import type { PlainValue } from "../../src/core/value.js";
-import type { TreeMap, TreeNode } from "../../src/formats/format.js";
+import { formatFloatF } from "../../src/model/go-number.js";
+import type { PlainValue } from "../../src/model/value.js";
+import type { TreeMap, TreeNode } from "../../src/model/tree.js";
 import type { KeyRecipient } from "../../src/keys/key-source.js";
 
 export const BREAKS = /[\n\r\u0085\u2028\u2029]/;

@@ -1,7 +1,7 @@
 /** `hush decrypt`: print (or write) the plaintext of an encrypted file. */
 import { HushError } from "../../errors.js";
-import type { KeyKind } from "../../keys/key-source.js";
-import { parseTreePath } from "../../core/tree-path.js";
+import type { KeyKind } from "../../model/metadata.js";
+import { parseTreePath } from "../../model/tree-path.js";
 import { decryptText } from "../../lib/files.js";
 import { commandConfig, outputIndent, readInputFile, writeOutput, type ConfigFlags, type IoOptions } from "../common.js";
 

@@ -3,7 +3,7 @@
  * by the matching `.sops.yaml` creation rule (precedence as sops: `config/index.ts`).
  */
 import { HushError } from "../../errors.js";
-import { RULE_NAMES, type SelectionRules } from "../../core/metadata.js";
+import { RULE_NAMES, type SelectionRules } from "../../model/metadata.js";
 import { decryptText, encryptText } from "../../lib/files.js";
 import { encryptionOptions, encryptionSettings, keySpecsFromFlags, parseKmsContext, type KeyFlags } from "../../config/index.js";
 import { readInputFile, writeOutput, type IoOptions } from "../common.js";

@@ -1,6 +1,6 @@
 /** `hush rotate`: a new data key, every value re-encrypted, recipients optionally changed. */
 import { HushError } from "../../errors.js";
-import type { KeyKind } from "../../keys/key-source.js";
+import type { KeyKind } from "../../model/metadata.js";
 import { rotateText } from "../../lib/rewrite.js";
 import { commandConfig, readInputFile, writeOutput, type ConfigFlags, type IoOptions } from "../common.js";
 

@@ -1,6 +1,6 @@
 /** `hush set` and `hush unset`: change one value of an encrypted file, keeping every other ciphertext. */
 import { HushError } from "../../errors.js";
-import { parseTreePath, formatTreePath } from "../../core/tree-path.js";
+import { parseTreePath, formatTreePath } from "../../model/tree-path.js";
 import { parseSetValue, setAtPath, unsetAtPath } from "../../formats/cst-edit.js";
 import { rewriteText } from "../../lib/rewrite.js";
 import { commandConfig, outputIndent, readInputFile, writeOutput, type ConfigFlags, type IoOptions } from "../common.js";

@@ -21,10 +21,8 @@
  * string (sops would write `<nil>`).
  */
 import { HushError } from "../errors.js";
-import type { PlainValue } from "../core/value.js";
-import { valToString } from "../formats/flatten.js";
-
-export { valToString };
+import type { PlainValue } from "./value.js";
+import { goValToStringFloat, parseGoFloat } from "./go-number.js";
 
 /** How a tree becomes environment variables. */
 export interface EnvOptions {
@@ -43,20 +41,20 @@ export interface EnvSourceEntry {
 }
 
 /** Checks a separator up front: it becomes part of variable names. */
-export function checkSeparator(separator: string): void {
+function checkSeparator(separator: string): void {
   if (separator.includes("=") || separator.includes("\0")) {
     throw new HushError("USAGE", "the separator cannot contain '=' or a NUL character");
   }
 }
 
 /** The variable name of a value at `path` (see the module comment for the rules). */
-export function envName(path: readonly (string | number)[], separator = "_"): string {
+function envName(path: readonly (string | number)[], separator = "_"): string {
   if (path.length === 1 && typeof path[0] === "string") return path[0];
   return path.map((p) => (typeof p === "number" ? String(p) : p.replace(/[^A-Za-z0-9_]/g, "_").toUpperCase())).join(separator);
 }
 
 /** A path as people write it: `db.password`, `hosts[1]`. Used in messages (keys are not secrets). */
-export function describeEnvPath(path: readonly (string | number)[]): string {
+function describeEnvPath(path: readonly (string | number)[]): string {
   let out = "";
   for (const p of path) out += typeof p === "number" ? `[${p}]` : out === "" ? p : `.${p}`;
   return out;
@@ -102,4 +100,24 @@ export function treeToEnv(entries: Iterable<EnvSourceEntry>, options: EnvOptions
     out[name] = value;
   }
   return out;
+}
+
+/**
+ * sops's `ValToString` (SOPS-FORMAT §10.8), how dotenv, INI and the environment spell values that
+ * are not strings: floats in Go's `%G`-based form (`3` → `3.0`, `1e-06` → `1E-06`), booleans `true`/`false`,
+ * timestamps RFC 3339 without fractional seconds, everything else as its text. A null gives the
+ * empty string (sops would print `<nil>`).
+ */
+export function valToString(v: PlainValue | null): string {
+  if (v === null) return "";
+  switch (v.type) {
+    case "float":
+      return goValToStringFloat(parseGoFloat(v.text) ?? Number.NaN);
+    case "bool":
+      return v.text === "True" || v.text === "true" ? "true" : "false";
+    case "time":
+      return v.text.replace(/\.\d+(?=(?:[Zz]|[+-]\d\d:\d\d)$)/, "");
+    default:
+      return v.text;
+  }
 }

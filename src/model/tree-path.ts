@@ -1,7 +1,8 @@
 /** sops's tree paths: `["key"][0]['other']` (SOPS-FORMAT §13, `--extract` and `set`). */
 import { HushError } from "../errors.js";
-import type { TreeNode } from "../formats/format.js";
+import type { TreeNode } from "./tree.js";
 
+/** A path into a document tree: map keys and list indexes from the root. */
 export type TreePath = (string | number)[];
 
 /** Parses a sops index expression. Each `[...]` holds a quoted key or a list index. */

@@ -6,6 +6,7 @@
 import { isUtf8 } from "node:buffer";
 export type ValueType = "str" | "int" | "float" | "bool" | "time" | "comment" | "bytes";
 
+/** One leaf value: its sops type and its plaintext, as the module comment says. */
 export interface PlainValue {
   readonly type: ValueType;
   /**
@@ -56,8 +57,9 @@ export function strFromBytes(bytes: Uint8Array, type: ValueType = "str"): PlainV
 const LARGE = 1 << 16;
 
 /** The value types that `ENC[...]` may carry. `bytes` is accepted on decrypt only, as in sops. */
-export const VALUE_TYPES: readonly ValueType[] = ["str", "int", "float", "bool", "time", "comment", "bytes"];
+const VALUE_TYPES: readonly ValueType[] = ["str", "int", "float", "bool", "time", "comment", "bytes"];
 
+/** True for a value type `ENC[...]` may carry (see {@link VALUE_TYPES}). */
 export function isValueType(s: string): s is ValueType {
   return (VALUE_TYPES as readonly string[]).includes(s);
 }
