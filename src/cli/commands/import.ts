@@ -4,6 +4,7 @@ import { HushError } from "../../errors.js";
 import { formatForSecretsPath } from "../../lib/load.js";
 import { importBundle, openBundle } from "../../team/share.js";
 import { readInput, writeFileAtomic } from "../../util/fs.js";
+import { lockFile } from "../../util/lock.js";
 import { writeStdout } from "../stdout.js";
 
 interface ImportFlags {
@@ -19,6 +20,7 @@ export async function runImport(bundlePath: string, flags: ImportFlags): Promise
     return;
   }
   const path = flags.into;
+  await lockFile(path); // read-change-write, as `hush set` (util/lock.ts)
   const exists = existsSync(path);
   const format = formatForSecretsPath(path);
   if (format !== "yaml" && format !== "json") throw new HushError("USAGE", `--into takes a YAML or JSON file, not ${format}`);
