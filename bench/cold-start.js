@@ -8,7 +8,7 @@
 //
 // Usage: node bench/cold-start.js [runs]   (default 21; needs `npm run build` first)
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, openSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -72,15 +72,19 @@ try {
   const execEnv = hush(["exec-env", encFile, "--", "true"]);
   if (execEnv.status === 0) commands.push({ name: "`hush exec-env … -- true`", argv: [HUSH, "exec-env", encFile, "--", "true"] });
 
+  // Output to /dev/null opened write-only, as a shell's `> /dev/null`: hush refuses a /dev/null
+  // opened read-write (what `stdio: "ignore"` gives), which is how a closed stdout looks.
+  const devnull = openSync("/dev/null", "w");
+  const stdio = ["ignore", devnull, devnull];
   for (const c of commands) {
-    const r = spawnSync(process.execPath, c.argv, { env, stdio: "ignore" });
+    const r = spawnSync(process.execPath, c.argv, { env, stdio });
     if (r.status !== 0) throw new Error(`${c.name} exited with ${r.status}`);
   }
   const times = commands.map(() => []);
   for (let round = 0; round < WARMUP + RUNS; round++) {
     commands.forEach((c, i) => {
       const t0 = performance.now();
-      spawnSync(process.execPath, c.argv, { env, stdio: "ignore" });
+      spawnSync(process.execPath, c.argv, { env, stdio });
       const t = performance.now() - t0;
       if (round >= WARMUP) times[i].push(t);
     });
