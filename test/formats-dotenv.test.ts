@@ -9,7 +9,7 @@ import { isHushError } from "../src/errors.js";
 import { dotenvFormat, dotenvValue, type DotenvDocument } from "../src/formats/dotenv.js";
 import { emitTrees } from "../src/formats/index.js";
 import { decryptText, encryptText, IV_SOURCE } from "../src/lib/files.js";
-import { ageRecipient, generateAgeKeyFile } from "../src/keys/age.js";
+import { ageRecipient, generateAgeKeyFile } from "../src/keys/age-client.js";
 import { cleanEnv, fixture, ivsOf, manifestKeys, runHush, withTempDir } from "./helpers.js";
 import { DATA_KEY, ENCRYPT_OPTS, fixturePairs, metadataOfText, NASTY_VALUES, open } from "./formats-shared.js";
 import { readFileSync, writeFileSync } from "node:fs";
