@@ -155,7 +155,8 @@ async function removeStaleTemps(path: string): Promise<void> {
   }
 }
 
-function isAlive(pid: number): boolean {
+/** True when process `pid` exists on this host (ours counts; EPERM means it exists, not ours). */
+export function isAlive(pid: number): boolean {
   if (pid === process.pid) return true;
   try {
     process.kill(pid, 0);

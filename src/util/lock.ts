@@ -19,6 +19,7 @@ import { closeSync, openSync, readFileSync, realpathSync, statSync, unlinkSync, 
 import { hostname } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { HushError } from "../errors.js";
+import { isAlive } from "./fs.js";
 
 /** A lock held by this process. */
 export interface FileLock {
@@ -52,16 +53,6 @@ function envMs(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   if (v === undefined || v === "") return fallback;
   if (!/^\d+$/.test(v)) throw new HushError("USAGE", `${name} must be a number of milliseconds, got ${JSON.stringify(v)}`);
   return Number(v);
-}
-
-function isAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 interface Holder {
