@@ -7,7 +7,7 @@ import { chmodSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { Keyring } from "../src/keys/registry.js";
-import { decryptText } from "../src/lib/files.js";
+import { decryptHeld } from "../src/lib/files.js";
 import { cleanEnv, HUSH, ROOT, withTempDir } from "./helpers.js";
 
 const mask = (b: Buffer) => Buffer.from(b.map((x) => x ^ 0x5a)).toString("hex");
@@ -27,7 +27,7 @@ describe.skipIf(process.platform !== "linux")("what dispose() leaves in memory",
       const file = join(dir, "p.enc.yaml");
       const enc = spawnSync(process.execPath, [HUSH, "encrypt", "--age", recipient, "-o", file, join(dir, "p.yaml")], { env, encoding: "utf8" });
       expect(enc.status, enc.stderr).toBe(0);
-      const res = await decryptText(readFileSync(file, "utf8"), { format: "yaml", keyring: new Keyring({ env }) });
+      const res = await decryptHeld(readFileSync(file, "utf8"), { format: "yaml", keyring: new Keyring({ env }) });
       const needles = [Buffer.from(res.dataKey), Buffer.from(UNREAD), Buffer.from(UNREAD_2), Buffer.from(READ)].map(mask);
       res.dataKey.fill(0);
       const probe = (mode: string) => {

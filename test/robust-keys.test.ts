@@ -5,7 +5,7 @@ import { chmodSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { Keyring } from "../src/keys/registry.js";
-import { decryptText } from "../src/lib/files.js";
+import { decryptHeld, decryptText } from "../src/lib/files.js";
 import { cleanEnv, HUSH, withTempDir } from "./helpers.js";
 
 const NODE = process.execPath;
@@ -63,7 +63,7 @@ describe("updatekeys that removes a recipient", () => {
         expect(hush(["encrypt", "--age", `${a.recipient},${b.recipient}`, "-o", f, join(dir, "s.yaml")], envA).status).toBe(0);
         const before = readFileSync(f, "utf8");
         // What b keeps: the data key, from their copy of the file.
-        const bKey = (await decryptText(before, { format: "yaml", keyring: new Keyring({ env: cleanEnv({ SOPS_AGE_KEY: b.identity }) }) })).dataKey;
+        const bKey = (await decryptHeld(before, { format: "yaml", keyring: new Keyring({ env: cleanEnv({ SOPS_AGE_KEY: b.identity }) }) })).dataKey;
         writeFileSync(join(dir, ".sops.yaml"), `creation_rules:\n    - age: ${a.recipient}\n`);
         const r = hush(["updatekeys", "-y", ...(rotate ? ["--rotate"] : []), f], envA, dir);
         expect(r.status, r.stderr).toBe(0);

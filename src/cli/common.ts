@@ -1,9 +1,18 @@
 /** What encrypt and decrypt share: input, formats, output. */
 import { HushError } from "../errors.js";
-import { formatNameForPath, isFormatName, type FormatName } from "../formats/index.js";
-import { readInput, stdoutLooksClosed, writeFileAtomic } from "../util/fs.js";
+import {
+  formatNameForPath,
+  isFormatName,
+  loadEffectiveConfig,
+  readInput,
+  storeIndent,
+  writeFileAtomic,
+  type FormatName,
+  type SopsConfig,
+  type StoresConfig,
+} from "../lib/internal.js";
+import { stdoutLooksClosed } from "../util/fs.js";
 import { lockFile } from "../util/lock.js";
-import type { SopsConfig, StoresConfig } from "../config/config.js";
 
 export interface IoOptions {
   inPlace?: boolean;
@@ -87,7 +96,6 @@ export interface ConfigFlags {
  */
 export async function commandConfig(flags: ConfigFlags, needs: boolean, env: NodeJS.ProcessEnv = process.env): Promise<SopsConfig | undefined> {
   if (!needs && !flags.config && !env["SOPS_CONFIG"]) return undefined;
-  const { loadEffectiveConfig } = await import("../config/index.js");
   return loadEffectiveConfig({ ...(flags.config !== undefined ? { configPath: flags.config } : {}), env });
 }
 
@@ -98,6 +106,5 @@ export async function commandConfig(flags: ConfigFlags, needs: boolean, env: Nod
 export async function outputIndent(format: FormatName, stores: StoresConfig | undefined, indent: number | undefined): Promise<number | undefined> {
   if (indent !== undefined) return indent;
   if (!stores) return undefined;
-  const { storeIndent } = await import("../config/index.js");
   return storeIndent(stores, format);
 }
