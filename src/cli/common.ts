@@ -4,15 +4,15 @@ import {
   formatNameForPath,
   isFormatName,
   loadEffectiveConfig,
+  lockFile,
   readInput,
+  stdoutLooksClosed,
   storeIndent,
   writeFileAtomic,
   type FormatName,
   type SopsConfig,
   type StoresConfig,
 } from "../lib/internal.js";
-import { stdoutLooksClosed } from "../util/fs.js";
-import { lockFile } from "../util/lock.js";
 
 export interface IoOptions {
   inPlace?: boolean;

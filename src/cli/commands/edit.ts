@@ -16,9 +16,11 @@ import {
   formatNameForPath,
   isFormatName,
   keySpecsFromFlags,
+  lockFile,
   parseInput,
   parseKmsContext,
   planEncryption,
+  privateTempDir,
   readInput,
   rewriteBytes,
   splitCommand,
@@ -26,8 +28,6 @@ import {
   type FormatName,
   type KeyFlags,
 } from "../../lib/internal.js";
-import { privateTempDir } from "../../util/fs.js";
-import { lockFile } from "../../util/lock.js";
 import { commandConfig } from "../common.js";
 
 interface EditFlags extends KeyFlags {

@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import { HushError } from "../../errors.js";
 import { formatForSecretsPath, readInput, writeFileAtomic } from "../../lib/internal.js";
 import { importBundle, openBundle } from "../../team/share.js";
-import { lockFile } from "../../util/lock.js";
+import { lockFile } from "../../lib/internal.js";
 import { writeStdout } from "../stdout.js";
 
 interface ImportFlags {

@@ -8,7 +8,7 @@ import { join, relative } from "node:path";
 import { createInterface } from "node:readline";
 import { HushError } from "../../errors.js";
 import { formatNameForPath, isFormatName, mapLimit, readInput, rotateText, updateKeysText, writeFileAtomic, type FormatName } from "../../lib/internal.js";
-import { withFileLock } from "../../util/lock.js";
+import { withFileLock } from "../../lib/internal.js";
 
 interface Flags {
   yes?: boolean;
