@@ -239,7 +239,7 @@ describe("hush edit", () => {
       mkdirSync(tmp);
       const f = await encryptedFile(dir);
       const before = readFileSync(f, "utf8");
-      const editEnv = { ...env, EDITOR: editorScript(dir, body), TMPDIR: tmp };
+      const editEnv = { ...env, EDITOR: editorScript(dir, body), TMPDIR: tmp, XDG_RUNTIME_DIR: tmp };
       return { dir, tmp, f, before, editEnv, result: runHush(["edit", f], { env: editEnv }), after: readFileSync(f, "utf8"), tmpLeft: readdirSync(tmp) };
     });
   }
@@ -281,7 +281,7 @@ else writeFileSync(file, text.replace("x: [broken", "fixed"));
     expect(s.tmpLeft).toEqual([]);
   });
 
-  for (const sig of ["SIGINT", "SIGTERM"] as const) {
+  for (const sig of ["SIGINT", "SIGTERM", "SIGQUIT"] as const) {
     it(`${sig} while the editor runs removes the plaintext and leaves the file`, async () => {
       await withTempDir(async (dir) => {
         const tmp = join(dir, "tmp");
@@ -289,13 +289,13 @@ else writeFileSync(file, text.replace("x: [broken", "fixed"));
         const f = await encryptedFile(dir);
         const before = readFileSync(f, "utf8");
         const ready = join(dir, "ready");
-        const editEnv = { ...env, TMPDIR: tmp, EDITOR: editorScript(dir, `writeFileSync(${JSON.stringify(ready)}, "1"); setTimeout(() => {}, 30000);`) };
+        const editEnv = { ...env, TMPDIR: tmp, XDG_RUNTIME_DIR: tmp, EDITOR: editorScript(dir, `writeFileSync(${JSON.stringify(ready)}, "1"); setTimeout(() => {}, 30000);`) };
         const child = spawn(process.execPath, [HUSH, "edit", f], { env: editEnv, stdio: "ignore" });
         for (let i = 0; i < 200 && !readdirSync(dir).includes("ready"); i++) await new Promise((r) => setTimeout(r, 25));
         expect(readdirSync(tmp)).toHaveLength(1); // the private dir exists while editing
         child.kill(sig);
         const code = await new Promise<number | null>((r) => child.on("exit", (c) => r(c)));
-        expect(code).toBe(sig === "SIGINT" ? 130 : 143);
+        expect(code).toBe({ SIGINT: 130, SIGTERM: 143, SIGQUIT: 131 }[sig]);
         expect(readdirSync(tmp)).toEqual([]);
         expect(readFileSync(f, "utf8")).toBe(before);
       });
@@ -307,7 +307,7 @@ else writeFileSync(file, text.replace("x: [broken", "fixed"));
       const tmp = join(dir, "tmp");
       mkdirSync(tmp);
       const f = join(dir, "new.enc.yaml");
-      const editEnv = { ...env, TMPDIR: tmp, EDITOR: editorScript(dir, `writeFileSync(file, text + "token: abc\\n");`) };
+      const editEnv = { ...env, TMPDIR: tmp, XDG_RUNTIME_DIR: tmp, EDITOR: editorScript(dir, `writeFileSync(file, text + "token: abc\\n");`) };
       const r = runHush(["edit", "--age", key.recipient, f], { env: editEnv });
       expect(r.status).toBe(0);
       const out = runHush(["decrypt", f], { env }).stdout;

@@ -6,7 +6,7 @@
  */
 import { HushError } from "../errors.js";
 import { parseGoFloat } from "../model/go-number.js";
-import { ClearValue, openValue, sealDocument, SealedValue, type SealedLeaf, type SealedMap, type SealedNode } from "../core/sealed.js";
+import { ClearValue, openValue, openValueBuffer, sealDocument, SealedValue, type SealedLeaf, type SealedMap, type SealedNode } from "../core/sealed.js";
 import type { Metadata } from "../model/metadata.js";
 import type { PlainValue } from "../model/value.js";
 import { formatNameForPath, parseInput, utf8, type FormatName } from "../formats/index.js";
@@ -148,6 +148,25 @@ export class Secrets {
     return found ? this.#toJs(found.node, found.keys) : undefined;
   }
 
+  /**
+   * The value at `path` as bytes, decrypted now, for callers who want to wipe it after use
+   * (`buf.fill(0)`): a string's UTF-8 bytes exactly as decrypted (never a JS string, which cannot
+   * be wiped), another type's text as sops encrypts it (`5432`, `True`). Null for a null value,
+   * undefined when there is none; a map or a list is an error (read its values one by one).
+   */
+  getBuffer(path: SecretPath): Buffer | null | undefined {
+    const found = this.#find(path);
+    if (!found) return undefined;
+    const node = found.node;
+    if (node instanceof Map || Array.isArray(node)) throw new HushError("USAGE", "getBuffer reads one value, not a map or a list");
+    if (node instanceof SealedValue) return openValueBuffer(this.#key, node.enc, found.keys);
+    const v = (node as Exclude<SealedLeaf, SealedValue>).value;
+    if (v === null) return null;
+    const out = Buffer.alloc(Buffer.byteLength(v.text, "utf8"));
+    out.write(v.text, "utf8");
+    return v.bytes ? Buffer.from(v.bytes) : out;
+  }
+
   /** True when `path` names a value (null included), a map or a list. Decrypts nothing. */
   has(path: SecretPath): boolean {
     return this.#find(path) !== undefined;
@@ -179,7 +198,11 @@ export class Secrets {
     return treeToEnv(this.#entries(), options);
   }
 
-  /** Zero-fills the data key and drops the ciphertexts; every later call throws. */
+  /**
+   * Zero-fills the data key and drops the ciphertexts; every later call throws. What `get()`
+   * returned is a JS string (or number…), which no one can wipe: it stays in memory until the
+   * garbage collector reuses it. Use {@link getBuffer} and zero the Buffer to avoid that.
+   */
   dispose(): void {
     this.#key.fill(0);
     this.#root.clear();

@@ -8,6 +8,7 @@ import { parseDecryptionOrder } from "./decrypt.js";
 import { commandConfig, type ConfigFlags } from "../common.js";
 
 interface ExecEnvFlags extends ConfigFlags {
+  keepKeyEnv?: boolean;
   file?: string[];
   pristine?: boolean;
   only?: string[];
@@ -38,6 +39,7 @@ export async function runExecEnv(operands: string[], flags: ExecEnvFlags, cmd: C
     ...(flags.allowEnvName ? { allowNames: flags.allowEnvName } : {}),
     ...(flags.envLists ? { lists: true } : {}),
     onSkip: (path, reason) => process.stderr.write(`hush: warning: not exported: ${path}: ${reason}\n`),
+    ...(flags.keepKeyEnv ? { keepKeyEnv: true } : {}),
   });
   propagateExit(exit);
 }
