@@ -33,6 +33,7 @@ export type ErrorCode =
   | "COMMAND_NOT_FOUND"
   | "FILE_NOT_MODIFIED"
   | "NO_EDITOR"
+  | "LOCKED"
   | "INTERNAL"
   /** `rotation-status`/`verify`: nothing expired, but something expires within its warning period. */
   | "ROTATION_DUE_SOON";
@@ -66,6 +67,8 @@ export const EXIT_CODE: Readonly<Record<ErrorCode, number>> = {
   // exec-env/exec-file: a command that cannot start exits as a shell's would (POSIX 2.8.2).
   COMMAND_NOT_EXECUTABLE: 126,
   COMMAND_NOT_FOUND: 127,
+  // Another hush command holds the file's lock (util/lock.ts); sops has no lock. EX_TEMPFAIL: retry.
+  LOCKED: 75,
   INTERNAL: 1,
   // edit: saved without a change (sops's FileHasNotBeenModified), the editor could not run (NoEditorFound).
   FILE_NOT_MODIFIED: 200,

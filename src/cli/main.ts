@@ -72,7 +72,9 @@ export async function main(argv: string[] = process.argv): Promise<void> {
   for (const stream of [process.stdout, process.stderr]) {
     stream.on("error", (e: NodeJS.ErrnoException) => {
       if (e.code === "EPIPE") process.exit(process.exitCode ?? 0);
-      throw e;
+      // A full disk, an I/O error, a closed descriptor: one line and sops's exit 3, never a trace.
+      if (stream === process.stdout) process.stderr.write(`hush: error: cannot write to standard output: ${e.code ?? "write failed"}\n`);
+      process.exit(3);
     });
   }
   try {

@@ -53,9 +53,35 @@ export interface InitReport {
   wroteConfig: boolean;
   /** True when the Kubernetes rule was added (now or to the existing `.sops.yaml`). */
   addedKubernetesRule?: boolean;
+  /** True when hush's block of decrypted-copy patterns was added to `.gitignore`. */
+  wroteGitignore: boolean;
   /** What `hush git install` did, or why it was skipped. */
   git: InstallReport | { skipped: string };
   warnings: string[];
+}
+
+const IGNORE_BEGIN = "# >>> hush: decrypted copies stay out of git (managed by `hush init`) >>>";
+const IGNORE_END = "# <<< hush <<<";
+/** Plaintext copies people make (`hush decrypt x.enc.yaml > x.dec.yaml`, `.env`), but not encrypted files or templates. */
+const IGNORE_PATTERNS: readonly string[] = [
+  "*.dec.*",
+  "*.decrypted.*",
+  ".env",
+  ".env.*",
+  "!.env.enc",
+  "!.env.*.enc",
+  "!*.enc.*",
+  "!.env.example",
+  "!.env.sample",
+  "!.env.template",
+];
+
+/** `text` with hush's `.gitignore` block (unchanged when it is there already). */
+function withIgnoreBlock(text: string): string {
+  if (text.includes(IGNORE_BEGIN)) return text;
+  const block = `${IGNORE_BEGIN}\n${IGNORE_PATTERNS.join("\n")}\n${IGNORE_END}\n`;
+  if (text === "") return block;
+  return `${text}${text.endsWith("\n") ? "" : "\n"}\n${block}`;
 }
 
 async function gitTop(cwd: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
@@ -147,7 +173,24 @@ export async function initRepo(options: InitOptions = {}): Promise<InitReport> {
     }
   }
 
-  // 3. git drivers and the pre-commit hook.
+  // 3. .gitignore entries for decrypted copies (what `hush check` refuses, ignored up front).
+  let wroteGitignore = false;
+  if (top !== undefined) {
+    const path = join(root, ".gitignore");
+    let before = "";
+    try {
+      before = await fsp.readFile(path, "utf8");
+    } catch {
+      // none yet
+    }
+    const after = withIgnoreBlock(before);
+    if (after !== before) {
+      await writeFileAtomic(path, after, 0o644);
+      wroteGitignore = true;
+    }
+  }
+
+  // 4. git drivers and the pre-commit hook.
   let git: InitReport["git"];
   if (options.git === false) git = { skipped: "--no-git" };
   else if (top === undefined) git = { skipped: "not a git working tree (run `hush git install` after `git init`)" };
@@ -155,5 +198,14 @@ export async function initRepo(options: InitOptions = {}): Promise<InitReport> {
     git = await installGit({ cwd: root, env, ...(options.command ? { command: options.command } : {}) });
     warnings.push(...git.warnings);
   }
-  return { recipient, ...(createdKeyFile ? { createdKeyFile } : {}), configPath, wroteConfig, ...(addedKubernetes ? { addedKubernetesRule: true } : {}), git, warnings };
+  return {
+    recipient,
+    ...(createdKeyFile ? { createdKeyFile } : {}),
+    configPath,
+    wroteConfig,
+    ...(addedKubernetes ? { addedKubernetesRule: true } : {}),
+    wroteGitignore,
+    git,
+    warnings,
+  };
 }

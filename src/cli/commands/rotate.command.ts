@@ -18,6 +18,7 @@ export const command: CommandSpec = {
       .addOption(decryptionOrderOption())
       .option("--encryption-context <pairs>", "KMS encryption context for the --add-kms keys (key:value,…)")
       .addOption(jobsOption())
+      .option("--drop-unknown-recipients", "leave out recipients .sops.yaml does not name (default: refuse)")
       .addOption(configOption());
     for (const o of rotateKeyOptions()) rotate.addOption(o);
     rotate
@@ -25,9 +26,12 @@ export const command: CommandSpec = {
         "after",
         `
 After a rotation the old data key decrypts nothing in the new file. Key entries kept keep their
-created_at. One file is printed (or written with -i / -o), as sops does; several files, or a
-directory (searched for encrypted files, skipping .git and node_modules), are rotated in place
-(-i), --jobs at a time, each one reported; on a terminal a progress line shows on stderr.
+created_at. The new key goes only to recipients the file's .sops.yaml rule names: anyone who can
+push can add one to a file, so others are refused (or left out with --drop-unknown-recipients).
+See docs/security.md. One file is printed (or written with -i / -o), as sops does; several
+files, or a directory (searched for encrypted files, skipping .git and node_modules), are
+rotated in place (-i), --jobs at a time, each one reported; on a terminal a progress line shows
+on stderr.
 
 Examples:
   hush rotate -i secrets.enc.yaml

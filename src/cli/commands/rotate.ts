@@ -30,14 +30,23 @@ export async function runRotate(paths: string[], flags: RotateFlags): Promise<vo
   }
   const order = parseDecryptionOrder(typeof flags["decryptionOrder"] === "string" ? flags["decryptionOrder"] : process.env["SOPS_DECRYPTION_ORDER"]);
   const keyring = new Keyring(order ? { decryptionOrder: order } : {});
-  const options = { add, remove, keyring, ...(flags["ignoreMac"] ? { ignoreMac: true } : {}) };
+  const options = {
+    add,
+    remove,
+    keyring,
+    ...(typeof flags["config"] === "string" ? { configPath: flags["config"] } : {}),
+    ...(flags["dropUnknownRecipients"] ? { dropUnknownRecipients: true } : {}),
+    ...(flags["ignoreMac"] ? { ignoreMac: true } : {}),
+  };
+  const warn = (path: string) => (m: string) => process.stderr.write(`hush: warning: ${path}: ${m}\n`);
 
   if (paths.length === 1 && !(await isDirectory(paths[0]!))) {
     const input = await readInputFile(paths[0]!, flags);
     if (input.path === "-") throw new HushError("USAGE", "rotate needs a file");
-    const res = await rotateText(input.data, { format: input.format, ...options });
+    const res = await rotateText(input.data, { format: input.format, path: input.path, warn: warn(input.path), ...options });
     await writeOutput(input, flags, res.text);
     if (res.removed.length > 0) process.stderr.write(`hush: removed ${res.removed.join(", ")}\n`);
+    if (res.dropped.length > 0) process.stderr.write(`hush: dropped ${res.dropped.join(", ")} (not named by .sops.yaml)\n`);
     return;
   }
 
@@ -51,7 +60,7 @@ export async function runRotate(paths: string[], flags: RotateFlags): Promise<vo
   const results = await mapLimit(files, jobs, async (f) => {
     try {
       const input = await readInputFile(f, { inPlace: true, ...(flags.inputType ? { inputType: flags.inputType } : {}) });
-      const res = await rotateText(input.data, { format: input.format, ...options });
+      const res = await rotateText(input.data, { format: input.format, path: f, warn: warn(f), ...options });
       await writeFileAtomic(f, res.text);
       return res;
     } finally {
@@ -67,7 +76,10 @@ export async function runRotate(paths: string[], flags: RotateFlags): Promise<vo
     if (r.status === "rejected") {
       failed++;
       process.stderr.write(`${show(f)}: error: ${r.reason instanceof HushError ? r.reason.message : "unexpected failure"}\n`);
-    } else out += `${show(f)}: rotated${r.value.removed.length > 0 ? ` (removed ${r.value.removed.join(", ")})` : ""}\n`;
+    } else {
+      const notes = [...(r.value.removed.length > 0 ? [`removed ${r.value.removed.join(", ")}`] : []), ...(r.value.dropped.length > 0 ? [`dropped ${r.value.dropped.join(", ")}`] : [])];
+      out += `${show(f)}: rotated${notes.length > 0 ? ` (${notes.join("; ")})` : ""}\n`;
+    }
   });
   process.stdout.write(out);
   if (failed > 0) throw new HushError("GENERIC", `failed rotating ${failed} of ${files.length} files`);
