@@ -396,18 +396,19 @@ describe("groups add / groups delete (sops's key groups)", () => {
     const other = await generateAgeKeyFile();
     await withTempDir(async (dir) => {
       const f = await encrypted(dir);
+      writeFileSync(join(dir, ".sops.yaml"), `creation_rules:\n  - age: ${key.recipient},${other.recipient}\n`);
       const before = readFileSync(f, "utf8");
       const both = cleanEnv({ SOPS_AGE_KEY: `${key.identity}\n${other.identity}` });
       const onlyOther = cleanEnv({ SOPS_AGE_KEY: other.identity });
 
       // sops's form: --file, repeatable key flags, result on stdout unless -i.
-      const printed = runHush(["groups", "add", "--file", f, "--age", other.recipient], { env: env() });
+      const printed = runHush(["groups", "add", "--file", f, "--age", other.recipient], { env: env(), cwd: dir });
       expect(printed.stderr).toBe("");
       expect(printed.status).toBe(0);
       expect(readFileSync(f, "utf8")).toBe(before);
       expect(printed.stdout).toMatch(/shamir_threshold: 2/);
 
-      expect(runHush(["groups", "add", "-i", "--file", f, "--age", other.recipient], { env: env() }).status).toBe(0);
+      expect(runHush(["groups", "add", "-i", "--file", f, "--age", other.recipient], { env: env(), cwd: dir }).status).toBe(0);
       const added = readFileSync(f, "utf8");
       const line = (t: string, k: string) => t.split("\n").find((l) => l.includes(`${k}:`));
       for (const k of ["password", "mac", "lastmodified"]) expect(line(added, k)).toBe(line(before, k));
@@ -415,11 +416,27 @@ describe("groups add / groups delete (sops's key groups)", () => {
       expect(runHush(["decrypt", f], { env: onlyOther }).status).toBe(128);
       expect(runHush(["decrypt", f], { env: both }).stdout).toBe(PLAIN);
 
-      const del = runHush(["groups", "delete", "--file", f, "-i", "1"], { env: both });
+      const del = runHush(["groups", "delete", "--file", f, "-i", "1"], { env: both, cwd: dir });
       expect(del.stderr).toBe("");
       expect(del.status).toBe(0);
       expect(runHush(["decrypt", f], { env: env() }).stdout).toBe(PLAIN);
       expect(runHush(["decrypt", f], { env: onlyOther }).status).toBe(128);
+    });
+  });
+
+  it("re-wraps only for recipients .sops.yaml names: one injected into the file is refused", async () => {
+    const attacker = await generateAgeKeyFile();
+    const other = await generateAgeKeyFile();
+    await withTempDir(async (dir) => {
+      const f = await encrypted(dir);
+      writeFileSync(join(dir, ".sops.yaml"), `creation_rules:\n  - age: ${key.recipient}\n`);
+      const text = readFileSync(f, "utf8");
+      // The attacker adds an entry (outside the MAC) hoping the next re-key wraps the key for them.
+      writeFileSync(f, text.replace(/ {8}- enc: \|\n(?: {12}.*\n)+ {10}recipient: age1\w+\n/, (m) => m + m.replace(/age1\w+/, attacker.recipient)));
+      expect(readFileSync(f, "utf8")).toContain(attacker.recipient);
+      const r = runHush(["groups", "add", "-i", "--file", f, "--age", other.recipient], { env: env(), cwd: dir });
+      expect(r.status).toBe(5);
+      expect(r.stderr).toMatch(/refusing to wrap a new data key for recipients .* does not name: age /);
     });
   });
 

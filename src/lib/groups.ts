@@ -3,7 +3,8 @@
  * file, or remove one by its index. The data key stays the same; with several groups it is split
  * anew into Shamir shares, one per group, so every entry is wrapped again (kept recipients keep
  * their `created_at`). Only the `sops` block changes: values, `mac` and `lastmodified` stay byte
- * for byte. Unlike sops, the MAC is verified first, so a tampered file is not re-keyed.
+ * for byte. Unlike sops, the MAC is verified first, and the kept recipients must be named by the
+ * file's `.sops.yaml` rule (`authorizeRewrap`, as rotate), so a tampered file is not re-keyed.
  */
 import { HushError } from "../errors.js";
 import { metadataOf, wrapForGroups } from "../core/document.js";
@@ -14,6 +15,7 @@ import type { WrappedKey } from "../model/metadata.js";
 import { Keyring, recipientFor } from "../keys/registry.js";
 import { decryptHeld, parseDocument } from "./files.js";
 import { specFromEntry } from "./rewrite.js";
+import { authorizeRewrap, ruleFor } from "./recipients.js";
 
 /** What to change: a group to add, or the index of one to delete; optionally the threshold. */
 export interface GroupChange {
@@ -27,6 +29,12 @@ export interface GroupChange {
   keyring?: Keyring;
   ignoreMac?: boolean;
   env?: NodeJS.ProcessEnv;
+  /** The file's path, for its `.sops.yaml` rule: the kept recipients must be named there (trust policy, as rotate). */
+  path?: string;
+  /** `--config`. */
+  configPath?: string;
+  /** Told when no rule names the file's recipients (they then come from the file, unauthenticated). */
+  warn?: (message: string) => void;
 }
 
 /** Returns the encrypted text with its key groups changed (see the module comment). */
@@ -55,6 +63,12 @@ export async function changeKeyGroups(encrypted: string, change: GroupChange): P
       "give --shamir-secret-sharing-threshold N (N at most the number of groups)",
     );
   }
+  // The data key is wrapped anew for the kept entries: only those the .sops.yaml rule names (the
+  // file's own list is outside the MAC); the new group comes from the command line.
+  const kept = groups.filter((g): g is WrappedKey[] => g.every((k) => "entry" in k));
+  const rule = await ruleFor(change.path, { ...(change.configPath ? { configPath: change.configPath } : {}), env });
+  const allowed = await authorizeRewrap(kept, { ruleGroups: rule?.groups, ...(rule ? { ruleName: rule.name } : {}), env, ...(change.warn ? { warn: change.warn } : {}) });
+  allowed.groups.forEach((g, i) => (groups[groups.indexOf(kept[i]!)] = g));
   const dec = await decryptHeld(encrypted, {
     format: change.format,
     env,

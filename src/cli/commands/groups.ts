@@ -33,6 +33,9 @@ async function change(file: string, flags: GroupsFlags, what: { add?: ReturnType
     ...(flags.shamirSecretSharingThreshold ? { threshold: flags.shamirSecretSharingThreshold } : {}),
     ...(order ? { keyring: new Keyring({ decryptionOrder: order }) } : {}),
     ...(flags.ignoreMac ? { ignoreMac: true } : {}),
+    path: input.path,
+    ...(flags.config !== undefined ? { configPath: flags.config } : {}),
+    warn: (m) => process.stderr.write(`hush: warning: ${input.path}: ${m}\n`),
   });
   await writeOutput(input, io, text);
 }
