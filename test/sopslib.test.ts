@@ -113,7 +113,8 @@ describe.skipIf(reason !== undefined)(`sops (the Go library, via test/sopslib) r
       const keyFile = join(dir, "keys.txt");
       writeFileSync(keyFile, `${key.text}\n${other.text}`, { mode: 0o600 });
       const f = hushEncrypt(dir, "g.yaml", "a: secret\n", key.recipient);
-      const add = runHush(["groups", "add", "-i", "--file", f, "--age", other.recipient], { env: cleanEnv({ SOPS_AGE_KEY: key.identity }) });
+      writeFileSync(join(dir, ".sops.yaml"), `creation_rules:\n  - age: ${key.recipient}\n`);
+      const add = runHush(["groups", "add", "-i", "--file", f, "--age", other.recipient], { env: cleanEnv({ SOPS_AGE_KEY: key.identity }), cwd: dir });
       expect(add.stderr).toBe("");
       const res = sopsDecrypt(f, "yaml", keyFile);
       expect(res.status).toBe("SUCCESS");
