@@ -16,7 +16,7 @@ import { git } from "./run.js";
 import { rotationStatus } from "./rotation.js";
 
 /** What was found in one file. */
-export interface VerifiedFile {
+interface VerifiedFile {
   path: string;
   /** False when any problem was found. */
   ok: boolean;
