@@ -9,7 +9,7 @@ const COMMANDS = [
   "encrypt", "decrypt", "keygen", "edit", "set", "rotate-value", "unset", "rotate", "filestatus", "exec-env", "exec-file",
   "updatekeys", "git", "check", "audit", "rotation-status", "init", "invite", "revoke", "share", "import",
 ];
-const GIT = ["install", "textconv", "merge", "resolve"];
+const GIT = ["install", "textconv", "merge", "resolve", "log", "diff"];
 
 /** The argument lists whose output is pinned, each with the name of its file. */
 const CASES: [name: string, args: string[]][] = [
