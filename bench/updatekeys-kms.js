@@ -7,7 +7,8 @@
 // one Decrypt per file, no Encrypt). Prints Markdown.
 //
 // Usage: node bench/updatekeys-kms.js (needs `npm run build`; HUSH_BENCH_KMS_FILES=1000,
-// HUSH_BENCH_KMS_DELAY_MS=50, HUSH_BENCH_KMS_RUNS=3, HUSH_BENCH_KMS_JOBS to pass --jobs).
+// HUSH_BENCH_KMS_DELAY_MS=50, HUSH_BENCH_KMS_RUNS=3, HUSH_BENCH_KMS_JOBS to pass --jobs;
+// HUSH_BENCH_CHILD_NODE_ARGS="--cpu-prof …" to profile hush).
 import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -67,7 +68,8 @@ try {
       // Even runs add bob, odd runs remove him again: every run re-wraps every file.
       writeFileSync(join(dir, ".sops.yaml"), rule(i % 2 === 0));
       const before = { ...server.calls };
-      const args = [HUSH, "updatekeys", "--yes", ...(JOBS ? ["--jobs", JOBS] : []), "secrets"];
+      const nodeArgs = (process.env.HUSH_BENCH_CHILD_NODE_ARGS ?? "").split(" ").filter(Boolean);
+      const args = [...nodeArgs, HUSH, "updatekeys", "--yes", ...(JOBS ? ["--jobs", JOBS] : []), "secrets"];
       const t = performance.now();
       const r = await new Promise((resolve) => {
         // `times` in a shell gives the child's CPU time (user + sys).
