@@ -52,6 +52,8 @@ export interface UpdateKeysSession {
   readonly keyring: Keyring;
   readonly config: Promise<{ config: SopsConfig | undefined }>;
   readonly recipients: Map<string, Promise<KeyRecipient>>;
+  /** Documents parsed by a dry run, by path, reused by the run that applies it to the same text. */
+  readonly parsed: Map<string, { text: string; doc: ReturnType<typeof parseDocument> }>;
 }
 
 /** A session for one run over many files with the same options. */
@@ -60,6 +62,7 @@ export function updateKeysSession(opts: ConfigOptions = {}): UpdateKeysSession {
     keyring: new Keyring(opts.env ? { env: opts.env } : {}),
     config: loadEffectiveConfig(opts).then((config) => ({ config })),
     recipients: new Map(),
+    parsed: new Map(),
   };
 }
 
@@ -91,7 +94,11 @@ export interface UpdateKeysOptions extends ConfigOptions {
 export async function updateKeysText(path: string, text: string, opts: UpdateKeysOptions): Promise<UpdateKeysResult> {
   const rule = await rulesForFile(path, opts, opts.session ? await opts.session.config : undefined);
   if (!rule) throw new HushError("CONFIG", "updatekeys needs a .sops.yaml with creation rules (none found)");
-  const doc = parseDocument(text, opts.format);
+  // A dry run's parse is kept for the run that applies (it does not change the document); taken
+  // only for the very same text, and only once.
+  const kept = opts.session?.parsed.get(path);
+  if (kept) opts.session!.parsed.delete(path);
+  const doc = kept && kept.text === text ? kept.doc : parseDocument(text, opts.format);
   const meta = metadataOf(doc);
   const want = rule.groups.filter((g) => g.length > 0);
   if (want.length === 0) throw new HushError("CONFIG", `the creation rule for ${path} names no keys`);
@@ -106,7 +113,10 @@ export async function updateKeysText(path: string, text: string, opts: UpdateKey
     want.length === meta.keyGroups.length && want.every((g, i) => g.length === meta.keyGroups[i]!.length && g.every((k) => meta.keyGroups[i]!.some((w) => sameRecipient(w, k))));
   const threshold = Math.min(opts.shamirThreshold || rule.shamirThreshold || meta.shamirThreshold || want.length, want.length);
   if (sameShape && (want.length === 1 || threshold === meta.shamirThreshold)) return { text: undefined, added, removed };
-  if (opts.dryRun) return { text: text, added, removed };
+  if (opts.dryRun) {
+    opts.session?.parsed.set(path, { text, doc });
+    return { text: text, added, removed };
+  }
 
   const keyring = opts.session?.keyring ?? opts.keyring ?? new Keyring(opts.env ? { env: opts.env } : {});
   const dataKey = await unwrapDataKey(meta, keyring);
