@@ -10,7 +10,7 @@ const COMMANDS = [
   "updatekeys", "git", "check", "verify", "audit", "rotation-status", "init", "invite", "revoke", "share", "import",
   "k8s",
 ];
-const GIT = ["install", "textconv", "merge", "resolve"];
+const GIT = ["install", "textconv", "merge", "resolve", "log", "diff"];
 const K8S = ["secret", "kustomize-plugin", "install-kustomize-plugin"];
 
 /** The argument lists whose output is pinned, each with the name of its file. */

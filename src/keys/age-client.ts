@@ -19,7 +19,7 @@ import { homedir } from "node:os";
 import { posix, win32 } from "node:path";
 import { HushError } from "../errors.js";
 import type { KeyEntry, KeyRecipient, KeyUnwrapper } from "./key-source.js";
-import { decodeAgeArmor, decryptX25519, parseAgeFile, X25519Identity, type AgeFile } from "./age-native.js";
+import { decodeAgeArmor, decryptX25519, parseAgeFile, X25519Identity, X25519Recipient, type AgeFile } from "./age-native.js";
 import { fileProblem, keyFileExposure } from "../util/fs.js";
 import { splitCommand } from "../util/shlex.js";
 
@@ -183,10 +183,23 @@ function normaliseArmor(armored: string): string {
 export function ageRecipient(recipient: string): KeyRecipient {
   const r = recipient.trim();
   checkRecipient(r);
+  // X25519 (not post-quantum) recipients are encrypted to natively, the key object made once.
+  let native: X25519Recipient | undefined;
   return {
     kind: "age",
     id: r,
     async wrap(dataKey: Uint8Array): Promise<KeyEntry> {
+      if (!r.startsWith("age1pq1")) {
+        const d = bech32Decode(r);
+        if (d && d.hrp === "age" && d.bytes.length === 32) {
+          native ??= new X25519Recipient(d.bytes);
+          try {
+            return { enc: native.encryptArmored(dataKey), recipient: r };
+          } catch (err) {
+            throw new HushError("KEY_SOURCE", `age: cannot encrypt the data key to ${shown(r)}: ${oneLine(err)}`);
+          }
+        }
+      }
       const { Encrypter, armor } = await loadAgeLib();
       let enc: string;
       try {

@@ -12,7 +12,7 @@
 export { decryptText, parseDocument } from "./files.js";
 export { encryptAsConfigured, encryptPlanned, encryptReusing, isEncryptedFile, planEncryption, regenerateValues, setValues, unsetValue } from "./operations.js";
 export { entryLabel, rewriteBytes, rotateText } from "./rewrite.js";
-export { mapLimit, updateKeysText } from "./updatekeys.js";
+export { DEFAULT_JOBS, mapLimit, updateKeysSession, updateKeysText } from "./updatekeys.js";
 export { mergeEncrypted } from "./merge.js";
 export type { ConflictChooser, MergeChoice, MergeConflict } from "./merge.js";
 export { configFileFor, ruleSpecsFromConfigText, type KeySpec } from "./recipients.js";
