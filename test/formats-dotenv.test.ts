@@ -11,7 +11,7 @@ import { dotenvFormat, type DotenvDocument } from "../src/formats/dotenv.js";
 import { decryptText, encryptText } from "../src/lib/files.js";
 import { ageRecipient, generateAgeKeyFile } from "../src/keys/age.js";
 import { cleanEnv, fixture, ivsOf, manifestKeys, runHush, withTempDir } from "./helpers.js";
-import { DATA_KEY, ENCRYPT_OPTS, fixturePairs, metadataOfText, NASTY_VALUES, open } from "./formats-shared.js";
+import { DATA_KEY, ENCRYPT_OPTS, fixturePairs, metadataOfText, NASTY_VALUES, open, TRICKY_DOTENV as TRICKY } from "./formats-shared.js";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
@@ -91,33 +91,6 @@ describe("sops dotenv fixtures", () => {
   });
 });
 
-
-/**
- * Tricky lines: how sops reads each (key and value), so how hush must. Every one of them also goes
- * through `hush encrypt` and sops's Go library in test/dotenv-sopslib.test.ts.
- */
-const TRICKY: [line: string, key: string, value: string][] = [
-  ['Q="x y"', "Q", '"x y"'],
-  ["S='single'", "S", "'single'"],
-  ["B=`back`", "B", "`back`"],
-  ["P=hunter2 #1", "P", "hunter2 #1"],
-  ["H=hash#inside", "H", "hash#inside"],
-  ["export E=yes", "export E", "yes"],
-  ["URL=https://x.test/?a=b&c=d", "URL", "https://x.test/?a=b&c=d"],
-  ["EQ==leading", "EQ", "=leading"],
-  ["T=trail  ", "T", "trail  "],
-  ["foo = bar", "foo ", " bar"],
-  ["  INDENTED=1", "  INDENTED", "1"],
-  ["ML=a\\nb", "ML", "a\nb"],
-  ['DQ="a\\nb"', "DQ", '"a\nb"'],
-  ["TAB=\tx\t", "TAB", "\tx\t"],
-  ["EMPTY=", "EMPTY", ""],
-  ["=novalue", "", "novalue"],
-  ["BS=C:\\dir\\new", "BS", "C:\\dir\new"],
-  ["CR=crlf\r", "CR", "crlf\r"],
-  ["UNI=pässwörd ✓", "UNI", "pässwörd ✓"],
-  ["  # x=1", "  # x", "1"],
-];
 
 describe("reading and writing as sops's store does", () => {
   it("reads each tricky line as sops does and writes it back byte for byte", () => {

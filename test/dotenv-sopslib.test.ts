@@ -1,0 +1,97 @@
+// sops reads what hush writes, for dotenv: the tricky-line table (formats-shared.ts) encrypted by
+// the real hush CLI, decrypted by sops's own Go library (test/sopslib: sops v3.9.2, MAC checked).
+// The proof that hush reads each line as sops does is the MAC over the values left in clear: sops
+// reads them from the file itself and hashes them, so they must be exactly what hush hashed.
+// The Lambda around sops turns sops's dotenv output into JSON by its own rule (each emitted line
+// split at `=`, key and value trimmed; it is not sops's), so the tree is compared in that form. Skipped with its reason where sopslib
+// cannot run (needs root, unzip, openssl and test/sopslib, see its README).
+import { spawnSync } from "node:child_process";
+import { existsSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { generateAgeKeyFile } from "../src/keys/age.js";
+import { TRICKY_DOTENV } from "./formats-shared.js";
+import { cleanEnv, ROOT, runHush, withTempDir } from "./helpers.js";
+
+const SOPSLIB = join(ROOT, "test", "sopslib");
+
+function unavailable(): string | undefined {
+  if (!existsSync(join(SOPSLIB, "decrypt.sh"))) return "test/sopslib is not in this tree";
+  if (process.platform !== "linux") return "sopslib needs Linux namespaces";
+  if (process.getuid?.() !== 0) return "sopslib needs root (unshare -n -m)";
+  for (const tool of ["unshare", "unzip", "openssl"]) {
+    if (spawnSync("sh", ["-c", `command -v ${tool}`]).status !== 0) return `sopslib needs ${tool}`;
+  }
+  const setup = spawnSync("bash", [join(SOPSLIB, "setup.sh")], { encoding: "utf8", timeout: 240_000 });
+  if (setup.status !== 0) return `sopslib setup failed: ${(setup.stderr || "").trim().split("\n").pop()}`;
+  return undefined;
+}
+
+const reason = unavailable();
+
+/** The Lambda's JSON of sops's `EmitPlainFile` output for these entries (see the top comment). */
+function lambdaView(entries: readonly (readonly [string, string])[]): Record<string, string> {
+  return Object.fromEntries(entries.map(([k, v]) => [k.trim(), v.replace(/\n/g, "\\n").trim()]));
+}
+
+/** Encrypts `plain` with the hush CLI for a fresh age key, then has sops's library decrypt it. */
+async function throughSops(plain: string): Promise<{ status?: string; reason?: string; tree: Record<string, string> }> {
+  return withTempDir(async (dir) => {
+    const key = await generateAgeKeyFile();
+    const keyFile = join(dir, "keys.txt");
+    writeFileSync(keyFile, key.text, { mode: 0o600 });
+    writeFileSync(join(dir, "app.env"), plain);
+    const e = runHush(["encrypt", "--age", key.recipient, join(dir, "app.env")], { env: cleanEnv() });
+    expect(e.stderr).toBe("");
+    expect(e.status).toBe(0);
+    const enc = join(dir, "app.enc.env");
+    writeFileSync(enc, e.stdout);
+    const r = spawnSync("bash", [join(SOPSLIB, "decrypt.sh"), enc, "dotenv", keyFile], { encoding: "utf8", timeout: 60_000 });
+    expect(r.status).toBe(0);
+    const out = JSON.parse(r.stdout) as { status?: string; reason?: string; secretString?: string };
+    return { ...out, tree: out.secretString ? (JSON.parse(out.secretString) as Record<string, string>) : {} };
+  });
+}
+
+describe.skipIf(reason !== undefined)(`sops's Go library decrypts hush's dotenv files${reason ? ` (skipped: ${reason})` : ""}`, () => {
+  it("every tricky line, encrypted: the value sops's store reads from it", async () => {
+    const plain = "# tricky lines\n" + TRICKY_DOTENV.map(([line]) => `${line}\n`).join("");
+    const r = await throughSops(plain);
+    expect(r.reason ?? "").toBe("");
+    expect(r.status).toBe("SUCCESS");
+    expect(r.tree).toEqual(lambdaView(TRICKY_DOTENV.map(([, key, value]) => [key, value])));
+  });
+
+  it("every tricky line left in clear (under the MAC)", async () => {
+    // `_unencrypted` keys; the ones whose value holds a literal `\n` are read as sops reads them.
+    const lines = TRICKY_DOTENV.filter(([, key]) => key !== "").map(([line, key, value]) => {
+      const eq = line.indexOf("=");
+      return { line: `${line.slice(0, eq)}_unencrypted${line.slice(eq)}`, key: `${key}_unencrypted`, value };
+    });
+    const r = await throughSops(lines.map((l) => `${l.line}\n`).join(""));
+    expect(r.status).toBe("SUCCESS");
+    expect(r.tree).toEqual(lambdaView(lines.map((l) => [l.key, l.value])));
+  });
+
+  it("a CRLF file, values in clear: each keeps its \\r, as sops reads it (else the MAC fails)", async () => {
+    const r = await throughSops("#c\r\nA_unencrypted=1\r\nB=two words\r\n");
+    expect(r.reason ?? "").toBe("");
+    expect(r.status).toBe("SUCCESS");
+  });
+
+  it("the control: a clear value read differently than sops reads it fails sops's MAC check", async () => {
+    // As the old Node-style reading did: `P_unencrypted=hunter2 #1` taken as `hunter2`.
+    const r = await withTempDir(async (dir) => {
+      const { encryptText } = await import("../src/lib/files.js");
+      const { ageRecipient } = await import("../src/keys/age.js");
+      const key = await generateAgeKeyFile();
+      writeFileSync(join(dir, "keys.txt"), key.text, { mode: 0o600 });
+      const enc = await encryptText("P_unencrypted=hunter2\n", { format: "dotenv", groups: [[ageRecipient(key.recipient)]] });
+      writeFileSync(join(dir, "x.env"), enc.text.replace("P_unencrypted=hunter2\n", "P_unencrypted=hunter2 #1\n"));
+      const out = spawnSync("bash", [join(SOPSLIB, "decrypt.sh"), join(dir, "x.env"), "dotenv", join(dir, "keys.txt")], { encoding: "utf8" });
+      return JSON.parse(out.stdout) as { status?: string; reason?: string };
+    });
+    expect(r.status).toBe("FAILED");
+    expect(r.reason).toMatch(/Failed to verify data integrity/);
+  });
+});
