@@ -9,6 +9,7 @@ import type { PlainValue } from "../model/value.js";
 import type { MetadataBlock } from "../model/metadata.js";
 import type { Dialect, ParsedCst, RenderedScalar, ScalarContext } from "./cst-dialect.js";
 import { jsonValue } from "./emit.js";
+import { blockStyleOf, isCrlf, restyleBlock, toCrlf } from "./cst-layout.js";
 import type { FormatDocument, Leaf } from "./format.js";
 import type { FormatName, TreeCell, TreeMap, TreeNode } from "../model/tree.js";
 
@@ -47,6 +48,10 @@ export class CstDocument implements FormatDocument {
   private stack: Container[] = [];
   private rootLevel: string[] = [];
   private step = 0;
+  /** Indentation seen in block scalar bodies and in the `sops` block, when no map shows one. */
+  private blockStep = 0;
+  private sopsStep = 0;
+  private readonly crlf: boolean;
   private meta: MetadataBlock | undefined | null = null; // null: unchanged
 
   constructor(
@@ -64,7 +69,10 @@ export class CstDocument implements FormatDocument {
       if (t.type === "document") this.walkDocument(t);
       else if (t.type === "comment") this.pendingTopComments.push(t);
     }
-    this.step = indent && indent > 0 ? indent : this.step || 4;
+    // Evidence in order: nested maps, block scalar bodies, then the `sops` block (what this file's
+    // writer used), else sops's 4. So a decrypted block is indented as the plaintext's were.
+    this.step = indent && indent > 0 ? indent : this.step || this.blockStep || this.sopsStep || 4;
+    this.crlf = isCrlf(text);
   }
 
   private pendingTopComments: SourceToken[] = [];
@@ -112,7 +120,8 @@ export class CstDocument implements FormatDocument {
     }
     // sops ≥ 3.10 ends JSON output with a newline, whatever the input had.
     if (this.dialect.name === "json" && !out.endsWith("\n")) out += "\n";
-    return out;
+    // New text (values, the sops block) is generated with `\n`: a CRLF file stays CRLF.
+    return this.crlf ? toCrlf(out) : out;
   }
 
   private stringifyDocument(info: DocInfo, removing: boolean, metaText: string | undefined): string {
@@ -131,7 +140,13 @@ export class CstDocument implements FormatDocument {
     const hasMembers = root !== undefined && root.items.some((i) => i !== sops && (i.key || i.value));
     if (this.dialect.name === "json") return insertJsonMember(text, metaText, hasMembers);
     if (root?.type === "flow-collection") {
-      // A YAML document written as a flow mapping (`{a: 1}`): the block goes in as a flow member.
+      // A YAML document written as a flow mapping (`{a: 1}`) becomes a block mapping, as sops
+      // writes it (and Flux finds `mac: ENC[`); when an entry is too unusual to move (anchors,
+      // tags, aliases, multi-line keys) the block goes in as a flow member instead.
+      if (this.dialect.name === "yaml") {
+        const block = this.flowRootAsBlock(info, root);
+        if (block !== undefined) return block + metaText;
+      }
       return insertJsonMember(text, `${hasMembers ? " " : ""}sops: ${jsonValue(this.meta!, "    ", 0)}`, hasMembers);
     }
     // YAML: the block goes last in every document (SOPS-FORMAT §10.2.4).
@@ -141,6 +156,54 @@ export class CstDocument implements FormatDocument {
     // Trailing comments stay above the block, where sops puts them too.
     if (text.length > 0 && !text.endsWith("\n")) text += "\n";
     return text + metaText;
+  }
+
+  /** The document with its top-level flow mapping written as a block mapping (see above). */
+  private flowRootAsBlock(info: DocInfo, root: CST.FlowCollection): string | undefined {
+    const entries: FlowEntry[] = [];
+    const commentsOf = (ts: readonly Token[] | undefined): string[] =>
+      (ts ?? []).filter((t): t is SourceToken => t.type === "comment").map((t) => t.source);
+    for (const item of root.items) {
+      if (item === info.sopsItem) continue;
+      const sep = item.sep ?? [];
+      if (sep.some((t) => t.type === "anchor" || t.type === "tag") || item.start.some((t) => t.type === "anchor" || t.type === "tag")) return undefined;
+      const comments = [...commentsOf(item.start), ...commentsOf(sep)];
+      if (!item.key) {
+        if (item.value) return undefined;
+        entries.push({ comments });
+        continue;
+      }
+      if (!isScalar(item.key) || item.key.type === "block-scalar" || /[\r\n]/.test(item.key.source)) return undefined;
+      const v = item.value;
+      let value = "";
+      if (v && isScalar(v)) {
+        if (v.type === "block-scalar") return undefined;
+        comments.push(...commentsOf(v.end));
+        const cell = info.tree.get(this.keyOf(item.key));
+        const typed = cell && !(cell instanceof Map) && !Array.isArray(cell) ? cell.value : undefined;
+        if (typed && typed.type === "str" && typed.text.startsWith("ENC[")) {
+          const r = this.dialect.render(typed, { inFlow: false, ownerCol: 0, step: this.step });
+          if (r.kind !== "flow") return undefined;
+          value = r.source;
+        } else if (!/[\r\n]/.test(v.source)) {
+          value = v.source;
+        } else return undefined;
+      } else if (v?.type === "flow-collection") {
+        value = this.parsed.stringify(v).trimEnd().replace(/\r?\n/g, `\n${" ".repeat(this.step)}`);
+      } else if (v) return undefined;
+      entries.push({ comments, line: value === "" ? `${item.key.source}:` : `${item.key.source}: ${value}` });
+    }
+    // `{}` stays `{sops: …}`: as a block it would decrypt to an empty text, not to `{}`.
+    if (!entries.some((e) => e.line !== undefined)) return undefined;
+    const prefix = info.token.start.map((t) => t.source).join("");
+    const tail = [...commentsOf(root.end), ...commentsOf(info.token.end)];
+    let out = prefix;
+    for (const e of entries) {
+      for (const c of e.comments) out += `${c}\n`;
+      if (e.line !== undefined) out += `${e.line}\n`;
+    }
+    for (const c of tail) out += `${c}\n`;
+    return out;
   }
 
   // ---- positions ---------------------------------------------------------------------------
@@ -230,6 +293,8 @@ export class CstDocument implements FormatDocument {
         keys.add(key);
       }
       if (isRoot && key === "sops") {
+        const first = item.value?.type === "block-map" ? item.value.items.find((i) => i.key)?.key : undefined;
+        if (first && this.sopsStep === 0) this.sopsStep = this.col(first.offset) - col;
         // Not walked, but its keys must be unique too (the Composer used to check them).
         if (keys && item.value) this.checkUniqueKeys(item.value);
         if (info && info.sopsItem === undefined) info.sopsItem = item;
@@ -415,6 +480,13 @@ export class CstDocument implements FormatDocument {
     const r = this.resolve(token);
     if (!r) throw new HushError("PARSE", `unreadable scalar at line ${this.lineOf(token.offset)}`);
     const typed = this.dialect.typeScalar(token, r.value, tag?.source);
+    if (token.type === "block-scalar" && owner.kind === "map" && this.blockStep === 0) {
+      // An indentation indicator (`|2`) is that step itself; else the body's column says it.
+      const indicator = /\d/.exec((token.props[0] as SourceToken | undefined)?.source ?? "");
+      const style = blockStyleOf(token);
+      if (indicator) this.blockStep = Number(indicator[0]);
+      else if (style && style.bodyCol > ctx.ownerCol) this.blockStep = style.bodyCol - ctx.ownerCol;
+    }
     // A `!!binary` tag says how the text was written (base64), not what the value is: a new text
     // (an ENC[...] string, a decrypted value) goes without it, as sops writes it (its tree has no tags).
     return this.pushLeaf(token, typed, path, owner, ctx, tag?.source === "!!binary" ? tag : undefined);
@@ -424,6 +496,8 @@ export class CstDocument implements FormatDocument {
     const cell: TreeCell = { value: typed };
     if (typed === null) return cell;
     const self = this;
+    // A block scalar given a new string keeps its style and indentation (cst-layout.ts).
+    const block = token.type === "block-scalar" ? blockStyleOf(token) : undefined;
     this.leafList.push({
       path,
       kind: "value",
@@ -431,7 +505,9 @@ export class CstDocument implements FormatDocument {
       commentStack: this.stackComments(),
       inList: owner.kind === "seq",
       set(next: PlainValue) {
-        writeScalar(token, self.dialect.render(next, { ...ctx, step: self.step }));
+        let r = self.dialect.render(next, { ...ctx, step: self.step });
+        if (block && next.type === "str" && !next.bytes && !ctx.inFlow) r = restyleBlock(next.text, block, r, ctx.ownerCol);
+        writeScalar(token, r);
         dropTag?.drop();
         cell.value = next;
       },
@@ -498,6 +574,12 @@ export class CstDocument implements FormatDocument {
 }
 
 const NO_COMMENTS: readonly string[] = Object.freeze([]);
+
+/** One top-level entry of a flow mapping moved to block style: its comments, then its line. */
+interface FlowEntry {
+  readonly comments: readonly string[];
+  readonly line?: string;
+}
 
 function isScalar(t: Token): t is ScalarToken {
   return t.type === "scalar" || t.type === "single-quoted-scalar" || t.type === "double-quoted-scalar" || t.type === "block-scalar";
