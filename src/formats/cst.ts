@@ -243,11 +243,12 @@ export class CstDocument implements FormatDocument {
     for (const t of doc.end ?? []) if (t.type === "comment") this.comment(t, this.trail);
   }
 
-  private enter(kind: "map" | "seq", col: number, path: readonly string[], level: string[] = []): Container {
-    const c: Container = { col, path, kind, level };
+  private enter(kind: "map" | "seq", col: number, path: readonly string[], flow: boolean): Container {
+    const c: Container = { col, path, kind, level: [] };
     const parent = this.stack[this.stack.length - 1];
     // The indentation step is what a key's nested block adds; a list item's map sits at dash + 2.
-    if (parent && parent.kind === "map" && col > parent.col && (this.step === 0 || col - parent.col < this.step)) {
+    // A flow collection's column says nothing about indentation.
+    if (!flow && parent && parent.kind === "map" && col > parent.col && (this.step === 0 || col - parent.col < this.step)) {
       this.step = col - parent.col;
     }
     this.stack.push(c);
@@ -270,7 +271,7 @@ export class CstDocument implements FormatDocument {
     const inFlow = map.type === "flow-collection";
     const firstKey = map.items.find((i) => i.key)?.key;
     const col = firstKey ? this.col(firstKey.offset) : this.col(map.offset);
-    const c = isRoot ? this.stack[0]! : this.enter("map", col, path);
+    const c = isRoot ? this.stack[0]! : this.enter("map", col, path, inFlow);
     if (isRoot && firstKey) (c as { col: number }).col = col;
     for (const t of pending) this.comment(t, this.trail, c);
     // sops checks duplicate keys in YAML's first document only, and not in JSON (SOPS-FORMAT §14-Q11).
@@ -320,7 +321,7 @@ export class CstDocument implements FormatDocument {
   private walkSeq(seq: CST.BlockSequence | CST.FlowCollection, path: readonly string[], pending: SourceToken[] = []): TreeNode[] {
     const node: TreeNode[] = [];
     const inFlow = seq.type === "flow-collection";
-    const c = this.enter("seq", this.col(seq.offset), path);
+    const c = this.enter("seq", this.col(seq.offset), path, inFlow);
     for (const t of pending) this.comment(t, this.trail, c);
     for (const item of seq.items) {
       let anchor: string | undefined;

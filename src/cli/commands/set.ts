@@ -31,9 +31,9 @@ export async function runSet(file: string, index: string, value: string | undefi
   const io: IoOptions = { inPlace: true, ...(flags.inputType ? { inputType: flags.inputType } : {}) };
   const input = await readInputFile(file, io);
   const format = editable(input.format);
-  // New YAML blocks are new text: `stores.yaml.indent` sets their indentation (else 4, as sops).
+  // New YAML blocks are new text: `stores.yaml.indent` sets their indentation (else the file's own, else 4 as sops).
   const config = await commandConfig(flags, format === "yaml");
-  const step = format === "yaml" ? ((await outputIndent(format, config?.stores, undefined)) ?? 4) : 4;
+  const step = format === "yaml" ? await outputIndent(format, config?.stores, undefined) : 4;
   const res = await rewriteText(input.text, (plain) => setAtPath(plain, format, path, node, step), {
     format,
     keepVersion: true,
