@@ -5,7 +5,7 @@ import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { median } from "./support/common.js";
 import { decryptSops } from "sops-age";
-import { ageRecipient, generateAgeKeyFile } from "../dist/keys/age.js";
+import { ageRecipient, generateAgeKeyFile } from "../dist/keys/age-client.js";
 import { decryptText, encryptText } from "../dist/lib/files.js";
 
 const SIZES = (process.env.HUSH_BENCH_SIZES ?? "1000,10000,100000").split(",").map(Number);

@@ -20,7 +20,7 @@ const WARMUP = 3;
 /** Issue 9's target for `hush decrypt` of a 50-value age file. */
 const TARGET = 1.6;
 
-const { generateAgeKeyFile } = await import(join(ROOT, "dist", "keys", "age.js"));
+const { generateAgeKeyFile } = await import(join(ROOT, "dist", "keys", "age-client.js"));
 
 const dir = mkdtempSync(join(tmpdir(), "hush-bench-cold-"));
 try {

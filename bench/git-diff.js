@@ -17,7 +17,7 @@ const RUNS = Number(process.env.HUSH_BENCH_GIT_RUNS ?? 5);
 const SLOW_RUNS = Number(process.env.HUSH_BENCH_GIT_SLOW_RUNS ?? 1);
 const VALUES = 20;
 
-const { ageRecipient, generateAgeKeyFile } = await import(join(ROOT, "dist", "keys", "age.js"));
+const { ageRecipient, generateAgeKeyFile } = await import(join(ROOT, "dist", "keys", "age-client.js"));
 const { encryptText } = await import(join(ROOT, "dist", "lib", "files.js"));
 
 const dir = mkdtempSync(join(tmpdir(), "hush-bench-git-"));

@@ -8,7 +8,7 @@ import { performance } from "node:perf_hooks";
 import { median } from "./support/common.js";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import { ageRecipient, generateAgeKeyFile } from "../dist/keys/age.js";
+import { ageRecipient, generateAgeKeyFile } from "../dist/keys/age-client.js";
 import { Keyring } from "../dist/keys/registry.js";
 import { encryptText } from "../dist/lib/files.js";
 import { load } from "../dist/lib/load.js";

@@ -16,7 +16,7 @@ const FILES = Number(process.env.HUSH_BENCH_UPDATEKEYS_FILES ?? 200);
 const RUNS = Number(process.env.HUSH_BENCH_UPDATEKEYS_RUNS ?? 5);
 const VALUES = 20;
 
-const { ageRecipient, generateAgeKeyFile } = await import(join(ROOT, "dist", "keys", "age.js"));
+const { ageRecipient, generateAgeKeyFile } = await import(join(ROOT, "dist", "keys", "age-client.js"));
 const { encryptText } = await import(join(ROOT, "dist", "lib", "files.js"));
 
 const dir = mkdtempSync(join(tmpdir(), "hush-bench-updatekeys-"));

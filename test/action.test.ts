@@ -7,7 +7,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statS
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ageRecipient, generateAgeKeyFile } from "../src/keys/age.js";
+import { ageRecipient, generateAgeKeyFile } from "../src/keys/age-client.js";
 import { encryptText } from "../src/lib/files.js";
 import { cleanEnv, HUSH, ROOT } from "./helpers.js";
 import { startAwsKmsServer, type AwsKmsServer } from "./servers/aws-kms.js";

@@ -22,7 +22,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { Encrypter, armor, generateHybridIdentity, identityToRecipient } from "age-encryption";
 import { HushError } from "../src/errors.js";
-import { ageIdentitiesFromText, ageRecipient, generateAgeKeyFile, type AgeIdentitySet } from "../src/keys/age.js";
+import { ageIdentitiesFromText, ageRecipient, generateAgeKeyFile, type AgeIdentitySet } from "../src/keys/age-client.js";
 import { decodeAgeArmor, decryptX25519, parseAgeFile, X25519Identity } from "../src/keys/age-native.js";
 import { FIXTURES, ROOT, fixture } from "./helpers.js";
 
@@ -515,7 +515,7 @@ export async function load(url, ctx, next) {
   it("loading X25519 identities and unwrapping never imports age-encryption (built dist/)", () => {
     const register = registerHooks();
     const script = `
-      const { loadAgeIdentities } = await import(${JSON.stringify(join(ROOT, "dist", "keys", "age.js"))});
+      const { loadAgeIdentities } = await import(${JSON.stringify(join(ROOT, "dist", "keys", "age-client.js"))});
       const env = { HOME: "/nonexistent", XDG_CONFIG_HOME: "/nonexistent", SOPS_AGE_KEY_FILE: ${JSON.stringify(join(FIXTURES, "key-age-sops-examples.txt"))} };
       const set = await loadAgeIdentities(env);
       const enc = ${JSON.stringify((parseYaml(fixture("age-yaml-v3.7.1-example.enc.yaml")) as { sops: { age: { enc: string }[] } }).sops.age[0]!.enc)};

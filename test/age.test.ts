@@ -15,7 +15,7 @@ import {
   loadAgeIdentities,
   parseAgeRecipients,
   splitCommand,
-} from "../src/keys/age.js";
+} from "../src/keys/age-client.js";
 
 const FIXTURES = fileURLToPath(new URL("../../shared/interop/sops-fixtures/", import.meta.url));
 const fixture = (name: string) => join(FIXTURES, name);

@@ -10,7 +10,7 @@ import fc from "fast-check";
 import { decryptSops } from "sops-age";
 import { beforeAll, describe, expect, it } from "vitest";
 import { decryptValue } from "../src/core/cipher.js";
-import { generateAgeKeyFile } from "../src/keys/age.js";
+import { generateAgeKeyFile } from "../src/keys/age-client.js";
 import { decrypt, decryptBytes, encrypt, load } from "../src/lib/index.js";
 import { decryptText, encryptText } from "../src/lib/files.js";
 import { cleanEnv, fixture, FIXTURES, HUSH, manifestKeys, withTempDir } from "./helpers.js";

@@ -16,7 +16,7 @@ import {
   type KeySpec,
 } from "../src/config/index.js";
 import { HushError } from "../src/errors.js";
-import { generateAgeKeyFile } from "../src/keys/age.js";
+import { generateAgeKeyFile } from "../src/keys/age-client.js";
 import { cleanEnv, FIXTURES, runHush, withTempDir } from "./helpers.js";
 
 type Key = { identity: string; recipient: string };

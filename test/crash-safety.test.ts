@@ -15,7 +15,7 @@ import { spawn } from "node:child_process";
 import { chmodSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ageRecipient, generateAgeKeyFile } from "../src/keys/age.js";
+import { ageRecipient, generateAgeKeyFile } from "../src/keys/age-client.js";
 import { decryptText, encryptText } from "../src/lib/files.js";
 import { cleanEnv, HUSH, runHush, withTempDir } from "./helpers.js";
 

@@ -9,7 +9,7 @@ import { setAtPath } from "../src/formats/cst-edit.js";
 import { getTreePath } from "../src/model/tree-path.js";
 import type { TreeCell } from "../src/model/tree.js";
 import { emitTrees } from "../src/formats/index.js";
-import { ageRecipient, generateAgeKeyFile } from "../src/keys/age.js";
+import { ageRecipient, generateAgeKeyFile } from "../src/keys/age-client.js";
 import { decryptText, encryptText } from "../src/lib/files.js";
 import { rewriteText } from "../src/lib/rewrite.js";
 import { isHushError } from "../src/errors.js";

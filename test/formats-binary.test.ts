@@ -8,7 +8,7 @@ import { isHushError } from "../src/errors.js";
 import { binaryFormat } from "../src/formats/binary.js";
 import { formatNameForPath } from "../src/formats/index.js";
 import { decryptText, encryptText } from "../src/lib/files.js";
-import { generateAgeKeyFile } from "../src/keys/age.js";
+import { generateAgeKeyFile } from "../src/keys/age-client.js";
 import { cleanEnv, fixture, manifestKeys, runHush, withTempDir } from "./helpers.js";
 import { DATA_KEY, ENCRYPT_OPTS, fixturePairs, metadataOfText, open } from "./formats-shared.js";
 

@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { isHushError } from "../src/errors.js";
 import { dotenvFormat, type DotenvDocument } from "../src/formats/dotenv.js";
 import { decryptText, encryptText } from "../src/lib/files.js";
-import { ageRecipient, generateAgeKeyFile } from "../src/keys/age.js";
+import { ageRecipient, generateAgeKeyFile } from "../src/keys/age-client.js";
 import { cleanEnv, fixture, ivsOf, manifestKeys, runHush, withTempDir } from "./helpers.js";
 import { DATA_KEY, ENCRYPT_OPTS, fixturePairs, metadataOfText, NASTY_VALUES, open, TRICKY_DOTENV as TRICKY } from "./formats-shared.js";
 import { readFileSync, writeFileSync } from "node:fs";

@@ -10,7 +10,7 @@ import { emitTrees } from "../src/formats/index.js";
 import { iniFormat, iniValue } from "../src/formats/ini.js";
 import type { TreeMap } from "../src/model/tree.js";
 import { decryptText, encryptText } from "../src/lib/files.js";
-import { generateAgeKeyFile } from "../src/keys/age.js";
+import { generateAgeKeyFile } from "../src/keys/age-client.js";
 import { cleanEnv, fixture, ivsOf, manifestKeys, runHush, withTempDir } from "./helpers.js";
 import { DATA_KEY, ENCRYPT_OPTS, fixturePairs, metadataOfText, NASTY_VALUES, open } from "./formats-shared.js";
 

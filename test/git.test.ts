@@ -6,7 +6,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { generateAgeKeyFile } from "../src/keys/age.js";
+import { generateAgeKeyFile } from "../src/keys/age-client.js";
 import { globsFromRegex, withBlock, withoutBlock } from "../src/git/install.js";
 import { parseDuration } from "../src/git/audit.js";
 import { cleanEnv, HUSH } from "./helpers.js";
@@ -518,7 +518,7 @@ describe("mergeEncrypted (in memory)", () => {
   const env = () => cleanEnv({ SOPS_AGE_KEY: `${key.identity}\n${key2.identity}` });
   async function enc(plain: string, format: "yaml" | "json" = "yaml", recipients = [key.recipient]): Promise<string> {
     const { encryptText } = await import("../src/lib/files.js");
-    const { ageRecipient } = await import("../src/keys/age.js");
+    const { ageRecipient } = await import("../src/keys/age-client.js");
     return (await encryptText(plain, { format, groups: [recipients.map((r) => ageRecipient(r))] })).text;
   }
   async function edit(text: string, change: (plain: string) => string, format: "yaml" | "json" = "yaml"): Promise<string> {

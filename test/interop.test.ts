@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { decryptSops } from "sops-age";
 import { parse as parseYaml } from "yaml";
 import { describe, expect, it } from "vitest";
-import { ageRecipient, generateAgeKeyFile } from "../src/keys/age.js";
+import { ageRecipient, generateAgeKeyFile } from "../src/keys/age-client.js";
 import { decryptText, encryptText } from "../src/lib/files.js";
 import { withTempDir } from "./helpers.js";
 

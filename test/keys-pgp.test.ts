@@ -15,7 +15,7 @@ import { isHushError } from "../src/errors.js";
 import { readMetadata } from "../src/core/metadata.js";
 import { formatNameForPath, getFormat, type FormatName } from "../src/formats/index.js";
 import { Keyring, recipientFor } from "../src/keys/registry.js";
-import { loadPgpKeyring, normaliseFingerprint, parseGpgSecretKeys, pkeskKeyIds } from "../src/keys/pgp.js";
+import { loadPgpKeyring, normaliseFingerprint, parseGpgSecretKeys, pkeskKeyIds } from "../src/keys/pgp-client.js";
 import { cleanEnv, FIXTURES, fixture, manifestKeys, runHush, withTempDir } from "./helpers.js";
 
 const KEY_FILE = join(FIXTURES, "key-pgp-sops-functional-tests-private.asc");

@@ -11,8 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decryptText, encryptText } from "../src/lib/files.js";
 import { isHushError } from "../src/errors.js";
 import { recipientFor } from "../src/keys/registry.js";
-import { generateAgeKeyFile } from "../src/keys/age.js";
-import { keyTimeoutMs, parseVaultKeyUrl, vaultUrlAllowed } from "../src/keys/vault.js";
+import { generateAgeKeyFile } from "../src/keys/age-client.js";
+import { keyTimeoutMs, parseVaultKeyUrl, vaultUrlAllowed } from "../src/keys/vault-client.js";
 import { cleanEnv, HUSH, ROOT, withTempDir, type RunResult } from "./helpers.js";
 import { startVaultServer, type VaultServer } from "./servers/vault.js";
 
@@ -188,7 +188,7 @@ describe("Vault transit round trip", () => {
     expect(isHushError(err, "COULD_NOT_RETRIEVE_KEY")).toBe(true);
     expect((err as Error).message).toContain(`hc_vault ${vault.keyUrl("sops-key")}: permission denied (HTTP 403)`);
     expect(vault.requests[vault.requests.length - 1]!.hadToken).toBe(false);
-    const direct = await (await import("../src/keys/vault.js")).loadVaultUnwrapper(env);
+    const direct = await (await import("../src/keys/vault-client.js")).loadVaultUnwrapper(env);
     const entry = (parseYaml(text) as { sops: { hc_vault: Record<string, string>[] } }).sops.hc_vault[0]!;
     const e2 = await direct.unwrap(entry).catch((e: unknown) => e);
     expect(isHushError(e2, "KEY_SOURCE")).toBe(true);

@@ -15,7 +15,7 @@ import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encryptText } from "../src/lib/files.js";
 import { recipientFor } from "../src/keys/registry.js";
-import { generateAgeKeyFile } from "../src/keys/age.js";
+import { generateAgeKeyFile } from "../src/keys/age-client.js";
 import { cleanEnv, FIXTURES, HUSH, ROOT } from "./helpers.js";
 
 const HEAVY: Record<string, RegExp> = {

@@ -12,7 +12,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { MAX_DEPTH } from "../src/formats/cst-dialect.js";
-import { ageRecipient, generateAgeKeyFile } from "../src/keys/age.js";
+import { ageRecipient, generateAgeKeyFile } from "../src/keys/age-client.js";
 import { decryptText, encryptText } from "../src/lib/files.js";
 import { load } from "../src/lib/load.js";
 import { cleanEnv, HUSH, withTempDir, type RunResult } from "./helpers.js";

@@ -9,7 +9,7 @@ import { pathToFileURL } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
 import { sealDocument } from "../src/core/sealed.js";
 import { getFormat } from "../src/formats/index.js";
-import { ageRecipient, generateAgeKeyFile } from "../src/keys/age.js";
+import { ageRecipient, generateAgeKeyFile } from "../src/keys/age-client.js";
 import { Keyring } from "../src/keys/registry.js";
 import { decrypt, encrypt } from "../src/lib/documents.js";
 import { decryptText, encryptText } from "../src/lib/files.js";

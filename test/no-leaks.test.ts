@@ -13,7 +13,7 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { WrappedKey } from "../src/model/metadata.js";
-import { ageRecipient, generateAgeKeyFile } from "../src/keys/age.js";
+import { ageRecipient, generateAgeKeyFile } from "../src/keys/age-client.js";
 import { recipientFor } from "../src/keys/registry.js";
 import { encryptText } from "../src/lib/files.js";
 import { cleanEnv, HUSH, withTempDir, type RunResult } from "./helpers.js";

@@ -2,9 +2,9 @@
 // of values, to the MAC or to lastmodified makes decryption fail with sops's exit code (25 when a
 // value fails authentication, 51 when the MAC does not match), and no plaintext is printed.
 import { beforeAll, describe, expect, it } from "vitest";
-import { generateAgeKeyFile } from "../src/keys/age.js";
+import { generateAgeKeyFile } from "../src/keys/age-client.js";
 import { encryptText } from "../src/lib/files.js";
-import { ageRecipient } from "../src/keys/age.js";
+import { ageRecipient } from "../src/keys/age-client.js";
 import { cleanEnv, runHush } from "./helpers.js";
 
 const PLAIN = `first: alpha-secret

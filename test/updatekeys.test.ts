@@ -2,7 +2,7 @@
 import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ageRecipient, generateAgeKeyFile } from "../src/keys/age.js";
+import { ageRecipient, generateAgeKeyFile } from "../src/keys/age-client.js";
 import { encryptText } from "../src/lib/files.js";
 import { mapLimit } from "../src/lib/updatekeys.js";
 import { cleanEnv, runHush, withTempDir } from "./helpers.js";

@@ -3,7 +3,7 @@
  * `npm run build:action`). See `decrypt.ts` for what it does and in which order.
  */
 import * as core from "@actions/core";
-import { provideGax } from "../keys/gcp-kms.js";
+import { provideGax } from "../keys/gcp-kms-client.js";
 import { runDecryptAction } from "./decrypt.js";
 
 // The bundle has no node_modules to resolve google-gax from at run time (see gcp-kms.ts); it holds

@@ -1,31 +1,21 @@
 /**
  * The key and config options shared by commands that name recipients (`encrypt`, `edit`, and
- * others to come), declared once. Each environment variable named here has the same effect as its
- * flag (read in `config/key-specs.ts`), as in sops. Cheap to import: commander `Option`s only.
+ * others to come), derived from the key service descriptors (`keys/index.ts`). Each environment
+ * variable named here has the same effect as its flag (read in `config/key-specs.ts`), as in sops.
+ * Cheap to import: commander `Option`s and the descriptors only.
  */
 import { Option, type Command } from "commander";
 import { HushError } from "../errors.js";
+import { keyFlagOptions, rotateFlagOptions } from "../lib/key-services.js";
 
-const KEY_OPTIONS = {
-  age: () => new Option("-a, --age <recipients>", "age recipients, comma-separated (env SOPS_AGE_RECIPIENTS)"),
-  pgp: () => new Option("-p, --pgp <fingerprints>", "PGP fingerprints, comma-separated (env SOPS_PGP_FP)"),
-  kms: () => new Option("-k, --kms <arns>", "AWS KMS key ARNs, comma-separated; arn+arn:aws:iam::…:role/r assumes a role (env SOPS_KMS_ARN)"),
-  awsProfile: () => new Option("--aws-profile <profile>", "AWS profile for the --kms keys"),
-  encryptionContext: () => new Option("--encryption-context <pairs>", "KMS encryption context for the --kms keys and a rule's flat kms keys: key:value,…"),
-  gcpKms: () => new Option("--gcp-kms <ids>", "GCP KMS resource ids, comma-separated (env SOPS_GCP_KMS_IDS)"),
-  azureKv: () => new Option("--azure-kv <urls>", "Azure Key Vault key URLs, comma-separated (env SOPS_AZURE_KEYVAULT_URLS)"),
-  hcVaultTransit: () => new Option("--hc-vault-transit <uris>", "Vault transit key URIs, comma-separated (env SOPS_VAULT_URIS)"),
-  hckms: () => new Option("--hckms <ids>", "HuaweiCloud KMS key ids region:uuid, comma-separated (env SOPS_HUAWEICLOUD_KMS_IDS)"),
-} as const;
-
-/** One shared key option by its camel-case name (the key commander stores its value under). */
-export function keyOption(name: keyof typeof KEY_OPTIONS): Option {
-  return KEY_OPTIONS[name]();
+/** Every key option (recipient flags of each key service and their qualifiers), in `--help` order. */
+function keyOptions(): Option[] {
+  return keyFlagOptions().map((o) => new Option(o.flags, o.description));
 }
 
-/** Every key option, in the order `--help` lists them. */
-export function keyOptions(): Option[] {
-  return (Object.keys(KEY_OPTIONS) as (keyof typeof KEY_OPTIONS)[]).map(keyOption);
+/** rotate's `--add-*` and `--rm-*` options, one pair per key service. */
+export function rotateKeyOptions(): Option[] {
+  return rotateFlagOptions().flatMap(({ add, rm }) => [new Option(add.flags, add.description), new Option(rm.flags, rm.description)]);
 }
 
 /** Adds every key option to a command (they come right after its arguments in `--help`). */

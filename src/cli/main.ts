@@ -5,7 +5,7 @@
 import { Command, Option } from "commander";
 import { HushError } from "../errors.js";
 import { VERSION } from "../version.js";
-import { configOption, thresholdOption, withKeyOptions } from "./key-options.js";
+import { configOption, rotateKeyOptions, thresholdOption, withKeyOptions } from "./key-options.js";
 import { reportError } from "./report.js";
 
 const EXAMPLES = `
@@ -234,17 +234,7 @@ of .sops.yaml (--config or SOPS_CONFIG to choose one), with the rule's selection
       .addOption(typeOption("input-type", "format of the file (default: from the file name)"))
       .option("--ignore-mac", "do not verify the MAC first")
       .addOption(configOption());
-    for (const [flag, what] of [
-      ["age", "age recipients"],
-      ["pgp", "PGP fingerprints"],
-      ["kms", "AWS KMS ARNs"],
-      ["gcp-kms", "GCP KMS resource ids"],
-      ["azure-kv", "Azure Key Vault key URLs"],
-      ["hc-vault-transit", "Vault transit key URIs"],
-    ] as const) {
-      rotate.option(`--add-${flag} <list>`, `add ${what} (comma-separated) to the first key group`);
-      rotate.option(`--rm-${flag} <list>`, `remove ${what} (comma-separated) from every key group`);
-    }
+    for (const o of rotateKeyOptions()) rotate.addOption(o);
     rotate
       .addHelpText("after", "\nAfter a rotation the old data key decrypts nothing in the new file. Key entries kept keep their created_at.")
       .action(async (file: string, opts: Record<string, unknown>) => {

@@ -8,8 +8,10 @@ import { readFile } from "node:fs/promises";
 import { dirname, isAbsolute, relative, resolve, sep } from "node:path";
 import { parseAllDocuments } from "yaml";
 import { HushError } from "../errors.js";
-import { type KeyKind, RULE_NAMES, type SelectionRules } from "../model/metadata.js";
+import { RULE_NAMES, type SelectionRules } from "../model/metadata.js";
 import { compileGoRegex } from "../model/go-regex.js";
+import { SERVICES_CONFIG_ORDER } from "../keys/index.js";
+import type { ConfigList, ConfigObject } from "../keys/service.js";
 import { warnOnce } from "./discover.js";
 import { dedupGroup, specsFromString, splitList, type KeySpec, type KmsContext } from "./key-specs.js";
 
@@ -60,17 +62,6 @@ export interface LoadConfigOptions {
   /** Receives warnings about options sops ignores (default: stderr, each once). */
   warn?: (message: string) => void;
 }
-
-/** Config name → metadata kind, in sops's flat order (`getKeyGroupsFromCreationRule`). */
-const FLAT_FIELDS: readonly (readonly [string, KeyKind])[] = [
-  ["age", "age"],
-  ["pgp", "pgp"],
-  ["kms", "kms"],
-  ["gcp_kms", "gcp_kms"],
-  ["hckms", "hckms"],
-  ["azure_keyvault", "azure_kv"],
-  ["hc_vault_transit_uri", "hc_vault"],
-];
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 type Obj = { [k: string]: Json };
@@ -264,7 +255,25 @@ function objList(typed: Json | undefined, text: Json | undefined): { t: Obj; x: 
   return out;
 }
 
-/** The keys of one `key_groups` entry (`extractMasterKeys`): merge first, then each kind. */
+/** A `key_groups` field with sops's readings of it, for the service descriptors. */
+function configList(typed: Json | undefined, text: Json | undefined): ConfigList {
+  return {
+    strings: () => textList(typed, text),
+    objects: () =>
+      objList(typed, text).map(({ t, x }): ConfigObject => ({
+        string: (f) => goString(t[f], x[f]),
+        map(f) {
+          const out: Record<string, string> = {};
+          const c = t[f];
+          const cx = isObj(x[f]) ? (x[f] as Obj) : {};
+          if (isObj(c)) for (const name of Object.keys(c)) out[name] = goString(c[name], cx[name]);
+          return out;
+        },
+      })),
+  };
+}
+
+/** The keys of one `key_groups` entry (`extractMasterKeys`): merge first, then each service. */
 function groupKeys(t: Json | undefined, x: Json | undefined): KeySpec[] {
   if (!isObj(t)) return [];
   const tx = isObj(x) ? x : {};
@@ -273,30 +282,10 @@ function groupKeys(t: Json | undefined, x: Json | undefined): KeySpec[] {
   if (Array.isArray(merge)) {
     merge.forEach((m, i) => out.push(...groupKeys(m, Array.isArray(tx["merge"]) ? tx["merge"][i] : undefined)));
   }
-  // age entries may be comma-separated (`age.MasterKeysFromRecipients`); pgp and Vault are one each.
-  for (const a of textList(t["age"], tx["age"])) out.push(...specsFromString("age", a));
-  for (const p of textList(t["pgp"], tx["pgp"])) {
-    if (p.trim() !== "") out.push({ kind: "pgp", spec: p.replace(/ /g, "") });
+  for (const s of SERVICES_CONFIG_ORDER) {
+    const name = s.config.group;
+    for (const spec of s.config.groupSpecs(configList(t[name], tx[name]))) out.push({ kind: s.kind, spec });
   }
-  for (const { t: k, x: kx } of objList(t["kms"], tx["kms"])) {
-    const ctx: Record<string, string> = {};
-    const c = k["context"];
-    const cx = isObj(kx["context"]) ? kx["context"] : {};
-    if (isObj(c)) for (const name of Object.keys(c)) ctx[name] = goString(c[name], cx[name]);
-    out.push({
-      kind: "kms",
-      spec: { arn: goString(k["arn"], kx["arn"]), role: goString(k["role"], kx["role"]), aws_profile: goString(k["aws_profile"], kx["aws_profile"]), context: ctx },
-    });
-  }
-  for (const { t: k, x: kx } of objList(t["gcp_kms"], tx["gcp_kms"])) out.push({ kind: "gcp_kms", spec: goString(k["resource_id"], kx["resource_id"]) });
-  for (const { t: k, x: kx } of objList(t["hckms"], tx["hckms"])) out.push({ kind: "hckms", spec: goString(k["key_id"], kx["key_id"]) });
-  for (const { t: k, x: kx } of objList(t["azure_keyvault"], tx["azure_keyvault"])) {
-    // The URL form every azure_kv loader reads: https://VAULT/keys/NAME[/VERSION].
-    const url = goString(k["vaultUrl"], kx["vaultUrl"]).replace(/\/+$/, "");
-    const version = goString(k["version"], kx["version"]);
-    out.push({ kind: "azure_kv", spec: `${url}/keys/${goString(k["key"], kx["key"])}${version ? `/${version}` : ""}` });
-  }
-  for (const v of textList(t["hc_vault"], tx["hc_vault"])) out.push({ kind: "hc_vault", spec: v.trim() });
   return dedupGroup(out);
 }
 
@@ -329,18 +318,18 @@ function buildRule(index: number, t: Json | undefined, x: Json | undefined, wher
   let groups: KeySpec[][];
   const kg = r["key_groups"];
   if (Array.isArray(kg) && kg.length > 0) {
-    const ignored = FLAT_FIELDS.map(([f]) => f).filter((f) => r[f] !== undefined && r[f] !== null);
+    const ignored = SERVICES_CONFIG_ORDER.map((s) => s.config.flat).filter((f) => r[f] !== undefined && r[f] !== null);
     if (ignored.length > 0) warn(`${shown}: ${showPath(where)}: ${ignored.join(", ")} ignored because key_groups is set (as sops does)`);
     groups = kg.map((g, i) => groupKeys(g, Array.isArray(rx["key_groups"]) ? rx["key_groups"][i] : undefined));
   } else {
     const context = opts.kmsEncryptionContext;
     const awsProfile = goString(r["aws_profile"], rx["aws_profile"]);
     const group: KeySpec[] = [];
-    for (const [name, kind] of FLAT_FIELDS) {
+    for (const s of SERVICES_CONFIG_ORDER) {
+      const name = s.config.flat;
       // sops joins a list with commas and splits again, so list entries may be comma lists too.
-      const list = name === "hckms" ? textList(r[name], rx[name]) : keyField(r[name], rx[name]);
-      const kms = kind === "kms" ? { ...(context ? { context } : {}), awsProfile } : {};
-      group.push(...specsFromString(kind, list.join(","), kms));
+      const list = s.config.flatForm === "list" ? textList(r[name], rx[name]) : keyField(r[name], rx[name]);
+      group.push(...specsFromString(s.kind, list.join(","), { ...(context ? { context } : {}), awsProfile }));
     }
     // No dedup here: sops deduplicates only key_groups (`extractMasterKeys`).
     groups = [group];

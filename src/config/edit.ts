@@ -8,9 +8,10 @@
  */
 import { isMap, isScalar, isSeq, parseDocument, Scalar, YAMLMap, YAMLSeq, type Document, type Node, type Pair } from "yaml";
 import { HushError } from "../errors.js";
+import { KEY_SERVICES } from "../keys/index.js";
 
 /** The keys of a creation rule (or key group) that name recipients. */
-const KEY_FIELDS = ["age", "pgp", "kms", "gcp_kms", "azure_keyvault", "hc_vault", "hckms", "key_groups", "merge"] as const;
+const KEY_FIELDS: readonly string[] = [...new Set([...KEY_SERVICES.flatMap((s) => [s.config.flat, s.config.group]), "key_groups", "merge"])];
 
 /** What an edit did. */
 export interface RecipientEdit {

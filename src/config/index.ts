@@ -16,7 +16,7 @@ import type { KeySpec } from "./key-specs.js";
 export { ALTERNATE_CONFIG_NAME, CONFIG_FILE_NAME, findConfigFile, type DiscoverOptions } from "./discover.js";
 export { displayPath, loadConfig, matchPath, parseConfig, selectCreationRule } from "./config.js";
 export type { CreationRule, LoadConfigOptions, SopsConfig, StoresConfig } from "./config.js";
-export { KEY_FLAG_ENV, keySpecsFromFlags, kmsSpec, parseKmsContext, specsFromString, type KeyFlags, type KeySpec, type KmsContext } from "./key-specs.js";
+export { KEY_FLAG_ENV, keySpecsFromFlags, parseKmsContext, specsFromString, type KeyFlags, type KeySpec, type KmsContext } from "./key-specs.js";
 
 /** Where the config comes from and how to read it. */
 export interface ConfigOptions extends LoadConfigOptions {

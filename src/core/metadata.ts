@@ -3,8 +3,8 @@
  * sops 3.13 one (keys sorted at every level, empty optional fields omitted).
  */
 import { HushError } from "../errors.js";
+import { keyService, KEY_SERVICES, SERVICES_LOAD_ORDER } from "../keys/index.js";
 import {
-  KEY_KINDS_LOAD_ORDER,
   RULE_NAMES,
   type KeyKind,
   type MetaNode,
@@ -14,19 +14,6 @@ import {
   type WrappedKey,
 } from "../model/metadata.js";
 import { canonicalLastModified } from "./mac.js";
-
-/** Fields of each entry kind; `always` are written even when empty (SOPS-FORMAT §7.3). */
-const ENTRY_FIELDS: Record<KeyKind, { fields: readonly string[]; always: readonly string[] }> = {
-  age: { fields: ["enc", "recipient"], always: ["enc", "recipient"] },
-  pgp: { fields: ["created_at", "enc", "fp"], always: [] },
-  kms: { fields: ["arn", "aws_profile", "context", "created_at", "enc", "role"], always: ["aws_profile"] },
-  gcp_kms: { fields: ["created_at", "enc", "resource_id"], always: [] },
-  azure_kv: { fields: ["created_at", "enc", "name", "vault_url", "version"], always: ["version"] },
-  hc_vault: { fields: ["created_at", "enc", "engine_path", "key_name", "vault_address"], always: [] },
-  hckms: { fields: ["created_at", "enc", "key_id"], always: [] },
-};
-
-const KINDS = Object.keys(ENTRY_FIELDS) as KeyKind[];
 
 function invalid(msg: string): HushError {
   return new HushError("INVALID_METADATA", `invalid sops metadata: ${msg}`);
@@ -65,13 +52,14 @@ function weakBool(v: unknown, field: string): boolean {
 function readEntry(kind: KeyKind, raw: unknown, where: string): WrappedKey {
   if (!isRecord(raw)) throw invalid(`${where} must be a mapping`);
   const entry: Record<string, unknown> = {};
-  for (const f of ENTRY_FIELDS[kind].fields) {
+  const service = keyService(kind);
+  for (const f of service.entryFields) {
     const v = raw[f];
-    if (f === "context") {
+    if (service.mapFields?.includes(f)) {
       if (v === undefined || v === null) continue;
-      if (!isRecord(v)) throw invalid(`${where}.context must be a mapping`);
+      if (!isRecord(v)) throw invalid(`${where}.${f} must be a mapping`);
       const ctx: Record<string, string> = {};
-      for (const [k, cv] of Object.entries(v)) ctx[k] = weakString(cv, `${where}.context.${k}`);
+      for (const [k, cv] of Object.entries(v)) ctx[k] = weakString(cv, `${where}.${f}.${k}`);
       entry[f] = ctx;
       continue;
     }
@@ -86,7 +74,7 @@ function readEntry(kind: KeyKind, raw: unknown, where: string): WrappedKey {
 
 function readGroup(raw: Record<string, unknown>, where: string): WrappedKey[] {
   const group: WrappedKey[] = [];
-  for (const kind of KEY_KINDS_LOAD_ORDER) {
+  for (const { kind } of SERVICES_LOAD_ORDER) {
     const list = raw[kind];
     if (list === undefined || list === null) continue;
     if (!Array.isArray(list)) throw invalid(`${where}${kind} must be a list`);
@@ -148,18 +136,18 @@ export function readMetadata(raw: unknown): Metadata {
 }
 
 function entryNode(w: WrappedKey): Map<string, MetaNode> {
-  const spec = ENTRY_FIELDS[w.kind];
+  const service = keyService(w.kind);
   const out = new Map<string, MetaNode>();
-  for (const f of spec.fields) {
+  for (const f of service.entryFields) {
     const v = w.entry[f];
-    if (f === "context") {
+    if (service.mapFields?.includes(f)) {
       if (isRecord(v) && Object.keys(v).length > 0) {
         out.set(f, new Map(Object.keys(v).sort().map((k) => [k, String(v[k])])));
       }
       continue;
     }
     const s = typeof v === "string" ? v : "";
-    if (s !== "" || spec.always.includes(f)) out.set(f, s);
+    if (s !== "" || service.alwaysFields.includes(f)) out.set(f, s);
   }
   return out;
 }
@@ -185,11 +173,11 @@ export function metadataToNode(meta: Metadata): MetadataBlock {
       meta.keyGroups.map((g) => {
         const lists = groupLists(g);
         const m: [string, MetaNode][] = [];
-        for (const kind of KINDS) {
+        for (const { kind, alwaysInGroup } of KEY_SERVICES) {
           const l = lists.get(kind);
           // In a group, `age` and `hc_vault` have no omitempty (SOPS-FORMAT §7.3).
           if (l && l.length > 0) m.push([kind, l]);
-          else if (kind === "age" || kind === "hc_vault") m.push([kind, []]);
+          else if (alwaysInGroup) m.push([kind, []]);
         }
         return new Map(m.sort(([a], [b]) => cmp(a, b)));
       }),

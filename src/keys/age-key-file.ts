@@ -2,7 +2,7 @@
 import { promises as fsp } from "node:fs";
 import { dirname } from "node:path";
 import { HushError } from "../errors.js";
-import { generateAgeKeyFile } from "./age.js";
+import { generateAgeKeyFile } from "./age-client.js";
 
 /**
  * Appends a new identity to the key file at `path` (created 0600 in a 0700 directory), so keys

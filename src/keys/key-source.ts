@@ -5,6 +5,8 @@
 
 import type { KeyEntry, KeyKind } from "../model/metadata.js";
 
+export type { KeyEntry, KeyKind };
+
 /** Wraps the data key for one recipient. */
 export interface KeyRecipient {
   readonly kind: KeyKind;
@@ -28,17 +30,28 @@ export interface KeyUnwrapper {
   unwrap(entry: KeyEntry): Promise<Uint8Array | null>;
 }
 
-/** The recipient id of an entry, for messages ("age1…", "FBC7…"). */
-export function entryId(kind: KeyKind, entry: KeyEntry): string {
-  const field: Record<KeyKind, string> = {
-    age: "recipient",
-    pgp: "fp",
-    kms: "arn",
-    gcp_kms: "resource_id",
-    hc_vault: "key_name",
-    azure_kv: "name",
-    hckms: "key_id",
-  };
-  const v = entry[field[kind]];
-  return typeof v === "string" ? v : "(unknown)";
+/**
+ * A recipient as the CLI or `.sops.yaml` names it: a string (`age1…`, a fingerprint, an ARN with
+ * `+role`, a Vault or Key Vault URL, `region:uuid`) or, inside `key_groups`, an object (`{arn, role,
+ * context, aws_profile}`).
+ */
+export type RecipientSpec = string | Readonly<Record<string, unknown>>;
+
+/** Something that can be asked to unwrap entries, with a description of why it could not. */
+export interface LoadedUnwrapper extends KeyUnwrapper {
+  /** One line on what this source holds, for "no key could decrypt" messages. */
+  describe(): string;
+  /** Load problems worth reporting when nothing decrypted (unreadable key files, …). */
+  readonly problems: readonly string[];
+}
+
+/**
+ * What a key service's client file (`keys/<service>-client.ts`) provides, loaded lazily by its
+ * descriptor: the only place a cloud SDK, openpgp or the age library is imported.
+ */
+export interface KeyClient {
+  /** A recipient for a spec; throws HushError for a malformed spec. */
+  recipient(spec: RecipientSpec, env: NodeJS.ProcessEnv): KeyRecipient | Promise<KeyRecipient>;
+  /** The decryption side: identities, a keyring or a service client, read from `env`. */
+  unwrapper(env: NodeJS.ProcessEnv): Promise<LoadedUnwrapper>;
 }

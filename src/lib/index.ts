@@ -16,7 +16,7 @@ export type { ErrorCode } from "../errors.js";
 export { Keyring } from "../keys/registry.js";
 export { encryptionSettings, findConfigFile, keySpecsFromFlags, loadConfig, parseConfig, recipientsForGroups, rulesForFile } from "../config/index.js";
 export type { CreationRule, EncryptionRequest, EncryptionSettings, KeySpec, ResolvedCreationRule, SopsConfig } from "../config/index.js";
-export { ageRecipient, parseAgeRecipients, generateAgeKeyFile, loadAgeIdentities } from "../keys/age.js";
+export { ageRecipient, parseAgeRecipients, generateAgeKeyFile, loadAgeIdentities } from "../keys/age-client.js";
 export { parseTreePath } from "../model/tree-path.js";
 export { SOPS_VERSION } from "../model/metadata.js";
 export type { Metadata, SelectionRules } from "../model/metadata.js";

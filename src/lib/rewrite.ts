@@ -10,6 +10,7 @@ import { wrapForGroups } from "../core/document.js";
 import type { FormatName } from "../model/tree.js";
 import type { KeyRecipient } from "../keys/key-source.js";
 import { Keyring, recipientFor, type RecipientSpec } from "../keys/registry.js";
+import { keyService, specLabel } from "../keys/index.js";
 import { utf8 } from "../formats/index.js";
 import { decryptText, encryptText, type DecryptTextOptions, type DecryptTextResult } from "./files.js";
 
@@ -103,32 +104,12 @@ async function rewrite(
 
 /** The spec a recipient was created from, rebuilt from its stored entry (for rotate and revoke). */
 export function specFromEntry(kind: KeyKind, e: KeyEntry): RecipientSpec {
-  const s = (k: string) => (typeof e[k] === "string" ? (e[k] as string) : "");
-  switch (kind) {
-    case "age":
-      return s("recipient");
-    case "pgp":
-      return s("fp");
-    case "kms":
-      return { arn: s("arn"), role: s("role"), aws_profile: s("aws_profile"), context: (e["context"] as Record<string, string> | undefined) ?? {} };
-    case "gcp_kms":
-      return s("resource_id");
-    case "azure_kv":
-      return `${s("vault_url")}/keys/${s("name")}${s("version") ? `/${s("version")}` : ""}`;
-    case "hc_vault":
-      return `${s("vault_address")}/v1/${s("engine_path")}/keys/${s("key_name")}`;
-    case "hckms":
-      return s("key_id");
-  }
+  return keyService(kind).specFromEntry(e);
 }
 
 /** A short identity of an entry, to match `--rm-*` arguments and to print. */
 export function entryLabel(kind: KeyKind, e: KeyEntry): string {
-  const spec = specFromEntry(kind, e);
-  if (typeof spec === "string") return spec;
-  const arn = String(spec["arn"] ?? "");
-  const role = String(spec["role"] ?? "");
-  return role ? `${arn}+${role}` : arn;
+  return specLabel(kind, specFromEntry(kind, e));
 }
 
 export interface RotateOptions extends RewriteOptions {

@@ -11,25 +11,16 @@ import { rulesForFile, type ConfigOptions } from "../config/index.js";
 import type { KeySpec } from "../config/key-specs.js";
 import type { FormatName } from "../model/tree.js";
 import { Keyring, recipientFor, unwrapDataKey, type RecipientSpec } from "../keys/registry.js";
+import { keyService, specLabel } from "../keys/index.js";
 import { parseDocument } from "./files.js";
 import { entryLabel } from "./rewrite.js";
-
-/** A recipient as shown in diffs: `age age1…`, `kms arn:…+role`. */
-function specLabel(kind: KeyKind, spec: RecipientSpec): string {
-  if (typeof spec === "string") return spec.trim();
-  const arn = String(spec["arn"] ?? "");
-  const role = String(spec["role"] ?? "");
-  return role ? `${arn}+${role}` : arn;
-}
 
 /** Whether a stored entry is the recipient a config spec names. */
 function sameRecipient(w: WrappedKey, k: KeySpec): boolean {
   if (w.kind !== k.kind) return false;
   const have = entryLabel(w.kind, w.entry);
   const want = specLabel(k.kind, k.spec);
-  if (have === want) return true;
-  // An Azure key named without a version matches any version of that key.
-  return w.kind === "azure_kv" && /\/keys\/[^/]+$/.test(want) && have.startsWith(`${want}/`);
+  return have === want || (keyService(w.kind).sameRecipient?.(have, want) ?? false);
 }
 
 export interface KeyChanges {

@@ -7,11 +7,11 @@
 /** The sops format version hush writes; sops itself then leaves the file's `version` alone. */
 export const SOPS_VERSION = "3.13.2";
 
-/** The metadata list names, which are also the key kinds. */
+/**
+ * The metadata list names, which are also the key kinds: one per key service descriptor in
+ * `keys/index.ts` (the compiler checks the two agree).
+ */
 export type KeyKind = "age" | "pgp" | "kms" | "gcp_kms" | "hc_vault" | "azure_kv" | "hckms";
-
-/** Key kinds in sops's in-group load order (`internalGroupFrom`), which is also our decrypt order. */
-export const KEY_KINDS_LOAD_ORDER: readonly KeyKind[] = ["kms", "gcp_kms", "hckms", "azure_kv", "hc_vault", "pgp", "age"];
 
 /** One entry of a key list in the `sops` metadata, as stored (field names are sops's). */
 export type KeyEntry = Readonly<Record<string, unknown>>;

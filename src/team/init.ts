@@ -10,7 +10,7 @@ import { HushError } from "../errors.js";
 import { initialConfig } from "../config/edit.js";
 import { ageRecipientsByRule } from "../config/edit.js";
 import { CONFIG_FILE_NAME } from "../config/index.js";
-import { defaultAgeKeyFile, loadAgeIdentities, parseAgeRecipients } from "../keys/age.js";
+import { defaultAgeKeyFile, loadAgeIdentities, parseAgeRecipients } from "../keys/age-client.js";
 import { appendNewAgeIdentity } from "../keys/age-key-file.js";
 import { installGit, type InstallReport } from "../git/install.js";
 import { runGit } from "../git/run.js";

@@ -9,7 +9,7 @@ import { dirname } from "node:path";
 import { HushError } from "../errors.js";
 import { addAgeRecipient, ageRecipientsByRule } from "../config/edit.js";
 import { findConfigFile } from "../config/index.js";
-import { parseAgeRecipients } from "../keys/age.js";
+import { parseAgeRecipients } from "../keys/age-client.js";
 import { Keyring } from "../keys/registry.js";
 import { mapLimit, updateKeysText } from "../lib/updatekeys.js";
 import { writeFileAtomic } from "../util/fs.js";

@@ -11,7 +11,7 @@ import { encryptionOptions, encryptionSettings } from "../config/index.js";
 import { formatTreePath, type TreePath } from "../model/tree-path.js";
 import { setAtPath } from "../formats/cst-edit.js";
 import { emitTrees, type FormatName, type TreeMap, type TreeNode } from "../formats/index.js";
-import { loadAgeIdentities, parseAgeRecipients } from "../keys/age.js";
+import { loadAgeIdentities, parseAgeRecipients } from "../keys/age-client.js";
 import { encryptText, parseDocument } from "../lib/files.js";
 import { findPath, openDocument, pathLabel, scalars } from "../lib/plain.js";
 import { rewriteText } from "../lib/rewrite.js";

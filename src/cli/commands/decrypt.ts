@@ -2,6 +2,7 @@
 import { HushError } from "../../errors.js";
 import type { KeyKind } from "../../model/metadata.js";
 import { parseTreePath } from "../../model/tree-path.js";
+import { isKeyKind, KEY_KINDS } from "../../lib/key-services.js";
 import { decryptText } from "../../lib/files.js";
 import { commandConfig, outputIndent, readInputFile, writeOutput, type ConfigFlags, type IoOptions } from "../common.js";
 
@@ -12,14 +13,12 @@ interface DecryptFlags extends IoOptions, ConfigFlags {
   indent?: number;
 }
 
-const KINDS = ["age", "pgp", "kms", "gcp_kms", "azure_kv", "hc_vault", "hckms"];
-
 /** Parses `--decryption-order` / SOPS_DECRYPTION_ORDER; a duplicate kind is sops's exit 112. */
 export function parseDecryptionOrder(s: string | undefined): KeyKind[] | undefined {
   if (!s) return undefined;
   const kinds = s.split(",").map((k) => k.trim()).filter(Boolean);
   for (const k of kinds) {
-    if (!KINDS.includes(k)) throw new HushError("USAGE", `unknown key kind ${JSON.stringify(k)} in the decryption order (known: ${KINDS.join(", ")})`);
+    if (!isKeyKind(k)) throw new HushError("USAGE", `unknown key kind ${JSON.stringify(k)} in the decryption order (known: ${KEY_KINDS.join(", ")})`);
   }
   if (new Set(kinds).size !== kinds.length) throw new HushError("USAGE", "the decryption order names a key kind twice");
   return kinds as KeyKind[];

@@ -14,7 +14,7 @@ import { encryptText } from "../../lib/files.js";
 import { rewriteBytes } from "../../lib/rewrite.js";
 import { formatNameForPath, isFormatName, parseInput, type FormatName } from "../../formats/index.js";
 import { encryptionOptions, encryptionSettings, keySpecsFromFlags, parseKmsContext, type KeyFlags } from "../../config/index.js";
-import { splitCommand } from "../../keys/age.js";
+import { splitCommand } from "../../keys/age-client.js";
 import { readInput, writeFileAtomic } from "../../util/fs.js";
 import { commandConfig } from "../common.js";
 

@@ -1,5 +1,5 @@
 /** `hush keygen`: a new age identity, appended to a 0600 key file; the public key on stdout. */
-import { defaultAgeKeyFile } from "../../keys/age.js";
+import { defaultAgeKeyFile } from "../../keys/age-client.js";
 import { appendNewAgeIdentity } from "../../keys/age-key-file.js";
 
 export async function runKeygen(flags: { output?: string }): Promise<void> {

@@ -1,20 +1,9 @@
 /** `hush rotate`: a new data key, every value re-encrypted, recipients optionally changed. */
 import { HushError } from "../../errors.js";
 import type { KeyKind } from "../../model/metadata.js";
+import { rotateFlagOptions } from "../../lib/key-services.js";
 import { rotateText } from "../../lib/rewrite.js";
 import { commandConfig, readInputFile, writeOutput, type ConfigFlags, type IoOptions } from "../common.js";
-
-/** The `--add-*`/`--rm-*` flags, by key kind (comma-separated values). */
-export const ROTATE_KINDS: readonly [flag: string, kind: KeyKind][] = [
-  ["age", "age"],
-  ["pgp", "pgp"],
-  ["kms", "kms"],
-  ["gcp-kms", "gcp_kms"],
-  ["azure-kv", "azure_kv"],
-  ["hc-vault-transit", "hc_vault"],
-];
-
-const camel = (s: string) => s.replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
 
 export async function runRotate(file: string, flags: IoOptions & ConfigFlags & Record<string, unknown>): Promise<void> {
   // The file's recipients and layout are kept: nothing is read from .sops.yaml, but an explicit
@@ -23,9 +12,9 @@ export async function runRotate(file: string, flags: IoOptions & ConfigFlags & R
   const add: { kind: KeyKind; spec: string }[] = [];
   const remove: { kind: KeyKind; label: string }[] = [];
   const list = (v: unknown) => (typeof v === "string" ? v.split(",").map((s) => s.trim()).filter(Boolean) : []);
-  for (const [flag, kind] of ROTATE_KINDS) {
-    for (const spec of list(flags[camel(`add-${flag}`)])) add.push({ kind, spec });
-    for (const label of list(flags[camel(`rm-${flag}`)])) remove.push({ kind, label });
+  for (const o of rotateFlagOptions()) {
+    for (const spec of list(flags[o.add.attribute])) add.push({ kind: o.add.kind, spec });
+    for (const label of list(flags[o.rm.attribute])) remove.push({ kind: o.rm.kind, label });
   }
   const input = await readInputFile(file, flags);
   if (input.path === "-") throw new HushError("USAGE", "rotate needs a file");
