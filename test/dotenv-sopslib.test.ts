@@ -9,7 +9,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { generateAgeKeyFile } from "../src/keys/age.js";
+import { generateAgeKeyFile } from "../src/keys/age-client.js";
 import { TRICKY_DOTENV } from "./formats-shared.js";
 import { cleanEnv, ROOT, runHush, withTempDir } from "./helpers.js";
 
@@ -83,7 +83,7 @@ describe.skipIf(reason !== undefined)(`sops's Go library decrypts hush's dotenv 
     // As the old Node-style reading did: `P_unencrypted=hunter2 #1` taken as `hunter2`.
     const r = await withTempDir(async (dir) => {
       const { encryptText } = await import("../src/lib/files.js");
-      const { ageRecipient } = await import("../src/keys/age.js");
+      const { ageRecipient } = await import("../src/keys/age-client.js");
       const key = await generateAgeKeyFile();
       writeFileSync(join(dir, "keys.txt"), key.text, { mode: 0o600 });
       const enc = await encryptText("P_unencrypted=hunter2\n", { format: "dotenv", groups: [[ageRecipient(key.recipient)]] });

@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { parse as yamlParse } from "yaml";
 import { yamlFormat } from "../src/formats/yaml.js";
 import { decryptText, encryptText } from "../src/lib/files.js";
-import { generateAgeKeyFile } from "../src/keys/age.js";
+import { generateAgeKeyFile } from "../src/keys/age-client.js";
 import { DATA_KEY, ENCRYPT_OPTS } from "./formats-shared.js";
 import { cleanEnv, runHush, withTempDir } from "./helpers.js";
 

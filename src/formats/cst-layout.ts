@@ -4,6 +4,7 @@
  * whose top level is a flow mapping once it carries a `sops` block.
  */
 import type { CST } from "yaml";
+import type { PlainValue } from "../model/value.js";
 import type { RenderedScalar } from "./cst-dialect.js";
 
 // ---- line ends ---------------------------------------------------------------------------------
@@ -94,4 +95,81 @@ function indentLines(content: string, pad: string): string {
 function foldedBody(content: string, pad: string): string | undefined {
   if (content === "" || /(^|\n)[ \t]/.test(content) || content.startsWith("\n")) return undefined;
   return indentLines(content.replace(/\n+/g, (run) => `\n${run}`), pad);
+}
+
+// ---- a top-level flow mapping as a block mapping ------------------------------------------------
+
+/** What {@link flowRootAsBlock} needs from the document. */
+export interface FlowRootContext {
+  stringify(token: CST.Token): string;
+  /** The key's text (throws on keys the walker refuses). */
+  keyOf(key: CST.Token): string;
+  /** The current value of a top-level key (after encryption: its ENC[...] string). */
+  valueAt(key: string): PlainValue | null | undefined;
+  /** yaml.v3's text for a value in block context at the top level. */
+  render(value: PlainValue): RenderedScalar;
+  readonly step: number;
+}
+
+/** One top-level entry moved to block style: its comments, then its line. */
+interface FlowEntry {
+  readonly comments: readonly string[];
+  readonly line?: string;
+}
+
+type SourceToken = CST.SourceToken;
+
+function commentsOf(ts: readonly CST.Token[] | undefined): string[] {
+  return (ts ?? []).filter((t): t is SourceToken => t.type === "comment").map((t) => t.source);
+}
+
+/**
+ * A document whose top level is a flow mapping (`{a: 1, b: [2]}`), as block-mapping text: one
+ * `key: value` line per entry (an `ENC[...]` value plain, as sops writes it; other scalars and
+ * nested flow collections as written, continuation lines indented by the step), comments on their
+ * own lines, `skip` (the old `sops` entry) left out. sops writes such a file in block style, and
+ * tools look for its `mac: ENC[` line (Flux's kustomize-controller). Undefined when an entry is too
+ * unusual to move (anchors, tags, aliases, multi-line keys or scalars) or there is no entry.
+ */
+export function flowRootAsBlock(doc: CST.Document, root: CST.FlowCollection, skip: CST.CollectionItem | undefined, ctx: FlowRootContext): string | undefined {
+  const entries: FlowEntry[] = [];
+  const isProp = (t: CST.Token) => t.type === "anchor" || t.type === "tag";
+  for (const item of root.items) {
+    if (item === skip) continue;
+    const sep = item.sep ?? [];
+    if (sep.some(isProp) || item.start.some(isProp)) return undefined;
+    const comments = [...commentsOf(item.start), ...commentsOf(sep)];
+    if (!item.key) {
+      if (item.value) return undefined;
+      entries.push({ comments });
+      continue;
+    }
+    const key = item.key;
+    if ((key.type !== "scalar" && key.type !== "single-quoted-scalar" && key.type !== "double-quoted-scalar") || /[\r\n]/.test(key.source)) return undefined;
+    const v = item.value;
+    let value = "";
+    if (v && (v.type === "scalar" || v.type === "single-quoted-scalar" || v.type === "double-quoted-scalar")) {
+      comments.push(...commentsOf(v.end));
+      const typed = ctx.valueAt(ctx.keyOf(key));
+      if (typed && typed.type === "str" && typed.text.startsWith("ENC[")) {
+        const r = ctx.render(typed);
+        if (r.kind !== "flow") return undefined;
+        value = r.source;
+      } else if (!/[\r\n]/.test(v.source)) {
+        value = v.source;
+      } else return undefined;
+    } else if (v?.type === "flow-collection") {
+      value = ctx.stringify(v).trimEnd().replace(/\r?\n/g, `\n${" ".repeat(ctx.step)}`);
+    } else if (v) return undefined;
+    entries.push({ comments, line: value === "" ? `${key.source}:` : `${key.source}: ${value}` });
+  }
+  // `{}` stays `{sops: …}`: as a block it would decrypt to an empty text, not to `{}`.
+  if (!entries.some((e) => e.line !== undefined)) return undefined;
+  let out = doc.start.map((t) => t.source).join("");
+  for (const e of entries) {
+    for (const c of e.comments) out += `${c}\n`;
+    if (e.line !== undefined) out += `${e.line}\n`;
+  }
+  for (const c of [...commentsOf(root.end), ...commentsOf(doc.end)]) out += `${c}\n`;
+  return out;
 }

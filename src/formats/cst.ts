@@ -9,7 +9,7 @@ import type { PlainValue } from "../model/value.js";
 import type { MetadataBlock } from "../model/metadata.js";
 import type { Dialect, ParsedCst, RenderedScalar, ScalarContext } from "./cst-dialect.js";
 import { jsonValue } from "./emit.js";
-import { blockStyleOf, isCrlf, restyleBlock, toCrlf } from "./cst-layout.js";
+import { blockStyleOf, flowRootAsBlock, isCrlf, restyleBlock, toCrlf } from "./cst-layout.js";
 import type { FormatDocument, Leaf } from "./format.js";
 import type { FormatName, TreeCell, TreeMap, TreeNode } from "../model/tree.js";
 
@@ -160,50 +160,16 @@ export class CstDocument implements FormatDocument {
 
   /** The document with its top-level flow mapping written as a block mapping (see above). */
   private flowRootAsBlock(info: DocInfo, root: CST.FlowCollection): string | undefined {
-    const entries: FlowEntry[] = [];
-    const commentsOf = (ts: readonly Token[] | undefined): string[] =>
-      (ts ?? []).filter((t): t is SourceToken => t.type === "comment").map((t) => t.source);
-    for (const item of root.items) {
-      if (item === info.sopsItem) continue;
-      const sep = item.sep ?? [];
-      if (sep.some((t) => t.type === "anchor" || t.type === "tag") || item.start.some((t) => t.type === "anchor" || t.type === "tag")) return undefined;
-      const comments = [...commentsOf(item.start), ...commentsOf(sep)];
-      if (!item.key) {
-        if (item.value) return undefined;
-        entries.push({ comments });
-        continue;
-      }
-      if (!isScalar(item.key) || item.key.type === "block-scalar" || /[\r\n]/.test(item.key.source)) return undefined;
-      const v = item.value;
-      let value = "";
-      if (v && isScalar(v)) {
-        if (v.type === "block-scalar") return undefined;
-        comments.push(...commentsOf(v.end));
-        const cell = info.tree.get(this.keyOf(item.key));
-        const typed = cell && !(cell instanceof Map) && !Array.isArray(cell) ? cell.value : undefined;
-        if (typed && typed.type === "str" && typed.text.startsWith("ENC[")) {
-          const r = this.dialect.render(typed, { inFlow: false, ownerCol: 0, step: this.step });
-          if (r.kind !== "flow") return undefined;
-          value = r.source;
-        } else if (!/[\r\n]/.test(v.source)) {
-          value = v.source;
-        } else return undefined;
-      } else if (v?.type === "flow-collection") {
-        value = this.parsed.stringify(v).trimEnd().replace(/\r?\n/g, `\n${" ".repeat(this.step)}`);
-      } else if (v) return undefined;
-      entries.push({ comments, line: value === "" ? `${item.key.source}:` : `${item.key.source}: ${value}` });
-    }
-    // `{}` stays `{sops: …}`: as a block it would decrypt to an empty text, not to `{}`.
-    if (!entries.some((e) => e.line !== undefined)) return undefined;
-    const prefix = info.token.start.map((t) => t.source).join("");
-    const tail = [...commentsOf(root.end), ...commentsOf(info.token.end)];
-    let out = prefix;
-    for (const e of entries) {
-      for (const c of e.comments) out += `${c}\n`;
-      if (e.line !== undefined) out += `${e.line}\n`;
-    }
-    for (const c of tail) out += `${c}\n`;
-    return out;
+    return flowRootAsBlock(info.token, root, info.sopsItem, {
+      stringify: (t) => this.parsed.stringify(t),
+      keyOf: (k) => this.keyOf(k),
+      valueAt: (key) => {
+        const cell = info.tree.get(key);
+        return cell && !(cell instanceof Map) && !Array.isArray(cell) ? cell.value : undefined;
+      },
+      render: (v) => this.dialect.render(v, { inFlow: false, ownerCol: 0, step: this.step }),
+      step: this.step,
+    });
   }
 
   // ---- positions ---------------------------------------------------------------------------
@@ -575,12 +541,6 @@ export class CstDocument implements FormatDocument {
 }
 
 const NO_COMMENTS: readonly string[] = Object.freeze([]);
-
-/** One top-level entry of a flow mapping moved to block style: its comments, then its line. */
-interface FlowEntry {
-  readonly comments: readonly string[];
-  readonly line?: string;
-}
 
 function isScalar(t: Token): t is ScalarToken {
   return t.type === "scalar" || t.type === "single-quoted-scalar" || t.type === "double-quoted-scalar" || t.type === "block-scalar";
