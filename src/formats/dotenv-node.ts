@@ -28,10 +28,15 @@ export interface DotenvImportChange {
 
 /** The result of {@link importNodeDotenv}. */
 export interface DotenvImport {
-  /** The file in sops's dotenv format (plaintext), `\n` line ends. */
-  readonly text: string;
-  /** The imported keys, in output order. */
-  readonly keys: readonly string[];
+  /**
+   * The file in sops's dotenv format (plaintext, `\n` line ends); undefined when a value holds the
+   * two characters `\n`, which that format would read back as a newline ({@link unwritable}).
+   */
+  readonly text: string | undefined;
+  /** The first entry whose value sops's dotenv format cannot hold, when there is one. */
+  readonly unwritable?: { readonly key: string; readonly line: number };
+  /** The imported entries, in output order (the last of several equal keys). */
+  readonly entries: readonly { readonly key: string; readonly value: string; readonly line: number }[];
   readonly changes: readonly DotenvImportChange[];
 }
 
@@ -48,8 +53,7 @@ interface Entry {
 
 /**
  * Reads `source` as the `dotenv` package does and writes it in sops's dotenv format: comments and
- * empty lines where they were, one `KEY=VALUE` line per entry (newlines as `\n`). Throws when a
- * value holds the two characters `\n`, which sops's format would read back as a newline.
+ * empty lines where they were, one `KEY=VALUE` line per entry (newlines as `\n`).
  */
 export function importNodeDotenv(source: string): DotenvImport {
   const crlf = /\r/.test(source);
@@ -128,20 +132,15 @@ export function importNodeDotenv(source: string): DotenvImport {
   }
 
   let out = "";
-  const keys: string[] = [];
+  const entries: { key: string; value: string; line: number }[] = [];
+  let unwritable: { key: string; line: number } | undefined;
   for (let l = 0; l < lines.length; l++) {
     const e = entryAt.get(l);
     if (e !== undefined) {
       if (lastOf.get(e.key) !== l) continue;
-      if (e.value.includes("\\n")) {
-        throw new HushError(
-          "CANNOT_DUMP_TREE",
-          `the value of ${e.key} (line ${l + 1}) contains the two characters \\n, which sops's dotenv format reads as a newline`,
-          "write it in double quotes (where \\n means a newline) or without a literal backslash-n",
-        );
-      }
+      if (e.value.includes("\\n")) unwritable ??= { key: e.key, line: l + 1 };
       out += `${e.key}=${e.value.replace(/\n/g, "\\n")}\n`;
-      keys.push(e.key);
+      entries.push({ key: e.key, value: e.value, line: l + 1 });
       continue;
     }
     if (covered.has(l)) continue;
@@ -152,5 +151,14 @@ export function importNodeDotenv(source: string): DotenvImport {
   }
   if (crlf) changes.unshift({ line: 1, what: "CRLF line ends read as LF (sops would keep a \\r at the end of every value)" });
   changes.sort((a, b) => a.line - b.line);
-  return { text: out, keys, changes };
+  return { text: unwritable ? undefined : out, ...(unwritable ? { unwritable } : {}), entries, changes };
+}
+
+/** The error for {@link DotenvImport.unwritable} when the output is sops's dotenv format. */
+export function unwritableDotenvValue(at: { key: string; line?: number }): HushError {
+  return new HushError(
+    "CANNOT_DUMP_TREE",
+    `the value of ${at.key}${at.line === undefined ? "" : ` (line ${at.line})`} contains the two characters \\n, which sops's dotenv format reads as a newline`,
+    "write the output as YAML or JSON (-o FILE.yaml), or the value without a literal backslash-n",
+  );
 }
