@@ -1,6 +1,6 @@
 /** `hush set` and `hush unset`: change one value of an encrypted file, keeping every other ciphertext. */
 import { HushError } from "../../errors.js";
-import { parseTreePath, formatTreePath } from "../../model/tree-path.js";
+import { formatTreePath, parsePath } from "../../model/tree-path.js";
 import { parseSetValue, setAtPath, unsetAtPath } from "../../formats/cst-edit.js";
 import { rewriteText } from "../../lib/rewrite.js";
 import { commandConfig, outputIndent, readInputFile, writeOutput, type ConfigFlags, type IoOptions } from "../common.js";
@@ -23,7 +23,7 @@ export async function runSet(file: string, index: string, value: string | undefi
   if ([value !== undefined, flags.valueStdin, flags.valueFile !== undefined].filter(Boolean).length !== 1) {
     throw new HushError("CONFLICTING_PARAMETERS", "give the value as an argument, or --value-stdin, or --value-file (exactly one)");
   }
-  const path = parseTreePath(index);
+  const path = parsePath(index);
   let raw = value;
   if (flags.valueStdin) raw = (await readInput("-")).toString("utf8");
   if (flags.valueFile !== undefined) raw = (await readInput(flags.valueFile)).toString("utf8");
@@ -43,7 +43,7 @@ export async function runSet(file: string, index: string, value: string | undefi
 }
 
 export async function runUnset(file: string, index: string, flags: SetFlags): Promise<void> {
-  const path = parseTreePath(index);
+  const path = parsePath(index);
   await commandConfig(flags, false); // an explicit --config must still be valid
   const io: IoOptions = { inPlace: true, ...(flags.inputType ? { inputType: flags.inputType } : {}) };
   const input = await readInputFile(file, io);
