@@ -8,6 +8,7 @@ import { runHush } from "./helpers.js";
 const COMMANDS = [
   "encrypt", "decrypt", "keygen", "edit", "set", "unset", "rotate", "filestatus", "exec-env", "exec-file",
   "updatekeys", "git", "check", "audit", "rotation-status", "init", "invite", "revoke", "share", "import",
+  "import-dotenv", "import-env",
 ];
 const GIT = ["install", "textconv", "merge", "resolve"];
 

@@ -27,11 +27,14 @@ import { command as invite } from "./commands/invite.command.js";
 import { command as revoke } from "./commands/revoke.command.js";
 import { command as share } from "./commands/share.command.js";
 import { command as importBundle } from "./commands/import.command.js";
+import { command as importDotenv } from "./commands/import-dotenv.command.js";
+import { command as importEnv } from "./commands/import-env.command.js";
 
 /** The top-level commands, in the order `--help` lists them. */
 const COMMANDS: readonly CommandSpec[] = [
   encrypt, decrypt, keygen, edit, set, unset, rotate, filestatus, execEnv, execFile,
   updatekeys, git, check, audit, rotationStatus, init, invite, revoke, share, importBundle,
+  importDotenv, importEnv,
 ];
 
 /**

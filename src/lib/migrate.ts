@@ -47,6 +47,10 @@ export function readNodeDotenv(source: string): { keys: readonly string[]; chang
  */
 export async function importDotenv(source: string, request: MigrateRequest): Promise<MigrateResult & { changes: readonly DotenvImportChange[] }> {
   const r = importNodeDotenv(source);
+  // sops's test (HasSopsTopLevelKey), before any value is looked at.
+  if (r.entries.some((e) => e.key.startsWith("sops_"))) {
+    throw new HushError("ALREADY_ENCRYPTED", "the file is already encrypted (it has sops_ metadata lines)", "use `hush decrypt` to read it");
+  }
   const text = await encryptEntries(r, request);
   return { text, keys: r.entries.map((e) => e.key), changes: r.changes };
 }
