@@ -8,12 +8,13 @@
  * the caller gets to show is keys, line numbers and the report of what the import changed.
  */
 import { HushError } from "../errors.js";
-import { encryptionOptions, encryptionSettings, type EncryptionRequest } from "../config/index.js";
+import { encryptionOptions, encryptionSettings, keySpecsFromFlags, parseKmsContext, type EncryptionRequest, type KeyFlags } from "../config/index.js";
+import { formatNameForPath } from "../formats/index.js";
 import { importNodeDotenv, unwritableDotenvValue, type DotenvImport, type DotenvImportChange } from "../formats/dotenv-node.js";
 import type { FormatName } from "../model/tree.js";
 import { encryptText } from "./files.js";
 
-export type { DotenvImportChange };
+export type { DotenvImportChange, KeyFlags };
 
 /** Where and how the migrated file is encrypted. */
 export interface MigrateRequest extends EncryptionRequest {
@@ -21,6 +22,48 @@ export interface MigrateRequest extends EncryptionRequest {
   outputFormat: FormatName;
   /** Indentation of generated YAML/JSON (`--indent`; else the config's `stores:`). */
   indent?: number;
+}
+
+/** What a command line gives a migration. */
+export interface MigrateOptions {
+  /** The key flags (`--age`, …, `--encryption-context`); none: the creation rule's keys. */
+  readonly flags: KeyFlags;
+  /** `-o`: where the file goes (its name picks the rule and the format). */
+  readonly output?: string | undefined;
+  /** `--output-type`. */
+  readonly outputType?: string | undefined;
+  /** The path creation rules are matched with (default: {@link output}). */
+  readonly rulesPath?: string | undefined;
+  readonly indent?: number | undefined;
+  /** `--config`. */
+  readonly configPath?: string | undefined;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * The request for {@link importDotenv} / {@link importEnv} from command-line options: recipients
+ * from the key flags (a malformed `--encryption-context` fails here, sops's exit 6), the format from
+ * `--output-type`, else from `-o`'s name (`x.enc.yaml`, `x.yaml.enc`), else sops's dotenv.
+ */
+export function migrateRequest(o: MigrateOptions): MigrateRequest {
+  const env = o.env ?? process.env;
+  const keys = keySpecsFromFlags(o.flags, env);
+  const kmsEncryptionContext = parseKmsContext(o.flags.encryptionContext);
+  let outputFormat: FormatName = "dotenv";
+  if (o.outputType === "yaml" || o.outputType === "json" || o.outputType === "dotenv") outputFormat = o.outputType;
+  else if (o.output) {
+    const f = formatNameForPath(o.output.replace(/\.enc$/, ""));
+    if (f === "yaml" || f === "json") outputFormat = f;
+  }
+  return {
+    file: o.rulesPath ?? o.output,
+    keys,
+    outputFormat,
+    ...(o.indent !== undefined ? { indent: o.indent } : {}),
+    ...(o.configPath !== undefined ? { configPath: o.configPath } : {}),
+    ...(kmsEncryptionContext ? { kmsEncryptionContext } : {}),
+    env,
+  };
 }
 
 /** An encrypted file made from plaintext entries. */

@@ -3,9 +3,7 @@
  * `.env`, or the environment) into an encrypted file (the operations are in lib/migrate.ts).
  */
 import { HushError } from "../../errors.js";
-import { importDotenv, importEnv, readNodeDotenv, type DotenvImportChange, type MigrateRequest } from "../../lib/migrate.js";
-import { formatNameForPath, type FormatName } from "../../formats/index.js";
-import { keySpecsFromFlags, parseKmsContext, type KeyFlags } from "../../config/index.js";
+import { importDotenv, importEnv, migrateRequest, readNodeDotenv, type DotenvImportChange, type KeyFlags } from "../../lib/migrate.js";
 import { readInput, writeFileAtomic } from "../../util/fs.js";
 import { writeStdout } from "../stdout.js";
 
@@ -31,44 +29,20 @@ export async function runImportDotenv(file: string, flags: MigrateFlags): Promis
     report(name, r.keys.length, r.changes);
     return;
   }
-  const request = migrateRequest(flags, flags.filenameOverride ?? flags.output ?? (file === "-" ? undefined : file));
-  const r = await importDotenv(source, request);
+  const r = await importDotenv(source, request(flags, flags.filenameOverride ?? flags.output ?? (file === "-" ? undefined : file)));
   report(name, r.keys.length, r.changes);
   await write(flags.inPlace ? file : flags.output, r.text);
 }
 
 /** Runs `hush import-env NAME…`. */
 export async function runImportEnv(names: string[], flags: MigrateFlags): Promise<void> {
-  const request = migrateRequest(flags, flags.filenameOverride ?? flags.output);
-  const r = await importEnv({ names, prefix: flags.prefix }, process.env, request);
+  const r = await importEnv({ names, prefix: flags.prefix }, process.env, request(flags, flags.filenameOverride ?? flags.output));
   process.stderr.write(`hush: import-env: ${r.keys.length} variable${r.keys.length === 1 ? "" : "s"}: ${r.keys.join(", ")}\n`);
   await write(flags.output, r.text);
 }
 
-function migrateRequest(flags: MigrateFlags, rulesPath: string | undefined): MigrateRequest {
-  const env = process.env;
-  // Parsed before anything is encrypted, so a malformed context fails first (sops's exit 6).
-  const keys = keySpecsFromFlags(flags, env);
-  const kmsEncryptionContext = parseKmsContext(flags.encryptionContext);
-  return {
-    file: rulesPath,
-    keys,
-    outputFormat: outputFormat(flags),
-    ...(flags.indent !== undefined ? { indent: flags.indent } : {}),
-    ...(flags.config !== undefined ? { configPath: flags.config } : {}),
-    ...(kmsEncryptionContext ? { kmsEncryptionContext } : {}),
-    env,
-  };
-}
-
-/** `--output-type`, else the format -o's name says (`x.enc.yaml`, `x.yaml.enc`), else dotenv. */
-function outputFormat(flags: MigrateFlags): FormatName {
-  if (flags.outputType) return flags.outputType as FormatName;
-  if (flags.output) {
-    const f = formatNameForPath(flags.output.replace(/\.enc$/, ""));
-    if (f === "yaml" || f === "json") return f;
-  }
-  return "dotenv";
+function request(flags: MigrateFlags, rulesPath: string | undefined) {
+  return migrateRequest({ flags, output: flags.output, outputType: flags.outputType, rulesPath, indent: flags.indent, configPath: flags.config });
 }
 
 /** The report on standard error: keys and line numbers only, never a value. */
