@@ -131,6 +131,19 @@ describe("CRLF files", () => {
     expect(yamlParse(out)).toEqual({ db: { user: "now\ntwo lines", pass: "two\nlines\n" }, list: ["x"] });
   });
 
+  it("stay CRLF in JSON and INI too; dotenv comes back CRLF, as sops's store reads it", async () => {
+    for (const [format, plain] of [
+      ["json", '{\r\n  "a": "x\\ny",\r\n  "b": 1\r\n}\r\n'],
+      ["ini", "; c\r\n[s]\r\na = 1\r\nb = two\r\n"],
+      ["dotenv", "#c\r\nA=1\r\nB=two\r\n"],
+    ] as const) {
+      const enc = await encryptText(plain, { format, ...ENCRYPT_OPTS });
+      // sops's dotenv keeps each \r inside the (encrypted) value, so its encrypted lines end in \n.
+      if (format !== "dotenv") expect(enc.text, format).not.toMatch(/(^|[^\r])\n/);
+      expect((await decryptText(enc.text, { format, dataKey: DATA_KEY })).text, format).toBe(plain);
+    }
+  });
+
   it("a file with mixed line ends is left as it is", async () => {
     const mixed = "a: 1\r\nb: 2\n";
     expect((await roundTrip(mixed)).dec).toBe(mixed);
