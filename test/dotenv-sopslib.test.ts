@@ -5,29 +5,15 @@
 // The Lambda around sops turns sops's dotenv output into JSON by its own rule (each emitted line
 // split at `=`, key and value trimmed; it is not sops's), so the tree is compared in that form. Skipped with its reason where sopslib
 // cannot run (needs root, unzip, openssl and test/sopslib, see its README).
-import { spawnSync } from "node:child_process";
-import { existsSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { generateAgeKeyFile } from "../src/keys/age-client.js";
 import { TRICKY_DOTENV } from "./formats-shared.js";
-import { cleanEnv, ROOT, runHush, withTempDir } from "./helpers.js";
+import { cleanEnv, runHush, withTempDir } from "./helpers.js";
+import { sopslibDecrypt, sopslibUnavailable } from "./support/sopslib.js";
 
-const SOPSLIB = join(ROOT, "test", "sopslib");
-
-function unavailable(): string | undefined {
-  if (!existsSync(join(SOPSLIB, "decrypt.sh"))) return "test/sopslib is not in this tree";
-  if (process.platform !== "linux") return "sopslib needs Linux namespaces";
-  if (process.getuid?.() !== 0) return "sopslib needs root (unshare -n -m)";
-  for (const tool of ["unshare", "unzip", "openssl"]) {
-    if (spawnSync("sh", ["-c", `command -v ${tool}`]).status !== 0) return `sopslib needs ${tool}`;
-  }
-  const setup = spawnSync("bash", [join(SOPSLIB, "setup.sh")], { encoding: "utf8", timeout: 240_000 });
-  if (setup.status !== 0) return `sopslib setup failed: ${(setup.stderr || "").trim().split("\n").pop()}`;
-  return undefined;
-}
-
-const reason = unavailable();
+const reason = sopslibUnavailable();
 
 /** The Lambda's JSON of sops's `EmitPlainFile` output for these entries (see the top comment). */
 function lambdaView(entries: readonly (readonly [string, string])[]): Record<string, string> {
@@ -46,9 +32,7 @@ async function throughSops(plain: string): Promise<{ status?: string; reason?: s
     expect(e.status).toBe(0);
     const enc = join(dir, "app.enc.env");
     writeFileSync(enc, e.stdout);
-    const r = spawnSync("bash", [join(SOPSLIB, "decrypt.sh"), enc, "dotenv", keyFile], { encoding: "utf8", timeout: 60_000 });
-    expect(r.status).toBe(0);
-    const out = JSON.parse(r.stdout) as { status?: string; reason?: string; secretString?: string };
+    const out = sopslibDecrypt(enc, "dotenv", keyFile);
     return { ...out, tree: out.secretString ? (JSON.parse(out.secretString) as Record<string, string>) : {} };
   });
 }
@@ -88,8 +72,7 @@ describe.skipIf(reason !== undefined)(`sops's Go library decrypts hush's dotenv 
       writeFileSync(join(dir, "keys.txt"), key.text, { mode: 0o600 });
       const enc = await encryptText("P_unencrypted=hunter2\n", { format: "dotenv", groups: [[ageRecipient(key.recipient)]] });
       writeFileSync(join(dir, "x.env"), enc.text.replace("P_unencrypted=hunter2\n", "P_unencrypted=hunter2 #1\n"));
-      const out = spawnSync("bash", [join(SOPSLIB, "decrypt.sh"), join(dir, "x.env"), "dotenv", join(dir, "keys.txt")], { encoding: "utf8" });
-      return JSON.parse(out.stdout) as { status?: string; reason?: string };
+      return sopslibDecrypt(join(dir, "x.env"), "dotenv", join(dir, "keys.txt"));
     });
     expect(r.status).toBe("FAILED");
     expect(r.reason).toMatch(/Failed to verify data integrity/);
