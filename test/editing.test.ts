@@ -10,7 +10,7 @@ import { getTreePath } from "../src/model/tree-path.js";
 import type { TreeCell } from "../src/model/tree.js";
 import { emitTrees } from "../src/formats/index.js";
 import { ageRecipient, generateAgeKeyFile } from "../src/keys/age-client.js";
-import { decryptText, encryptText } from "../src/lib/files.js";
+import { decryptHeld, decryptText, encryptText } from "../src/lib/files.js";
 import { rewriteText } from "../src/lib/rewrite.js";
 import { isHushError } from "../src/errors.js";
 import { cleanEnv, HUSH, runHush, withTempDir } from "./helpers.js";
@@ -193,7 +193,7 @@ describe("hush rotate", () => {
     await withTempDir(async (dir) => {
       const f = await encryptedFile(dir);
       const before = readFileSync(f, "utf8");
-      const old = await decryptText(before, { format: "yaml", env });
+      const old = await decryptHeld(before, { format: "yaml", env });
       const other = await generateAgeKeyFile();
       const r = runHush(["rotate", "-i", "--add-age", other.recipient, f], { env });
       expect(r.stderr).toBe("");

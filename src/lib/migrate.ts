@@ -8,13 +8,13 @@
  * the caller gets to show is keys, line numbers and the report of what the import changed.
  */
 import { HushError } from "../errors.js";
-import { encryptionOptions, encryptionSettings, keySpecsFromFlags, parseKmsContext, type EncryptionRequest, type KeyFlags } from "../config/index.js";
+import { keySpecsFromFlags, parseKmsContext, type EncryptionRequest, type KeyFlags } from "../config/index.js";
 import { formatNameForPath } from "../formats/index.js";
 import { importNodeDotenv, unwritableDotenvValue, type DotenvImport, type DotenvImportChange } from "../formats/dotenv-node.js";
 import type { FormatName } from "../model/tree.js";
-import { encryptText } from "./files.js";
+import { encryptAsConfigured } from "./operations.js";
 
-export type { DotenvImportChange, KeyFlags };
+export type { DotenvImportChange };
 
 /** Where and how the migrated file is encrypted. */
 export interface MigrateRequest extends EncryptionRequest {
@@ -145,8 +145,6 @@ async function encryptEntries(r: DotenvImport, request: MigrateRequest): Promise
   } else {
     throw new HushError("USAGE", `cannot import into the ${outputFormat} format: use dotenv, YAML or JSON`);
   }
-  const settings = await encryptionSettings(req);
-  const env = req.env ?? process.env;
-  const { text } = await encryptText(plain, { format, outputFormat, ...(await encryptionOptions(settings, outputFormat, env, indent)) });
+  const { text } = await encryptAsConfigured(plain, { ...req, format: outputFormat, inputFormat: format, indent });
   return text;
 }

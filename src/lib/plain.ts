@@ -5,11 +5,11 @@
  * file's own layout) and as trees of typed cells.
  */
 import { HushError } from "../errors.js";
-import { decryptDocument } from "../core/document.js";
+import { decryptDocument, metadataOf } from "../core/document.js";
 import type { Metadata } from "../model/metadata.js";
 import { formatPath, formatTreePath, lookupPath, parsePathExpr, type TreePath } from "../model/tree-path.js";
 import { documentBytes, type FormatName, type TreeCell, type TreeMap, type TreeNode } from "../formats/index.js";
-import { Keyring, type KeyringOptions } from "../keys/registry.js";
+import { Keyring, unwrapDataKey, type KeyringOptions } from "../keys/registry.js";
 import { parseDocument } from "./files.js";
 
 /** How to open an encrypted document. */
@@ -35,10 +35,13 @@ export interface OpenedDocument {
  */
 export async function openDocument(text: string, options: OpenOptions): Promise<OpenedDocument> {
   const doc = parseDocument(text, options.format);
-  const keyring = options.keyring ?? new Keyring(options);
-  const res = await decryptDocument(doc, { keyring });
-  res.dataKey.fill(0);
-  return { text: doc.toString(), bytes: documentBytes(doc), trees: doc.trees(), metadata: res.metadata };
+  const dataKey = await unwrapDataKey(metadataOf(doc), options.keyring ?? new Keyring(options));
+  try {
+    const res = await decryptDocument(doc, { dataKey });
+    return { text: doc.toString(), bytes: documentBytes(doc), trees: doc.trees(), metadata: res.metadata };
+  } finally {
+    dataKey.fill(0);
+  }
 }
 
 /** A scalar of a tree with its full path (map keys and list indexes). */

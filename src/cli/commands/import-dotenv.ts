@@ -3,8 +3,7 @@
  * `.env`, or the environment) into an encrypted file (the operations are in lib/migrate.ts).
  */
 import { HushError } from "../../errors.js";
-import { importDotenv, importEnv, migrateRequest, readNodeDotenv, type DotenvImportChange, type KeyFlags } from "../../lib/migrate.js";
-import { readInput, writeFileAtomic } from "../../util/fs.js";
+import { importDotenv, importEnv, migrateRequest, readInput, readNodeDotenv, writeFileAtomic, type DotenvImportChange, type KeyFlags } from "../../lib/internal.js";
 import { writeStdout } from "../stdout.js";
 
 interface MigrateFlags extends KeyFlags {

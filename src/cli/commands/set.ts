@@ -1,10 +1,8 @@
 /** `hush set` and `hush unset`: change one value of an encrypted file, keeping every other ciphertext. */
 import { HushError } from "../../errors.js";
+import { parseSetValue, readInput, setValues, unsetValue } from "../../lib/internal.js";
 import { formatTreePath, parsePath } from "../../model/tree-path.js";
-import { parseSetValue, setAtPath, unsetAtPath } from "../../formats/cst-edit.js";
-import { rewriteText } from "../../lib/rewrite.js";
 import { commandConfig, outputIndent, readInputFile, writeOutput, type ConfigFlags, type IoOptions } from "../common.js";
-import { readInput } from "../../util/fs.js";
 
 interface SetFlags extends ConfigFlags {
   valueStdin?: boolean;
@@ -34,11 +32,7 @@ export async function runSet(file: string, index: string, value: string | undefi
   // New YAML blocks are new text: `stores.yaml.indent` sets their indentation (else the file's own, else 4 as sops).
   const config = await commandConfig(flags, format === "yaml");
   const step = format === "yaml" ? await outputIndent(format, config?.stores, undefined) : 4;
-  const res = await rewriteText(input.text, (plain) => setAtPath(plain, format, path, node, step), {
-    format,
-    keepVersion: true,
-    ...(flags.ignoreMac ? { ignoreMac: true } : {}),
-  });
+  const res = await setValues(input.text, [{ path, node }], { format, ...(step !== undefined ? { step } : {}), ...(flags.ignoreMac ? { ignoreMac: true } : {}) });
   if (res.changed) await writeOutput(input, io, res.text);
 }
 
@@ -48,17 +42,10 @@ export async function runUnset(file: string, index: string, flags: SetFlags): Pr
   const io: IoOptions = { inPlace: true, ...(flags.inputType ? { inputType: flags.inputType } : {}) };
   const input = await readInputFile(file, io);
   const format = editable(input.format);
-  const res = await rewriteText(
-    input.text,
-    (plain) => {
-      const next = unsetAtPath(plain, format, path);
-      if (next === undefined) {
-        if (flags.idempotent) return plain;
-        throw new HushError("PATH_NOT_FOUND", `${formatTreePath(path)} not found`);
-      }
-      return next;
-    },
-    { format, keepVersion: true, ...(flags.ignoreMac ? { ignoreMac: true } : {}) },
-  );
+  const res = await unsetValue(input.text, path, {
+    format,
+    ...(flags.idempotent ? { idempotent: true } : {}),
+    ...(flags.ignoreMac ? { ignoreMac: true } : {}),
+  });
   if (res.changed) await writeOutput(input, io, res.text);
 }
