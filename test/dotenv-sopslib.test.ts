@@ -28,7 +28,8 @@ async function throughSops(plain: string): Promise<{ status?: string; reason?: s
     writeFileSync(keyFile, key.text, { mode: 0o600 });
     writeFileSync(join(dir, "app.env"), plain);
     const e = runHush(["encrypt", "--age", key.recipient, join(dir, "app.env")], { env: cleanEnv() });
-    expect(e.stderr).toBe("");
+    // At most the note that Node's dotenv would read some lines differently (no value in it).
+    expect(e.stderr).toMatch(/^(hush: note: [^\n]*\n)?$/);
     expect(e.status).toBe(0);
     const enc = join(dir, "app.enc.env");
     writeFileSync(enc, e.stdout);

@@ -96,6 +96,27 @@ describe("hush import-dotenv", () => {
   });
 });
 
+describe("hush encrypt of a Node-style .env", () => {
+  it("encrypts as sops reads it and notes, without a value, that Node's dotenv reads it differently", async () => {
+    await withTempDir(async (dir) => {
+      const env = await setup(dir);
+      writeFileSync(join(dir, "secrets.env"), NODE_ENV.split("\n").slice(0, 4).join("\n") + "\n");
+      const r = runHush(["encrypt", "secrets.env"], { env, cwd: dir });
+      expect(r.status).toBe(0);
+      expect(r.stderr).toBe(
+        "hush: note: secrets.env: 3 lines read differently by Node's dotenv package (line 2, DB_PASSWORD: inline comment dropped " +
+          "(sops would keep it in the value)); encrypted as sops reads them. For the values a Node app saw: hush import-dotenv secrets.env (--dry-run lists them)\n",
+      );
+      for (const s of SECRETS) expect(r.stderr).not.toContain(s);
+      writeFileSync(join(dir, "secrets.enc.env"), r.stdout);
+      // sops's reading: the comment and the quotes are part of the values.
+      expect(decryptJson(dir, "secrets.enc.env", env)).toEqual({ DB_PASSWORD: "hunter2 #1", API_TOKEN: '"tok en"', "export DB_HOST": "db.internal" });
+      writeFileSync(join(dir, "secrets.2.env"), "A_TOKEN=x\n");
+      expect(runHush(["encrypt", "secrets.2.env"], { env, cwd: dir }).stderr).toBe("");
+    });
+  });
+});
+
 describe("hush import-env", () => {
   it("encrypts named and prefixed variables, never printing a value", async () => {
     await withTempDir(async (dir) => {

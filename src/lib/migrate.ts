@@ -98,6 +98,23 @@ export async function importDotenv(source: string, request: MigrateRequest): Pro
   return { text, keys: r.entries.map((e) => e.key), changes: r.changes };
 }
 
+/**
+ * For `hush encrypt` of a dotenv file: a one-line note when Node's `dotenv` package would read the
+ * text differently from sops (quotes, inline comments, `export`, CRLF, …), else undefined. It names
+ * the first place by line and key, never a value.
+ */
+export function nodeStyleDotenvNote(text: string, name: string): string | undefined {
+  const changes = importNodeDotenv(text).changes.filter((c) => !c.key?.startsWith("sops_"));
+  const first = changes[0];
+  if (first === undefined) return undefined;
+  const lines = new Set(changes.map((c) => c.line)).size;
+  const where = `line ${first.line}${first.key === undefined ? "" : `, ${first.key}`}: ${first.what}`;
+  return (
+    `${name}: ${lines} line${lines === 1 ? "" : "s"} read differently by Node's dotenv package (${where}); encrypted as sops reads them. ` +
+    `For the values a Node app saw: hush import-dotenv ${name} (--dry-run lists them)`
+  );
+}
+
 /** Which variables of the environment {@link importEnv} takes. */
 export interface EnvSelection {
   /** Variables by name; each must be set. */
