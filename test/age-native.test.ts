@@ -496,7 +496,7 @@ export async function load(url, ctx, next) {
 
   it("hush decrypt of an age-only file never loads age-encryption (the built CLI)", () => {
     const register = registerHooks();
-    const env = { PATH: process.env["PATH"] ?? "", HOME: tmp, XDG_CONFIG_HOME: tmp, SOPS_AGE_KEY_FILE: join(FIXTURES, "key-age-sops-examples.txt") };
+    const env = { PATH: process.env["PATH"] ?? "", HOME: tmp, XDG_CONFIG_HOME: tmp, SOPS_AGE_KEY_FILE: join(FIXTURES, "key-age-sops-examples.txt"), HUSH_NO_WARNINGS: "1" };
     const r = spawnSync(process.execPath, ["--import", register, join(ROOT, "bin", "hush.js"), "decrypt", join(FIXTURES, "age-yaml-v3.7.1-example.enc.yaml")], {
       encoding: "utf8",
       env,

@@ -8,7 +8,7 @@ import { decryptSops } from "sops-age";
 import { describe, expect, it } from "vitest";
 import { isHushError } from "../src/errors.js";
 import { dotenvFormat, type DotenvDocument } from "../src/formats/dotenv.js";
-import { decryptText, encryptText } from "../src/lib/files.js";
+import { decryptText, encryptText, IV_SOURCE } from "../src/lib/files.js";
 import { ageRecipient, generateAgeKeyFile } from "../src/keys/age-client.js";
 import { cleanEnv, fixture, ivsOf, manifestKeys, runHush, withTempDir } from "./helpers.js";
 import { DATA_KEY, ENCRYPT_OPTS, fixturePairs, metadataOfText, NASTY_VALUES, open, TRICKY_DOTENV as TRICKY } from "./formats-shared.js";
@@ -75,7 +75,7 @@ describe("sops dotenv fixtures", () => {
       format: "dotenv",
       groups: [],
       dataKey: KEYS.get(file)!.dataKey,
-      ivSource: () => ivs[i++]!,
+      [IV_SOURCE]: () => ivs[i++]!,
       now: new Date(meta.lastModified),
       wrappedKeys: meta.keyGroups,
       version: meta.version,

@@ -5,6 +5,7 @@
 import { HushError } from "../errors.js";
 import { Keyring, load, type FormatName, type KeyringOptions } from "../lib/internal.js";
 import { runChild, type ChildExit } from "./child.js";
+import { withoutKeyEnv } from "./key-env.js";
 import type { EnvOptions } from "../model/env.js";
 
 export interface SecretsEnvOptions extends KeyringOptions, EnvOptions {
@@ -58,6 +59,8 @@ export interface ExecEnvOptions extends SecretsEnvOptions {
   pristine?: boolean;
   /** The environment to start from (default `process.env`). */
   baseEnv?: NodeJS.ProcessEnv;
+  /** Keep key material variables in the command's environment (default: removed, see key-env.ts). */
+  keepKeyEnv?: boolean;
 }
 
 /**
@@ -69,6 +72,7 @@ export async function execEnv(files: readonly string[], command: readonly string
   if (cmd === undefined) throw new HushError("USAGE", "no command given");
   const secrets = await secretsEnv(files, options);
   const base = options.baseEnv ?? process.env;
-  const env = { ...(options.pristine ? {} : base), ...secrets };
+  const inherited = options.pristine ? {} : options.keepKeyEnv ? base : withoutKeyEnv(base).env;
+  const env = { ...inherited, ...secrets };
   return runChild(cmd, args, { env, path: base["PATH"] });
 }

@@ -12,6 +12,7 @@ import { jsonValue } from "./emit.js";
 import { blockStyleOf, flowRootAsBlock, isCrlf, restyleBlock, toCrlf } from "./cst-layout.js";
 import type { FormatDocument, Leaf } from "./format.js";
 import type { FormatName, TreeCell, TreeMap, TreeNode } from "../model/tree.js";
+import { checkAliasExpansion } from "./limits.js";
 
 type Token = CST.Token;
 type SourceToken = CST.SourceToken;
@@ -44,6 +45,9 @@ export class CstDocument implements FormatDocument {
   /** The first document's `sops` block as plain JS (or why it cannot be read), see rawMetadata. */
   private readonly raw: { readonly value: unknown } | { readonly error: HushError };
   private readonly anchors = new Map<string, { token: Token; path: readonly string[] }>();
+  /** Characters of anchored values copied by aliases so far, and how many aliases (limits.ts). */
+  private expanded = 0;
+  private aliasCount = 0;
   private trail: Container[] = [];
   private stack: Container[] = [];
   private rootLevel: string[] = [];
@@ -492,7 +496,10 @@ export class CstDocument implements FormatDocument {
         `the YAML alias *${name} refers to a mapping or list; sops expands aliases, which gives every copy its own ciphertext: write the copy out (or use a scalar alias)`,
       );
     }
-    // sops expands aliases: the copy is a value of its own, at its own path.
+    // sops expands aliases: the copy is a value of its own, at its own path. Counted: a short
+    // `*x` can stand for a long value, many times over (an alias bomb).
+    this.expanded += target.token.source.length;
+    checkAliasExpansion(this.expanded, ++this.aliasCount, "YAML");
     const r = this.parsed.resolve(target.token);
     const typed = r ? this.dialect.typeScalar(target.token, r.value, undefined) : null;
     return this.pushLeaf(token, typed, path, owner, ctx);

@@ -354,7 +354,10 @@ function decryptPayload(payload: Uint8Array, fileKey: Uint8Array): Uint8Array {
     key.fill(0);
   }
   // A plain Uint8Array (not a Buffer, which may share a pooled ArrayBuffer), as typage returns.
-  const plain = new Uint8Array(out.reduce((n, b) => n + b.length, 0));
+  // Over an ArrayBuffer of its own, so off V8's heap: a small `new Uint8Array(n)` lives on the
+  // heap, where the garbage collector copies it (and the first native use copies it off-heap),
+  // leaving copies of the data key that no fill(0) reaches (issue 15).
+  const plain = new Uint8Array(new ArrayBuffer(out.reduce((n, b) => n + b.length, 0)));
   let at = 0;
   for (const b of out) {
     plain.set(b, at);

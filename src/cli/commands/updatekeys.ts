@@ -7,7 +7,8 @@ import { promises as fsp } from "node:fs";
 import { join, relative } from "node:path";
 import { createInterface } from "node:readline";
 import { HushError } from "../../errors.js";
-import { formatNameForPath, isFormatName, mapLimit, readInput, updateKeysText, writeFileAtomic, type FormatName } from "../../lib/internal.js";
+import { formatNameForPath, isFormatName, mapLimit, readInput, rotateText, updateKeysText, writeFileAtomic, type FormatName } from "../../lib/internal.js";
+import { withFileLock } from "../../lib/internal.js";
 
 interface Flags {
   yes?: boolean;
@@ -15,6 +16,7 @@ interface Flags {
   inputType?: string;
   config?: string;
   shamirSecretSharingThreshold?: string;
+  rotate?: boolean;
 }
 
 const SKIP_DIRS = new Set([".git", "node_modules"]);
@@ -106,9 +108,16 @@ export async function runUpdatekeys(paths: string[], flags: Flags): Promise<void
     process.stderr.write(`\r[${"#".repeat(filled)}${" ".repeat(width - filled)}] ${done}/${todo.length}`);
   };
   const results = await mapLimit(todo, jobs, async (f) => {
-    const text = (await readInput(f)).toString("utf8");
-    const res = await updateKeysText(f, text, { format: format(f), ...common });
-    if (res.text !== undefined) await writeFileAtomic(f, res.text);
+    const res = await withFileLock(f, async () => {
+      const text = (await readInput(f)).toString("utf8");
+      const r = await updateKeysText(f, text, { format: format(f), ...common });
+      if (r.text === undefined) return r;
+      // Someone removed still holds the data key (in their copy of the file, in git history):
+      // with --rotate the values get a new data key, wrapped for the new recipients only.
+      const out = flags.rotate && r.removed.length > 0 ? (await rotateText(r.text, { format: format(f) })).text : r.text;
+      await writeFileAtomic(f, out);
+      return r;
+    });
     done++;
     progress();
     return res;
@@ -121,5 +130,15 @@ export async function runUpdatekeys(paths: string[], flags: Flags): Promise<void
       process.stderr.write(`${show(f)}: error: ${r.reason instanceof HushError ? r.reason.message : "unexpected failure"}\n`);
     } else process.stdout.write(`${show(f)}: updated\n`);
   });
+  const exposed = results.filter((r) => r.status === "fulfilled" && r.value.removed.length > 0).length;
+  if (exposed > 0) {
+    const n = `${exposed} file${exposed === 1 ? "" : "s"}`;
+    if (flags.rotate) process.stderr.write(`hush: rotated the data key of ${n}: removed recipients cannot read the new ciphertext\n`);
+    else
+      process.stderr.write(
+        `hush: warning: removed recipients can still read the old and current values of ${n}: the data key is unchanged. ` +
+          `Rotate it with \`hush updatekeys --rotate\` (or \`hush rotate -i FILE\`), and change the secrets they have seen.\n`,
+      );
+  }
   if (failed > 0) throw new HushError("GENERIC", `failed updating ${failed} file${failed === 1 ? "" : "s"}`);
 }
