@@ -21,6 +21,7 @@ import { command as execFile } from "./commands/exec-file.command.js";
 import { command as updatekeys } from "./commands/updatekeys.command.js";
 import { command as git } from "./commands/git.command.js";
 import { command as check } from "./commands/check.command.js";
+import { command as verify } from "./commands/verify.command.js";
 import { command as audit } from "./commands/audit.command.js";
 import { command as rotationStatus } from "./commands/rotation-status.command.js";
 import { command as init } from "./commands/init.command.js";
@@ -35,7 +36,7 @@ import { command as importEnv } from "./commands/import-env.command.js";
 /** The top-level commands, in the order `--help` lists them. */
 const COMMANDS: readonly CommandSpec[] = [
   encrypt, decrypt, keygen, edit, set, rotateValue, unset, rotate, filestatus, execEnv, execFile,
-  updatekeys, git, check, audit, rotationStatus, init, invite, revoke, share, importBundle,
+  updatekeys, git, check, verify, audit, rotationStatus, init, invite, revoke, share, importBundle,
   k8s,
   importDotenv, importEnv,
 ];
