@@ -8,7 +8,7 @@ import { runHush } from "./helpers.js";
 const COMMANDS = [
   "encrypt", "decrypt", "keygen", "edit", "set", "rotate-value", "unset", "rotate", "filestatus", "exec-env", "exec-file",
   "updatekeys", "git", "check", "verify", "audit", "rotation-status", "init", "invite", "revoke", "share", "import",
-  "k8s",
+  "k8s", "import-dotenv", "import-env",
 ];
 const GIT = ["install", "textconv", "merge", "resolve", "log", "diff"];
 const K8S = ["secret", "kustomize-plugin", "install-kustomize-plugin"];

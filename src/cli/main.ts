@@ -30,12 +30,15 @@ import { command as revoke } from "./commands/revoke.command.js";
 import { command as share } from "./commands/share.command.js";
 import { command as importBundle } from "./commands/import.command.js";
 import { command as k8s } from "./commands/k8s.command.js";
+import { command as importDotenv } from "./commands/import-dotenv.command.js";
+import { command as importEnv } from "./commands/import-env.command.js";
 
 /** The top-level commands, in the order `--help` lists them. */
 const COMMANDS: readonly CommandSpec[] = [
   encrypt, decrypt, keygen, edit, set, rotateValue, unset, rotate, filestatus, execEnv, execFile,
   updatekeys, git, check, verify, audit, rotationStatus, init, invite, revoke, share, importBundle,
   k8s,
+  importDotenv, importEnv,
 ];
 
 /**

@@ -23,6 +23,7 @@ export { formatForSecretsPath, load, readSource } from "./load.js";
 export { decrypt } from "./documents.js";
 export { secretEntries, type SecretEntry } from "./secret-entries.js";
 export { kubernetesPathRegex, withKubernetesRule } from "./kubernetes-rule.js";
+export { importDotenv, importEnv, migrateRequest, nodeStyleDotenvNote, readNodeDotenv, type DotenvImportChange } from "./migrate.js";
 
 // ---- helpers from the floors below: plain functions and types, no key material ----
 export { privateTempDir, readInput, stdoutLooksClosed, writeFileAtomic } from "../util/fs.js";

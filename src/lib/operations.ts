@@ -134,7 +134,7 @@ type EditableFormat = "yaml" | "json";
 export interface ValueEditOptions {
   format: EditableFormat;
   ignoreMac?: boolean;
-  /** Indentation of new YAML blocks (default 4, as sops). */
+  /** Indentation of new YAML blocks (default: the file's own, else 4 as sops). */
   step?: number;
   keyring?: Keyring;
   env?: NodeJS.ProcessEnv;
