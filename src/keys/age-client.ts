@@ -19,8 +19,21 @@ import { homedir } from "node:os";
 import { posix, win32 } from "node:path";
 import { HushError } from "../errors.js";
 import type { KeyEntry, KeyRecipient, KeyUnwrapper } from "./key-source.js";
-import { decodeAgeArmor, decryptX25519, parseAgeFile, X25519Identity, type AgeFile } from "./age-native.js";
+import { decodeAgeArmor, decryptX25519, openWithFileKey, parseAgeFile, X25519Identity, type AgeFile } from "./age-native.js";
+import { loadSshSources, type ProtectedSshKey, type StanzaIdentity } from "./age-sources.js";
 import { fileProblem } from "../util/fs.js";
+import { parseSshRecipient, readSshPrivateKey, wrapForSsh } from "./age-ssh.js";
+
+/** What an identity set holds besides keys-file identities. */
+interface AgeExtras {
+  readonly stanzaIdentities?: readonly StanzaIdentity[];
+  readonly protectedSsh?: readonly ProtectedSshKey[];
+  readonly sshNotes?: readonly string[];
+  /** `SOPS_AGE_KEY_CMD`, run for a recipient ("" for none). */
+  readonly keyCommand?: (recipient: string) => { out: string } | { problem: string };
+  /** `SOPS_AGE_SSH_PRIVATE_KEY_CMD`, likewise. */
+  readonly sshCommand?: (recipient: string) => { out: string } | { problem: string };
+}
 
 type AgeLib = typeof import("age-encryption");
 
@@ -131,7 +144,8 @@ function checkRecipient(r: string): void {
     );
   }
   if (r.startsWith("ssh-")) {
-    throw new HushError("USAGE", `SSH recipients are not supported: ${shown(r)}`, "use an age1… recipient");
+    parseSshRecipient(r);
+    return;
   }
   if (r.startsWith("age1pq1")) {
     const d = bech32Decode(r);
@@ -178,11 +192,21 @@ export function ageRecipient(recipient: string): KeyRecipient {
     kind: "age",
     id: r,
     async wrap(dataKey: Uint8Array): Promise<KeyEntry> {
-      const { Encrypter, armor } = await loadAgeLib();
+      const { Encrypter, armor, Stanza } = await loadAgeLib();
       let enc: string;
       try {
         const e = new Encrypter();
-        e.addRecipient(r);
+        if (r.startsWith("ssh-")) {
+          const key = parseSshRecipient(r);
+          e.addRecipient({
+            wrapFileKey: (fileKey) => {
+              const s = wrapForSsh(key, fileKey);
+              return [new Stanza([s.type, ...s.args], s.body)];
+            },
+          });
+        } else {
+          e.addRecipient(r);
+        }
         enc = normaliseArmor(armor.encode(await e.encrypt(dataKey)));
       } catch (err) {
         throw new HushError("KEY_SOURCE", `age: cannot encrypt the data key to ${shown(r)}: ${oneLine(err)}`);
@@ -241,7 +265,7 @@ export class AgeIdentitySet implements KeyUnwrapper {
    * `identities` must already be valid `AGE-SECRET-KEY-1…`/`AGE-SECRET-KEY-PQ-1…` strings; throws
    * HushError KEY_SOURCE (naming no key) when one is not.
    */
-  constructor(identities: readonly string[], problems: readonly string[] = []) {
+  constructor(identities: readonly string[], problems: readonly string[] = [], extras: AgeExtras = {}) {
     const held: HeldIdentity[] = [];
     for (const id of new Set(identities)) {
       const d = decodeIdentity(id);
@@ -257,19 +281,77 @@ export class AgeIdentitySet implements KeyUnwrapper {
     this.#x25519 = held.flatMap((h) => (h.kind === "x25519" ? [h.key] : []));
     this.#others = held.flatMap((h) => (h.kind === "other" ? [h.text] : []));
     this.problems = [...problems];
+    this.#extras = extras;
+    this.#stanzaIds = [...(extras.stanzaIdentities ?? [])];
   }
 
-  /** How many distinct identities were loaded. */
+  readonly #extras: AgeExtras;
+  /** SSH keys, plugins, passphrase-protected files: identities that work on parsed stanzas. */
+  readonly #stanzaIds: StanzaIdentity[];
+  /** What each per-entry command gave, by the recipient it ran for. */
+  readonly #commandRuns = new Map<string, AgeIdentitySet>();
+
+  /** How many distinct identities were loaded (including those per-entry commands gave). */
   get count(): number {
-    return this.#held.length;
+    let n = this.#held.length + this.#stanzaIds.length;
+    for (const s of this.#commandRuns.values()) n += s.count;
+    return n;
+  }
+
+  /** The SSH key locations looked at and what happened to each, for messages. */
+  get sshNotes(): readonly string[] {
+    return this.#extras.sshNotes ?? [];
+  }
+
+  /** Whether `SOPS_AGE_KEY_CMD` or `SOPS_AGE_SSH_PRIVATE_KEY_CMD` may still give identities. */
+  get hasCommands(): boolean {
+    return this.#extras.keyCommand !== undefined || this.#extras.sshCommand !== undefined;
+  }
+
+  /**
+   * The identities the per-entry commands give for `recipient` (sops runs them with
+   * `SOPS_AGE_RECIPIENT` set to the entry's recipient), run once per recipient.
+   */
+  #fromCommands(recipient: string): AgeIdentitySet {
+    let set = this.#commandRuns.get(recipient);
+    if (set) return set;
+    const ids: string[] = [];
+    const stanzaIds: StanzaIdentity[] = [];
+    const problems: string[] = [];
+    const kc = this.#extras.keyCommand?.(recipient);
+    if (kc) {
+      if ("out" in kc) {
+        const p = parseIdentityText(kc.out, "SOPS_AGE_KEY_CMD output");
+        ids.push(...p.identities);
+        problems.push(...p.problems);
+      } else problems.push(kc.problem);
+    }
+    const sc = this.#extras.sshCommand?.(recipient);
+    if (sc) {
+      if ("out" in sc) {
+        try {
+          const r = readSshPrivateKey(sc.out, "SOPS_AGE_SSH_PRIVATE_KEY_CMD output");
+          if ("identity" in r) stanzaIds.push(r.identity);
+          else problems.push("SOPS_AGE_SSH_PRIVATE_KEY_CMD: the SSH key it printed is passphrase-protected, which is unsupported (as in sops)");
+        } catch (err) {
+          problems.push(err instanceof HushError ? err.message : "SOPS_AGE_SSH_PRIVATE_KEY_CMD: malformed SSH private key");
+        }
+      } else problems.push(sc.problem.replace("SOPS_AGE_KEY_CMD", "SOPS_AGE_SSH_PRIVATE_KEY_CMD"));
+    }
+    set = new AgeIdentitySet(ids, [], { stanzaIdentities: stanzaIds });
+    // Problems are reported once, whichever recipient the command ran for.
+    for (const p of problems) if (!this.problems.includes(p)) this.problems.push(p);
+    this.#commandRuns.set(recipient, set);
+    return set;
   }
 
   /** The public keys (`age1…`, `age1pq1…`) of the identities held, in load order. */
   async recipients(): Promise<string[]> {
+    const fromCmd = this.hasCommands ? await this.#fromCommands("").recipients() : [];
     const lib = this.#others.length > 0 ? await loadAgeLib() : undefined;
     return Promise.all(
       this.#held.map((h) => (h.kind === "x25519" ? bech32Encode("age", h.key.publicKey) : lib!.identityToRecipient(h.text))),
-    );
+    ).then((r) => [...r, ...fromCmd]);
   }
 
   /**
@@ -278,7 +360,14 @@ export class AgeIdentitySet implements KeyUnwrapper {
    * fails after an identity matched.
    */
   async unwrap(entry: KeyEntry): Promise<Uint8Array | null> {
-    if (this.#held.length === 0) return null;
+    const recipient = typeof entry["recipient"] === "string" ? entry["recipient"] : "";
+    const own = await this.#unwrapHeld(entry);
+    if (own !== null || !this.hasCommands) return own;
+    return this.#fromCommands(recipient).unwrap(entry);
+  }
+
+  async #unwrapHeld(entry: KeyEntry): Promise<Uint8Array | null> {
+    if (this.#held.length === 0 && this.#stanzaIds.length === 0 && !this.#extras.protectedSsh?.length) return null;
     const who = typeof entry["recipient"] === "string" ? shown(entry["recipient"]) : "(no recipient)";
     const enc = entry["enc"];
     if (typeof enc !== "string" || enc.trim() === "") {
@@ -307,8 +396,39 @@ export class AgeIdentitySet implements KeyUnwrapper {
       }
       if (out !== null) return out;
     }
-    if (this.#others.length === 0) return null;
+    for (const id of this.#stanzaIds) {
+      let key: Uint8Array | null;
+      try {
+        key = await id.unwrapFileKey(file.stanzas);
+      } catch (err) {
+        throw broken(err);
+      }
+      if (key === null) continue;
+      try {
+        return openWithFileKey(file, key);
+      } catch (err) {
+        throw broken(err);
+      }
+    }
+    if (this.#others.length === 0) {
+      this.#checkProtected(file, who);
+      return null;
+    }
     return this.#unwrapWithTypage(bytes, who);
+  }
+
+  /** When the entry is for a passphrase-protected SSH key we hold, says so rather than "no match". */
+  #checkProtected(file: AgeFile, who: string): void {
+    for (const k of this.#extras.protectedSsh ?? []) {
+      if (k.tag === null) continue;
+      if (file.stanzas.some((s) => s.type === k.type && s.args[0] === k.tag)) {
+        throw new HushError(
+          "KEY_SOURCE",
+          `age entry for ${who} is for the passphrase-protected SSH key ${k.source}, which hush cannot open`,
+          "give an unprotected copy of the key with SOPS_AGE_SSH_PRIVATE_KEY_FILE, or print it from SOPS_AGE_SSH_PRIVATE_KEY_CMD",
+        );
+      }
+    }
   }
 
   /** The identities native code does not handle (hybrid post-quantum), through age-encryption. */
@@ -459,10 +579,8 @@ function runKeyCommand(cmd: string, env: NodeJS.ProcessEnv): { out: string } | {
   if (file === undefined) return { problem: "SOPS_AGE_KEY_CMD: empty command" };
   // Only the program's name goes in messages: the arguments could be anything.
   const name = /AGE-SECRET-KEY/i.test(file) ? "(command)" : JSON.stringify(file);
+  // The caller sets SOPS_AGE_RECIPIENT to the entry being decrypted, as sops does.
   const childEnv: NodeJS.ProcessEnv = { ...env };
-  // sops sets SOPS_AGE_RECIPIENT to the entry being decrypted; hush loads identities once, before
-  // it knows the entry, so the command runs without it.
-  delete childEnv["SOPS_AGE_RECIPIENT"];
   try {
     const out = execFileSync(file, args, {
       env: childEnv,
@@ -537,12 +655,10 @@ export async function loadAgeIdentities(env: NodeJS.ProcessEnv = process.env): P
     }
   }
 
-  const keyCmd = env["SOPS_AGE_KEY_CMD"];
-  if (keyCmd) {
-    const r = runKeyCommand(keyCmd, env);
-    if ("out" in r) add(parseIdentityText(r.out, "SOPS_AGE_KEY_CMD output"));
-    else problems.push(r.problem);
-  }
+  // The commands run later, once per entry, with SOPS_AGE_RECIPIENT set to its recipient.
+  const command = (cmd: string | undefined) =>
+    cmd ? (recipient: string) => runKeyCommand(cmd, withRecipient(env, recipient)) : undefined;
+  const keyCommand = command(env["SOPS_AGE_KEY_CMD"]);
 
   const defaultFile = defaultAgeKeyFile(env);
   let text: string | undefined;
@@ -555,7 +671,25 @@ export async function loadAgeIdentities(env: NodeJS.ProcessEnv = process.env): P
   }
   if (text !== undefined) add(parseIdentityText(text, defaultFile));
 
-  return new AgeIdentitySet(identities, problems);
+  const ssh = await loadSshSources(env);
+  const sshCommand = command(ssh.command);
+  // A missing default keys file is no problem when SSH keys or commands can give identities.
+  const noDefault = `${defaultFile}: no such file`;
+  if ((ssh.identities.length > 0 || keyCommand || sshCommand) && problems.at(-1) === noDefault) problems.pop();
+  return new AgeIdentitySet(identities, [...ssh.problems, ...problems], {
+    stanzaIdentities: ssh.identities,
+    protectedSsh: ssh.protectedKeys,
+    sshNotes: ssh.notes,
+    ...(keyCommand ? { keyCommand } : {}),
+    ...(sshCommand ? { sshCommand } : {}),
+  });
+}
+
+/** `env` with SOPS_AGE_RECIPIENT set to `recipient` (removed when there is none), as sops runs commands. */
+function withRecipient(env: NodeJS.ProcessEnv, recipient: string): NodeJS.ProcessEnv {
+  const e: NodeJS.ProcessEnv = { ...env, SOPS_AGE_RECIPIENT: recipient };
+  if (recipient === "") delete e["SOPS_AGE_RECIPIENT"];
+  return e;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,0 +1,122 @@
+/**
+ * age SSH recipients and identities (ssh-ed25519, ssh-rsa), as sops ≥ 3.10 loads them, checked
+ * against sops's vector and Debian's `age` CLI in both directions with keys from `ssh-keygen`.
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { HushError } from "../src/errors.js";
+import { ageRecipient, loadAgeIdentities, parseAgeRecipients } from "../src/keys/age-client.js";
+import { keyService } from "../src/keys/index.js";
+
+const VECTORS = fileURLToPath(new URL("./fixtures/age-ssh/", import.meta.url));
+const vector = (name: string) => join(VECTORS, name);
+const hasTools = spawnSync("ssh-keygen", ["-?"]).error === undefined && spawnSync("age", ["--version"]).status === 0;
+
+let tmp: string;
+let home: string;
+const keys: Record<string, { priv: string; pub: string }> = {};
+
+function keygen(name: string, type: string, pass = ""): void {
+  const priv = join(tmp, name);
+  execFileSync("ssh-keygen", ["-q", "-t", type, ...(type === "rsa" ? ["-b", "2048"] : []), "-N", pass, "-C", `${name}@test`, "-f", priv]);
+  keys[name] = { priv, pub: readFileSync(`${priv}.pub`, "utf8").trim() };
+}
+
+beforeAll(() => {
+  tmp = mkdtempSync(join(tmpdir(), "hush-age-ssh-"));
+  home = join(tmp, "home");
+  mkdirSync(home);
+  if (!hasTools) return;
+  keygen("ed", "ed25519");
+  keygen("rsa", "rsa");
+  keygen("prot", "ed25519", "correct horse");
+});
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return { PATH: process.env["PATH"] ?? "", HOME: home, XDG_CONFIG_HOME: home, ...extra };
+}
+
+const DATA_KEY = Buffer.from("00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff", "hex");
+
+describe("sops's SSH vector", () => {
+  it("decrypts mockEncryptedSshKey with mockSshIdentity from SOPS_AGE_SSH_PRIVATE_KEY_FILE", async () => {
+    const set = await loadAgeIdentities(env({ SOPS_AGE_SSH_PRIVATE_KEY_FILE: vector("age-vector-ssh-ed25519-identity.pem") }));
+    const enc = readFileSync(vector("age-vector-ssh-ed25519-encrypted-data.age"), "utf8");
+    const recipient = readFileSync(vector("age-vector-ssh-ed25519-recipient.pub"), "utf8").trim();
+    const out = await set.unwrap({ recipient, enc });
+    expect(Buffer.from(out!).toString()).toBe("data");
+  });
+
+  it("accepts the recipient line (with its comment) as an age recipient", () => {
+    const recipient = readFileSync(vector("age-vector-ssh-ed25519-recipient.pub"), "utf8").trim();
+    expect(parseAgeRecipients(`${recipient}, age1lzd99uklcjnc0e7d860axevet2cz99ce9pq6tzuzd05l5nr28ams36nvun`)).toHaveLength(2);
+    expect(() => parseAgeRecipients("ssh-ed25519 AAAAnotbase64!")).toThrow(HushError);
+    expect(() => parseAgeRecipients("ssh-dss AAAAB3NzaC1kc3MAAACBAP")).toThrow(/unsupported SSH key type/);
+  });
+});
+
+describe.skipIf(!hasTools)("interop with Debian's age CLI", () => {
+  for (const name of ["ed", "rsa"]) {
+    it(`${name}: hush wraps, age -d -i decrypts`, async () => {
+      const entry = await ageRecipient(keys[name]!.pub).wrap(DATA_KEY);
+      expect(entry["recipient"]).toBe(keys[name]!.pub);
+      const out = execFileSync("age", ["-d", "-i", keys[name]!.priv], { input: entry["enc"] as string });
+      expect(out.equals(DATA_KEY)).toBe(true);
+    });
+
+    it(`${name}: age -R encrypts, hush unwraps from ~/.ssh`, async () => {
+      const pubFile = join(tmp, `${name}.recipients`);
+      writeFileSync(pubFile, `${keys[name]!.pub}\n`);
+      const enc = execFileSync("age", ["-a", "-R", pubFile], { input: DATA_KEY }).toString();
+      const sshDir = join(tmp, `home-${name}`, ".ssh");
+      mkdirSync(sshDir, { recursive: true });
+      const file = name === "ed" ? "id_ed25519" : "id_rsa";
+      writeFileSync(join(sshDir, file), readFileSync(keys[name]!.priv));
+      chmodSync(join(sshDir, file), 0o600);
+      const set = await loadAgeIdentities({ ...env(), HOME: join(tmp, `home-${name}`) });
+      expect(set.sshNotes).toEqual([`${join(sshDir, file)} (ssh-${name === "ed" ? "ed25519" : "rsa"})`]);
+      const out = await set.unwrap({ recipient: keys[name]!.pub, enc });
+      expect(Buffer.from(out!).equals(DATA_KEY)).toBe(true);
+    });
+  }
+
+  it("an entry for another SSH key is not ours; a tampered body fails for the matching key", async () => {
+    const entry = await ageRecipient(keys["ed"]!.pub).wrap(DATA_KEY);
+    const other = await loadAgeIdentities(env({ SOPS_AGE_SSH_PRIVATE_KEY_FILE: keys["rsa"]!.priv }));
+    expect(await other.unwrap(entry)).toBeNull();
+  });
+
+  it("a passphrase-protected key is skipped, said so, and named when the entry is for it", async () => {
+    const set = await loadAgeIdentities(env({ SOPS_AGE_SSH_PRIVATE_KEY_FILE: keys["prot"]!.priv }));
+    expect(set.count).toBe(0);
+    expect(set.sshNotes[0]).toMatch(/skipped: passphrase-protected/);
+    expect(set.problems.join("\n")).toMatch(/passphrase-protected/);
+    const entry = await ageRecipient(keys["prot"]!.pub).wrap(DATA_KEY);
+    await expect(set.unwrap(entry)).rejects.toThrow(/is for the passphrase-protected SSH key/);
+    const unrelated = await ageRecipient(keys["ed"]!.pub).wrap(DATA_KEY);
+    expect(await set.unwrap(unrelated)).toBeNull();
+  });
+
+  it("SOPS_AGE_SSH_PRIVATE_KEY_CMD prints the key, with SOPS_AGE_RECIPIENT set to the entry's recipient", async () => {
+    const script = join(tmp, "sshcmd.sh");
+    const log = join(tmp, "sshcmd.log");
+    writeFileSync(script, `#!/bin/sh\nprintf '%s\\n' "$SOPS_AGE_RECIPIENT" >> ${log}\ncat ${keys["rsa"]!.priv}\n`);
+    chmodSync(script, 0o755);
+    const set = await loadAgeIdentities(env({ SOPS_AGE_SSH_PRIVATE_KEY_CMD: script }));
+    const entry = await ageRecipient(keys["rsa"]!.pub).wrap(DATA_KEY);
+    expect(Buffer.from((await set.unwrap(entry))!).equals(DATA_KEY)).toBe(true);
+    expect(readFileSync(log, "utf8")).toBe(`${keys["rsa"]!.pub}\n`);
+  });
+
+  it("no match: the message names the SSH keys tried and skipped", async () => {
+    const set = await loadAgeIdentities(env({ SOPS_AGE_SSH_PRIVATE_KEY_FILE: keys["prot"]!.priv }));
+    const u = await (await keyService("age").load()).unwrapper(env({ SOPS_AGE_SSH_PRIVATE_KEY_FILE: keys["ed"]!.priv }));
+    expect(u.describe()).toBe(`none of the 1 age identity loaded matches; SSH keys: SOPS_AGE_SSH_PRIVATE_KEY_FILE ${keys["ed"]!.priv} (ssh-ed25519)`);
+    expect(set.sshNotes).toEqual([`SOPS_AGE_SSH_PRIVATE_KEY_FILE ${keys["prot"]!.priv} (skipped: passphrase-protected)`]);
+  });
+});
