@@ -21,6 +21,7 @@ import { HushError } from "../errors.js";
 import type { KeyEntry, KeyRecipient, KeyUnwrapper } from "./key-source.js";
 import { decodeAgeArmor, decryptX25519, openWithFileKey, parseAgeFile, X25519Identity, type AgeFile } from "./age-native.js";
 import { loadSshSources, type ProtectedSshKey, type StanzaIdentity } from "./age-sources.js";
+import { NoTerminal, readSecretFromTerminal } from "./tty-prompt.js";
 import { fileProblem } from "../util/fs.js";
 import { parseSshRecipient, readSshPrivateKey, wrapForSsh } from "./age-ssh.js";
 
@@ -31,6 +32,8 @@ interface AgeExtras {
   readonly sshNotes?: readonly string[];
   /** `SOPS_AGE_KEY_CMD`, run for a recipient ("" for none). */
   readonly keyCommand?: (recipient: string) => { out: string } | { problem: string };
+  /** Passphrase-protected identity files, opened (asking on the terminal) when nothing else matched. */
+  readonly encrypted?: readonly EncryptedSource[];
   /** `SOPS_AGE_SSH_PRIVATE_KEY_CMD`, likewise. */
   readonly sshCommand?: (recipient: string) => { out: string } | { problem: string };
 }
@@ -293,7 +296,7 @@ export class AgeIdentitySet implements KeyUnwrapper {
 
   /** How many distinct identities were loaded (including those per-entry commands gave). */
   get count(): number {
-    let n = this.#held.length + this.#stanzaIds.length;
+    let n = this.#held.length + this.#stanzaIds.length + (this.#extras.encrypted?.length ?? 0);
     for (const s of this.#commandRuns.values()) n += s.count;
     return n;
   }
@@ -362,8 +365,58 @@ export class AgeIdentitySet implements KeyUnwrapper {
   async unwrap(entry: KeyEntry): Promise<Uint8Array | null> {
     const recipient = typeof entry["recipient"] === "string" ? entry["recipient"] : "";
     const own = await this.#unwrapHeld(entry);
-    if (own !== null || !this.hasCommands) return own;
-    return this.#fromCommands(recipient).unwrap(entry);
+    if (own !== null) return own;
+    if (this.hasCommands) {
+      const got = await this.#fromCommands(recipient).unwrap(entry);
+      if (got !== null) return got;
+    }
+    for (const src of this.#extras.encrypted ?? []) {
+      const set = await this.#openEncrypted(src);
+      const got = set ? await set.unwrap(entry) : null;
+      if (got !== null) return got;
+    }
+    return null;
+  }
+
+  /** Opened passphrase-protected files (null: could not be opened, already reported), by source. */
+  readonly #opened = new Map<string, Promise<AgeIdentitySet | null>>();
+
+  /**
+   * Opens a passphrase-protected identity file once: asks for the passphrase on the terminal (as
+   * sops does; sops has no variable for it), decrypts it (scrypt) and parses what it holds.
+   */
+  #openEncrypted(src: EncryptedSource): Promise<AgeIdentitySet | null> {
+    let p = this.#opened.get(src.source);
+    if (!p) {
+      p = (async () => {
+        const note = (why: string) => {
+          this.problems.push(`${src.source}: the identity file is passphrase-protected; ${why}`);
+          return null;
+        };
+        let pass: string;
+        try {
+          pass = await readSecretFromTerminal(`Enter passphrase for identity '${src.source}':`);
+        } catch (err) {
+          return note(err instanceof NoTerminal ? "no terminal is available to ask for its passphrase (sops has no variable for it either)" : "no passphrase given");
+        }
+        const { Decrypter } = await loadAgeLib();
+        const d = new Decrypter();
+        d.addPassphrase(pass);
+        let text: string;
+        try {
+          const head = Buffer.from(src.bytes.subarray(0, 64)).toString("latin1");
+          const bytes = head.trimStart().startsWith("-----BEGIN") ? decodeAgeArmor(Buffer.from(src.bytes).toString("utf8")) : src.bytes;
+          text = await d.decrypt(bytes, "text");
+        } catch {
+          return note("incorrect passphrase, or not an age passphrase file");
+        }
+        const parsed = parseIdentityText(text, src.source);
+        for (const q of parsed.problems) this.problems.push(q);
+        return new AgeIdentitySet(parsed.identities);
+      })();
+      this.#opened.set(src.source, p);
+    }
+    return p;
   }
 
   async #unwrapHeld(entry: KeyEntry): Promise<Uint8Array | null> {
@@ -455,10 +508,25 @@ export class AgeIdentitySet implements KeyUnwrapper {
   }
 }
 
-/** A parsed identity source: valid identities plus problem lines. */
+/** A parsed identity source: valid identities plus problem lines, and passphrase-protected files. */
 interface Parsed {
   identities: string[];
   problems: string[];
+  encrypted?: EncryptedSource[];
+}
+
+/** A passphrase-protected identity file (`age -p` of a keys file), opened only when needed. */
+interface EncryptedSource {
+  readonly source: string;
+  readonly bytes: Uint8Array;
+}
+
+const ENCRYPTED_FILE = /^\s*(-----BEGIN AGE ENCRYPTED FILE-----|age-encryption\.org\/)/;
+
+/** Parses a keys file read as bytes: a binary age file must not go through UTF-8 decoding. */
+function parseIdentityBytes(buf: Buffer, source: string): Parsed {
+  if (ENCRYPTED_FILE.test(buf.subarray(0, 1100).toString("latin1"))) return { identities: [], problems: [], encrypted: [{ source, bytes: buf }] };
+  return parseIdentityText(buf.toString("utf8"), source);
 }
 
 /**
@@ -470,9 +538,7 @@ function parseIdentityText(text: string, source: string): Parsed {
   const identities: string[] = [];
   const problems: string[] = [];
   const candidates: { id: string; line: number }[] = [];
-  if (/^\s*(-----BEGIN AGE ENCRYPTED FILE-----|age-encryption\.org\/)/.test(text)) {
-    return { identities, problems: [`${source}: passphrase-encrypted key files are not supported`] };
-  }
+  if (ENCRYPTED_FILE.test(text)) return { identities, problems, encrypted: [{ source, bytes: Buffer.from(text, "utf8") }] };
   const lines = text.split(/\r?\n/);
   lines.forEach((raw, i) => {
     const line = raw.trim();
@@ -637,9 +703,11 @@ export function defaultAgeKeyFile(
 export async function loadAgeIdentities(env: NodeJS.ProcessEnv = process.env): Promise<AgeIdentitySet> {
   const identities: string[] = [];
   const problems: string[] = [];
+  const encrypted: EncryptedSource[] = [];
   const add = (p: Parsed) => {
     identities.push(...p.identities);
     problems.push(...p.problems);
+    encrypted.push(...(p.encrypted ?? []));
   };
 
   const key = env["SOPS_AGE_KEY"];
@@ -649,7 +717,7 @@ export async function loadAgeIdentities(env: NodeJS.ProcessEnv = process.env): P
   if (keyFile) {
     const source = `SOPS_AGE_KEY_FILE ${keyFile}`;
     try {
-      add(parseIdentityText(await fsp.readFile(keyFile, "utf8"), source));
+      add(parseIdentityBytes(await fsp.readFile(keyFile), source));
     } catch (err) {
       problems.push(`${source}: ${fileProblem(err)}`);
     }
@@ -661,15 +729,15 @@ export async function loadAgeIdentities(env: NodeJS.ProcessEnv = process.env): P
   const keyCommand = command(env["SOPS_AGE_KEY_CMD"]);
 
   const defaultFile = defaultAgeKeyFile(env);
-  let text: string | undefined;
+  let text: Buffer | undefined;
   try {
-    text = await fsp.readFile(defaultFile, "utf8");
+    text = await fsp.readFile(defaultFile);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code !== "ENOENT" && code !== "ENOTDIR") problems.push(`${defaultFile}: ${fileProblem(err)}`);
-    else if (identities.length === 0) problems.push(`${defaultFile}: no such file`);
+    else if (identities.length === 0 && encrypted.length === 0) problems.push(`${defaultFile}: no such file`);
   }
-  if (text !== undefined) add(parseIdentityText(text, defaultFile));
+  if (text !== undefined) add(parseIdentityBytes(text, defaultFile));
 
   const ssh = await loadSshSources(env);
   const sshCommand = command(ssh.command);
@@ -680,6 +748,7 @@ export async function loadAgeIdentities(env: NodeJS.ProcessEnv = process.env): P
     stanzaIdentities: ssh.identities,
     protectedSsh: ssh.protectedKeys,
     sshNotes: ssh.notes,
+    encrypted,
     ...(keyCommand ? { keyCommand } : {}),
     ...(sshCommand ? { sshCommand } : {}),
   });
