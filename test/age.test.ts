@@ -393,7 +393,7 @@ describe("loading identities from the environment", () => {
       expect(secretLeaks(p, [good.identity, pq])).toBe(false);
     }
     expect(set.problems).toContain(`SOPS_AGE_KEY: line 2: malformed AGE-SECRET-KEY-1… identity (bad checksum or length)`);
-    expect(set.problems).toContain(`SOPS_AGE_KEY_FILE ${keyFile}: line 6: age plugin identities are not supported`);
+    expect(set.problems).toContain(`SOPS_AGE_KEY_FILE ${keyFile}: line 6: malformed AGE-PLUGIN-… identity`);
   });
 
   it("a passphrase-encrypted keys file is held for later, not parsed", async () => {

@@ -22,6 +22,7 @@ import type { KeyEntry, KeyRecipient, KeyUnwrapper } from "./key-source.js";
 import { decodeAgeArmor, decryptX25519, openWithFileKey, parseAgeFile, X25519Identity, type AgeFile } from "./age-native.js";
 import { loadSshSources, type ProtectedSshKey, type StanzaIdentity } from "./age-sources.js";
 import { NoTerminal, readSecretFromTerminal } from "./tty-prompt.js";
+import { PluginIdentity, pluginName, wrapWithPlugin } from "./age-plugin.js";
 import { fileProblem } from "../util/fs.js";
 import { parseSshRecipient, readSshPrivateKey, wrapForSsh } from "./age-ssh.js";
 
@@ -34,6 +35,8 @@ interface AgeExtras {
   readonly keyCommand?: (recipient: string) => { out: string } | { problem: string };
   /** Passphrase-protected identity files, opened (asking on the terminal) when nothing else matched. */
   readonly encrypted?: readonly EncryptedSource[];
+  /** The environment plugins run with. */
+  readonly env?: NodeJS.ProcessEnv;
   /** `SOPS_AGE_SSH_PRIVATE_KEY_CMD`, likewise. */
   readonly sshCommand?: (recipient: string) => { out: string } | { problem: string };
 }
@@ -156,7 +159,10 @@ function checkRecipient(r: string): void {
     throw new HushError("USAGE", `not a valid age post-quantum recipient: ${shown(r)}`);
   }
   if (r.startsWith("age1") && r.indexOf("1", 4) !== -1) {
-    throw new HushError("USAGE", `age plugin recipients are not supported: ${shown(r)}`);
+    // age1<name>1…: a plugin recipient (its payload is the plugin's business).
+    const d = bech32Decode(r);
+    if (d && pluginName(r) !== null) return;
+    throw new HushError("USAGE", `not a valid age plugin recipient: ${shown(r)}`);
   }
   if (r.startsWith("age1")) {
     const d = bech32Decode(r);
@@ -188,7 +194,7 @@ function normaliseArmor(armored: string): string {
 }
 
 /** A recipient that wraps the data key as sops does: one armored age file per recipient. */
-export function ageRecipient(recipient: string): KeyRecipient {
+export function ageRecipient(recipient: string, env: NodeJS.ProcessEnv = process.env): KeyRecipient {
   const r = recipient.trim();
   checkRecipient(r);
   return {
@@ -199,7 +205,12 @@ export function ageRecipient(recipient: string): KeyRecipient {
       let enc: string;
       try {
         const e = new Encrypter();
-        if (r.startsWith("ssh-")) {
+        if (r.startsWith("age1") && pluginName(r) !== null && !r.startsWith("age1pq1")) {
+          e.addRecipient({
+            wrapFileKey: async (fileKey) =>
+              (await wrapWithPlugin(r, fileKey, env)).map((s) => new Stanza([s.type, ...s.args], s.body)),
+          });
+        } else if (r.startsWith("ssh-")) {
           const key = parseSshRecipient(r);
           e.addRecipient({
             wrapFileKey: (fileKey) => {
@@ -326,6 +337,7 @@ export class AgeIdentitySet implements KeyUnwrapper {
       if ("out" in kc) {
         const p = parseIdentityText(kc.out, "SOPS_AGE_KEY_CMD output");
         ids.push(...p.identities);
+        stanzaIds.push(...pluginIdentities(p.plugins ?? [], this.#extras.env ?? process.env));
         problems.push(...p.problems);
       } else problems.push(kc.problem);
     }
@@ -513,6 +525,8 @@ interface Parsed {
   identities: string[];
   problems: string[];
   encrypted?: EncryptedSource[];
+  /** `AGE-PLUGIN-…` identities, by source. */
+  plugins?: { source: string; identities: string[] }[];
 }
 
 /** A passphrase-protected identity file (`age -p` of a keys file), opened only when needed. */
@@ -538,6 +552,7 @@ function parseIdentityText(text: string, source: string): Parsed {
   const identities: string[] = [];
   const problems: string[] = [];
   const candidates: { id: string; line: number }[] = [];
+  const plugins: string[] = [];
   if (ENCRYPTED_FILE.test(text)) return { identities, problems, encrypted: [{ source, bytes: Buffer.from(text, "utf8") }] };
   const lines = text.split(/\r?\n/);
   lines.forEach((raw, i) => {
@@ -547,7 +562,8 @@ function parseIdentityText(text: string, source: string): Parsed {
       if (tok.startsWith(X25519_SECRET_PREFIX) || tok.startsWith(HYBRID_SECRET_PREFIX)) {
         candidates.push({ id: tok, line: i + 1 });
       } else if (tok.startsWith("AGE-PLUGIN-")) {
-        problems.push(`${source}: line ${i + 1}: age plugin identities are not supported`);
+        if (tok === tok.toUpperCase() && bech32Decode(tok.toLowerCase()) && pluginName(tok)) plugins.push(tok);
+        else problems.push(`${source}: line ${i + 1}: malformed AGE-PLUGIN-… identity`);
       } else {
         problems.push(`${source}: line ${i + 1}: not an age identity (expected ${X25519_SECRET_PREFIX}…)`);
       }
@@ -565,14 +581,29 @@ function parseIdentityText(text: string, source: string): Parsed {
       problems.push(`${source}: line ${line}: malformed ${kind}… identity (bad checksum or length)`);
     }
   }
-  if (identities.length === 0 && problems.length === 0) problems.push(`${source}: no age identities found`);
-  return { identities, problems };
+  if (identities.length === 0 && plugins.length === 0 && problems.length === 0) problems.push(`${source}: no age identities found`);
+  return { identities, problems, ...(plugins.length > 0 ? { plugins: [{ source, identities: plugins }] } : {}) };
+}
+
+/** One PluginIdentity per plugin name, in first-seen order. */
+function pluginIdentities(sources: readonly { source: string; identities: readonly string[] }[], env: NodeJS.ProcessEnv): PluginIdentity[] {
+  const byName = new Map<string, { ids: string[]; sources: string[] }>();
+  for (const src of sources) {
+    for (const id of src.identities) {
+      const name = pluginName(id)!;
+      const g = byName.get(name) ?? { ids: [], sources: [] };
+      if (!g.ids.includes(id)) g.ids.push(id);
+      if (!g.sources.includes(src.source)) g.sources.push(src.source);
+      byName.set(name, g);
+    }
+  }
+  return [...byName].map(([name, g]) => new PluginIdentity(name, g.ids, env, g.sources.join(", ")));
 }
 
 /** Builds an identity set from keys-file text (as `SOPS_AGE_KEY` is read). */
-export async function ageIdentitiesFromText(text: string, source = "identities"): Promise<AgeIdentitySet> {
+export async function ageIdentitiesFromText(text: string, source = "identities", env: NodeJS.ProcessEnv = process.env): Promise<AgeIdentitySet> {
   const p = parseIdentityText(text, source);
-  return new AgeIdentitySet(p.identities, p.problems);
+  return new AgeIdentitySet(p.identities, p.problems, { stanzaIdentities: pluginIdentities(p.plugins ?? [], env) });
 }
 
 /**
@@ -704,7 +735,9 @@ export async function loadAgeIdentities(env: NodeJS.ProcessEnv = process.env): P
   const identities: string[] = [];
   const problems: string[] = [];
   const encrypted: EncryptedSource[] = [];
+  const plugins: NonNullable<Parsed["plugins"]> = [];
   const add = (p: Parsed) => {
+    plugins.push(...(p.plugins ?? []));
     identities.push(...p.identities);
     problems.push(...p.problems);
     encrypted.push(...(p.encrypted ?? []));
@@ -735,7 +768,7 @@ export async function loadAgeIdentities(env: NodeJS.ProcessEnv = process.env): P
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code !== "ENOENT" && code !== "ENOTDIR") problems.push(`${defaultFile}: ${fileProblem(err)}`);
-    else if (identities.length === 0 && encrypted.length === 0) problems.push(`${defaultFile}: no such file`);
+    else if (identities.length === 0 && encrypted.length === 0 && plugins.length === 0) problems.push(`${defaultFile}: no such file`);
   }
   if (text !== undefined) add(parseIdentityBytes(text, defaultFile));
 
@@ -745,7 +778,8 @@ export async function loadAgeIdentities(env: NodeJS.ProcessEnv = process.env): P
   const noDefault = `${defaultFile}: no such file`;
   if ((ssh.identities.length > 0 || keyCommand || sshCommand) && problems.at(-1) === noDefault) problems.pop();
   return new AgeIdentitySet(identities, [...ssh.problems, ...problems], {
-    stanzaIdentities: ssh.identities,
+    stanzaIdentities: [...ssh.identities, ...pluginIdentities(plugins, env)],
+    env,
     protectedSsh: ssh.protectedKeys,
     sshNotes: ssh.notes,
     encrypted,

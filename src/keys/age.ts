@@ -30,9 +30,9 @@ export const age = defineKeyService({
   async load() {
     const { ageRecipient, loadAgeIdentities } = await import("./age-client.js");
     return {
-      recipient(spec) {
+      recipient(spec, env) {
         if (typeof spec !== "string") throw new HushError("CONFIG", "an age recipient must be a string (age1…)");
-        return ageRecipient(spec.trim());
+        return ageRecipient(spec.trim(), env);
       },
       async unwrapper(env) {
         const set = await loadAgeIdentities(env);
