@@ -205,7 +205,7 @@ describe("parseAgeRecipients", () => {
     const good = EXAMPLE_RECIPIENTS[0]!;
     const bad = [
       "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHsKLqeplhpW+uObz5dvMgjz1OxfM/XXUB+VHtZ6isG",
-      "age1yubikey1qwt50d05nh5vutpdzmlg5wn80xq5negm4uj9ghv0snvdd3yysf5yw3rhl3t",
+      "age1yubikey1qwt50d05nh5vutpdzmlg5wn80xq5negm4uj9ghv0snvdd3yysf5yw3rhl3q", // bad checksum
       `${good.slice(0, -1)}q`, // checksum
       good.toUpperCase(),
       "age1",
