@@ -14,8 +14,8 @@ import {
   generateAgeKeyFile,
   loadAgeIdentities,
   parseAgeRecipients,
-  splitCommand,
 } from "../src/keys/age-client.js";
+import { splitCommand } from "../src/util/shlex.js";
 
 const FIXTURES = fileURLToPath(new URL("../../shared/interop/sops-fixtures/", import.meta.url));
 const fixture = (name: string) => join(FIXTURES, name);

@@ -98,8 +98,15 @@ describe("hush encrypt / decrypt", () => {
     const missing = run('["db"]["nope"]');
     expect(missing.status).toBe(1);
     expect(missing.stderr).toMatch(/\["nope"\].*not found/);
-    const bad = run("db.password");
-    expect(bad.status).toBe(91);
+    // The dotted form works too (model/tree-path.ts); a malformed path is sops's exit 91.
+    expect(run("db.password").stdout).toBe("hunter2");
+    expect(run("list[1]").stdout).toBe("two");
+    for (const p of ['["db"', "db..password", "db.pass\\word"]) {
+      const bad = run(p);
+      expect(bad.status).toBe(91);
+      expect(bad.stderr).toMatch(/^hush: error: invalid path "/);
+      expect(bad.stderr.split("\n").filter(Boolean)).toHaveLength(1);
+    }
   });
 
   it("converts between YAML and JSON with --output-type", () => {

@@ -10,7 +10,7 @@ import { getTreePath } from "../src/model/tree-path.js";
 import type { TreeCell } from "../src/model/tree.js";
 import { emitTrees } from "../src/formats/index.js";
 import { ageRecipient, generateAgeKeyFile } from "../src/keys/age-client.js";
-import { decryptText, encryptText } from "../src/lib/files.js";
+import { decryptHeld, decryptText, encryptText } from "../src/lib/files.js";
 import { rewriteText } from "../src/lib/rewrite.js";
 import { isHushError } from "../src/errors.js";
 import { cleanEnv, HUSH, runHush, withTempDir } from "./helpers.js";
@@ -147,12 +147,53 @@ new:
   });
 });
 
+describe("hush unset of a nested block's last entry", () => {
+  it("leaves an empty collection and the keys after it intact (it once produced invalid YAML, exit 2)", async () => {
+    await withTempDir(async (dir) => {
+      const f = await encryptedFile(dir);
+      expect(runHush(["unset", f, '["db"]["user"]'], { env }).status).toBe(0);
+      const r = runHush(["unset", f, '["db"]["password"]'], { env });
+      expect(r.stderr).toBe("");
+      expect(r.status).toBe(0);
+      expect(runHush(["decrypt", f], { env }).stdout).toBe("# settings\ndb: {}\nlist:\n    - a\n    - b\n");
+    });
+  });
+});
+
+describe("hush set / unset: paths in the dotted form too (model/tree-path.ts)", () => {
+  it("set and unset take db.password, list[1], list.1 and escaped keys; a bad path exits 91", async () => {
+    await withTempDir(async (dir) => {
+      const f = await encryptedFile(dir);
+      expect(runHush(["set", f, "db.password", '"s3cret"'], { env }).status).toBe(0);
+      expect(runHush(["set", f, "list[1]", '"B"'], { env }).status).toBe(0);
+      expect(runHush(["set", f, "list.0", '"A"'], { env }).status).toBe(0);
+      expect(runHush(["set", f, "new.a\\.b", "1"], { env }).status).toBe(0);
+      expect(runHush(["set", f, "new.x\\[0\\]", "2"], { env }).status).toBe(0);
+      expect(runHush(["set", f, "more[0]", '"first"'], { env }).status).toBe(0);
+      expect(runHush(["decrypt", f], { env }).stdout).toBe(
+          '# settings\ndb:\n    user: app\n    password: s3cret\nlist:\n    - A\n    - B\nnew:\n    a.b: 1\n    x[0]: 2\nmore:\n    - first\n',
+      );
+      expect(runHush(["unset", f, "new.a\\.b"], { env }).status).toBe(0);
+      expect(runHush(["unset", f, 'new["x[0]"]'], { env }).status).toBe(0);
+      expect(runHush(["unset", f, "list.1"], { env }).status).toBe(0);
+      expect(runHush(["decrypt", f], { env }).stdout).toBe("# settings\ndb:\n    user: app\n    password: s3cret\nlist:\n    - A\nnew: {}\nmore:\n    - first\n");
+      const before = readFileSync(f, "utf8");
+      for (const bad of ["db..password", "db[", "a\\x"]) {
+        const r = runHush(["set", f, bad, "1"], { env });
+        expect(r.status).toBe(91);
+        expect(r.stderr).toMatch(/^hush: error: invalid path /);
+      }
+      expect(readFileSync(f, "utf8")).toBe(before);
+    });
+  });
+});
+
 describe("hush rotate", () => {
   it("re-encrypts everything under a new data key; the old key decrypts nothing", async () => {
     await withTempDir(async (dir) => {
       const f = await encryptedFile(dir);
       const before = readFileSync(f, "utf8");
-      const old = await decryptText(before, { format: "yaml", env });
+      const old = await decryptHeld(before, { format: "yaml", env });
       const other = await generateAgeKeyFile();
       const r = runHush(["rotate", "-i", "--add-age", other.recipient, f], { env });
       expect(r.stderr).toBe("");

@@ -128,3 +128,53 @@ describe("lazy loading of key service libraries", () => {
     expect(heavyLoaded(r.loaded)).toEqual(["openpgp"]);
   });
 });
+
+describe("lazy loading of command bodies", () => {
+  // The unbundled CLI (dist/cli/main.js, what bin/hush.js runs without a bundle) resolves each of
+  // our modules through the hook, so what a run loads is visible module by module.
+  function tracedUnbundled(args: string[]): ReturnType<typeof traced> {
+    const log = join(dir, `load-${++runs}.log`);
+    writeFileSync(log, "");
+    const main = pathToFileURL(join(ROOT, "dist", "cli", "main.js")).href;
+    const script = `import(${JSON.stringify(main)}).then((m) => m.main(["node", "hush", ...${JSON.stringify(args)}]))`;
+    const r = spawnSync(process.execPath, ["--import", pathToFileURL(register).href, "--input-type=module", "-e", script], {
+      env: { ...cleanEnv(), HUSH_LOAD_LOG: log },
+      cwd: ROOT,
+      encoding: "utf8",
+      timeout: 30_000,
+    });
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr, loaded: readFileSync(log, "utf8").split("\n").filter(Boolean) };
+  }
+  /** Our modules a run loaded, relative to dist/ (cli/main.js, cli/commands/decrypt.command.js, …). */
+  const ours = (loaded: string[]) =>
+    loaded.flatMap((u) => {
+      const m = /\/dist\/(.+\.js)$/.exec(u);
+      return m ? [m[1]!] : [];
+    });
+  /**
+   * A command body, or the machinery only a body needs (formats, crypto, child processes, git,
+   * team workflows). Declarations may load cheap modules elsewhere: `model/` (pure helpers), and
+   * the key services' descriptors that the key flags are made from.
+   */
+  const body = (m: string) => (/^cli\/commands\//.test(m) && !m.endsWith(".command.js")) || /^(core|formats|exec|git|team)\//.test(m);
+
+  it("hush --help loads every command's declaration and no command's body", () => {
+    const r = tracedUnbundled(["--help"]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain("Commands:");
+    const mods = ours(r.loaded);
+    expect(mods).toContain("cli/commands/decrypt.command.js");
+    expect(mods).toContain("cli/commands/git-resolve.command.js");
+    expect(mods.filter(body)).toEqual([]);
+  });
+
+  it("hush decrypt --help loads no body either; running a command loads its own body and no other", () => {
+    const help = tracedUnbundled(["decrypt", "--help"]);
+    expect(help.status).toBe(0);
+    expect(ours(help.loaded).filter(body)).toEqual([]);
+    const run = tracedUnbundled(["filestatus", join(FIXTURES, "age-yaml-v3.7.1-example.enc.yaml")]);
+    expect(run.stdout).toBe('{"encrypted":true}\n');
+    const commands = ours(run.loaded).filter((m) => /^cli\/commands\//.test(m) && !m.endsWith(".command.js"));
+    expect(commands).toEqual(["cli/commands/filestatus.js"]);
+  });
+});

@@ -12,7 +12,7 @@ import { getFormat } from "../src/formats/index.js";
 import { ageRecipient, generateAgeKeyFile } from "../src/keys/age-client.js";
 import { Keyring } from "../src/keys/registry.js";
 import { decrypt, encrypt } from "../src/lib/documents.js";
-import { decryptText, encryptText } from "../src/lib/files.js";
+import { decryptHeld, encryptText } from "../src/lib/files.js";
 import { load, Secrets } from "../src/lib/load.js";
 import { cleanEnv, ROOT, withTempDir } from "./helpers.js";
 
@@ -248,7 +248,7 @@ describe("load(): integrity, laziness, disposal", () => {
   });
 
   it("a data key passed in is copied, so dispose() leaves the caller's alone", async () => {
-    const { dataKey } = await decryptText(enc, { format: "yaml", env });
+    const { dataKey } = await decryptHeld(enc, { format: "yaml", env });
     const s = await load({ text: enc, format: "yaml" }, { dataKey, env: cleanEnv() });
     expect(s.get("db.port")).toBe(5432);
     s.dispose();

@@ -23,12 +23,22 @@ import { promises as fsp } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join, resolve } from "node:path";
 import { HushError } from "../errors.js";
-import { emitTrees, CELL_RENDERERS, type TreeMap, type TreeNode } from "../formats/index.js";
-import { formatForSecretsPath } from "../lib/load.js";
-import { findPath, openDocument, scalars, type OpenedDocument } from "../lib/plain.js";
-import { Keyring } from "../keys/registry.js";
-import { treeToEnv, valToString, type EnvSourceEntry } from "../model/env.js";
-import { readInput } from "../util/fs.js";
+import {
+  CELL_RENDERERS,
+  emitTrees,
+  findPath,
+  formatForSecretsPath,
+  Keyring,
+  openDocument,
+  readInput,
+  scalars,
+  treeToEnv,
+  valToString,
+  type EnvSourceEntry,
+  type OpenedDocument,
+  type TreeMap,
+  type TreeNode,
+} from "../lib/internal.js";
 
 /** What the action needs from the runner: `@actions/core`, or a fake in tests. */
 export interface ActionIO {

@@ -3,11 +3,11 @@
  * `npm run build:action`). See `decrypt.ts` for what it does and in which order.
  */
 import * as core from "@actions/core";
-import { provideGax } from "../keys/gcp-kms-client.js";
+import { provideGax } from "../lib/internal.js";
 import { runDecryptAction } from "./decrypt.js";
 
 // The bundle has no node_modules to resolve google-gax from at run time (see gcp-kms.ts); it holds
 // one copy, loaded only when a GCP KMS key is used.
-provideGax(() => import("google-gax"));
+await provideGax(() => import("google-gax"));
 
 await runDecryptAction(core);

@@ -1,8 +1,16 @@
 /** What encrypt and decrypt share: input, formats, output. */
 import { HushError } from "../errors.js";
-import { formatNameForPath, isFormatName, type FormatName } from "../formats/index.js";
-import { readInput, writeFileAtomic } from "../util/fs.js";
-import type { SopsConfig, StoresConfig } from "../config/config.js";
+import {
+  formatNameForPath,
+  isFormatName,
+  loadEffectiveConfig,
+  readInput,
+  storeIndent,
+  writeFileAtomic,
+  type FormatName,
+  type SopsConfig,
+  type StoresConfig,
+} from "../lib/internal.js";
 
 export interface IoOptions {
   inPlace?: boolean;
@@ -66,7 +74,6 @@ export interface ConfigFlags {
  */
 export async function commandConfig(flags: ConfigFlags, needs: boolean, env: NodeJS.ProcessEnv = process.env): Promise<SopsConfig | undefined> {
   if (!needs && !flags.config && !env["SOPS_CONFIG"]) return undefined;
-  const { loadEffectiveConfig } = await import("../config/index.js");
   return loadEffectiveConfig({ ...(flags.config !== undefined ? { configPath: flags.config } : {}), env });
 }
 
@@ -77,6 +84,5 @@ export async function commandConfig(flags: ConfigFlags, needs: boolean, env: Nod
 export async function outputIndent(format: FormatName, stores: StoresConfig | undefined, indent: number | undefined): Promise<number | undefined> {
   if (indent !== undefined) return indent;
   if (!stores) return undefined;
-  const { storeIndent } = await import("../config/index.js");
   return storeIndent(stores, format);
 }

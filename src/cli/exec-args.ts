@@ -10,7 +10,7 @@ import { HushError } from "../errors.js";
  * it is found in the raw arguments: the first `--` whose following arguments are exactly the tail
  * of the operands (an option's value that happens to be `--` is not followed by the operands).
  */
-export function splitAtDoubleDash(raw: readonly string[], operands: readonly string[]): { before: string[]; after: string[] | undefined } {
+function splitAtDoubleDash(raw: readonly string[], operands: readonly string[]): { before: string[]; after: string[] | undefined } {
   for (let i = 0; i < raw.length; i++) {
     if (raw[i] !== "--") continue;
     const tail = raw.slice(i + 1);

@@ -50,11 +50,6 @@ export interface SealOptions {
   dataKey?: Uint8Array;
 }
 
-/** True for the tree's scalar leaves (as opposed to maps and lists). */
-export function isSealedLeaf(n: SealedNode): n is SealedLeaf {
-  return n instanceof SealedValue || n instanceof ClearValue;
-}
-
 /**
  * Unwraps the data key, verifies the MAC over every value (decrypting each once and dropping it)
  * and returns the first document's tree with its ciphertexts. Throws what `decryptDocument` throws:

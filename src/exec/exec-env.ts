@@ -3,9 +3,7 @@
  * exists in hush's memory and in the child's environment block: nothing is written to disk.
  */
 import { HushError } from "../errors.js";
-import type { FormatName } from "../model/tree.js";
-import { Keyring, type KeyringOptions } from "../keys/registry.js";
-import { load } from "../lib/load.js";
+import { Keyring, load, type FormatName, type KeyringOptions } from "../lib/internal.js";
 import { runChild, type ChildExit } from "./child.js";
 import type { EnvOptions } from "../model/env.js";
 

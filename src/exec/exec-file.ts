@@ -13,14 +13,12 @@
  * leave it behind.
  */
 import { execFileSync } from "node:child_process";
-import { accessSync, closeSync, constants, mkdtempSync, openSync, promises as fsp, rmSync, statSync } from "node:fs";
+import { accessSync, closeSync, constants, mkdtempSync, openSync, rmSync, statSync } from "node:fs";
+import { promises as fsp } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { HushError } from "../errors.js";
-import type { FormatName } from "../model/tree.js";
-import { Keyring, type KeyringOptions } from "../keys/registry.js";
-import { decryptText } from "../lib/files.js";
-import { readSource } from "../lib/load.js";
+import { decryptText, Keyring, readSource, type FormatName, type KeyringOptions } from "../lib/internal.js";
 import { runChild, type ChildExit } from "./child.js";
 
 export interface ExecFileOptions extends KeyringOptions {
@@ -94,7 +92,6 @@ export async function execFile(file: string, command: readonly string[], options
     ...(options.ignoreMac ? { ignoreMac: true } : {}),
     ...(options.indent !== undefined && outputFormat !== source.format ? { indent: options.indent } : {}),
   });
-  res.dataKey.fill(0);
   // Bytes: a binary file's content need not be UTF-8. A copy, so that it can be zeroed below.
   const data = Buffer.from(res.bytes);
   const env = options.env ?? process.env;

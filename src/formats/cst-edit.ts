@@ -5,7 +5,7 @@
  */
 import { CST, Parser } from "yaml";
 import { HushError } from "../errors.js";
-import { formatTreePath, type TreePath } from "../model/tree-path.js";
+import { formatTreePath, listIndex, type TreePath } from "../model/tree-path.js";
 import type { TreeNode } from "../model/tree.js";
 import { childIndent, emitJsonDocument } from "./emit.js";
 import { CELL_RENDERERS, emitTrees, getFormat } from "./index.js";
@@ -92,12 +92,14 @@ class Editor {
       const p = path[i]!;
       const items = entries(container);
       let item: Item | undefined;
+      // Steps are followed as every path is (model/tree-path.ts): a number names a map key by its
+      // digits, a string of digits a list item (`hosts.0`).
       if (isMap(container)) {
-        if (typeof p !== "string") throw new HushError("INVALID_TREE_PATH", `${formatTreePath(path.slice(0, i + 1))}: a mapping is indexed by key, not by number`);
-        item = items.find((it) => keyText(it.key) === p);
+        item = items.find((it) => keyText(it.key) === String(p));
       } else {
-        if (typeof p !== "number") throw new HushError("INVALID_TREE_PATH", `${formatTreePath(path.slice(0, i + 1))}: a list is indexed by number`);
-        item = items[p];
+        const index = listIndex(p);
+        if (index === undefined) throw new HushError("INVALID_TREE_PATH", `${formatTreePath(path.slice(0, i + 1))}: a list is indexed by number`);
+        item = items[index];
       }
       if (!item) return { found: i, container, ...(located ? { located } : {}) };
       located = { parent: container, item };
@@ -175,11 +177,8 @@ export function setAtPath(text: string, format: "yaml" | "json", path: TreePath,
   if (found === path.length && located) return replaceItem(ed, located, value);
   const p = path[found]!;
   const node = nest(path.slice(found), value);
-  if (isMap(container)) {
-    if (typeof p !== "string") throw new HushError("INVALID_TREE_PATH", `${formatTreePath(path.slice(0, found + 1))}: a mapping is indexed by key`);
-    return insertInto(ed, container, p, node);
-  }
-  if (typeof p !== "number") throw new HushError("INVALID_TREE_PATH", `${formatTreePath(path.slice(0, found + 1))}: a list is indexed by number`);
+  if (isMap(container)) return insertInto(ed, container, String(p), node);
+  if (listIndex(p) === undefined) throw new HushError("INVALID_TREE_PATH", `${formatTreePath(path.slice(0, found + 1))}: a list is indexed by number`);
   return insertInto(ed, container, undefined, node);
 }
 
@@ -212,7 +211,9 @@ function replaceItem(ed: Editor, loc: Located, value: TreeNode): string {
     const from = old && CST.isScalar(old) && old.type !== "block-scalar" ? old.offset : start;
     const lead = from === start ? " " : "";
     const to = old && old.type === "block-scalar" ? endOf(old) - 1 : end;
-    return text.slice(0, from) + lead + r.inline + text.slice(to);
+    // A block collection's extent ends with its last line break: keep one after the new value.
+    const eol = old && (old.type === "block-map" || old.type === "block-seq") && text[to - 1] === "\n" ? "\n" : "";
+    return text.slice(0, from) + lead + r.inline + eol + text.slice(to);
   }
   const to = old ? itemEnd(item) : end;
   const tail = text.slice(to);

@@ -15,13 +15,7 @@
  */
 import type { SimpleGit } from "simple-git";
 import { HushError } from "../errors.js";
-import { readMetadata } from "../core/metadata.js";
-import { parseEnc } from "../core/cipher.js";
-import { formatTreePath, type TreePath } from "../model/tree-path.js";
-import { formatNameForPath } from "../formats/index.js";
-import type { TreeNode } from "../model/tree.js";
-import { parseDocument } from "../lib/files.js";
-import { entryLabel } from "../lib/rewrite.js";
+import { entryLabel, formatNameForPath, formatTreePath, isSealedText, parseDocument, storedMetadata, type TreeNode, type TreePath } from "../lib/internal.js";
 
 /** One commit's effect on the file. */
 export interface AuditEntry {
@@ -79,7 +73,7 @@ function walk(node: TreeNode, path: TreePath, prefix: string, out: Snapshot): vo
     const v = node.value;
     const stored = v === null ? "null" : `${v.type}:${v.text}`;
     out.values.set(label(), stored);
-    if (v !== null && v.type === "str" && parseEnc(v.text)) out.sealed.add(label());
+    if (v !== null && v.type === "str" && isSealedText(v.text)) out.sealed.add(label());
   }
 }
 
@@ -96,9 +90,8 @@ export function snapshot(text: string, path: string): Snapshot {
   const trees = doc.trees();
   trees.forEach((t, i) => walk(t, [], trees.length > 1 ? `(document ${i + 1}) ` : "", snap));
   try {
-    const raw = doc.rawMetadata();
-    if (raw !== undefined) {
-      const meta = readMetadata(raw);
+    const meta = storedMetadata(doc);
+    if (meta !== undefined) {
       snap.encrypted = true;
       meta.keyGroups.forEach((g, i) =>
         g.forEach((w) => {

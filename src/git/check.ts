@@ -13,14 +13,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { basename, resolve } from "node:path";
-import { isHushError } from "../errors.js";
-import { parseEnc } from "../core/cipher.js";
-import { readMetadata } from "../core/metadata.js";
-import { selector } from "../core/selection.js";
-import { formatTreePath } from "../model/tree-path.js";
-import { displayPath, loadEffectiveConfig, selectCreationRule, type SopsConfig } from "../config/index.js";
-import { formatNameForPath } from "../formats/index.js";
-import { parseDocument } from "../lib/files.js";
+import { displayPath, encryptionProblems, formatNameForPath, loadEffectiveConfig, selectCreationRule, type SopsConfig } from "../lib/internal.js";
 import { git, repoRoot, runGit } from "./run.js";
 
 export interface CheckOptions {
@@ -59,43 +52,7 @@ export function checkText(path: string, text: string, config: SopsConfig | undef
   // Files nobody asked to encrypt, with nothing encrypted in them, are not hush's business.
   if (!required && !(structured && looksEncrypted)) return [];
   const ruleName = rule && config ? `creation_rules[${rule.index}] of ${displayPath(config.path, cwd)}` : "";
-  let doc;
-  try {
-    doc = parseDocument(text, format);
-  } catch {
-    return [`cannot be parsed as ${format}${text.includes("\n<<<<<<< ") || text.startsWith("<<<<<<< ") ? " (it has conflict markers)" : ""}`];
-  }
-  const raw = doc.rawMetadata();
-  if (raw === undefined) {
-    return [required ? `is plaintext, but ${ruleName} says it must be encrypted` : "has encrypted values but no sops metadata"];
-  }
-  let meta;
-  try {
-    meta = readMetadata(raw);
-  } catch (e) {
-    return [isHushError(e) ? e.message : "has unreadable sops metadata"];
-  }
-  const problems: string[] = [];
-  if (meta.mac === "" || !parseEnc(meta.mac)) problems.push("has no valid MAC in its sops metadata");
-  meta.keyGroups.forEach((g) =>
-    g.forEach((w) => {
-      if (typeof w.entry["enc"] !== "string" || w.entry["enc"] === "") problems.push(`has a ${w.kind} key entry without its wrapped key`);
-    }),
-  );
-  const sel = selector(meta.rules);
-  const clear = new Set<string>();
-  for (const leaf of doc.leaves()) {
-    if (leaf.kind === "comment") continue;
-    if (!doc.singleValue && !sel.encrypts(leaf.path, leaf.commentStack, false)) continue;
-    const v = leaf.value;
-    if (v.type === "str" && (v.text === "" || parseEnc(v.text))) continue;
-    clear.add(leaf.path.length === 0 ? "(the document)" : formatTreePath([...leaf.path]));
-  }
-  if (clear.size > 0) {
-    const list = [...clear];
-    problems.push(`${list.length} ${list.length === 1 ? "value is" : "values are"} in clear that its rules encrypt: ${list.slice(0, 10).join(", ")}${list.length > 10 ? ", …" : ""}`);
-  }
-  return problems;
+  return encryptionProblems(text, format, required ? ruleName : undefined);
 }
 
 /** Checks files (on disk, or as staged); never decrypts, needs no key. */

@@ -13,8 +13,7 @@ import { existsSync, realpathSync, statSync } from "node:fs";
 import { chmod, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { delimiter, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { HushError } from "../errors.js";
-import { loadEffectiveConfig } from "../config/index.js";
-import { writeFileAtomic } from "../util/fs.js";
+import { loadEffectiveConfig, writeFileAtomic } from "../lib/internal.js";
 import { git, repoRoot, runGit, shellQuote } from "./run.js";
 
 export interface InstallOptions {

@@ -5,10 +5,7 @@
  */
 import { resolve as resolvePath } from "node:path";
 import { HushError } from "../errors.js";
-import { emitTrees, formatNameForPath } from "../formats/index.js";
-import type { TreeNode } from "../model/tree.js";
-import { writeFileAtomic } from "../util/fs.js";
-import { mergeEncrypted, type ConflictChooser, type MergeConflict } from "./merge.js";
+import { emitTrees, formatNameForPath, mergeEncrypted, writeFileAtomic, type ConflictChooser, type MergeConflict, type TreeNode } from "../lib/internal.js";
 import { git, repoRoot, runGit } from "./run.js";
 
 export interface ResolveOptions {

@@ -8,11 +8,7 @@
  * content, not the name: git hands textconv a temporary file name.
  */
 import { isHushError } from "../errors.js";
-import type { Metadata } from "../model/metadata.js";
-import type { FormatName } from "../model/tree.js";
-import { decryptText, parseDocument } from "../lib/files.js";
-import { entryLabel } from "../lib/rewrite.js";
-import { Keyring } from "../keys/registry.js";
+import { decryptText, entryLabel, Keyring, parseDocument, type FormatName, type Metadata } from "../lib/internal.js";
 
 /** How to read the file. */
 export interface TextconvOptions {

@@ -48,9 +48,8 @@ async function decryptWhole(source: SecretsSource, options: DecryptOptions) {
     ...(options.outputFormat ? { outputFormat: options.outputFormat } : {}),
     ...(options.ignoreMac ? { ignoreMac: true } : {}),
     ...(options.extract ? { extract: options.extract } : {}),
-    ...(options.dataKey ? { dataKey: Uint8Array.from(options.dataKey) } : {}),
+    ...(options.dataKey ? { dataKey: options.dataKey } : {}),
   });
-  res.dataKey.fill(0);
   return res;
 }
 

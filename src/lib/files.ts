@@ -3,12 +3,12 @@
  * GitHub Action and user code share.
  */
 import { HushError } from "../errors.js";
-import { decryptDocument, encryptDocument, type CiphertextStash, type EncryptOptions } from "../core/document.js";
+import { decryptDocument, encryptDocument, metadataOf, type CiphertextStash, type EncryptOptions } from "../core/document.js";
 import type { Metadata, SelectionRules, WrappedKey } from "../model/metadata.js";
 import { getTreePath, type TreePath } from "../model/tree-path.js";
 import type { IvSource } from "../core/cipher.js";
 import { CELL_RENDERERS, documentBytes, emitTrees, emitTreesBytes, type FormatDocument, type FormatName, parseInput, treesHoldBytes, utf8 } from "../formats/index.js";
-import { Keyring, type KeyringOptions } from "../keys/registry.js";
+import { Keyring, unwrapDataKey, type KeyringOptions } from "../keys/registry.js";
 import type { KeyRecipient } from "../keys/key-source.js";
 
 export interface DecryptTextOptions extends KeyringOptions {
@@ -24,12 +24,25 @@ export interface DecryptTextOptions extends KeyringOptions {
   indent?: number;
 }
 
+/**
+ * What {@link decryptText} returns. It carries no data key: the library unwraps it, uses it and
+ * zero-fills it before returning. (hush 0.1.0 also returned `dataKey` and `stash` here; the
+ * library's operations now keep both inside.)
+ */
 export interface DecryptTextResult {
   /** The plaintext as text. Binary content that is not UTF-8 is lossy here: use {@link bytes}. */
   text: string;
   /** The plaintext byte for byte (binary output and string `extract`s keep non-UTF-8 bytes). */
   readonly bytes: Uint8Array;
   metadata: Metadata;
+}
+
+/**
+ * Library-internal: a decryption whose data key is still held, with the ciphertexts seen (for a
+ * stable rewrite). Never leaves `src/lib`; whoever calls {@link decryptHeld} zero-fills `dataKey`
+ * in its own `finally`.
+ */
+export interface HeldDecryption extends DecryptTextResult {
   dataKey: Uint8Array;
   stash: CiphertextStash;
 }
@@ -43,24 +56,48 @@ export function parseDocument(text: string | Uint8Array, format: FormatName, ind
 }
 
 /**
- * Decrypts a document's text and returns the plaintext (and what a rewrite needs). Pass bytes
- * (a `Uint8Array`) for binary files, and read {@link DecryptTextResult.bytes} for their output.
+ * Decrypts a document's text and returns the plaintext. Pass bytes (a `Uint8Array`) for binary
+ * files, and read {@link DecryptTextResult.bytes} for their output. The data key is zero-filled
+ * before this returns (a `dataKey` passed in is copied, never modified).
  */
 export async function decryptText(text: string | Uint8Array, options: DecryptTextOptions): Promise<DecryptTextResult> {
+  const res = await decryptPlain(text, options);
+  res.dataKey.fill(0);
+  return textResult(res.plain, { metadata: res.metadata });
+}
+
+/**
+ * Library-internal {@link decryptText} that keeps the data key: the caller (an operation in
+ * `src/lib`) owns `dataKey` and zero-fills it in its `finally`. A `dataKey` option is copied, so
+ * zeroing the result never touches the caller's buffer. On failure nothing is left unzeroed.
+ */
+export async function decryptHeld(text: string | Uint8Array, options: DecryptTextOptions): Promise<HeldDecryption> {
+  const res = await decryptPlain(text, options);
+  return textResult(res.plain, { metadata: res.metadata, dataKey: res.dataKey, stash: res.stash });
+}
+
+/**
+ * The data key is unwrapped here, not in core, so that the library owns it from the start: any
+ * failure after unwrapping (a bad MAC, a missing `--extract` path) zero-fills it before throwing.
+ */
+async function decryptPlain(text: string | Uint8Array, options: DecryptTextOptions) {
   const doc = parseDocument(text, options.format, options.indent);
-  const keyring = options.keyring ?? new Keyring(options);
-  const res = await decryptDocument(doc, {
-    keyring,
-    ...(options.ignoreMac ? { ignoreMac: true } : {}),
-    ...(options.dataKey ? { dataKey: options.dataKey } : {}),
-  });
-  const out = options.outputFormat ?? options.format;
-  // Text, or bytes where the output may not be UTF-8 (binary output, a string leaf).
-  let plain: string | Uint8Array;
-  if (options.extract) plain = extract(doc, options.extract, out, options.indent);
-  else if (out === options.format) plain = out === "binary" ? documentBytes(doc) : doc.toString();
-  else plain = out === "binary" ? emitTreesBytes(out, doc.trees()) : emitTrees(out, doc.trees(), options.indent);
-  return textResult(plain, { metadata: res.metadata, dataKey: res.dataKey, stash: res.stash });
+  const dataKey = options.dataKey
+    ? Uint8Array.from(options.dataKey)
+    : await unwrapDataKey(metadataOf(doc), options.keyring ?? new Keyring(options));
+  try {
+    const res = await decryptDocument(doc, { dataKey, ...(options.ignoreMac ? { ignoreMac: true } : {}) });
+    const out = options.outputFormat ?? options.format;
+    // Text, or bytes where the output may not be UTF-8 (binary output, a string leaf).
+    let plain: string | Uint8Array;
+    if (options.extract) plain = extract(doc, options.extract, out, options.indent);
+    else if (out === options.format) plain = out === "binary" ? documentBytes(doc) : doc.toString();
+    else plain = out === "binary" ? emitTreesBytes(out, doc.trees()) : emitTrees(out, doc.trees(), options.indent);
+    return { plain, metadata: res.metadata, dataKey, stash: res.stash };
+  } catch (e) {
+    dataKey.fill(0);
+    throw e;
+  }
 }
 
 /** The result with `text` and `bytes` both available; the one not produced is derived on first use. */

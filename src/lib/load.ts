@@ -6,12 +6,13 @@
  */
 import { HushError } from "../errors.js";
 import { parseGoFloat } from "../model/go-number.js";
-import { isSealedLeaf, openValue, sealDocument, SealedValue, type SealedLeaf, type SealedMap, type SealedNode } from "../core/sealed.js";
+import { openValue, sealDocument, SealedValue, type SealedLeaf, type SealedMap, type SealedNode } from "../core/sealed.js";
 import type { Metadata } from "../model/metadata.js";
 import type { PlainValue } from "../model/value.js";
 import { formatNameForPath, parseInput, utf8, type FormatName } from "../formats/index.js";
 import { Keyring, type KeyringOptions } from "../keys/registry.js";
 import { readInput } from "../util/fs.js";
+import { formatLoosePath, lookupPath, parsePathExpr } from "../model/tree-path.js";
 import { treeToEnv, type EnvOptions, type EnvSourceEntry } from "../model/env.js";
 
 /**
@@ -20,7 +21,11 @@ import { treeToEnv, type EnvOptions, type EnvSourceEntry } from "../model/env.js
  */
 export type SecretsSource = string | { readonly text: string | Uint8Array; readonly format: FormatName };
 
-/** Where a value is: `"db.password"` (dot-separated; list items by index: `"hosts.0"`) or `["db", "password"]`. */
+/**
+ * Where a value is: a string in the dotted or tree form (`"db.password"`, `"hosts[0]"` or
+ * `"hosts.0"`, `'["db"]["password"]'`, `"a\\.b"` for the key `a.b`; the grammar is in
+ * `model/tree-path.ts`), or the steps themselves (`["db", "password"]`, `["hosts", 0]`).
+ */
 export type SecretPath = string | readonly (string | number)[];
 
 /**
@@ -132,7 +137,9 @@ export class Secrets {
    * whole subtree as a plain object or array (every value in it is decrypted).
    *
    * A dotted path also finds keys that contain dots (`"labels.app.kubernetes.io/name"`), trying the
-   * nested reading first; the array form (`["labels", "app.kubernetes.io/name"]`) is exact.
+   * nested reading first; `'labels["app.kubernetes.io/name"]'`, `"labels.app\\.kubernetes\\.io/name"`
+   * and the array form (`["labels", "app.kubernetes.io/name"]`) are exact. A string that is not a
+   * path (`"a["`, `"a..b"`) throws a HushError (INVALID_TREE_PATH).
    */
   get(path: SecretPath): SecretValue | undefined {
     const found = this.#find(path);
@@ -144,11 +151,14 @@ export class Secrets {
     return this.#find(path) !== undefined;
   }
 
-  /** The dotted path of every value, in file order (`db.password`, `hosts.0`). Decrypts nothing. */
+  /**
+   * The dotted path of every value, in file order (`db.password`, `hosts.0`), each one a path
+   * {@link get} finds (brackets and backslashes in keys escaped). Decrypts nothing.
+   */
   keys(): string[] {
     this.#alive();
     const out: string[] = [];
-    for (const e of this.#entries()) if (e.read) out.push(e.path.join("."));
+    for (const e of this.#entries()) if (e.read) out.push(formatLoosePath(e.path));
     return out;
   }
 
@@ -180,16 +190,10 @@ export class Secrets {
 
   #find(path: SecretPath): Found | undefined {
     this.#alive();
-    if (typeof path === "string") return descendDotted(this.#root, path.split("."), 0, []);
-    if (!Array.isArray(path)) throw new TypeError("path must be a string or an array of keys and indexes");
-    let node: SealedNode = this.#root;
-    const keys: string[] = [];
-    for (const p of path as readonly (string | number)[]) {
-      const next = child(node, p, keys);
-      if (next === undefined) return undefined;
-      node = next;
-    }
-    return { node, keys };
+    if (typeof path !== "string" && !Array.isArray(path)) throw new TypeError("path must be a string or an array of keys and indexes");
+    // A string in either form, read leniently (dotted keys may join); an array exactly.
+    const found = lookupPath<SealedNode>(this.#root, typeof path === "string" ? parsePathExpr(path) : path);
+    return found && { node: found.node, keys: found.path.filter((p): p is string => typeof p === "string") };
   }
 
   #open(leaf: SealedLeaf, keys: readonly string[]): PlainValue | null {
@@ -234,46 +238,6 @@ export class Secrets {
     }
     yield* walk(this.#root);
   }
-}
-
-/** One step down: a key in a map (a number is used as a key there), an index in a list. */
-function child(node: SealedNode, p: string | number, keys: string[]): SealedNode | undefined {
-  if (node instanceof Map) {
-    const k = typeof p === "number" ? String(p) : p;
-    const next = node.get(k);
-    if (next !== undefined) keys.push(k);
-    return next;
-  }
-  if (Array.isArray(node)) {
-    const i = typeof p === "number" ? p : /^\d+$/.test(p) ? Number(p) : -1;
-    return Number.isInteger(i) && i >= 0 ? node[i] : undefined;
-  }
-  return undefined;
-}
-
-/**
- * Resolves `a.b.c` where keys may themselves contain dots: at each map, the shortest key made of
- * the next parts is tried first, then longer ones. Each step is a map lookup, so the cost depends on
- * the path, not on the number of keys.
- */
-function descendDotted(node: SealedNode, parts: readonly string[], at: number, keys: string[]): Found | undefined {
-  if (at === parts.length) return { node, keys };
-  if (isSealedLeaf(node)) return undefined;
-  if (Array.isArray(node)) {
-    const next = child(node, parts[at]!, keys);
-    return next === undefined ? undefined : descendDotted(next, parts, at + 1, keys);
-  }
-  let key = "";
-  for (let end = at; end < parts.length; end++) {
-    key = end === at ? parts[at]! : `${key}.${parts[end]!}`;
-    const next = node.get(key);
-    if (next === undefined) continue;
-    keys.push(key);
-    const found = descendDotted(next, parts, end + 1, keys);
-    if (found) return found;
-    keys.pop();
-  }
-  return undefined;
 }
 
 /** A decrypted scalar as a JS value (see {@link SecretValue}). */

@@ -3,7 +3,7 @@
  * key, copying every unchanged value's ciphertext verbatim (stable ciphertext: the diff shows only
  * what changed, plus `mac` and `lastmodified`). Used by edit, set, unset and the merge driver.
  */
-import { randomBytes } from "node:crypto";
+import { randomFillSync } from "node:crypto";
 import { HushError } from "../errors.js";
 import { type KeyEntry, type KeyKind, type Metadata, SOPS_VERSION, type WrappedKey } from "../model/metadata.js";
 import { wrapForGroups } from "../core/document.js";
@@ -12,7 +12,7 @@ import type { KeyRecipient } from "../keys/key-source.js";
 import { Keyring, recipientFor, type RecipientSpec } from "../keys/registry.js";
 import { keyService, specLabel } from "../keys/index.js";
 import { utf8 } from "../formats/index.js";
-import { decryptText, encryptText, type DecryptTextOptions, type DecryptTextResult } from "./files.js";
+import { decryptHeld, encryptText, type DecryptTextOptions, type HeldDecryption } from "./files.js";
 
 export interface RewriteOptions {
   format: FormatName;
@@ -21,7 +21,7 @@ export interface RewriteOptions {
   /** Keep the file's `version` (set, unset, rotate do; edit upgrades it, as sops). */
   keepVersion?: boolean;
   env?: NodeJS.ProcessEnv;
-  /** Use this data key instead of unwrapping it (it is not zeroed afterwards). */
+  /** Use this data key instead of unwrapping it (it is copied: the caller's buffer is never modified). */
   dataKey?: Uint8Array;
 }
 
@@ -75,10 +75,10 @@ export async function rewriteBytes(
 
 async function rewrite(
   encrypted: string | Uint8Array,
-  change: (dec: DecryptTextResult) => Promise<string | Uint8Array | undefined>,
+  change: (dec: HeldDecryption) => Promise<string | Uint8Array | undefined>,
   opts: RewriteOptions,
 ): Promise<RewriteResult> {
-  const dec = await decryptText(encrypted, decryptOptions(opts));
+  const dec = await decryptHeld(encrypted, decryptOptions(opts));
   try {
     const next = await change(dec);
     if (next === undefined) {
@@ -98,7 +98,7 @@ async function rewrite(
     });
     return { text, changed: true, metadata };
   } finally {
-    if (!opts.dataKey) dec.dataKey.fill(0);
+    dec.dataKey.fill(0);
   }
 }
 
@@ -124,8 +124,9 @@ export interface RotateOptions extends RewriteOptions {
  * recipients (plus or minus the given ones). Entries keep their `created_at`.
  */
 export async function rotateText(encrypted: string | Uint8Array, opts: RotateOptions): Promise<RewriteResult & { removed: string[] }> {
-  const dec = await decryptText(encrypted, decryptOptions(opts));
-  if (!opts.dataKey) dec.dataKey.fill(0);
+  const dec = await decryptHeld(encrypted, decryptOptions(opts));
+  // The old key is not needed: rotation draws a new one.
+  dec.dataKey.fill(0);
   const env = opts.env ?? process.env;
   const removed: string[] = [];
   const groups: { kind: KeyKind; entry: KeyEntry | undefined; spec: RecipientSpec }[][] = dec.metadata.keyGroups.map((g) =>
@@ -146,7 +147,8 @@ export async function rotateText(encrypted: string | Uint8Array, opts: RotateOpt
     throw new HushError("USAGE", "removing these recipients would leave a key group with no keys");
   }
   const recipients: KeyRecipient[][] = await Promise.all(groups.map((g) => Promise.all(g.map((r) => recipientFor(r.kind, r.spec, env)))));
-  const dataKey = new Uint8Array(randomBytes(32));
+  // Filled in place: no other buffer ever holds the new key, and this one is zeroed below.
+  const dataKey = randomFillSync(new Uint8Array(32));
   try {
     const wrapped: WrappedKey[][] = await wrapForGroups(dataKey, recipients, dec.metadata.shamirThreshold);
     // A key read from the file keeps its creation date across rotations (as in sops).

@@ -5,11 +5,8 @@
  */
 import { promises as fsp } from "node:fs";
 import { join, relative, resolve, sep } from "node:path";
-import { metadataOf } from "../core/document.js";
-import type { Metadata } from "../model/metadata.js";
-import { formatNameForPath, type FormatName } from "../formats/index.js";
 import { runGit } from "../git/run.js";
-import { parseDocument } from "../lib/files.js";
+import { formatNameForPath, parseDocument, storedMetadata, type FormatName, type Metadata } from "../lib/internal.js";
 
 /** An encrypted file found in the repository. */
 export interface EncryptedFile {
@@ -65,7 +62,8 @@ export async function readEncryptedFile(path: string, root: string): Promise<Enc
   if (format === "binary" && !text.trimStart().startsWith("{")) return undefined;
   if (format === "binary" && !/"data"\s*:/.test(text)) format = "json";
   try {
-    const metadata = metadataOf(parseDocument(text, format));
+    const metadata = storedMetadata(parseDocument(text, format));
+    if (metadata === undefined) return undefined;
     return { path, shown: relative(root, path).split(sep).join("/") || path, format, text, metadata };
   } catch {
     return undefined;

@@ -7,11 +7,15 @@
 import { promises as fsp } from "node:fs";
 import { dirname, join } from "node:path";
 import { HushError } from "../errors.js";
-import { initialConfig } from "../config/edit.js";
-import { ageRecipientsByRule } from "../config/edit.js";
-import { CONFIG_FILE_NAME } from "../config/index.js";
-import { defaultAgeKeyFile, loadAgeIdentities, parseAgeRecipients } from "../keys/age-client.js";
-import { appendNewAgeIdentity } from "../keys/age-key-file.js";
+import {
+  ageRecipientsByRule,
+  appendNewAgeIdentity,
+  CONFIG_FILE_NAME,
+  defaultAgeKeyFile,
+  initialConfig,
+  loadAgeIdentities,
+  parseAgeRecipients,
+} from "../lib/internal.js";
 import { installGit, type InstallReport } from "../git/install.js";
 import { runGit } from "../git/run.js";
 

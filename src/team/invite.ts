@@ -7,12 +7,7 @@
 import { promises as fsp } from "node:fs";
 import { dirname } from "node:path";
 import { HushError } from "../errors.js";
-import { addAgeRecipient, ageRecipientsByRule } from "../config/edit.js";
-import { findConfigFile } from "../config/index.js";
-import { parseAgeRecipients } from "../keys/age-client.js";
-import { Keyring } from "../keys/registry.js";
-import { mapLimit, updateKeysText } from "../lib/updatekeys.js";
-import { writeFileAtomic } from "../util/fs.js";
+import { addAgeRecipient, ageRecipientsByRule, findConfigFile, Keyring, mapLimit, parseAgeRecipients, updateKeysText, writeFileAtomic } from "../lib/internal.js";
 import { encryptedFiles } from "./files.js";
 
 /** Where the config is and how to run. */

@@ -11,15 +11,21 @@
  */
 import { dirname } from "node:path";
 import { HushError } from "../errors.js";
-import { ageRecipientsByRule, removeAgeRecipient } from "../config/edit.js";
-import { findConfigFile, parseConfig } from "../config/index.js";
-import { parseEnc } from "../core/cipher.js";
-import { Keyring } from "../keys/registry.js";
-import { parseDocument } from "../lib/files.js";
-import { pathLabel, scalars } from "../lib/plain.js";
-import { entryLabel, rotateText } from "../lib/rewrite.js";
-import { mapLimit } from "../lib/updatekeys.js";
-import { writeFileAtomic } from "../util/fs.js";
+import {
+  ageRecipientsByRule,
+  entryLabel,
+  findConfigFile,
+  isSealedText,
+  Keyring,
+  mapLimit,
+  parseConfig,
+  parseDocument,
+  pathLabel,
+  removeAgeRecipient,
+  rotateText,
+  scalars,
+  writeFileAtomic,
+} from "../lib/internal.js";
 import { encryptedFiles, type EncryptedFile } from "./files.js";
 import { oneAgeRecipient, readConfigText, type TeamOptions } from "./invite.js";
 
@@ -57,7 +63,7 @@ export function encryptedValuePaths(file: Pick<EncryptedFile, "text" | "format">
   doc.trees().forEach((tree, i) => {
     for (const { path, cell } of scalars(tree)) {
       const v = cell.value;
-      if (v && v.type === "str" && v.text.startsWith("ENC[") && parseEnc(v.text)) {
+      if (v && v.type === "str" && v.text.startsWith("ENC[") && isSealedText(v.text)) {
         const label = pathLabel(path);
         out.push(doc.documentCount > 1 ? `(document ${i + 1}) ${label}` : label);
       }

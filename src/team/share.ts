@@ -7,15 +7,24 @@
  * into an encrypted file with `hush set`'s semantics (only the values imported get new ciphertext).
  */
 import { HushError } from "../errors.js";
-import { encryptionOptions, encryptionSettings } from "../config/index.js";
-import { formatTreePath, type TreePath } from "../model/tree-path.js";
-import { setAtPath } from "../formats/cst-edit.js";
-import { emitTrees, type FormatName, type TreeMap, type TreeNode } from "../formats/index.js";
-import { loadAgeIdentities, parseAgeRecipients } from "../keys/age-client.js";
-import { encryptText, parseDocument } from "../lib/files.js";
-import { findPath, openDocument, pathLabel, scalars } from "../lib/plain.js";
-import { rewriteText } from "../lib/rewrite.js";
-import type { Keyring } from "../keys/registry.js";
+import {
+  emitTrees,
+  encryptPlanned,
+  findPath,
+  loadAgeIdentities,
+  openDocument,
+  parseAgeRecipients,
+  parseDocument,
+  pathLabel,
+  planEncryption,
+  scalars,
+  setValues,
+  type FormatName,
+  type Keyring,
+  type TreeMap,
+  type TreeNode,
+  type TreePath,
+} from "../lib/internal.js";
 
 const ARMOR_BEGIN = "-----BEGIN AGE ENCRYPTED FILE-----";
 const BINARY_MAGIC = "age-encryption.org/v1\n";
@@ -179,31 +188,16 @@ export async function importBundle(bundle: OpenedBundle, options: ImportOptions)
   }
   const format = target.format;
   if (target.text === undefined) {
-    const settings = await encryptionSettings({
+    const plan = await planEncryption({
       file: target.path,
       env,
+      format,
       ...(options.cwd ? { cwd: options.cwd } : {}),
       ...(options.configPath ? { configPath: options.configPath } : {}),
     });
-    const encryption = await encryptionOptions(settings, format, env);
-    const { text } = await encryptText(emitTrees(format, [bundle.tree], encryption.indent), { format, ...encryption });
+    const { text } = await encryptPlanned(emitTrees(format, [bundle.tree], plan.indent), plan);
     return { text, paths };
   }
-  const res = await rewriteText(
-    target.text,
-    (plain) => {
-      let next = plain;
-      for (const e of entries) {
-        try {
-          next = setAtPath(next, format, e.path, e.node);
-        } catch (err) {
-          if (err instanceof HushError) throw new HushError(err.code, `cannot import ${formatTreePath(e.path)}: ${err.message}`);
-          throw err;
-        }
-      }
-      return next;
-    },
-    { format, keepVersion: true, env },
-  );
+  const res = await setValues(target.text, entries, { format, env, failurePrefix: "cannot import" });
   return { text: res.changed ? res.text : undefined, paths };
 }

@@ -1,9 +1,8 @@
 /** `hush decrypt`: print (or write) the plaintext of an encrypted file. */
 import { HushError } from "../../errors.js";
-import type { KeyKind } from "../../model/metadata.js";
-import { parseTreePath } from "../../model/tree-path.js";
+import { decryptText, type KeyKind } from "../../lib/internal.js";
+import { parsePath } from "../../model/tree-path.js";
 import { isKeyKind, KEY_KINDS } from "../../lib/key-services.js";
-import { decryptText } from "../../lib/files.js";
 import { commandConfig, outputIndent, readInputFile, writeOutput, type ConfigFlags, type IoOptions } from "../common.js";
 
 interface DecryptFlags extends IoOptions, ConfigFlags {
@@ -26,7 +25,7 @@ export function parseDecryptionOrder(s: string | undefined): KeyKind[] | undefin
 
 export async function runDecrypt(file: string | undefined, flags: DecryptFlags): Promise<void> {
   const input = await readInputFile(file, flags);
-  const extract = flags.extract !== undefined ? parseTreePath(flags.extract) : undefined;
+  const extract = flags.extract !== undefined ? parsePath(flags.extract) : undefined;
   if (extract && flags.inPlace) throw new HushError("CONFLICTING_PARAMETERS", "--extract cannot be used with --in-place");
   const order = parseDecryptionOrder(flags.decryptionOrder ?? process.env["SOPS_DECRYPTION_ORDER"]);
   // `stores:` shapes only text hush generates (another output format, an extracted subtree); the
@@ -42,6 +41,5 @@ export async function runDecrypt(file: string | undefined, flags: DecryptFlags):
     ...(order ? { decryptionOrder: order } : {}),
     ...(indent !== undefined ? { indent } : {}),
   });
-  res.dataKey.fill(0);
   await writeOutput(input, flags, res.bytes);
 }

@@ -10,12 +10,21 @@ import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { createInterface } from "node:readline";
 import { HushError, isHushError } from "../../errors.js";
-import { encryptText } from "../../lib/files.js";
-import { rewriteBytes } from "../../lib/rewrite.js";
-import { formatNameForPath, isFormatName, parseInput, type FormatName } from "../../formats/index.js";
-import { encryptionOptions, encryptionSettings, keySpecsFromFlags, parseKmsContext, type KeyFlags } from "../../config/index.js";
-import { splitCommand } from "../../keys/age-client.js";
-import { readInput, writeFileAtomic } from "../../util/fs.js";
+import {
+  encryptPlanned,
+  formatNameForPath,
+  isFormatName,
+  keySpecsFromFlags,
+  parseInput,
+  parseKmsContext,
+  planEncryption,
+  readInput,
+  rewriteBytes,
+  splitCommand,
+  writeFileAtomic,
+  type FormatName,
+  type KeyFlags,
+} from "../../lib/internal.js";
 import { commandConfig } from "../common.js";
 
 interface EditFlags extends KeyFlags {
@@ -90,17 +99,19 @@ async function editNew(file: string, tmp: string, format: FormatName, flags: Edi
   const env = process.env;
   const keys = keySpecsFromFlags(flags, env);
   const kmsEncryptionContext = parseKmsContext(flags.encryptionContext);
-  const settings = await encryptionSettings({
+  // Planned before the editor opens: a config problem is reported before any typing.
+  const plan = await planEncryption({
     file,
     keys,
     ...(kmsEncryptionContext ? { kmsEncryptionContext } : {}),
     ...(flags.config !== undefined ? { configPath: flags.config } : {}),
     env,
+    format,
+    indent: flags.indent,
   });
-  const options = await encryptionOptions(settings, format, env, flags.indent);
   const template = Buffer.from(TEMPLATES[format] ?? "", "utf8");
   const plain = await editLoop(tmp, template, format);
-  const { text } = await encryptText(format === "binary" ? plain : plain.toString("utf8"), { format, ...options });
+  const { text } = await encryptPlanned(format === "binary" ? plain : plain.toString("utf8"), plan);
   await writeFileAtomic(file, text);
 }
 

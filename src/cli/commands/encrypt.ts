@@ -3,9 +3,7 @@
  * by the matching `.sops.yaml` creation rule (precedence as sops: `config/index.ts`).
  */
 import { HushError } from "../../errors.js";
-import { RULE_NAMES, type SelectionRules } from "../../model/metadata.js";
-import { decryptText, encryptText } from "../../lib/files.js";
-import { encryptionOptions, encryptionSettings, keySpecsFromFlags, parseKmsContext, type KeyFlags } from "../../config/index.js";
+import { encryptAsConfigured, encryptReusing, keySpecsFromFlags, parseKmsContext, RULE_NAMES, type KeyFlags, type SelectionRules } from "../../lib/internal.js";
 import { readInputFile, writeOutput, type IoOptions } from "../common.js";
 
 interface EncryptFlags extends IoOptions, KeyFlags {
@@ -30,12 +28,12 @@ export async function runEncrypt(file: string | undefined, flags: EncryptFlags):
   if (Object.keys(rules).length > 1) {
     throw new HushError("CONFLICTING_PARAMETERS", `use only one of ${RULE_NAMES.map((r) => `--${r.replace(/_/g, "-")}`).join(", ")}`);
   }
-  if (flags.reuse !== undefined) return encryptReusing(file, flags, flags.reuse);
+  if (flags.reuse !== undefined) return runReuse(file, flags, flags.reuse);
   // Parsed before anything is read, so a malformed context fails first (sops's exit 6).
   const keys = keySpecsFromFlags(flags, env);
   const kmsEncryptionContext = parseKmsContext(flags.encryptionContext);
   const input = await readInputFile(file, flags);
-  const settings = await encryptionSettings({
+  const { text } = await encryptAsConfigured(input.data, {
     file: flags.filenameOverride ?? (input.path === "-" ? undefined : input.path),
     keys,
     rules,
@@ -44,11 +42,9 @@ export async function runEncrypt(file: string | undefined, flags: EncryptFlags):
     ...(flags.config !== undefined ? { configPath: flags.config } : {}),
     ...(kmsEncryptionContext ? { kmsEncryptionContext } : {}),
     env,
-  });
-  const { text } = await encryptText(input.data, {
-    format: input.format,
-    outputFormat: input.outputFormat,
-    ...(await encryptionOptions(settings, input.outputFormat, env, flags.indent)),
+    inputFormat: input.format,
+    format: input.outputFormat,
+    indent: flags.indent,
   });
   await writeOutput(input, flags, text);
 }
@@ -58,26 +54,14 @@ export async function runEncrypt(file: string | undefined, flags: EncryptFlags):
  * ciphertext of every value whose path, type and plaintext are unchanged (stable ciphertext for a
  * decrypt → edit → encrypt workflow). Recipients change with updatekeys or rotate, not here.
  */
-async function encryptReusing(file: string | undefined, flags: EncryptFlags, previousPath: string): Promise<void> {
+async function runReuse(file: string | undefined, flags: EncryptFlags, previousPath: string): Promise<void> {
   const input = await readInputFile(file, flags);
   const previous = await readInputFile(previousPath, {});
-  const prev = await decryptText(previous.data, { format: previous.format });
-  try {
-    const m = prev.metadata;
-    const { text } = await encryptText(input.data, {
-      format: input.format,
-      outputFormat: input.outputFormat,
-      groups: [],
-      dataKey: prev.dataKey,
-      stash: prev.stash,
-      wrappedKeys: m.keyGroups,
-      rules: m.rules,
-      macOnlyEncrypted: m.macOnlyEncrypted,
-      shamirThreshold: m.shamirThreshold,
-      ...(flags.indent !== undefined ? { indent: flags.indent } : {}),
-    });
-    await writeOutput(input, flags, text);
-  } finally {
-    prev.dataKey.fill(0);
-  }
+  const { text } = await encryptReusing(input.data, previous.data, {
+    format: input.format,
+    outputFormat: input.outputFormat,
+    previousFormat: previous.format,
+    ...(flags.indent !== undefined ? { indent: flags.indent } : {}),
+  });
+  await writeOutput(input, flags, text);
 }

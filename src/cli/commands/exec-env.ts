@@ -1,7 +1,7 @@
 /** `hush exec-env`: run a command with the decrypted values in its environment. */
 import type { Command } from "commander";
 import { HushError } from "../../errors.js";
-import { isFormatName } from "../../formats/index.js";
+import { isFormatName } from "../../lib/internal.js";
 import { execEnv } from "../../exec/exec-env.js";
 import { execOperands, propagateExit } from "../exec-args.js";
 import { parseDecryptionOrder } from "./decrypt.js";

@@ -1,7 +1,7 @@
 /** `hush exec-file`: run a command that reads the decrypted file through a FIFO (or a temp file). */
 import type { Command } from "commander";
 import { HushError } from "../../errors.js";
-import { isFormatName } from "../../formats/index.js";
+import { isFormatName } from "../../lib/internal.js";
 import { execFile } from "../../exec/exec-file.js";
 import { execOperands, propagateExit } from "../exec-args.js";
 import { parseDecryptionOrder } from "./decrypt.js";

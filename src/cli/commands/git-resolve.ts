@@ -5,7 +5,7 @@
  */
 import { createInterface } from "node:readline";
 import { HushError } from "../../errors.js";
-import type { MergeChoice, MergeConflict } from "../../git/merge.js";
+import type { MergeChoice, MergeConflict } from "../../lib/internal.js";
 import { resolveConflict, showNode } from "../../git/resolve.js";
 import { writeStdout } from "../stdout.js";
 

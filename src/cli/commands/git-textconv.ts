@@ -1,7 +1,6 @@
 /** `hush git textconv FILE`: the decrypted view git diffs (see src/git/textconv.ts). */
-import { isFormatName } from "../../formats/index.js";
 import { textconvText } from "../../git/textconv.js";
-import { readInput } from "../../util/fs.js";
+import { isFormatName, readInput } from "../../lib/internal.js";
 import { writeStdout } from "../stdout.js";
 
 interface TextconvFlags {

@@ -1,9 +1,8 @@
 /** `hush import BUNDLE [--into FILE]`: open a share bundle; print it or merge it (src/team/share.ts). */
 import { existsSync } from "node:fs";
 import { HushError } from "../../errors.js";
-import { formatForSecretsPath } from "../../lib/load.js";
+import { formatForSecretsPath, readInput, writeFileAtomic } from "../../lib/internal.js";
 import { importBundle, openBundle } from "../../team/share.js";
-import { readInput, writeFileAtomic } from "../../util/fs.js";
 import { writeStdout } from "../stdout.js";
 
 interface ImportFlags {

@@ -13,7 +13,7 @@ interface InviteFlags {
 }
 
 /** Per-file outcomes as text for stdout (failures go to stderr); returns how many failed. */
-export function describeOutcomes(files: readonly FileOutcome[]): { text: string; failed: number } {
+function describeOutcomes(files: readonly FileOutcome[]): { text: string; failed: number } {
   let text = "";
   let failed = 0;
   for (const f of files) {

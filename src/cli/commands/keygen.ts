@@ -1,6 +1,5 @@
 /** `hush keygen`: a new age identity, appended to a 0600 key file; the public key on stdout. */
-import { defaultAgeKeyFile } from "../../keys/age-client.js";
-import { appendNewAgeIdentity } from "../../keys/age-key-file.js";
+import { appendNewAgeIdentity, defaultAgeKeyFile } from "../../lib/internal.js";
 
 export async function runKeygen(flags: { output?: string }): Promise<void> {
   const path = flags.output ?? defaultAgeKeyFile(process.env);

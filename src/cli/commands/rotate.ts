@@ -1,8 +1,7 @@
 /** `hush rotate`: a new data key, every value re-encrypted, recipients optionally changed. */
 import { HushError } from "../../errors.js";
-import type { KeyKind } from "../../model/metadata.js";
+import { rotateText, type KeyKind } from "../../lib/internal.js";
 import { rotateFlagOptions } from "../../lib/key-services.js";
-import { rotateText } from "../../lib/rewrite.js";
 import { commandConfig, readInputFile, writeOutput, type ConfigFlags, type IoOptions } from "../common.js";
 
 export async function runRotate(file: string, flags: IoOptions & ConfigFlags & Record<string, unknown>): Promise<void> {

@@ -1,10 +1,8 @@
 /** `hush set` and `hush unset`: change one value of an encrypted file, keeping every other ciphertext. */
 import { HushError } from "../../errors.js";
-import { parseTreePath, formatTreePath } from "../../model/tree-path.js";
-import { parseSetValue, setAtPath, unsetAtPath } from "../../formats/cst-edit.js";
-import { rewriteText } from "../../lib/rewrite.js";
+import { parseSetValue, readInput, setValues, unsetValue } from "../../lib/internal.js";
+import { formatTreePath, parsePath } from "../../model/tree-path.js";
 import { commandConfig, outputIndent, readInputFile, writeOutput, type ConfigFlags, type IoOptions } from "../common.js";
-import { readInput } from "../../util/fs.js";
 
 interface SetFlags extends ConfigFlags {
   valueStdin?: boolean;
@@ -23,7 +21,7 @@ export async function runSet(file: string, index: string, value: string | undefi
   if ([value !== undefined, flags.valueStdin, flags.valueFile !== undefined].filter(Boolean).length !== 1) {
     throw new HushError("CONFLICTING_PARAMETERS", "give the value as an argument, or --value-stdin, or --value-file (exactly one)");
   }
-  const path = parseTreePath(index);
+  const path = parsePath(index);
   let raw = value;
   if (flags.valueStdin) raw = (await readInput("-")).toString("utf8");
   if (flags.valueFile !== undefined) raw = (await readInput(flags.valueFile)).toString("utf8");
@@ -34,31 +32,20 @@ export async function runSet(file: string, index: string, value: string | undefi
   // New YAML blocks are new text: `stores.yaml.indent` sets their indentation (else 4, as sops).
   const config = await commandConfig(flags, format === "yaml");
   const step = format === "yaml" ? ((await outputIndent(format, config?.stores, undefined)) ?? 4) : 4;
-  const res = await rewriteText(input.text, (plain) => setAtPath(plain, format, path, node, step), {
-    format,
-    keepVersion: true,
-    ...(flags.ignoreMac ? { ignoreMac: true } : {}),
-  });
+  const res = await setValues(input.text, [{ path, node }], { format, step, ...(flags.ignoreMac ? { ignoreMac: true } : {}) });
   if (res.changed) await writeOutput(input, io, res.text);
 }
 
 export async function runUnset(file: string, index: string, flags: SetFlags): Promise<void> {
-  const path = parseTreePath(index);
+  const path = parsePath(index);
   await commandConfig(flags, false); // an explicit --config must still be valid
   const io: IoOptions = { inPlace: true, ...(flags.inputType ? { inputType: flags.inputType } : {}) };
   const input = await readInputFile(file, io);
   const format = editable(input.format);
-  const res = await rewriteText(
-    input.text,
-    (plain) => {
-      const next = unsetAtPath(plain, format, path);
-      if (next === undefined) {
-        if (flags.idempotent) return plain;
-        throw new HushError("PATH_NOT_FOUND", `${formatTreePath(path)} not found`);
-      }
-      return next;
-    },
-    { format, keepVersion: true, ...(flags.ignoreMac ? { ignoreMac: true } : {}) },
-  );
+  const res = await unsetValue(input.text, path, {
+    format,
+    ...(flags.idempotent ? { idempotent: true } : {}),
+    ...(flags.ignoreMac ? { ignoreMac: true } : {}),
+  });
   if (res.changed) await writeOutput(input, io, res.text);
 }

@@ -1,8 +1,7 @@
 /** `hush share --to AGE_RECIPIENT KEY…`: a few values as one armored age file (src/team/share.ts). */
 import { HushError } from "../../errors.js";
-import { formatForSecretsPath } from "../../lib/load.js";
+import { formatForSecretsPath, readInput, writeFileAtomic } from "../../lib/internal.js";
 import { shareSecrets } from "../../team/share.js";
-import { readInput, writeFileAtomic } from "../../util/fs.js";
 import { writeStdout } from "../stdout.js";
 
 interface ShareFlags {

@@ -7,9 +7,7 @@ import { promises as fsp } from "node:fs";
 import { join, relative } from "node:path";
 import { createInterface } from "node:readline";
 import { HushError } from "../../errors.js";
-import { formatNameForPath, isFormatName, type FormatName } from "../../formats/index.js";
-import { mapLimit, updateKeysText } from "../../lib/updatekeys.js";
-import { readInput, writeFileAtomic } from "../../util/fs.js";
+import { formatNameForPath, isFormatName, mapLimit, readInput, updateKeysText, writeFileAtomic, type FormatName } from "../../lib/internal.js";
 
 interface Flags {
   yes?: boolean;

@@ -1,2 +1,2 @@
 import { createRequire as __hushCreateRequire } from "node:module"; import { fileURLToPath as __hushFileURLToPath } from "node:url"; import { dirname as __hushDirname } from "node:path"; const require = __hushCreateRequire(import.meta.url); const __filename = __hushFileURLToPath(import.meta.url); const __dirname = __hushDirname(__filename);
-import{a,c as r}from"./chunks/chunk-IHFEZXE2.js";import"./chunks/chunk-MJAF5EK2.js";import"./chunks/chunk-JGQYWSZS.js";import{e as o}from"./chunks/chunk-5YK66UZN.js";var m=o(a(),1);await r(m);
+import{a,d as r}from"./chunks/chunk-3WVF7QA5.js";import"./chunks/chunk-SPVRXXKG.js";import"./chunks/chunk-MJAF5EK2.js";import"./chunks/chunk-JGQYWSZS.js";import{e as o}from"./chunks/chunk-5YK66UZN.js";var m=o(a(),1);await r(m);

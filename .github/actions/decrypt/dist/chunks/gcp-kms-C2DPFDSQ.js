@@ -1,2 +1,0 @@
-import { createRequire as __hushCreateRequire } from "node:module"; import { fileURLToPath as __hushFileURLToPath } from "node:url"; import { dirname as __hushDirname } from "node:path"; const require = __hushCreateRequire(import.meta.url); const __filename = __hushFileURLToPath(import.meta.url); const __dirname = __hushDirname(__filename);
-import{a,b,c,d}from"./chunk-4PWNUC5D.js";import"./chunk-VXW6YYU2.js";import"./chunk-JGQYWSZS.js";import"./chunk-5YK66UZN.js";export{c as gcpKmsRecipient,d as loadGcpKmsUnwrapper,b as parseGcpKmsSpec,a as provideGax};

@@ -1,0 +1,44 @@
+/** `hush exec-env`: its operands, flags and help (the body is `exec-env.ts`). */
+import type { Command } from "commander";
+import type { CommandSpec } from "../command.js";
+import { configOption } from "../key-options.js";
+import { decryptionOrderOption, ignoreMacOption, repeatable, typeOption } from "../options.js";
+
+export const command: CommandSpec = {
+  name: "exec-env",
+  define(program) {
+    program
+      .command("exec-env")
+      .usage("[options] [file] -- <command> [args...]")
+      .description("run a command with the decrypted values in its environment (nothing written to disk)")
+      .argument("[args...]", "the file, then -- and the command with its arguments")
+      .option("-f, --file <path>", "a secrets file (repeatable; later files override earlier ones)", repeatable)
+      .option("--pristine", "start from an empty environment instead of hush's own")
+      .option("--only <names>", "pass only these variables (comma-separated, repeatable)", repeatable)
+      .option("--no-flatten", "sops's behaviour: top-level values only, nested values are an error")
+      .option("--separator <sep>", "joins the parts of a nested value's name (default _)")
+      .addOption(typeOption("input-type", "format of the files (default: from each file name)"))
+      .addOption(ignoreMacOption("do not verify the MAC"))
+      .addOption(decryptionOrderOption())
+      .addOption(configOption())
+      .addHelpText(
+        "after",
+        `
+Top-level values keep their names; nested ones are named by their path, upper-cased and joined
+with the separator: db.password -> DB_PASSWORD, hosts[1] -> HOSTS_1. Non-strings are written
+as sops writes them (3 -> 3.0 for floats, true/false). The values override variables of the
+same name. SIGINT, SIGTERM, SIGHUP and SIGQUIT are passed to the command, and hush exits with
+its exit code (128 + the signal number when a signal killed it). Without --, the command is
+one string run with /bin/sh -c, as in sops.
+
+Examples:
+  hush exec-env secrets.enc.yaml -- node server.js
+  hush exec-env -f base.enc.yaml -f prod.enc.yaml --only DB_PASSWORD -- ./migrate
+  hush exec-env secrets.enc.yaml 'echo "$DB_PASSWORD" | wc -c'`,
+      )
+      .action(async (args: string[], opts: Record<string, unknown>, cmd: Command) => {
+        const { runExecEnv } = await import("./exec-env.js");
+        await runExecEnv(args, opts, cmd);
+      });
+  },
+};

@@ -1,0 +1,41 @@
+/** The `hush` program itself: its description, version, help epilogue and error settings. */
+import { Command } from "commander";
+import { VERSION } from "../version.js";
+
+const EXAMPLES = `
+Examples:
+  hush keygen                                  create an age key in ~/.config/sops/age/keys.txt
+  hush encrypt --age age1… secrets.yaml > secrets.enc.yaml
+  hush encrypt -i config.enc.json              recipients from the matching .sops.yaml rule
+  hush decrypt secrets.enc.yaml                print the plaintext
+  hush decrypt --extract '["db"]["password"]' secrets.enc.yaml
+  hush edit secrets.enc.yaml                   only changed values get new ciphertext
+  hush exec-env secrets.enc.yaml -- npm start  secrets only in the child's environment
+  hush git install                             readable git diff, merge driver, pre-commit guard
+
+hush reads and writes the SOPS file format: files sops wrote decrypt with hush, and
+files hush writes decrypt with sops. Keys are found where sops finds them (SOPS_AGE_KEY,
+SOPS_AGE_KEY_FILE, SOPS_AGE_KEY_CMD, ~/.config/sops/age/keys.txt, GnuPG, cloud credentials).
+`;
+
+const EXIT_CODES = `
+Exit codes (sops's): 1 generic, 2 unreadable input, 3 cannot write output, 8 conflicting
+options, 25 a value does not decrypt, 51 MAC mismatch, 91 bad --extract path, 92 empty
+file, 100 file not found, 128 no key could decrypt the data key, 203 already encrypted.
+`;
+
+/**
+ * The program without its commands. Its settings are made here, before any command is added:
+ * commander copies them into each command when it is created.
+ */
+export function newProgram(): Command {
+  const program = new Command("hush")
+    .description("Encrypted configuration for git, in the SOPS file format.")
+    .version(VERSION, "-v, --version", "print hush's version")
+    .showHelpAfterError("(run with --help for usage)")
+    .addHelpText("after", EXAMPLES + EXIT_CODES);
+  // commander throws instead of exiting; main maps its errors to exit codes.
+  program.exitOverride();
+  program.configureOutput({ outputError: (s, write) => write(s.replace(/^error: /, "hush: error: ")) });
+  return program;
+}

@@ -1,0 +1,194 @@
+/**
+ * Whole operations on encrypted files that the CLI, the git drivers and the team commands share:
+ * encrypting a new file as `.sops.yaml` (or the key flags) says, `encrypt --reuse`, and `set` /
+ * `unset` of values. Each one holds the data key it needs and zero-fills it in its own `finally`;
+ * none returns it.
+ */
+import { HushError } from "../errors.js";
+import { encryptionOptions, encryptionSettings, type EncryptionOptions, type EncryptionRequest } from "../config/index.js";
+import { formatTreePath, type TreePath } from "../model/tree-path.js";
+import type { Metadata } from "../model/metadata.js";
+import type { FormatName, TreeNode } from "../model/tree.js";
+import { setAtPath, unsetAtPath } from "../formats/cst-edit.js";
+import type { Keyring } from "../keys/registry.js";
+import { decryptHeld, encryptText, parseDocument } from "./files.js";
+import { rewriteText, type RewriteResult } from "./rewrite.js";
+
+/**
+ * What a new file is encrypted with, worked out before there is anything to encrypt (so that `edit`
+ * of a new file reports a config problem before it opens the editor). Opaque apart from
+ * {@link EncryptionPlan.indent}.
+ */
+export interface EncryptionPlan {
+  /** The format the encrypted file is written in. */
+  readonly format: FormatName;
+  /** The indentation for text generated in {@link format} (`--indent`, else `stores:`). */
+  readonly indent: number | undefined;
+  /** @internal the recipients and settings, built. */
+  readonly options: EncryptionOptions;
+}
+
+/** {@link planEncryption}'s request: the command line's part plus the output format. */
+export interface PlanRequest extends EncryptionRequest {
+  /** The format the file is written in (its output format). */
+  format: FormatName;
+  /** `--indent`; else the config's `stores:` setting for {@link format}. */
+  indent?: number | undefined;
+}
+
+/**
+ * Combines the key flags, the selection options and the matching `.sops.yaml` creation rule (sops's
+ * precedence, see `encryptionSettings`) and builds the recipients.
+ */
+export async function planEncryption(request: PlanRequest): Promise<EncryptionPlan> {
+  const { format, indent, ...req } = request;
+  const settings = await encryptionSettings(req);
+  const options = await encryptionOptions(settings, format, req.env ?? process.env, indent);
+  return { format, indent: options.indent, options };
+}
+
+/**
+ * Encrypts plaintext `data` (bytes for binary content) in `inputFormat` with a plan; the result is
+ * in the plan's format (converted when they differ, as `--output-type` does).
+ */
+export async function encryptPlanned(data: string | Uint8Array, plan: EncryptionPlan, inputFormat: FormatName = plan.format): Promise<{ text: string; metadata: Metadata }> {
+  return encryptText(data, { format: inputFormat, outputFormat: plan.format, ...plan.options });
+}
+
+/**
+ * Encrypts a new file as `.sops.yaml` (or the key flags in `request`) says: the one path used by
+ * `encrypt`, `edit` of a new file and `import` into a new file.
+ */
+export async function encryptAsConfigured(
+  data: string | Uint8Array,
+  request: PlanRequest & { inputFormat?: FormatName },
+): Promise<{ text: string; metadata: Metadata }> {
+  const { inputFormat, ...plan } = request;
+  return encryptPlanned(data, await planEncryption(plan), inputFormat ?? request.format);
+}
+
+/** Options of {@link encryptReusing}. */
+export interface ReuseOptions {
+  /** The plaintext's format. */
+  format: FormatName;
+  /** The result's format (the plaintext's by default). */
+  outputFormat?: FormatName;
+  /** The previous encrypted file's format. */
+  previousFormat: FormatName;
+  indent?: number;
+  keyring?: Keyring;
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * `encrypt --reuse PREVIOUS`: encrypts `data` with PREVIOUS's data key, recipients and rules,
+ * copying the ciphertext of every value whose path, type and plaintext are unchanged (stable
+ * ciphertext for a decrypt → edit → encrypt workflow). Recipients change with updatekeys or rotate.
+ */
+export async function encryptReusing(data: string | Uint8Array, previous: string | Uint8Array, opts: ReuseOptions): Promise<{ text: string; metadata: Metadata }> {
+  const prev = await decryptHeld(previous, {
+    format: opts.previousFormat,
+    ...(opts.keyring ? { keyring: opts.keyring } : {}),
+    ...(opts.env ? { env: opts.env } : {}),
+  });
+  try {
+    const m = prev.metadata;
+    return await encryptText(data, {
+      format: opts.format,
+      ...(opts.outputFormat ? { outputFormat: opts.outputFormat } : {}),
+      groups: [],
+      dataKey: prev.dataKey,
+      stash: prev.stash,
+      wrappedKeys: m.keyGroups,
+      rules: m.rules,
+      macOnlyEncrypted: m.macOnlyEncrypted,
+      shamirThreshold: m.shamirThreshold,
+      ...(opts.indent !== undefined ? { indent: opts.indent } : {}),
+    });
+  } finally {
+    prev.dataKey.fill(0);
+  }
+}
+
+/** The formats `set`, `unset` and `import` change structurally. */
+type EditableFormat = "yaml" | "json";
+
+/** Options of {@link setValues} and {@link unsetValue}. */
+export interface ValueEditOptions {
+  format: EditableFormat;
+  ignoreMac?: boolean;
+  /** Indentation of new YAML blocks (default 4, as sops). */
+  step?: number;
+  keyring?: Keyring;
+  env?: NodeJS.ProcessEnv;
+  /** Prefix each failure with the path it concerns (`cannot import ["a"]: …`). */
+  failurePrefix?: string;
+}
+
+/**
+ * `hush set` (and `import` into an existing file): sets each node at its path in the encrypted
+ * text, keeping the file's version and every other value's ciphertext. `changed` is false (and the
+ * text the input) when every value already was what it is set to.
+ */
+export async function setValues(
+  encrypted: string,
+  entries: readonly { path: TreePath; node: TreeNode }[],
+  opts: ValueEditOptions,
+): Promise<RewriteResult> {
+  return rewriteText(
+    encrypted,
+    (plain) => {
+      let next = plain;
+      for (const e of entries) {
+        try {
+          next = setAtPath(next, opts.format, e.path, e.node, opts.step);
+        } catch (err) {
+          if (opts.failurePrefix !== undefined && err instanceof HushError) {
+            throw new HushError(err.code, `${opts.failurePrefix} ${formatTreePath(e.path)}: ${err.message}`);
+          }
+          throw err;
+        }
+      }
+      return next;
+    },
+    rewriteOptions(opts),
+  );
+}
+
+/**
+ * `hush unset`: removes the value at `path`. A missing path is PATH_NOT_FOUND unless `idempotent`
+ * (then nothing changes).
+ */
+export async function unsetValue(encrypted: string, path: TreePath, opts: ValueEditOptions & { idempotent?: boolean }): Promise<RewriteResult> {
+  return rewriteText(
+    encrypted,
+    (plain) => {
+      const next = unsetAtPath(plain, opts.format, path);
+      if (next === undefined) {
+        if (opts.idempotent) return plain;
+        throw new HushError("PATH_NOT_FOUND", `${formatTreePath(path)} not found`);
+      }
+      return next;
+    },
+    rewriteOptions(opts),
+  );
+}
+
+function rewriteOptions(opts: ValueEditOptions) {
+  return {
+    format: opts.format,
+    keepVersion: true,
+    ...(opts.ignoreMac ? { ignoreMac: true } : {}),
+    ...(opts.keyring ? { keyring: opts.keyring } : {}),
+    ...(opts.env ? { env: opts.env } : {}),
+  };
+}
+
+/**
+ * `hush filestatus`: whether `data` is a sops-encrypted file (it has a metadata block with a
+ * `version` and a `mac`, as sops requires). Nothing is decrypted.
+ */
+export function isEncryptedFile(data: string | Uint8Array, format: FormatName): boolean {
+  const raw = parseDocument(data, format).rawMetadata() as Record<string, unknown> | undefined;
+  return !!raw && typeof raw === "object" && !!raw["version"] && !!raw["mac"];
+}
