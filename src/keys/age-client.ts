@@ -1,8 +1,10 @@
 /**
- * age master keys (sops `age/keysource.go`, SOPS-FORMAT.md §8.3): X25519 (`age1…`) and hybrid
- * post-quantum (`age1pq1…`) recipients, identities from `SOPS_AGE_KEY`, `SOPS_AGE_KEY_FILE`,
- * `SOPS_AGE_KEY_CMD` and the default keys file. No SSH keys, no plugins, no passphrase-encrypted
- * key files.
+ * age master keys (sops `age/keysource.go`, SOPS-FORMAT.md §8.3): X25519 (`age1…`), hybrid
+ * post-quantum (`age1pq1…`), SSH (`ssh-ed25519`, `ssh-rsa`: `age-ssh.ts`) and plugin
+ * (`age1<name>1…`: `age-plugin.ts`) recipients; identities from `SOPS_AGE_KEY`,
+ * `SOPS_AGE_KEY_FILE`, `SOPS_AGE_KEY_CMD` (run per entry with `SOPS_AGE_RECIPIENT`, as sops does),
+ * the default keys file, SSH keys (`age-sources.ts`), plugins, and passphrase-protected identity
+ * files (asked for on the terminal).
  *
  * X25519 identities (`AGE-SECRET-KEY-1…`) are loaded, checked and used with `node:crypto` alone
  * (`age-native.ts`): `age-encryption` costs ~80 ms to import and ~38 ms for its first decrypt,
@@ -25,6 +27,7 @@ import { NoTerminal, readSecretFromTerminal } from "./tty-prompt.js";
 import { PluginIdentity, pluginName, wrapWithPlugin } from "./age-plugin.js";
 import { fileProblem } from "../util/fs.js";
 import { splitCommand } from "../util/shlex.js";
+import { bech32Decode, bech32Encode } from "./bech32.js";
 import { parseSshRecipient, readSshPrivateKey, wrapForSsh } from "./age-ssh.js";
 
 /** What an identity set holds besides keys-file identities. */
@@ -58,81 +61,6 @@ const HYBRID_SECRET_PREFIX = "AGE-SECRET-KEY-PQ-1";
 
 // ---------------------------------------------------------------------------------------------
 // Recipients
-
-const BECH32_CHARSET = "qpzry9x8gf2tvdw0s3jn54khce6mua7l";
-const BECH32_GEN = [0x3b6a57b2, 0x26508e6d, 0x1ea119fa, 0x3d4233dd, 0x2a1462b3];
-
-/** The BIP 173 checksum state after the expanded human-readable part and `words`. */
-function bech32Polymod(hrp: string, words: readonly number[]): number {
-  let chk = 1;
-  const step = (v: number) => {
-    const top = chk >>> 25;
-    chk = ((chk & 0x1ffffff) << 5) ^ v;
-    for (let i = 0; i < 5; i++) if ((top >>> i) & 1) chk ^= BECH32_GEN[i]!;
-  };
-  for (let i = 0; i < hrp.length; i++) step(hrp.charCodeAt(i) >>> 5);
-  step(0);
-  for (let i = 0; i < hrp.length; i++) step(hrp.charCodeAt(i) & 31);
-  for (const w of words) step(w);
-  return chk;
-}
-
-/** Encodes bytes as lowercase bech32 (original constant, as age uses) under `hrp`. */
-function bech32Encode(hrp: string, bytes: Uint8Array): string {
-  const words: number[] = [];
-  let acc = 0;
-  let bits = 0;
-  for (const b of bytes) {
-    acc = (acc << 8) | b;
-    bits += 8;
-    while (bits >= 5) {
-      bits -= 5;
-      words.push((acc >>> bits) & 31);
-    }
-    acc &= (1 << bits) - 1;
-  }
-  if (bits > 0) words.push((acc << (5 - bits)) & 31);
-  const chk = bech32Polymod(hrp, [...words, 0, 0, 0, 0, 0, 0]) ^ 1;
-  for (let i = 0; i < 6; i++) words.push((chk >>> (5 * (5 - i))) & 31);
-  return `${hrp}1${words.map((w) => BECH32_CHARSET[w]).join("")}`;
-}
-
-/**
- * Decodes a lowercase bech32 string (BIP 173, original constant, which age uses) with no length
- * limit. Returns the human-readable part and the data as bytes, or null when malformed.
- */
-function bech32Decode(s: string): { hrp: string; bytes: Uint8Array } | null {
-  const sep = s.lastIndexOf("1");
-  if (sep < 1 || s.length - sep - 1 < 6) return null;
-  const hrp = s.slice(0, sep);
-  for (let i = 0; i < hrp.length; i++) {
-    const c = hrp.charCodeAt(i);
-    if (c < 33 || c > 126 || (c >= 65 && c <= 90)) return null;
-  }
-  const words: number[] = [];
-  for (const ch of s.slice(sep + 1)) {
-    const v = BECH32_CHARSET.indexOf(ch);
-    if (v === -1) return null;
-    words.push(v);
-  }
-  if (bech32Polymod(hrp, words) !== 1) return null;
-  // 5-bit groups to bytes; leftover bits must be fewer than 5 and zero.
-  const data = words.slice(0, -6);
-  const out: number[] = [];
-  let acc = 0;
-  let bits = 0;
-  for (const w of data) {
-    acc = (acc << 5) | w;
-    bits += 5;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push((acc >>> bits) & 0xff);
-    }
-    acc &= (1 << bits) - 1;
-  }
-  if (bits >= 5 || acc !== 0) return null;
-  return { hrp, bytes: Uint8Array.from(out) };
-}
 
 /** Shortens a (public) recipient for a message. */
 function shown(s: string): string {

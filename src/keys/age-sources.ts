@@ -39,7 +39,7 @@ export interface SshSources {
 }
 
 /** Folds one read key into `out`. */
-export function addSshRead(out: SshSources, read: SshKeyRead): void {
+function addSshRead(out: SshSources, read: SshKeyRead): void {
   if ("identity" in read) {
     out.identities.push(read.identity);
     out.notes.push(`${read.identity.source} (${read.identity.type})`);
