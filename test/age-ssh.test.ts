@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HushError } from "../src/errors.js";
 import { ageRecipient, loadAgeIdentities, parseAgeRecipients } from "../src/keys/age-client.js";
 import { keyService } from "../src/keys/index.js";
+import { cleanEnv, HUSH } from "./helpers.js";
 
 const VECTORS = fileURLToPath(new URL("./fixtures/age-ssh/", import.meta.url));
 const vector = (name: string) => join(VECTORS, name);
@@ -118,5 +119,28 @@ describe.skipIf(!hasTools)("interop with Debian's age CLI", () => {
     const u = await (await keyService("age").load()).unwrapper(env({ SOPS_AGE_SSH_PRIVATE_KEY_FILE: keys["ed"]!.priv }));
     expect(u.describe()).toBe(`none of the 1 age identity loaded matches; SSH keys: SOPS_AGE_SSH_PRIVATE_KEY_FILE ${keys["ed"]!.priv} (ssh-ed25519)`);
     expect(set.sshNotes).toEqual([`SOPS_AGE_SSH_PRIVATE_KEY_FILE ${keys["prot"]!.priv} (skipped: passphrase-protected)`]);
+  });
+
+  it("the CLI: a .sops.yaml rule with SSH recipients encrypts; ~/.ssh keys decrypt; recipient: keeps the line", async () => {
+    const dir = join(tmp, "repo");
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, ".sops.yaml"), `creation_rules:\n  - age: >-\n      ${keys["ed"]!.pub},\n      ${keys["rsa"]!.pub}\n`);
+    writeFileSync(join(dir, "s.yaml"), "token: s3cr3t\n");
+    const run = (args: string[], e: NodeJS.ProcessEnv) => spawnSync(process.execPath, [HUSH, ...args], { cwd: dir, env: e, encoding: "utf8" });
+    const enc = run(["encrypt", "s.yaml"], cleanEnv());
+    expect(enc.stderr).toBe("");
+    expect(enc.stdout).toContain(`recipient: ${keys["ed"]!.pub}`);
+    writeFileSync(join(dir, "s.enc.yaml"), enc.stdout);
+    for (const [name, file] of [["ed", "id_ed25519"], ["rsa", "id_rsa"]] as const) {
+      const h = join(tmp, `cli-home-${name}`);
+      mkdirSync(join(h, ".ssh"), { recursive: true });
+      writeFileSync(join(h, ".ssh", file), readFileSync(keys[name]!.priv), { mode: 0o600 });
+      const dec = run(["decrypt", "s.enc.yaml"], { ...cleanEnv(), HOME: h });
+      expect(dec.stdout).toBe("token: s3cr3t\n");
+    }
+    // No key: the message says which SSH keys were looked at.
+    const none = run(["decrypt", "s.enc.yaml"], cleanEnv({ SOPS_AGE_SSH_PRIVATE_KEY_FILE: keys["prot"]!.priv }));
+    expect(none.status).toBe(128);
+    expect(none.stderr).toContain(`SSH keys: SOPS_AGE_SSH_PRIVATE_KEY_FILE ${keys["prot"]!.priv} (skipped: passphrase-protected)`);
   });
 });
