@@ -3,6 +3,8 @@
  * against sops's vector and Debian's `age` CLI in both directions with keys from `ssh-keygen`.
  */
 import { execFileSync, spawnSync } from "node:child_process";
+import { generateKeyPairSync } from "node:crypto";
+import fc from "fast-check";
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -23,7 +25,8 @@ const keys: Record<string, { priv: string; pub: string }> = {};
 
 function keygen(name: string, type: string, pass = ""): void {
   const priv = join(tmp, name);
-  execFileSync("ssh-keygen", ["-q", "-t", type, ...(type === "rsa" ? ["-b", "2048"] : []), "-N", pass, "-C", `${name}@test`, "-f", priv]);
+  const bits = type === "rsa" ? ["-b", "2048"] : type === "rsa1024" ? ["-b", "1024"] : [];
+  execFileSync("ssh-keygen", ["-q", "-t", type.replace("1024", ""), ...bits, "-N", pass, "-C", `${name}@test`, "-f", priv]);
   keys[name] = { priv, pub: readFileSync(`${priv}.pub`, "utf8").trim() };
 }
 
@@ -142,5 +145,46 @@ describe.skipIf(!hasTools)("interop with Debian's age CLI", () => {
     const none = run(["decrypt", "s.enc.yaml"], cleanEnv({ SOPS_AGE_SSH_PRIVATE_KEY_FILE: keys["prot"]!.priv }));
     expect(none.status).toBe(128);
     expect(none.stderr).toContain(`SSH keys: SOPS_AGE_SSH_PRIVATE_KEY_FILE ${keys["prot"]!.priv} (skipped: passphrase-protected)`);
+  });
+
+  it("PEM keys as ssh.ParseRawPrivateKey reads them: PKCS #1 RSA, PKCS #8 Ed25519", async () => {
+    keygen("pemrsa", "rsa");
+    execFileSync("ssh-keygen", ["-q", "-p", "-m", "PEM", "-N", "", "-P", "", "-f", keys["pemrsa"]!.priv]);
+    expect(readFileSync(keys["pemrsa"]!.priv, "utf8")).toMatch(/^-----BEGIN RSA PRIVATE KEY-----/);
+    const pkcs8 = generateKeyPairSync("ed25519");
+    const pem = join(tmp, "pkcs8-ed25519.pem");
+    writeFileSync(pem, pkcs8.privateKey.export({ format: "pem", type: "pkcs8" }));
+    const raw = Buffer.from(pkcs8.publicKey.export({ format: "jwk" }).x!, "base64url");
+    const str = (b: Buffer) => Buffer.concat([Buffer.from([0, 0, 0, b.length]), b]);
+    const edLine = `ssh-ed25519 ${Buffer.concat([str(Buffer.from("ssh-ed25519")), str(raw)]).toString("base64")}`;
+    for (const [line, file] of [[keys["pemrsa"]!.pub, keys["pemrsa"]!.priv], [edLine, pem]] as const) {
+      const entry = await ageRecipient(line).wrap(DATA_KEY);
+      const set = await loadAgeIdentities(env({ SOPS_AGE_SSH_PRIVATE_KEY_FILE: file }));
+      expect(Buffer.from((await set.unwrap(entry))!).equals(DATA_KEY)).toBe(true);
+      // and age agrees
+      expect(execFileSync("age", ["-d", "-i", file], { input: entry["enc"] as string }).equals(DATA_KEY)).toBe(true);
+    }
+  });
+
+  it("RSA keys under 2048 bits are refused as recipients (as agessh)", () => {
+    keygen("small", "rsa1024");
+    expect(() => parseAgeRecipients(keys["small"]!.pub)).toThrow(/at least 2048 bits/);
+  });
+});
+
+describe("property: any data key round trips through SSH stanzas", () => {
+  it.skipIf(!hasTools)("ssh-ed25519 and ssh-rsa", async () => {
+    const sets = {
+      ed: await loadAgeIdentities(env({ SOPS_AGE_SSH_PRIVATE_KEY_FILE: keys["ed"]!.priv })),
+      rsa: await loadAgeIdentities(env({ SOPS_AGE_SSH_PRIVATE_KEY_FILE: keys["rsa"]!.priv })),
+    };
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ minLength: 1, maxLength: 64 }), fc.constantFrom("ed", "rsa"), async (data, name) => {
+        const entry = await ageRecipient(keys[name]!.pub).wrap(data);
+        expect(Buffer.from((await sets[name].unwrap(entry))!).equals(Buffer.from(data))).toBe(true);
+        expect(await sets[name === "ed" ? "rsa" : "ed"].unwrap(entry)).toBeNull();
+      }),
+      { numRuns: 25 },
+    );
   });
 });
