@@ -95,15 +95,35 @@ describe.skipIf(!hasTools)("interop with Debian's age CLI", () => {
     expect(await other.unwrap(entry)).toBeNull();
   });
 
-  it("a passphrase-protected key is skipped, said so, and named when the entry is for it", async () => {
+  it("a passphrase-protected key: held, not asked for when the entry is for another key", async () => {
     const set = await loadAgeIdentities(env({ SOPS_AGE_SSH_PRIVATE_KEY_FILE: keys["prot"]!.priv }));
     expect(set.count).toBe(0);
-    expect(set.sshNotes[0]).toMatch(/skipped: passphrase-protected/);
-    expect(set.problems.join("\n")).toMatch(/passphrase-protected/);
-    const entry = await ageRecipient(keys["prot"]!.pub).wrap(DATA_KEY);
-    await expect(set.unwrap(entry)).rejects.toThrow(/is for the passphrase-protected SSH key/);
+    expect(set.sshNotes[0]).toMatch(/passphrase-protected: asked for when a file needs it/);
+    expect(set.problems).toEqual([]);
+    // An entry for another key never reaches the prompt (so this runs safely on a terminal too).
     const unrelated = await ageRecipient(keys["ed"]!.pub).wrap(DATA_KEY);
     expect(await set.unwrap(unrelated)).toBeNull();
+  });
+
+  it("a passphrase-protected key through the CLI: asked on the terminal; without one, a clear line", async () => {
+    const dir = join(tmp, "prot-cli");
+    mkdirSync(dir, { recursive: true });
+    const entryFile = join(dir, "s.enc.yaml");
+    writeFileSync(join(dir, "s.yaml"), "token: s3cr3t\n");
+    const enc = spawnSync(process.execPath, [HUSH, "encrypt", "--age", keys["prot"]!.pub, join(dir, "s.yaml")], { env: cleanEnv(), encoding: "utf8" });
+    writeFileSync(entryFile, enc.stdout);
+    const e = cleanEnv({ SOPS_AGE_SSH_PRIVATE_KEY_FILE: keys["prot"]!.priv });
+    const noTty = spawnSync("setsid", ["-w", process.execPath, HUSH, "decrypt", entryFile], { env: e, encoding: "utf8" });
+    expect(noTty.status).toBe(128);
+    expect(noTty.stderr).toContain(`is for the passphrase-protected SSH key SOPS_AGE_SSH_PRIVATE_KEY_FILE ${keys["prot"]!.priv}: no terminal is available to ask for its passphrase`);
+    const cmd = `${JSON.stringify(process.execPath)} ${JSON.stringify(HUSH)} decrypt ${JSON.stringify(entryFile)}`;
+    const tty = spawnSync("script", ["-qec", cmd, "/dev/null"], { input: "correct horse\r", env: e, encoding: "utf8", timeout: 60_000 });
+    expect(tty.stdout).toContain("Enter passphrase for");
+    expect(tty.stdout).toContain("token: s3cr3t");
+    expect(tty.status).toBe(0);
+    const wrong = spawnSync("script", ["-qec", cmd, "/dev/null"], { input: "wrong horse\r", env: e, encoding: "utf8", timeout: 60_000 });
+    expect(wrong.status).toBe(128);
+    expect(wrong.stdout).toContain("incorrect passphrase for the SSH key");
   });
 
   it("SOPS_AGE_SSH_PRIVATE_KEY_CMD prints the key, with SOPS_AGE_RECIPIENT set to the entry's recipient", async () => {
@@ -119,9 +139,10 @@ describe.skipIf(!hasTools)("interop with Debian's age CLI", () => {
 
   it("no match: the message names the SSH keys tried and skipped", async () => {
     const set = await loadAgeIdentities(env({ SOPS_AGE_SSH_PRIVATE_KEY_FILE: keys["prot"]!.priv }));
+    void set;
     const u = await (await keyService("age").load()).unwrapper(env({ SOPS_AGE_SSH_PRIVATE_KEY_FILE: keys["ed"]!.priv }));
     expect(u.describe()).toBe(`none of the 1 age identity loaded matches; SSH keys: SOPS_AGE_SSH_PRIVATE_KEY_FILE ${keys["ed"]!.priv} (ssh-ed25519)`);
-    expect(set.sshNotes).toEqual([`SOPS_AGE_SSH_PRIVATE_KEY_FILE ${keys["prot"]!.priv} (skipped: passphrase-protected)`]);
+    expect(set.sshNotes).toEqual([`SOPS_AGE_SSH_PRIVATE_KEY_FILE ${keys["prot"]!.priv} (passphrase-protected: asked for when a file needs it)`]);
   });
 
   it("the CLI: a .sops.yaml rule with SSH recipients encrypts; ~/.ssh keys decrypt; recipient: keeps the line", async () => {
@@ -144,7 +165,7 @@ describe.skipIf(!hasTools)("interop with Debian's age CLI", () => {
     // No key: the message says which SSH keys were looked at.
     const none = run(["decrypt", "s.enc.yaml"], cleanEnv({ SOPS_AGE_SSH_PRIVATE_KEY_FILE: keys["prot"]!.priv }));
     expect(none.status).toBe(128);
-    expect(none.stderr).toContain(`SSH keys: SOPS_AGE_SSH_PRIVATE_KEY_FILE ${keys["prot"]!.priv} (skipped: passphrase-protected)`);
+    expect(none.stderr).toContain(`SSH keys: SOPS_AGE_SSH_PRIVATE_KEY_FILE ${keys["prot"]!.priv} (passphrase-protected: asked for when a file needs it)`);
   });
 
   it("PEM keys as ssh.ParseRawPrivateKey reads them: PKCS #1 RSA, PKCS #8 Ed25519", async () => {

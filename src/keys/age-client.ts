@@ -405,24 +405,52 @@ export class AgeIdentitySet implements KeyUnwrapper {
       }
     }
     if (this.#others.length === 0) {
-      this.#checkProtected(file, who);
-      return null;
+      return this.#unwrapProtected(file, who);
     }
-    return this.#unwrapWithTypage(bytes, who);
+    return (await this.#unwrapWithTypage(bytes, who)) ?? this.#unwrapProtected(file, who);
   }
 
-  /** When the entry is for a passphrase-protected SSH key we hold, says so rather than "no match". */
-  #checkProtected(file: AgeFile, who: string): void {
+  /** Passphrase-protected SSH keys opened so far, by source (one prompt per key and run). */
+  readonly #openedSsh = new Map<string, Promise<StanzaIdentity>>();
+
+  /**
+   * When the entry is for a passphrase-protected SSH key we hold (its tag is in a stanza), asks
+   * for the passphrase on the terminal, as sops does, and unwraps with it; without a terminal, or
+   * for a key format hush cannot open, says so rather than "no match".
+   */
+  async #unwrapProtected(file: AgeFile, who: string): Promise<Uint8Array | null> {
     for (const k of this.#extras.protectedSsh ?? []) {
-      if (k.tag === null) continue;
-      if (file.stanzas.some((s) => s.type === k.type && s.args[0] === k.tag)) {
-        throw new HushError(
+      if (k.tag === null || !file.stanzas.some((s) => s.type === k.type && s.args[0] === k.tag)) continue;
+      const cannot = (why: string) =>
+        new HushError(
           "KEY_SOURCE",
-          `age entry for ${who} is for the passphrase-protected SSH key ${k.source}, which hush cannot open`,
+          `age entry for ${who} is for the passphrase-protected SSH key ${k.source}: ${why}`,
           "give an unprotected copy of the key with SOPS_AGE_SSH_PRIVATE_KEY_FILE, or print it from SOPS_AGE_SSH_PRIVATE_KEY_CMD",
         );
+      const open = k.open;
+      if (!open) throw cannot("hush cannot open its format (OpenSSH bcrypt with aes256-ctr, aes256-cbc or aes128-ctr only)");
+      let id = this.#openedSsh.get(k.source);
+      if (!id) {
+        id = (async () => {
+          let pass: string;
+          try {
+            pass = await readSecretFromTerminal(`Enter passphrase for "${k.source}":`);
+          } catch (err) {
+            throw cannot(err instanceof NoTerminal ? "no terminal is available to ask for its passphrase" : "no passphrase given");
+          }
+          try {
+            return open(pass);
+          } catch (err) {
+            throw err instanceof HushError ? err : cannot("malformed key");
+          }
+        })();
+        id.catch(() => {});
+        this.#openedSsh.set(k.source, id);
       }
+      const key = (await id).unwrapFileKey(file.stanzas) as Uint8Array | null;
+      if (key !== null) return openWithFileKey(file, key);
     }
+    return null;
   }
 
   /** The identities native code does not handle (hybrid post-quantum), through age-encryption. */
@@ -648,7 +676,7 @@ export async function loadAgeIdentities(env: NodeJS.ProcessEnv = process.env): P
   const sshCommand = command(ssh.command);
   // A missing default keys file is no problem when SSH keys or commands can give identities.
   const noDefault = `${defaultFile}: no such file`;
-  if ((ssh.identities.length > 0 || keyCommand || sshCommand) && problems.at(-1) === noDefault) problems.pop();
+  if ((ssh.identities.length > 0 || ssh.protectedKeys.length > 0 || keyCommand || sshCommand) && problems.at(-1) === noDefault) problems.pop();
   return new AgeIdentitySet(identities, [...ssh.problems, ...problems], {
     stanzaIdentities: [...ssh.identities, ...pluginIdentities(plugins, env)],
     env,

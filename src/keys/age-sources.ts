@@ -25,6 +25,8 @@ export interface ProtectedSshKey {
   readonly source: string;
   readonly type: string;
   readonly tag: string | null;
+  /** Opens it with its passphrase, when hush can (see `age-ssh.ts`). */
+  readonly open?: (passphrase: string) => SshIdentity;
 }
 
 /** What the SSH sources gave. */
@@ -45,11 +47,15 @@ function addSshRead(out: SshSources, read: SshKeyRead): void {
     out.notes.push(`${read.identity.source} (${read.identity.type})`);
   } else {
     out.protectedKeys.push(read.protectedKey);
-    out.notes.push(`${read.protectedKey.source} (skipped: passphrase-protected)`);
-    out.problems.push(
-      `${read.protectedKey.source}: the SSH key is passphrase-protected, which hush cannot open ` +
-        "(give an unprotected copy with SOPS_AGE_SSH_PRIVATE_KEY_FILE or SOPS_AGE_SSH_PRIVATE_KEY_CMD)",
-    );
+    if (read.protectedKey.open) {
+      out.notes.push(`${read.protectedKey.source} (passphrase-protected: asked for when a file needs it)`);
+    } else {
+      out.notes.push(`${read.protectedKey.source} (skipped: passphrase-protected in a format hush cannot open)`);
+      out.problems.push(
+        `${read.protectedKey.source}: the SSH key is passphrase-protected in a format hush cannot open ` +
+          "(give an unprotected copy with SOPS_AGE_SSH_PRIVATE_KEY_FILE or SOPS_AGE_SSH_PRIVATE_KEY_CMD)",
+      );
+    }
   }
 }
 

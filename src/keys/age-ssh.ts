@@ -19,6 +19,7 @@
 import {
   constants,
   createCipheriv,
+  createDecipheriv,
   createHash,
   createPrivateKey,
   createPublicKey,
@@ -28,6 +29,7 @@ import {
   type KeyObject,
 } from "node:crypto";
 import { HushError } from "../errors.js";
+import { bcryptPbkdf } from "./ssh-bcrypt.js";
 import { chachaOpen, hkdf, x25519, x25519PrivateKey, x25519PublicKey, type AgeStanza } from "./age-native.js";
 
 const ED25519_LABEL = "age-encryption.org/v1/ssh-ed25519";
@@ -285,7 +287,15 @@ export class SshIdentity {
 /** What reading an SSH private key gave: an identity, or a key we hold but cannot open. */
 export type SshKeyRead =
   | { readonly identity: SshIdentity }
-  | { readonly protectedKey: { readonly source: string; readonly tag: string | null; readonly type: string } };
+  | {
+      readonly protectedKey: {
+        readonly source: string;
+        readonly tag: string | null;
+        readonly type: string;
+        /** Opens the key with its passphrase (OpenSSH bcrypt + aes256-ctr/cbc only); throws HushError. */
+        readonly open?: (passphrase: string) => SshIdentity;
+      };
+    };
 
 function ed25519Identity(seed: Uint8Array, pub: Uint8Array, source: string): SshIdentity {
   const h = createHash("sha512").update(seed).digest();
@@ -310,16 +320,51 @@ function parseOpenSsh(der: Buffer, source: string): SshKeyRead {
   if (der.toString("latin1", 0, OPENSSH_MAGIC.length) !== OPENSSH_MAGIC) throw new Error("bad magic");
   const r = new WireReader(der.subarray(OPENSSH_MAGIC.length));
   const cipher = r.string();
-  r.string(); // kdf name
-  r.bytes(); // kdf options
+  const kdf = r.string();
+  const kdfOptions = r.bytes();
   if (r.u32() !== 1) throw new Error("one key expected");
   const pubWire = r.bytes();
   const type = new WireReader(pubWire).string();
+  const section = r.bytes();
   if (cipher !== "none") {
     const supported = type === "ssh-ed25519" || type === "ssh-rsa";
-    return { protectedKey: { source, type, tag: supported ? sshTag(pubWire) : null } };
+    const algo = CIPHERS[cipher];
+    const open =
+      supported && kdf === "bcrypt" && algo
+        ? (passphrase: string): SshIdentity => {
+            const o = new WireReader(kdfOptions);
+            const salt = o.bytes();
+            const rounds = o.u32();
+            const km = bcryptPbkdf(Buffer.from(passphrase, "utf8"), salt, algo.keyLen + 16, rounds);
+            const d = createDecipheriv(algo.name, km.subarray(0, algo.keyLen), km.subarray(algo.keyLen));
+            d.setAutoPadding(false);
+            const plain = Buffer.concat([d.update(section), d.final()]);
+            km.fill(0);
+            const check = new WireReader(plain);
+            if (check.u32() !== check.u32()) {
+              plain.fill(0);
+              throw new HushError("KEY_SOURCE", `${source}: incorrect passphrase for the SSH key`);
+            }
+            const read = parsePrivateSection(plain, type, source);
+            plain.fill(0);
+            return read;
+          }
+        : undefined;
+    return { protectedKey: { source, type, tag: supported ? sshTag(pubWire) : null, ...(open ? { open } : {}) } };
   }
-  const p = new WireReader(r.bytes());
+  return { identity: parsePrivateSection(section, type, source) };
+}
+
+/** OpenSSH key-file ciphers hush can open (what ssh-keygen writes by default, and the CBC one). */
+const CIPHERS: Record<string, { name: string; keyLen: number }> = {
+  "aes256-ctr": { name: "aes-256-ctr", keyLen: 32 },
+  "aes256-cbc": { name: "aes-256-cbc", keyLen: 32 },
+  "aes128-ctr": { name: "aes-128-ctr", keyLen: 16 },
+};
+
+/** The private section of an openssh-key-v1 file (after decryption): the identity it holds. */
+function parsePrivateSection(section: Buffer, type: string, source: string): SshIdentity {
+  const p = new WireReader(section);
   if (p.u32() !== p.u32()) throw new Error("check mismatch");
   const kt = p.string();
   if (kt !== type) throw new Error("type mismatch");
@@ -327,7 +372,7 @@ function parseOpenSsh(der: Buffer, source: string): SshKeyRead {
     const pub = p.bytes();
     const priv = p.bytes();
     if (pub.length !== 32 || priv.length !== 64) throw new Error("bad ed25519 key");
-    return { identity: ed25519Identity(priv.subarray(0, 32), pub, source) };
+    return ed25519Identity(priv.subarray(0, 32), pub, source);
   }
   if (kt === "ssh-rsa") {
     const [n, e, d, iqmp, pp, q] = [p.bytes(), p.bytes(), p.bytes(), p.bytes(), p.bytes(), p.bytes()].map(unsignedOf);
@@ -349,7 +394,7 @@ function parseOpenSsh(der: Buffer, source: string): SshKeyRead {
       dq: toB64(dd % (big(q!) - 1n)),
       qi: iqmp!.toString("base64url"),
     };
-    return { identity: rsaIdentity(createPrivateKey({ key: jwk, format: "jwk" }), source) };
+    return rsaIdentity(createPrivateKey({ key: jwk, format: "jwk" }), source);
   }
   throw new HushError("KEY_SOURCE", `${source}: SSH key type ${JSON.stringify(kt)} cannot be an age identity (ssh-ed25519 and ssh-rsa can)`);
 }
