@@ -15,7 +15,8 @@ import { ageRecipient, loadAgeIdentities, parseAgeRecipients } from "../src/keys
 import { keyService } from "../src/keys/index.js";
 import { cleanEnv, HUSH } from "./helpers.js";
 
-const VECTORS = fileURLToPath(new URL("./fixtures/age-ssh/", import.meta.url));
+// sops's SSH vectors (test/fixtures/sops/MANIFEST.md: mockSshIdentity, mockSshRecipient, mockEncryptedSshKey).
+const VECTORS = fileURLToPath(new URL("./fixtures/sops/", import.meta.url));
 const vector = (name: string) => join(VECTORS, name);
 const hasTools = spawnSync("ssh-keygen", ["-?"]).error === undefined && spawnSync("age", ["--version"]).status === 0;
 
