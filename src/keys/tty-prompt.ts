@@ -5,7 +5,6 @@
  * can say what it needed and why it could not ask.
  */
 import { openSync, closeSync } from "node:fs";
-import { ReadStream, WriteStream } from "node:tty";
 
 /** Thrown when there is no controlling terminal to ask on. */
 export class NoTerminal extends Error {
@@ -33,6 +32,8 @@ export async function readSecretFromTerminal(prompt: string): Promise<string> {
     closeSync(inFd);
     throw new NoTerminal();
   }
+  // Loaded only when asking (decrypting never needs it otherwise).
+  const { ReadStream, WriteStream } = await import("node:tty");
   // One descriptor per stream: each stream closes its own when destroyed.
   const input = new ReadStream(inFd);
   const output = new WriteStream(outFd);
