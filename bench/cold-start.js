@@ -127,8 +127,8 @@ try {
     );
     commands.push({ name: "`hush decrypt`, Node's compile cache only (require, no vm code cache)", argv: [shim, "decrypt", encFile] });
   }
-  const execEnv = hush(["exec-env", encFile, "--", "true"]);
-  if (execEnv.status === 0) commands.push({ name: "`hush exec-env … -- true`", argv: [HUSH, "exec-env", encFile, "--", "true"] });
+    const execEnv = hush(["exec-env", "--env-lists", encFile, "--", "true"]);
+  if (execEnv.status === 0) commands.push({ name: "`hush exec-env … -- true`", argv: [HUSH, "exec-env", "--env-lists", encFile, "--", "true"] });
 
   for (const c of commands) {
     const r = spawnSync(process.execPath, c.argv, { env, stdio: "ignore" });

@@ -24,7 +24,7 @@ export class SealedValue {
 }
 
 /** A value the file stores in clear (unencrypted suffix or regex, an empty string), or null. */
-class ClearValue {
+export class ClearValue {
   constructor(readonly value: PlainValue | null) {}
 }
 

@@ -14,6 +14,9 @@
  * - Values are named as `hush exec-env` names them (`db.password` → `DB_PASSWORD`).
  * - As with dotenv, variables already set in the environment are kept; `HUSH_OVERRIDE=1` lets the
  *   file's values win (what `exec-env` does).
+ * - Only what the MAC covers is exported: nulls are skipped, list items and names such as `PATH`,
+ *   `NODE_OPTIONS`, `LD_*` are refused (docs/security.md) unless allowed: `HUSH_ALLOW_ENV_NAMES`
+ *   (comma-separated names or `PREFIX_*`), `HUSH_ENV_LISTS=1`.
  * - Keys are found as for the CLI (`SOPS_AGE_KEY`, `SOPS_AGE_KEY_FILE`, …); the MAC is verified.
  * - Nothing is printed on success. Any failure (no file, no key, bad MAC) prints one line on stderr,
  *   `hush: error: …` and maybe `hush: hint: …`, and exits with the CLI's exit code: an app
@@ -62,7 +65,14 @@ export async function config(env: NodeJS.ProcessEnv = process.env): Promise<Conf
   for (const file of files) {
     const secrets = await load(file, { keyring });
     try {
-      Object.assign(values, secrets.toEnv());
+      Object.assign(
+        values,
+        secrets.toEnv({
+          allowNames: (env["HUSH_ALLOW_ENV_NAMES"] ?? "").split(","),
+          lists: /^(1|true|yes)$/i.test(env["HUSH_ENV_LISTS"] ?? ""),
+          onSkip: (path, reason) => process.stderr.write(`hush: warning: not loaded: ${path}: ${reason}\n`),
+        }),
+      );
     } finally {
       secrets.dispose();
     }

@@ -10,6 +10,8 @@ import type { IvSource } from "../core/cipher.js";
 import { CELL_RENDERERS, documentBytes, emitTrees, emitTreesBytes, type FormatDocument, type FormatName, parseInput, treesHoldBytes, utf8 } from "../formats/index.js";
 import { Keyring, unwrapDataKey, type KeyringOptions } from "../keys/registry.js";
 import type { KeyRecipient } from "../keys/key-source.js";
+// The endpoint policy reads .sops.yaml through the library (keys/trust.ts, lib/trust.ts).
+import "./trust.js";
 
 export interface DecryptTextOptions extends KeyringOptions {
   format: FormatName;

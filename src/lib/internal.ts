@@ -15,10 +15,14 @@ export { entryLabel, rewriteBytes, rotateText } from "./rewrite.js";
 export { mapLimit, updateKeysText } from "./updatekeys.js";
 export { mergeEncrypted } from "./merge.js";
 export type { ConflictChooser, MergeChoice, MergeConflict } from "./merge.js";
+export { configFileFor, ruleSpecsFromConfigText, type KeySpec } from "./recipients.js";
 export { encryptionProblems, isSealedText, storedMetadata } from "./inspect.js";
 export { findPath, openDocument, pathLabel, scalars } from "./plain.js";
 export type { OpenedDocument } from "./plain.js";
 export { formatForSecretsPath, load, readSource } from "./load.js";
+export { decrypt } from "./documents.js";
+export { secretEntries, type SecretEntry } from "./secret-entries.js";
+export { kubernetesPathRegex, withKubernetesRule } from "./kubernetes-rule.js";
 
 // ---- helpers from the floors below: plain functions and types, no key material ----
 export { readInput, writeFileAtomic } from "../util/fs.js";

@@ -6,7 +6,7 @@
  */
 import { HushError } from "../errors.js";
 import { parseGoFloat } from "../model/go-number.js";
-import { openValue, sealDocument, SealedValue, type SealedLeaf, type SealedMap, type SealedNode } from "../core/sealed.js";
+import { ClearValue, openValue, sealDocument, SealedValue, type SealedLeaf, type SealedMap, type SealedNode } from "../core/sealed.js";
 import type { Metadata } from "../model/metadata.js";
 import type { PlainValue } from "../model/value.js";
 import { formatNameForPath, parseInput, utf8, type FormatName } from "../formats/index.js";
@@ -14,6 +14,8 @@ import { Keyring, type KeyringOptions } from "../keys/registry.js";
 import { readInput } from "../util/fs.js";
 import { formatLoosePath, lookupPath, parsePathExpr } from "../model/tree-path.js";
 import { treeToEnv, type EnvOptions, type EnvSourceEntry } from "../model/env.js";
+// The endpoint policy reads .sops.yaml through the library (keys/trust.ts, lib/trust.ts).
+import "./trust.js";
 
 /**
  * A file path, or a document's text with its format. The text may be bytes (a `Uint8Array`): for
@@ -219,6 +221,7 @@ export class Secrets {
     const path: (string | number)[] = [];
     const keys: string[] = [];
     const self = this;
+    const macOnly = this.#metadata.macOnlyEncrypted;
     function* walk(node: SealedNode): Generator<EnvSourceEntry> {
       if (node instanceof Map || Array.isArray(node)) {
         const size = node instanceof Map ? node.size : node.length;
@@ -234,7 +237,9 @@ export class Secrets {
         return;
       }
       const at = [...keys];
-      yield { path: [...path], read: () => self.#open(node, at) };
+      // Under mac_only_encrypted, a value stored in clear is outside the MAC (SOPS-FORMAT §5.4).
+      const outside = macOnly && node instanceof ClearValue && node.value !== null;
+      yield { path: [...path], read: () => self.#open(node, at), ...(outside ? { authenticated: false } : {}) };
     }
     yield* walk(this.#root);
   }

@@ -61,6 +61,9 @@ async function runReuse(file: string | undefined, flags: EncryptFlags, previousP
     format: input.format,
     outputFormat: input.outputFormat,
     previousFormat: previous.format,
+    path: input.path === "-" ? previous.path : input.path,
+    ...(flags.config ? { configPath: flags.config } : {}),
+    warn: (w) => process.stderr.write(`hush: warning: ${previous.path}: ${w}\n`),
     ...(flags.indent !== undefined ? { indent: flags.indent } : {}),
   });
   await writeOutput(input, flags, text);

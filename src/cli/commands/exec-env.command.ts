@@ -17,6 +17,8 @@ export const command: CommandSpec = {
       .option("--only <names>", "pass only these variables (comma-separated, repeatable)", repeatable)
       .option("--no-flatten", "sops's behaviour: top-level values only, nested values are an error")
       .option("--separator <sep>", "joins the parts of a nested value's name (default _)")
+      .option("--allow-env-name <name>", "allow a variable refused by default (PATH, LD_*, NODE_OPTIONS…; repeatable)", repeatable)
+      .option("--env-lists", "name list items by index (hosts[1] -> HOSTS_1); refused by default")
       .addOption(typeOption("input-type", "format of the files (default: from each file name)"))
       .addOption(ignoreMacOption("do not verify the MAC"))
       .addOption(decryptionOrderOption())
@@ -25,9 +27,12 @@ export const command: CommandSpec = {
         "after",
         `
 Top-level values keep their names; nested ones are named by their path, upper-cased and joined
-with the separator: db.password -> DB_PASSWORD, hosts[1] -> HOSTS_1. Non-strings are written
-as sops writes them (3 -> 3.0 for floats, true/false). The values override variables of the
-same name. SIGINT, SIGTERM, SIGHUP and SIGQUIT are passed to the command, and hush exits with
+with the separator: db.password -> DB_PASSWORD. Non-strings are written as sops writes them
+(3 -> 3.0 for floats, true/false). The values override variables of the same name.
+Only what the MAC covers is exported: nulls are skipped; list items (not authenticated: a
+value wrapped in a list would rename its variable) are refused unless --env-lists names them
+by index (hosts[1] -> HOSTS_1); names that change how programs run (PATH, LD_*, NODE_OPTIONS,
+BASH_ENV, GITHUB_*, ...) are refused unless --allow-env-name NAME. See docs/security.md. SIGINT, SIGTERM, SIGHUP and SIGQUIT are passed to the command, and hush exits with
 its exit code (128 + the signal number when a signal killed it). Without --, the command is
 one string run with /bin/sh -c, as in sops.
 

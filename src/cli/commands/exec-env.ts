@@ -13,6 +13,8 @@ interface ExecEnvFlags extends ConfigFlags {
   only?: string[];
   flatten?: boolean;
   separator?: string;
+  allowEnvName?: string[];
+  envLists?: boolean;
   inputType?: string;
   ignoreMac?: boolean;
   decryptionOrder?: string;
@@ -33,6 +35,9 @@ export async function runExecEnv(operands: string[], flags: ExecEnvFlags, cmd: C
     ...(flags.inputType && isFormatName(flags.inputType) ? { format: flags.inputType } : {}),
     ...(flags.ignoreMac ? { ignoreMac: true } : {}),
     ...(order ? { decryptionOrder: order } : {}),
+    ...(flags.allowEnvName ? { allowNames: flags.allowEnvName } : {}),
+    ...(flags.envLists ? { lists: true } : {}),
+    onSkip: (path, reason) => process.stderr.write(`hush: warning: not exported: ${path}: ${reason}\n`),
   });
   propagateExit(exit);
 }
