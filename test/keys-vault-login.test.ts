@@ -112,21 +112,28 @@ describe("AppRole", () => {
   it("a login without VAULT_ADDR is refused with a clear line", async () => {
     await withTempDir(async (dir) => {
       const file = await encryptedFile(dir, [vault.keyUrl("e")]);
-      const r = await runHush(["decrypt", file], baseEnv({ VAULT_ROLE_ID: ROLE_ID, VAULT_SECRET_ID: SECRET_ID }));
+      // The allowlist lets the file's address through, so the login itself is what refuses.
+      const r = await runHush(["decrypt", file], baseEnv({ VAULT_ROLE_ID: ROLE_ID, VAULT_SECRET_ID: SECRET_ID, SOPS_HC_VAULT_ALLOWLIST: "all" }));
       expect(r.status).toBe(128);
       expect(oneErrorLine(r.stderr)).toContain("a Vault AppRole login needs VAULT_ADDR");
     });
   });
 
-  it("attack: a file naming another Vault gets neither the login nor its token", async () => {
+  it("attack: a file naming another Vault gets neither the login nor its token, even with SOPS_HC_VAULT_ALLOWLIST=all", async () => {
     const evil = await startVaultServer();
     try {
       await withTempDir(async (dir) => {
         const file = await encryptedFile(dir, [evil.keyUrl("x")], evil.token);
         const seen = evil.requests.length;
         const before = logins(vault);
-        const r = await runHush(["decrypt", file], baseEnv({ VAULT_ADDR: vault.address, VAULT_ROLE_ID: ROLE_ID, VAULT_SECRET_ID: SECRET_ID }));
+        // With the default trust policy the address is refused before any request (keys/trust.ts);
+        // with `all` (sops's default) it is contacted, but without the login's token.
+        const r = await runHush(
+          ["decrypt", file],
+          baseEnv({ VAULT_ADDR: vault.address, VAULT_ROLE_ID: ROLE_ID, VAULT_SECRET_ID: SECRET_ID, SOPS_HC_VAULT_ALLOWLIST: "all" }),
+        );
         expect(r.status).toBe(128);
+        expect(evil.requests.length).toBeGreaterThan(seen);
         const atEvil = evil.requests.slice(seen);
         expect(atEvil.some((q) => q.path.includes("/login"))).toBe(false);
         expect(atEvil.every((q) => !q.hadToken)).toBe(true);
