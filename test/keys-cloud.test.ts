@@ -611,3 +611,41 @@ describe("failures beside a working age key", () => {
     expect(r.ms).toBeLessThan(6000);
   });
 });
+
+describe("AWS KMS alias/NAME with the region from the environment", () => {
+  const entryArn = (text: string) => (sopsBlock(text)["kms"]![0] as { arn: string }).arn;
+
+  it("AWS_REGION: encrypts to the alias, stores the full alias ARN (which sops reads), decrypts", async () => {
+    const text = await encryptFor([["kms", "alias/app"]], env({ AWS_REGION: "us-east-1" }));
+    expect(entryArn(text)).toBe(ALIAS1);
+    // The stored ARN carries its region: decrypting needs no region in the environment.
+    expect(await decrypt(text, env())).toBe(PLAIN);
+  });
+
+  it("AWS_DEFAULT_REGION, and the profile's region in the shared config, as the SDK reads them", async () => {
+    expect(entryArn(await encryptFor([["kms", "alias/app"]], env({ AWS_DEFAULT_REGION: "us-east-1" })))).toBe(ALIAS1);
+    const config = join(tmp, "aws-config-region");
+    writeFileSync(config, "[default]\nregion = us-east-1\n");
+    const text = await withProcessEnv({ AWS_CONFIG_FILE: config }, () => encryptFor([["kms", "alias/app"]], env({ AWS_CONFIG_FILE: config })));
+    expect(entryArn(text)).toBe(ALIAS1);
+  });
+
+  it("an alias the region does not have, or no region at all: one clear line", async () => {
+    const wrong = await failure(encryptFor([["kms", "alias/app"]], env({ AWS_REGION: "eu-west-1" })));
+    expect(wrong.message).toMatch(/alias\/app.*NotFoundException/);
+    const none = await failure(withProcessEnv({ AWS_REGION: undefined, AWS_DEFAULT_REGION: undefined }, () => encryptFor([["kms", "alias/app"]], env())));
+    expect(none.message).toMatch(/alias\/app.*[Rr]egion/);
+    expect(none.message).not.toContain("\n");
+  });
+
+  it("a rule's alias/NAME is the alias ARN stored for it (updatekeys sees no change); other names are not", async () => {
+    const { keyService } = await import("../src/keys/index.js");
+    const same = keyService("kms").sameRecipient!;
+    expect(same(ALIAS1, "alias/app")).toBe(true);
+    expect(same(`${ALIAS1}+${ROLE}`, `alias/app+${ROLE}`)).toBe(true);
+    expect(same(ALIAS1, "alias/other")).toBe(false);
+    expect(same(KEY1, "alias/app")).toBe(false);
+    expect(() => parseKmsSpec("alias/")).toThrow(HushError);
+    expect(parseKmsSpec("alias/team/app").arn).toBe("alias/team/app");
+  });
+});
