@@ -1,6 +1,6 @@
 // The library's load(): every value type comes back right from get(), paths work in both forms,
 // the MAC is checked at load, values are decrypted only when read, dispose() zero-fills the data
-// key; encrypt()/decrypt() of whole documents; and `hush/config` filling process.env.
+// key; encrypt()/decrypt() of whole documents; and `hush-sops/config` filling process.env.
 import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -278,7 +278,7 @@ describe("encrypt() / decrypt() of whole documents", () => {
   });
 });
 
-describe("hush/config", () => {
+describe("hush-sops/config", () => {
   const CONFIG = pathToFileURL(join(ROOT, "dist", "lib", "config.js")).href;
   const PRINT = "process.stdout.write(JSON.stringify({ pw: process.env.DB_PASSWORD, str: process.env.str, keep: process.env.KEEP }))";
   const run = (cwd: string, extra: NodeJS.ProcessEnv) =>

@@ -1,12 +1,12 @@
 /**
- * `hush/config`: loads encrypted secrets into `process.env` when imported, the way `dotenv/config`
+ * `hush-sops/config`: loads encrypted secrets into `process.env` when imported, the way `dotenv/config`
  * loads `.env`:
  *
  * ```sh
- * node --import hush/config app.js        # before the app's first module runs
+ * node --import hush-sops/config app.js        # before the app's first module runs
  * ```
  * ```js
- * import "hush/config";                   // first import of the entry module
+ * import "hush-sops/config";                   // first import of the entry module
  * ```
  *
  * - The file is `HUSH_FILE` (several: separated by `:`, later ones overriding), else the first of
@@ -20,7 +20,7 @@
  *   should not start without its secrets.
  *
  * The work is done with top-level await. With `--import` it is finished before the app loads. With
- * `import "hush/config"`, the importing module runs after it, but modules imported *beside* it may
+ * `import "hush-sops/config"`, the importing module runs after it, but modules imported *beside* it may
  * start first (ES modules only wait for their own dependencies), so a sibling that reads
  * `process.env` while being imported should be imported after this one dynamically, or the app
  * started with `--import`.
