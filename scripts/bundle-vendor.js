@@ -139,6 +139,8 @@ for (const input of inputs) {
   const m = at === -1 ? null : input.slice(at).match(/^(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//);
   if (m) pkgDirs.add(m[1]);
 }
+// Inlined into the CLI script by scripts/bundle.js (built after this one).
+for (const dir of ["node_modules/commander", "node_modules/yaml"]) pkgDirs.add(dir);
 const packages = [...pkgDirs].sort().map((dir) => {
   const pj = JSON.parse(readFileSync(join(ROOT, dir, "package.json"), "utf8"));
   const locked = lock.packages[dir];

@@ -136,6 +136,18 @@ describe("load(): get() for every type", () => {
     expect(s.get("nothing")).toBeNull();
   });
 
+  it("get(path, type) returns the value typed, undefined when missing, and refuses another type without showing it", async () => {
+    const s = await open();
+    const host: string | undefined = s.get("db.password", "string");
+    expect(typeof host).toBe("string");
+    const port: number | undefined = s.get("db.port", "number");
+    expect(port).toBe(5432);
+    expect(s.get("nope", "string")).toBeUndefined();
+    expect(() => s.get("db.port", "string")).toThrow(/^the value at db\.port is a number, not a string$/);
+    expect(() => s.get("db", "string")).toThrow(/is a map, not a string/);
+    expect(() => s.get("db.password", "number")).toThrow(/^the value at db\.password is a string, not a number$/);
+  });
+
   it("keys() lists every value's dotted path in file order", async () => {
     expect((await open()).keys()).toEqual([
       "str", "multi", "unicode", "int", "neg", "big", "float", "float_int", "exp", "inf", "flag_on", "flag_off", "when",

@@ -141,9 +141,24 @@ export class Secrets {
    * and the array form (`["labels", "app.kubernetes.io/name"]`) are exact. A string that is not a
    * path (`"a["`, `"a..b"`) throws a HushError (INVALID_TREE_PATH).
    */
-  get(path: SecretPath): SecretValue | undefined {
+  get(path: SecretPath): SecretValue | undefined;
+  /**
+   * The value at `path` when it is a `string` (a `number`, a `boolean`), typed as such: no cast
+   * needed (`const pw: string | undefined = secrets.get("db.password", "string")`). Undefined when
+   * there is none; a value of another type throws a HushError (PARSE) that names the path and the
+   * types, never the value.
+   */
+  get(path: SecretPath, type: "string"): string | undefined;
+  get(path: SecretPath, type: "number"): number | undefined;
+  get(path: SecretPath, type: "boolean"): boolean | undefined;
+  get(path: SecretPath, type?: "string" | "number" | "boolean"): SecretValue | undefined {
     const found = this.#find(path);
-    return found ? this.#toJs(found.node, found.keys) : undefined;
+    const value = found ? this.#toJs(found.node, found.keys) : undefined;
+    if (type !== undefined && value !== undefined && typeof value !== type) {
+      const actual = value === null ? "null" : Array.isArray(value) ? "list" : value instanceof Date ? "timestamp" : typeof value === "object" ? "map" : typeof value;
+      throw new HushError("PARSE", `the value at ${typeof path === "string" ? path : formatLoosePath(path)} is a ${actual}, not a ${type}`);
+    }
+    return value;
   }
 
   /** True when `path` names a value (null included), a map or a list. Decrypts nothing. */
