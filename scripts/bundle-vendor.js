@@ -24,7 +24,7 @@
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync} from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { VENDORED, vendorFile } from "./vendored.js";
+import { COMMONJS_ONLY, VENDORED, vendorFile } from "./vendored.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const OUT = join(ROOT, "dist", "bundle");
@@ -67,7 +67,7 @@ const vendor = await build({
       name: "vendor-entry",
       setup(b) {
         b.onResolve({ filter: /^vendor-entry:/ }, (a) => ({ path: a.path.slice("vendor-entry:".length), namespace: "vendor-entry" }));
-        b.onLoad({ filter: /.*/, namespace: "vendor-entry" }, (a) => ({ contents: `export * from ${JSON.stringify(a.path)};`, resolveDir: ROOT, loader: "js" }));
+        b.onLoad({ filter: /.*/, namespace: "vendor-entry" }, (a) => ({ contents: COMMONJS_ONLY.includes(a.path) ? `import * as ns from ${JSON.stringify(a.path)}; export default ns;` : `export * from ${JSON.stringify(a.path)};`, resolveDir: ROOT, loader: "js" }));
       },
     },
   ],

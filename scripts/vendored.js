@@ -8,3 +8,10 @@ export const VENDORED = ["age-encryption", "openpgp", "simple-git", "@aws-sdk/cl
 
 /** The file of a vendored package's entry, relative to dist/bundle/vendor/. */
 export const vendorFile = (pkg) => `${pkg.replace(/^@/, "").replace("/", "__")}.js`;
+
+/**
+ * Vendored packages that are CommonJS only: an ES module re-exporting one (`export *`) would
+ * export nothing, so their entry's `default` is the package's exports object (as in the
+ * Action's bundle; src/keys/gcp-kms-client.ts reads `default` when there are no names).
+ */
+export const COMMONJS_ONLY = ["@google-cloud/kms", "google-gax"];

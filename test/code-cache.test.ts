@@ -3,7 +3,7 @@
 // holds code only, one that is damaged or from another build is never used, and for other V8
 // flags (or another Node) a decrypt saves one of its own, with the CLI working as ever throughout.
 import { spawnSync } from "node:child_process";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -38,7 +38,8 @@ describe.runIf(built)("code cache of the bundled CLI", () => {
     mkdirSync(join(dir, "bin"));
     mkdirSync(copy, { recursive: true });
     for (const f of ["hush.js", "package.json"]) copyFileSync(join(ROOT, "bin", f), join(dir, "bin", f));
-    for (const f of ["hush.cjs", "age-encryption.js", buildCache()]) copyFileSync(join(BUNDLE, f), join(copy, f));
+    for (const f of ["hush.cjs", buildCache()]) copyFileSync(join(BUNDLE, f), join(copy, f));
+    cpSync(join(BUNDLE, "vendor"), join(copy, "vendor"), { recursive: true }); // age-encryption and the SDKs
     symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"));
     bin = join(dir, "bin", "hush.js");
     // A file whose plaintext, key and identity must never reach a cache.
