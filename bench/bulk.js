@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // Bulk encrypt/decrypt of 1k, 10k and 100k values against a raw AES-256-GCM loop over the same
-// values (the physical limit here), plus sops-age decrypting the same files. Prints Markdown.
+// values (the physical limit here), plus sops-age decrypting the same files. Prints Markdown;
+// HUSH_BENCH_SUMMARY=FILE appends a JSON line (bench/run.js's table per Node version).
+import { appendFileSync } from "node:fs";
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { median } from "./support/common.js";
@@ -73,7 +75,7 @@ for (const n of SIZES) {
 }
 
 const f = (x) => (Number.isNaN(x) ? "—" : `${x.toFixed(1)} ms`);
-console.log("## Bulk encrypt and decrypt (YAML, in process, data key given)\n");
+console.log(`## Bulk encrypt and decrypt (YAML, in process, data key given; Node ${process.version})\n`);
 console.log("| values | hush encrypt | raw AES-GCM encrypt | ratio | hush decrypt | raw AES-GCM decrypt | ratio | sops-age decrypt |");
 console.log("|---:|---:|---:|---:|---:|---:|---:|---:|");
 for (const r of rows) {
@@ -82,3 +84,7 @@ for (const r of rows) {
   );
 }
 console.log("\nThe raw loop encrypts/decrypts the same plaintexts with a fresh 32-byte IV each, no parsing, no MAC, no text; hush's numbers include parsing, the MAC, base64 and writing the document. sops-age (which also unwraps the age key each time) is run up to 10k values.");
+if (process.env.HUSH_BENCH_SUMMARY) {
+  const row = { bench: "bulk", node: process.version, sizes: Object.fromEntries(rows.map((r) => [r.n, { enc: r.tEnc, dec: r.tDec, rawEnc: r.tRawEnc, rawDec: r.tRawDec }])) };
+  appendFileSync(process.env.HUSH_BENCH_SUMMARY, `${JSON.stringify(row)}\n`);
+}

@@ -7,11 +7,16 @@
 //
 // `node bench/run.js load bulk` runs only those (and leaves RESULTS.md alone unless --write).
 // Sizes: each benchmark reads its own HUSH_BENCH_* variables (see its header).
+//
+// Per Node version (issue 21): cold start and bulk also run on the pinned Node 22 and 24
+// (scripts/nodes.js, installed into ~/.cache/hush-ci on first use), and RESULTS.md opens with a
+// table of one row per version. HUSH_BENCH_NODES narrows the versions (`current`, `current,24`).
 import { spawn } from "node:child_process";
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { cpus, freemem, totalmem, release, platform, arch } from "node:os";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, freemem, totalmem, release, platform, arch, loadavg, tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { selectedNodes } from "../scripts/nodes.js";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
 const self = basename(fileURLToPath(import.meta.url));
@@ -23,11 +28,17 @@ const benches = readdirSync(here)
   .filter((f) => only.length === 0 || only.includes(f.replace(/\.js$/, "")))
   .sort();
 
+/** The benchmarks that also run on every other Node version. */
+const PER_VERSION = ["bulk.js", "cold-start.js"];
+const summaryDir = mkdtempSync(join(tmpdir(), "hush-bench-"));
+const summaryFile = join(summaryDir, "summary.jsonl");
+writeFileSync(summaryFile, "");
+
 /** Runs one benchmark: its stdout is shown as it comes and kept; stderr is passed through. */
-function run(file) {
+function run(file, node = process.execPath) {
   return new Promise((resolve) => {
     const t = performance.now();
-    const child = spawn(process.execPath, [join(here, file)], { stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(node, [join(here, file)], { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, HUSH_BENCH_SUMMARY: summaryFile } });
     let out = "";
     child.stdout.setEncoding("utf8").on("data", (d) => {
       out += d;
@@ -54,6 +65,9 @@ function machine() {
         }
       })
       .join(", ")}`,
+    `- Load average at start: ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(", ")} (1, 5, 15 min). The machine may be shared: wall-clock numbers are noisy; prefer the medians, and the CPU columns of the cold start, which load disturbs much less`,
     `- Benchmark sizes from the environment: ${
       Object.entries(process.env)
         .filter(([k]) => k.startsWith("HUSH_BENCH_") || k === "BENCH_RUNS")
@@ -66,18 +80,54 @@ function machine() {
 const header = machine();
 const sections = [];
 let failed = 0;
-for (const file of benches) {
-  console.log(`\n# bench/${file}\n`);
-  const r = await run(file);
+const others = benches.some((f) => PER_VERSION.includes(f)) ? selectedNodes(process.env.HUSH_BENCH_NODES).filter((n) => n.node !== process.execPath) : [];
+const runs = [
+  ...benches.map((file) => ({ file, node: process.execPath, version: process.version })),
+  ...others.flatMap(({ node, label }) => benches.filter((f) => PER_VERSION.includes(f)).map((file) => ({ file, node, version: label }))),
+];
+for (const { file, node, version } of runs) {
+  const on = node === process.execPath ? "" : ` (Node ${version})`;
+  console.log(`\n# bench/${file}${on}\n`);
+  const r = await run(file, node);
   if (r.status !== 0) {
     failed++;
-    console.error(`bench/${file} exited with ${r.status ?? r.signal}`);
+    console.error(`bench/${file}${on} exited with ${r.status ?? r.signal}`);
   }
   sections.push(
-    `<!-- bench/${file}: ${r.seconds.toFixed(0)} s${r.status === 0 ? "" : `, FAILED (exit ${r.status ?? r.signal})`} -->\n\n` +
+    `<!-- bench/${file}${on}: ${r.seconds.toFixed(0)} s${r.status === 0 ? "" : `, FAILED (exit ${r.status ?? r.signal})`} -->\n\n` +
       (r.out.trim() || `bench/${file} printed nothing${r.status === 0 ? "" : " and failed"}.`),
   );
 }
+
+/** One row per Node version: cold start (wall and CPU, against `node -e ''`) and bulk. */
+function perVersion() {
+  const rows = readFileSync(summaryFile, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l));
+  rmSync(summaryDir, { recursive: true, force: true });
+  const versions = [...new Set(rows.map((r) => r.node))];
+  if (versions.length === 0) return [];
+  const f1 = (x) => (x === undefined ? "—" : x.toFixed(1));
+  const ratio = (a, b) => (a === undefined || b === undefined ? "—" : `${(a / b).toFixed(2)}×`);
+  const out = [
+    "## Per Node version",
+    "",
+    "Cold start: `hush decrypt` of the 50-value age file (bench/cold-start.js: wall = median, CPU = mean user+system per run) against `node -e ''` on the same Node; " +
+      "the floor of any decrypt is Node reading the file, loading node:crypto and writing it out; compile cache only = the bundle by require() with `module.enableCompileCache()` and no vm code cache (Node ≥ 22.1). " +
+      "Bulk: 10,000 values in process (bench/bulk.js, median). Target (issue 21): decrypt ≤ 1.3× `node -e ''`.",
+    "",
+    "| Node | `node -e ''` wall / CPU (ms) | decrypt wall / CPU (ms) | decrypt × wall | decrypt × CPU | floor of any decrypt × CPU | compile cache only × CPU | `--version` × CPU | bulk encrypt 10k (ms) | bulk decrypt 10k (ms) |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+  ];
+  for (const v of versions) {
+    const c = rows.find((r) => r.node === v && r.bench === "cold-start");
+    const b = rows.find((r) => r.node === v && r.bench === "bulk")?.sizes?.["10000"];
+    out.push(
+      `| ${v} | ${f1(c?.floor.wall)} / ${f1(c?.floor.cpu)} | ${f1(c?.decrypt.wall)} / ${f1(c?.decrypt.cpu)} | ${ratio(c?.decrypt.wall, c?.floor.wall)} | ${ratio(c?.decrypt.cpu, c?.floor.cpu)} | ` +
+        `${ratio(c?.cryptoFloor?.cpu, c?.floor.cpu)} | ${ratio(c?.compileCacheOnly?.cpu, c?.floor.cpu)} | ${ratio(c?.version?.cpu, c?.floor.cpu)} | ${f1(b?.enc)} | ${f1(b?.dec)} |`,
+    );
+  }
+  return [out.join("\n"), ""];
+}
+const summary = perVersion();
 
 if (only.length === 0 || write) {
   const doc = [
@@ -87,6 +137,7 @@ if (only.length === 0 || write) {
     "",
     ...header,
     "",
+    ...summary,
     ...sections.flatMap((s) => [s, ""]),
   ].join("\n");
   writeFileSync(join(here, "RESULTS.md"), doc);

@@ -4,22 +4,32 @@
 // here with the cache, so the code `hush decrypt` runs is not parsed or compiled again at every
 // start. Without the bundle, the compiled dist/cli/main.js runs.
 //
-// A code cache fits one V8 build with one set of flags: its file is named by
-// v8.cachedDataVersionTag(), dist/bundle/hush.cjs.<tag>.cache. The build makes the one for the
-// Node that built it. With another Node (or other V8 flags, e.g. --max-old-space-size), the first
-// decrypt or exec-env that finds none compiles as usual, then saves one there when the directory
-// is writable (atomically; otherwise nothing is written, and nothing fails). A cache holds code
-// only, never data from the run. HUSH_DEBUG_CODE_CACHE=1 says on stderr whether a cache was
-// accepted, rejected (by V8) or missing (none, another build's, or damaged), and when one is saved.
+// A code cache fits one V8 version with one set of V8 flags (V8 checks both, and rejects a cache
+// made for others). The build makes dist/bundle/hush.cjs.<V8 version>.cache for the Node that
+// built it, with no options; the package directory is only ever read. With another Node, or with
+// options (on the command line or in NODE_OPTIONS, e.g. --no-opt), the first decrypt or exec-env
+// that finds no cache compiles as usual, then saves one in the user's cache directory,
+// $XDG_CACHE_HOME/hush/code-cache (default ~/.cache/hush/code-cache; mode 0700), named by build
+// id, V8 version and a hash of the options, atomically; when that fails, nothing is written and
+// nothing fails. (Not v8.cachedDataVersionTag(): loading node:v8 loads node:stream too, ~3 ms of
+// CPU at every start.) A cache holds code only, never data from the run. HUSH_DEBUG_CODE_CACHE=1
+// says on stderr whether a cache was accepted, rejected (by V8) or missing (none, another build's,
+// or damaged), and when one is saved.
+//
+// On Node >= 22.1, Node's own compile cache (module.enableCompileCache) is turned on too, in
+// $XDG_CACHE_HOME/hush/compile-cache: it serves everything loaded as a module after the bundle
+// (age-encryption for encrypt, the cloud SDKs, openpgp). It does not replace the code cache for
+// the bundle itself: it holds only what V8 compiles eagerly (the top level, 17 KiB here), where
+// the training run's cache holds every function decrypt runs (bench/RESULTS.md has both).
+// NODE_COMPILE_CACHE, when set, wins; NODE_DISABLE_COMPILE_CACHE=1 turns it off.
 //
 // This file is CommonJS (bin/package.json says so): an ES module entry point makes Node set up
 // its ES module loader first, which costs several ms on every start; here it is set up only when
 // something is imported (a cloud SDK, openpgp, age-encryption, or dist/cli/main.js).
 "use strict";
-const { accessSync, constants, readFileSync, renameSync, rmSync, writeFileSync } = require("node:fs");
+const { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } = require("node:fs");
 const { dirname, join } = require("node:path");
 const { pathToFileURL } = require("node:url");
-const { cachedDataVersionTag } = require("node:v8");
 const { Script } = require("node:vm");
 
 const file = join(__dirname, "..", "dist", "bundle", "hush.cjs");
@@ -37,8 +47,31 @@ try {
  */
 const SAVE_AFTER = ["decrypt", "exec-env"];
 
+/** A 32-bit FNV-1a hash, in hex: a short file-name part for a string of options. */
+const fnv1a = (s) => {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return (h >>> 0).toString(16).padStart(8, "0");
+};
+
 /** SHA-256 (V8 does not check a cache's data, and crashes on a damaged one). */
 const sha256 = (data) => require("node:crypto").createHash("sha256").update(data).digest();
+
+/** The user's cache directory for hush (XDG), or undefined when there is no home to put it in. */
+function userCacheDir() {
+  const xdg = process.env.XDG_CACHE_HOME;
+  // (XDG: a relative path is invalid and ignored)
+  if (xdg && xdg.startsWith("/")) return join(xdg, "hush");
+  const home = process.env.HOME || process.env.USERPROFILE;
+  return home ? join(home, ".cache", "hush") : undefined;
+}
+
+/** How many saved code caches to keep (one per build and Node/flags in use); older ones go. */
+const KEEP = 6;
+
+const cacheDir = userCacheDir();
+const { enableCompileCache } = require("node:module");
+if (typeof enableCompileCache === "function" && cacheDir !== undefined) enableCompileCache(join(cacheDir, "compile-cache"));
 
 if (source === undefined) {
   import("../dist/cli/main.js").then(({ main }) => main(process.argv));
@@ -46,14 +79,25 @@ if (source === undefined) {
   // The cache file: the build id that the script's first line holds (/*hush-build:ID*/, 16
   // characters), the SHA-256 of V8's data, then V8's data.
   const id = source.slice(13, 29);
-  const cacheFile = `${file}.${cachedDataVersionTag().toString(16)}.cache`;
-  let cachedData;
-  try {
-    const cache = readFileSync(cacheFile);
-    if (cache.toString("latin1", 0, 16) === id && sha256(cache.subarray(48)).equals(cache.subarray(16, 48))) cachedData = cache.subarray(48);
-  } catch {
-    // no cache: compile without one
-  }
+  // The options V8 may see besides its defaults: any option gets caches of its own.
+  const options = [...process.execArgv, process.env.NODE_OPTIONS || ""].join(" ").trim();
+  const key = options === "" ? process.versions.v8 : `${process.versions.v8}-${fnv1a(options)}`;
+  const buildCache = options === "" ? `${file}.${process.versions.v8}.cache` : undefined;
+  const userCache = cacheDir === undefined ? undefined : join(cacheDir, "code-cache", `hush.${id}.${key}.cache`);
+  /** V8's data from a cache file, when it is for this build and undamaged. */
+  const load = (path) => {
+    try {
+      const cache = readFileSync(path);
+      if (cache.toString("latin1", 0, 16) === id && sha256(cache.subarray(48)).equals(cache.subarray(16, 48))) return cache.subarray(48);
+    } catch {
+      // no cache there
+    }
+    return undefined;
+  };
+  // The user's first: one is saved only when the build's was missing or rejected, so a build
+  // cache that V8 keeps rejecting is not tried (and a new one saved) at every start.
+  let cachedData = userCache === undefined ? undefined : load(userCache);
+  if (cachedData === undefined && buildCache !== undefined) cachedData = load(buildCache);
   const script = new Script(source, { filename: file, cachedData });
   const debug = process.env.HUSH_DEBUG_CODE_CACHE ? (s) => process.stderr.write(`hush: code cache ${s}\n`) : () => {};
   debug(cachedData === undefined ? "missing" : script.cachedDataRejected ? "rejected" : "accepted");
@@ -64,16 +108,24 @@ if (source === undefined) {
   const done = bundle.exports.main(process.argv);
   const args = process.argv.slice(2);
   const saveAfter = SAVE_AFTER.includes(args[0]) && !args.includes("--help") && !args.includes("-h");
-  if ((cachedData === undefined || script.cachedDataRejected) && saveAfter) {
+  if ((cachedData === undefined || script.cachedDataRejected) && saveAfter && userCache !== undefined) {
     done.then(() => {
       if (process.exitCode) return;
-      const tmp = `${cacheFile}.${process.pid}.tmp`;
+      const dir = dirname(userCache);
+      const tmp = `${userCache}.${process.pid}.tmp`;
       try {
-        accessSync(dirname(file), constants.W_OK);
+        mkdirSync(dir, { recursive: true, mode: 0o700 });
         const data = script.createCachedData();
-        writeFileSync(tmp, Buffer.concat([Buffer.from(id, "latin1"), sha256(data), data]), { flag: "wx" });
-        renameSync(tmp, cacheFile);
+        writeFileSync(tmp, Buffer.concat([Buffer.from(id, "latin1"), sha256(data), data]), { flag: "wx", mode: 0o600 });
+        renameSync(tmp, userCache);
         debug("saved");
+        // Other builds' and Nodes' caches: keep the newest few.
+        const old = readdirSync(dir)
+          .filter((f) => f.endsWith(".cache"))
+          .map((f) => ({ f, t: statSync(join(dir, f)).mtimeMs }))
+          .sort((a, b) => b.t - a.t)
+          .slice(KEEP);
+        for (const { f } of old) rmSync(join(dir, f), { force: true });
       } catch {
         // a read-only or full directory: run without a cache, as before
         try {

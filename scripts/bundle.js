@@ -18,11 +18,11 @@
 // - The packages it imports lazily (cloud SDKs, openpgp, simple-git, age-encryption: see
 //   scripts/vendored.js) are ES modules in dist/bundle/vendor/ (scripts/bundle-vendor.js, run
 //   before this script), imported from there when used: the published package installs nothing.
-// - The code cache, dist/bundle/hush.cjs.TAG.cache, comes from a training run at build time
+// - The code cache, dist/bundle/hush.cjs.V8.cache, comes from a training run at build time
 //   (scripts/code-cache.js: a decrypt and an exec-env of a throwaway file with a throwaway key; no
-//   secret of anyone's). TAG is v8.cachedDataVersionTag(): the cache fits only that V8 version
-//   with those flags. For another Node or other flags bin/hush.js compiles the script as usual
-//   and saves a cache of its own after a decrypt or exec-env, when dist/bundle is writable. A
+//   secret of anyone's). V8 is the V8 version: the cache fits only that version with default
+//   flags. For another Node or other options bin/hush.js compiles the script as usual and saves
+//   a cache of its own after a decrypt or exec-env, in the user's cache directory. A
 //   build id in the script and its caches keeps a cache from being used with another build, and
 //   a SHA-256 of the data one that is damaged (V8 does not check, and crashes on it).
 //   `HUSH_DEBUG_CODE_CACHE=1 hush …` says whether a cache was used.
@@ -141,7 +141,9 @@ mkdirSync(OUT, { recursive: true });
 writeFileSync(`${OUT}/hush.cjs`, script);
 
 // The code cache, from a training run in a fresh process (with Node's default V8 flags).
-const train = spawnSync(process.execPath, [`${ROOT}scripts/code-cache.js`, `${OUT}/hush.cjs`, id], { stdio: ["ignore", "ignore", "inherit"] });
+const trainEnv = { ...process.env };
+delete trainEnv.NODE_OPTIONS; // the cache is for Node's default flags
+const train = spawnSync(process.execPath, [`${ROOT}scripts/code-cache.js`, `${OUT}/hush.cjs`, id], { stdio: ["ignore", "ignore", "inherit"], env: trainEnv });
 if (train.status !== 0) throw new Error(`bundle: the code cache training run failed (exit ${train.status})`);
 
 const kib = (f) => (statSync(`${OUT}/${f}`).size / 1024).toFixed(0);

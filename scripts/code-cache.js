@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // The V8 code cache of the bundled CLI (run by scripts/bundle.js, in a process of its own:
-// `node scripts/code-cache.js dist/bundle/hush.cjs BUILD_ID`). Writes dist/bundle/hush.cjs.TAG.cache,
-// TAG being this Node's v8.cachedDataVersionTag() (its V8 version and flags), as bin/hush.js looks
-// for it.
+// `node scripts/code-cache.js dist/bundle/hush.cjs BUILD_ID`). Writes dist/bundle/hush.cjs.V8.cache,
+// V8 being this Node's V8 version (process.versions.v8), as bin/hush.js looks for it; it must run
+// with no Node options (V8 rejects a cache made with other flags; scripts/bundle.js clears
+// NODE_OPTIONS).
 //
 // The script is compiled exactly as bin/hush.js compiles it, run on the hot paths (decrypt and
 // exec-env of an age-encrypted YAML file), then `createCachedData()` serialises the bytecode of
@@ -19,7 +20,6 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { cachedDataVersionTag } from "node:v8";
 import { Script } from "node:vm";
 
 const [file, id] = process.argv.slice(2);
@@ -58,7 +58,8 @@ try {
 
   const data = script.createCachedData();
   const digest = createHash("sha256").update(data).digest();
-  writeFileSync(`${file}.${cachedDataVersionTag().toString(16)}.cache`, Buffer.concat([Buffer.from(id, "latin1"), digest, data]));
+  if (process.execArgv.length > 0 || process.env.NODE_OPTIONS) throw new Error("code cache: run with no Node options (NODE_OPTIONS, command line)");
+  writeFileSync(`${file}.${process.versions.v8}.cache`, Buffer.concat([Buffer.from(id, "latin1"), digest, data]));
   // V8 must take it back in this same Node with the same flags, or it is of no use.
   const check = new Script(source, { filename: file, cachedData: data });
   if (check.cachedDataRejected) throw new Error("code cache: V8 rejects the cache it just made");

@@ -31,7 +31,9 @@ export type ErrorCode =
   | "PATH_NOT_FOUND"
   | "COMMAND_NOT_EXECUTABLE"
   | "COMMAND_NOT_FOUND"
-  | "INTERNAL";
+  | "INTERNAL"
+  /** `rotation-status`/`verify`: nothing expired, but something expires within its warning period. */
+  | "ROTATION_DUE_SOON";
 
 /** Exit codes, from sops's `codes.go` where sops has the same failure. */
 export const EXIT_CODE: Readonly<Record<ErrorCode, number>> = {
@@ -58,6 +60,7 @@ export const EXIT_CODE: Readonly<Record<ErrorCode, number>> = {
   KEY_SOURCE: 128,
   COULD_NOT_RETRIEVE_KEY: 128,
   ALREADY_ENCRYPTED: 203,
+  ROTATION_DUE_SOON: 10,
   // exec-env/exec-file: a command that cannot start exits as a shell's would (POSIX 2.8.2).
   COMMAND_NOT_EXECUTABLE: 126,
   COMMAND_NOT_FOUND: 127,

@@ -14,6 +14,14 @@ import { startAwsKmsServer, type AwsKmsServer } from "./servers/aws-kms.js";
 import { startGcpKmsServer, type GcpKmsServer } from "./servers/gcp-kms.js";
 
 const DIST = join(ROOT, ".github", "actions", "decrypt", "dist");
+const ACTION_YML = join(ROOT, ".github", "actions", "decrypt", "action.yml");
+/** The Node major action.yml declares (`runs.using: nodeNN`): GitHub runs the bundle with it. */
+const DECLARED = Number(/^\s*using:\s*node(\d+)\s*$/m.exec(readFileSync(ACTION_YML, "utf8"))?.[1]);
+/**
+ * The Node the simulated runner uses: scripts/test-nodes.js (`npm test`) passes the one action.yml
+ * declares as HUSH_ACTION_NODE, whichever Node runs vitest; a bare `vitest run` uses its own.
+ */
+const ACTION_NODE = process.env["HUSH_ACTION_NODE"] || process.execPath;
 
 let sandbox: string;
 let action: string;
@@ -84,9 +92,9 @@ function unescapeData(s: string): string {
  * Runs a process without blocking this one: the loopback KMS servers answer from this process, so
  * a synchronous spawn would starve them.
  */
-function spawnAsync(args: string[], opts: { cwd?: string; env: NodeJS.ProcessEnv }): Promise<{ status: number; stdout: string; stderr: string }> {
+function spawnAsync(args: string[], opts: { cwd?: string; env: NodeJS.ProcessEnv; node?: string }): Promise<{ status: number; stdout: string; stderr: string }> {
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, args, { cwd: opts.cwd, env: opts.env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(opts.node ?? process.execPath, args, { cwd: opts.cwd, env: opts.env, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));
@@ -121,7 +129,7 @@ async function runAction(inputs: Record<string, string>, files: Record<string, s
   const all = { files: "", "age-key": "", export: "env", extract: "", "output-dir": "", ...inputs };
   for (const [k, v] of Object.entries(all)) env[`INPUT_${k.toUpperCase()}`] = v;
   for (const [k, v] of opts.state ?? []) env[`STATE_${k}`] = v;
-  const r = await spawnAsync([join(action, "dist", opts.entry ?? "index.js")], { cwd: workspace, env });
+  const r = await spawnAsync([join(action, "dist", opts.entry ?? "index.js")], { cwd: workspace, env, node: ACTION_NODE });
   const stdout = r.stdout;
   return {
     status: r.status,
@@ -164,13 +172,21 @@ function masksFirst(lines: readonly string[]): Set<string> {
 }
 
 describe("GitHub Action (simulated runner)", () => {
+  it("runs under the Node action.yml declares when the suite provides it (npm test does)", () => {
+    const version = spawnSync(ACTION_NODE, ["--version"], { encoding: "utf8" }).stdout.trim();
+    if (process.env["HUSH_ACTION_NODE"]) expect(version).toMatch(new RegExp(`^v${DECLARED}\\.`));
+    else expect(version).toBe(process.version);
+  });
+
   it("runs from the committed bundle alone, with no node_modules", () => {
     expect(existsSync(join(action, "dist", "index.js"))).toBe(true);
     expect(existsSync(join(sandbox, "node_modules"))).toBe(false);
     const pkg = JSON.parse(readFileSync(join(DIST, "package.json"), "utf8")) as { type?: string };
     expect(pkg.type).toBe("module");
-    const yml = readFileSync(join(ROOT, ".github", "actions", "decrypt", "action.yml"), "utf8");
-    expect(yml).toMatch(/using: node20/);
+    const yml = readFileSync(ACTION_YML, "utf8");
+    // GitHub's runners are moving JavaScript actions off Node 20.
+    expect(yml).toMatch(/using: node24/);
+    expect(DECLARED).toBe(24);
     expect(yml).toMatch(/main: dist\/index\.js/);
     for (const input of ["files", "age-key", "export", "extract"]) expect(yml).toContain(`  ${input}:`);
   });

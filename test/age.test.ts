@@ -17,7 +17,7 @@ import {
 } from "../src/keys/age-client.js";
 import { splitCommand } from "../src/util/shlex.js";
 
-const FIXTURES = fileURLToPath(new URL("../../shared/interop/sops-fixtures/", import.meta.url));
+const FIXTURES = fileURLToPath(new URL("./fixtures/sops/", import.meta.url));
 const fixture = (name: string) => join(FIXTURES, name);
 
 const EXAMPLE_DATA_KEY = "9ac088cf7029981341457c39dd56dde54600dfbce9b5ede23aa65c418900ab67";

@@ -1,4 +1,4 @@
-// Every YAML/JSON fixture from ../shared/interop decrypts to sops's expected output. PGP fixtures
+// Every YAML/JSON fixture in test/fixtures/sops decrypts to sops's expected output. PGP fixtures
 // are decrypted with the data key the MANIFEST gives (the PGP key source is another issue); the
 // age fixtures go through the real CLI with the fixture's keys file.
 import { readdirSync } from "node:fs";

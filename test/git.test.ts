@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateAgeKeyFile } from "../src/keys/age-client.js";
 import { globsFromRegex, withBlock, withoutBlock } from "../src/git/install.js";
-import { parseDuration } from "../src/git/audit.js";
+import { parseDuration } from "../src/config/rotation-policy.js";
 import { cleanEnv, HUSH } from "./helpers.js";
 
 const COMMAND = `node ${HUSH}`;
@@ -506,11 +506,56 @@ describe("hush audit and rotation-status (no key)", { timeout: GIT_TIMEOUT }, ()
     expect(stale.stderr).toContain("5 encrypted values are older than 30d");
   });
 
+  it("a value changed in the commit that also rotates (a revoke with an edit) is reported, with a key exactly", () => {
+    const repo = makeRepo({ identities: `${key.identity}\n${key2.identity}` });
+    const day = (n: number) => `2024-01-${String(n).padStart(2, "0")}T12:00:00+00:00`;
+    encryptInto(repo, "s.enc.yaml", "a: 1\nb: two\n");
+    ok(repo.hush(["rotate", "-i", "--add-age", key2.recipient, "s.enc.yaml"]));
+    commitAll(repo, "add", day(1));
+    // One commit: the password changes and key2 is revoked (new data key, every value re-encrypted).
+    set(repo, "s.enc.yaml", '["a"]', "2");
+    ok(repo.hush(["rotate", "-i", "--rm-age", key2.recipient, "s.enc.yaml"]));
+    commitAll(repo, "revoke key2 and change a", day(29));
+
+    type Entry = { subject: string; rotated: boolean; changed: string[]; reencrypted: string[]; resolved: boolean };
+    const audit = (env?: NodeJS.ProcessEnv, extra: string[] = []) => {
+      const r = repo.hush(["audit", "--json", ...extra, "s.enc.yaml"], env ? { env } : {});
+      expect(r.status, r.stderr).toBe(0);
+      return (JSON.parse(r.stdout) as { entries: Entry[] }).entries[0]!;
+    };
+    // Without a key the ciphertexts cannot tell: both values are reported as re-encrypted, unknown.
+    const blind = audit(repo.noKey);
+    expect(blind).toMatchObject({ subject: "revoke key2 and change a", rotated: true, changed: [], resolved: false });
+    expect(blind.reencrypted.sort()).toEqual(['["a"]', '["b"]']);
+    expect(ok(repo.hush(["audit", "s.enc.yaml"], { env: repo.noKey })).stdout).toContain("re-encrypted, change unknown without a key");
+    // With a key: exactly the value that changed.
+    expect(audit()).toMatchObject({ rotated: true, changed: ['["a"]'], reencrypted: [], resolved: true });
+    // --no-keys never uses one.
+    expect(audit(undefined, ["--no-keys"])).toMatchObject({ changed: [], resolved: false });
+
+    // rotation-status: with a key, a is as new as the revoke; b keeps its first date.
+    const ages = (env?: NodeJS.ProcessEnv) => {
+      const rs = repo.hush(["rotation-status", "--json", "s.enc.yaml"], env ? { env } : {});
+      expect(rs.status, rs.stderr).toBe(0);
+      return (JSON.parse(rs.stdout) as { values: { path: string; date: string; maybeChanged?: { date: string } }[] }[])[0]!.values;
+    };
+    expect(Object.fromEntries(ages().map((v) => [v.path, [v.date, v.maybeChanged?.date]]))).toEqual({
+      '["a"]': [day(29), undefined],
+      '["b"]': [day(1), undefined],
+    });
+    // Without a key: the older date, and the rotation that may have changed it.
+    expect(Object.fromEntries(ages(repo.noKey).map((v) => [v.path, [v.date, v.maybeChanged?.date]]))).toEqual({
+      '["a"]': [day(1), day(29)],
+      '["b"]': [day(1), day(29)],
+    });
+  });
+
   it("parses durations", () => {
     expect(parseDuration("90d")).toBe(90 * 86_400_000);
     expect(parseDuration("12h")).toBe(12 * 3_600_000);
     expect(parseDuration("2w")).toBe(14 * 86_400_000);
-    expect(() => parseDuration("soon")).toThrow(/--max-age/);
+    expect(() => parseDuration("soon", "--max-age")).toThrow(/--max-age/);
+    expect(parseDuration("1y")).toBe(365 * 86_400_000);
   });
 });
 

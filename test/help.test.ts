@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { runHush } from "./helpers.js";
 
 const COMMANDS = [
-  "encrypt", "decrypt", "keygen", "edit", "set", "unset", "rotate", "filestatus", "exec-env", "exec-file",
+  "encrypt", "decrypt", "keygen", "edit", "set", "rotate-value", "unset", "rotate", "filestatus", "exec-env", "exec-file",
   "updatekeys", "git", "check", "audit", "rotation-status", "init", "invite", "revoke", "share", "import",
 ];
 const GIT = ["install", "textconv", "merge", "resolve"];

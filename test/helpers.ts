@@ -6,8 +6,8 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-/** The shared interop fixtures (`../shared/interop/sops-fixtures` beside the repository). */
-export const FIXTURES = resolve(ROOT, "..", "shared", "interop", "sops-fixtures");
+/** Real sops files and sops's public test keys (copied from getsops/sops; see its NOTICE.md). */
+export const FIXTURES = join(ROOT, "test", "fixtures", "sops");
 export const TEST_KEYS = join(ROOT, "test", "keys");
 export const HUSH = join(ROOT, "bin", "hush.js");
 

@@ -147,7 +147,18 @@ describe("team workflows (docs/team.md)", () => {
   it("2. invite a user: their key added to the rules, every file re-keyed", () => {
     const f = join(alice.repo, "secrets.enc.yaml");
     const before = readFileSync(f, "utf8");
-    const r = ok(alice, ["invite", bob.recipient, "--name", "bob"]);
+    // Least privilege: without --rule (or --all) nothing happens, and the rules are listed.
+    const bare = hush(alice, ["invite", bob.recipient, "--name", "bob"]);
+    expect(bare.status).not.toBe(0);
+    expect(bare.stderr).toMatch(/^hush: error: name the creation rules to add age1\S+ to: --rule N \(rules: 0: /m);
+    expect(readFileSync(f, "utf8")).toBe(before);
+    // --dry-run lists what they would be able to read, and changes nothing.
+    const configBefore = readFileSync(join(alice.repo, ".sops.yaml"), "utf8");
+    const dry = ok(alice, ["invite", bob.recipient, "--rule", "0", "--dry-run"]);
+    expect(dry.stdout).toContain(`${bob.recipient} would be able to read 1 file (dry run, nothing changed):\n  secrets.enc.yaml\n`);
+    expect(readFileSync(f, "utf8")).toBe(before);
+    expect(readFileSync(join(alice.repo, ".sops.yaml"), "utf8")).toBe(configBefore);
+    const r = ok(alice, ["invite", bob.recipient, "--name", "bob", "--rule", "0"]);
     expect(r.stdout).toContain(`.sops.yaml: added ${bob.recipient} to creation_rules [0]`);
     expect(r.stdout).toContain(`secrets.enc.yaml: updated (+ age ${bob.recipient})`);
     expect(readFileSync(join(alice.repo, ".sops.yaml"), "utf8")).toContain(`- ${bob.recipient}  # bob`);
@@ -206,12 +217,12 @@ describe("team workflows (docs/team.md)", () => {
   it("5. a new user reads secrets once the invite lands", () => {
     cloneFor(carol);
     const init = ok(carol, ["init"]);
-    expect(init.stderr).toContain(`ask a member to run \`hush invite ${carol.recipient}\``);
+    expect(init.stderr).toContain(`ask a member to run \`hush invite ${carol.recipient} --rule N\``);
     const f = join(carol.repo, "secrets.enc.yaml");
     expect(read(carol, f, '["db"]["password"]')).toBe(NO_KEY);
 
     // Any member can invite: bob does.
-    const r = ok(bob, ["invite", carol.recipient, "--name", "carol"]);
+    const r = ok(bob, ["invite", carol.recipient, "--name", "carol", "--all"]);
     expect(r.stdout).toContain("re-keyed 2 files");
     commitAndPush(bob, "invite carol");
     expect(read(carol, f, '["db"]["password"]')).toBe(NO_KEY); // not pulled yet
@@ -236,7 +247,7 @@ describe("team workflows (docs/team.md)", () => {
     expect(read(alice, f, '["db"]["password"]')).toBe(NO_KEY);
 
     // The recovery key comes out of the safe: it invites her new key and revokes the lost one.
-    ok(alice, ["invite", alice.recipient, "--name", "alice (new laptop)"], { env: asRecovery() });
+    ok(alice, ["invite", alice.recipient, "--name", "alice (new laptop)", "--all"], { env: asRecovery() });
     const revoked = ok(alice, ["revoke", oldRecipient], { env: asRecovery() });
     expect(revoked.stdout).toContain("2 files rotated");
     commitAndPush(alice, "alice: new key; revoke the lost laptop's");

@@ -12,6 +12,7 @@ import { command as decrypt } from "./commands/decrypt.command.js";
 import { command as keygen } from "./commands/keygen.command.js";
 import { command as edit } from "./commands/edit.command.js";
 import { command as set } from "./commands/set.command.js";
+import { command as rotateValue } from "./commands/rotate-value.command.js";
 import { command as unset } from "./commands/unset.command.js";
 import { command as rotate } from "./commands/rotate.command.js";
 import { command as filestatus } from "./commands/filestatus.command.js";
@@ -30,7 +31,7 @@ import { command as importBundle } from "./commands/import.command.js";
 
 /** The top-level commands, in the order `--help` lists them. */
 const COMMANDS: readonly CommandSpec[] = [
-  encrypt, decrypt, keygen, edit, set, unset, rotate, filestatus, execEnv, execFile,
+  encrypt, decrypt, keygen, edit, set, rotateValue, unset, rotate, filestatus, execEnv, execFile,
   updatekeys, git, check, audit, rotationStatus, init, invite, revoke, share, importBundle,
 ];
 

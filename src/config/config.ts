@@ -10,6 +10,7 @@ import { parseAllDocuments } from "yaml";
 import { HushError } from "../errors.js";
 import { RULE_NAMES, type SelectionRules } from "../model/metadata.js";
 import { compileGoRegex } from "../model/go-regex.js";
+import { readRotationPolicy, type RotationPolicy } from "./rotation-policy.js";
 import { SERVICES_CONFIG_ORDER } from "../keys/index.js";
 import type { ConfigList, ConfigObject } from "../keys/service.js";
 import { warnOnce } from "./discover.js";
@@ -48,6 +49,8 @@ export interface SopsConfig {
   /** undefined when the file has no `creation_rules` key: sops then behaves as if there were no config. */
   readonly creationRules: readonly CreationRule[] | undefined;
   readonly stores: StoresConfig;
+  /** hush's rotation policy (`hush.rotation`; sops ignores it), when the file has one. */
+  readonly rotation?: RotationPolicy;
 }
 
 /** How to load a config. */
@@ -395,7 +398,8 @@ export async function parseConfig(source: string, path: string, options: LoadCon
       if (isObj(rr)) buildRule(i, rr, isObj(dx) ? dx["recreation_rule"] : undefined, [...where, "recreation_rule"], shown, options);
     });
   }
-  return { path: abs, creationRules, stores: readStores(root["stores"]) };
+  const rotation = readRotationPolicy(root, shown);
+  return { path: abs, creationRules, stores: readStores(root["stores"]), ...(rotation ? { rotation } : {}) };
 }
 
 /** Reads, parses and validates a config file. A file that cannot be read is a CONFIG error. */

@@ -4,9 +4,10 @@
 "use strict";
 export const validate = validate10;
 export default validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"urn:hush:schemas:sops-config","title":".sops.yaml","description":"Configuration of sops and hush: which keys encrypt which files (creation_rules), where `sops publish` sends files (destination_rules), and output indentation (stores). hush reads it exactly as sops 3.13 does; unknown keys are ignored by both (hush warns). Editors: add `# yaml-language-server: $schema=<path to this file>` at the top of .sops.yaml.","type":["object","null"],"properties":{"creation_rules":{"description":"Rules tried in order against the file's path relative to this file's directory; the first match gives the keys and options for a new file. Without this key the config is treated as absent.","type":["array","null"],"items":{"$ref":"#/definitions/creationRule"}},"destination_rules":{"description":"Where `sops publish` sends files (S3, GCS or Vault KV), and with which keys to re-encrypt them.","type":["array","null"],"items":{"$ref":"#/definitions/destinationRule"}},"stores":{"description":"Per-format output settings.","type":["object","null"],"additionalProperties":false,"properties":{"yaml":{"type":["object","null"],"additionalProperties":false,"properties":{"indent":{"description":"Spaces per indentation level in YAML output (default 4; --indent wins).","type":["integer","null"],"minimum":0}}},"json":{"type":["object","null"],"additionalProperties":false,"properties":{"indent":{"description":"Spaces per indentation level in JSON output; -1 (the default) means a tab. --indent wins.","type":["integer","null"]}}},"json_binary":{"type":["object","null"],"additionalProperties":false,"properties":{"indent":{"description":"Indentation of the JSON wrapper of binary files; -1 (the default) means a tab.","type":["integer","null"]}}},"dotenv":{"description":"No settings yet.","type":["object","null"],"additionalProperties":false},"ini":{"description":"No settings yet.","type":["object","null"],"additionalProperties":false}}}},"definitions":{"text":{"description":"A string (sops also accepts a plain number or boolean here and uses its text).","type":["string","number","boolean","null"]},"regex":{"description":"A Go RE2 regular expression, unanchored (use ^…$ to anchor).","type":["string","number","boolean","null"]},"keyList":{"description":"A comma-separated string or a list of strings (each may itself be comma-separated).","type":["string","array","null"],"items":{"type":"string"}},"textList":{"description":"A list of strings.","type":["array","null"],"items":{"type":["string","number","boolean"]}},"creationRule":{"description":"One creation rule: a path pattern, the keys (flat or as key_groups) and the encryption options for matching files.","type":["object","null"],"additionalProperties":false,"properties":{"path_regex":{"$ref":"#/definitions/regex","description":"Go RE2 pattern searched (unanchored) in the file path relative to the directory of .sops.yaml. Absent: the rule matches every file."},"age":{"$ref":"#/definitions/keyList","description":"age recipients (age1…), comma-separated or as a list. Ignored when key_groups is set."},"pgp":{"$ref":"#/definitions/keyList","description":"PGP fingerprints, comma-separated or as a list. Ignored when key_groups is set."},"kms":{"$ref":"#/definitions/keyList","description":"AWS KMS key ARNs, comma-separated or as a list; `arn+arn:aws:iam::ACCOUNT:role/NAME` assumes a role. Ignored when key_groups is set."},"aws_profile":{"$ref":"#/definitions/text","description":"AWS profile used for every key of `kms` in this rule."},"gcp_kms":{"$ref":"#/definitions/keyList","description":"GCP KMS resource ids (projects/…/locations/…/keyRings/…/cryptoKeys/…). Ignored when key_groups is set."},"azure_keyvault":{"$ref":"#/definitions/keyList","description":"Azure Key Vault key URLs (https://VAULT.vault.azure.net/keys/NAME[/VERSION]). Ignored when key_groups is set."},"hc_vault_transit_uri":{"$ref":"#/definitions/keyList","description":"HashiCorp Vault transit key URIs (https://HOST:8200/v1/ENGINE/keys/KEY). Ignored when key_groups is set."},"hckms":{"$ref":"#/definitions/textList","description":"HuaweiCloud KMS key ids (region:uuid), as a list."},"key_groups":{"description":"Key groups. With two or more, the data key is split with Shamir's scheme and shamir_threshold groups are needed to decrypt. When non-empty, the flat key fields of the rule are ignored.","type":["array","null"],"items":{"$ref":"#/definitions/keyGroup"}},"shamir_threshold":{"description":"How many key groups must decrypt their share (default: all of them).","type":["integer","null"],"minimum":0},"mac_only_encrypted":{"description":"Compute the MAC over encrypted values only.","type":["boolean","null"]},"unencrypted_suffix":{"$ref":"#/definitions/text","description":"Leave values under keys ending with this in clear (the default is _unencrypted). At most one of the six selection options."},"encrypted_suffix":{"$ref":"#/definitions/text","description":"Encrypt only values under keys ending with this. At most one of the six selection options."},"unencrypted_regex":{"$ref":"#/definitions/regex","description":"Leave values under keys matching this in clear. At most one of the six selection options."},"encrypted_regex":{"$ref":"#/definitions/regex","description":"Encrypt only values under keys matching this. At most one of the six selection options."},"unencrypted_comment_regex":{"$ref":"#/definitions/regex","description":"Leave values after a comment matching this in clear. At most one of the six selection options."},"encrypted_comment_regex":{"$ref":"#/definitions/regex","description":"Encrypt only values after a comment matching this. At most one of the six selection options."}}},"keyGroup":{"description":"One key group: any key in it can decrypt the group's share of the data key.","type":["object","null"],"additionalProperties":false,"properties":{"merge":{"description":"Key groups whose keys are added to this one (first), typically YAML aliases (*name). Duplicates are removed.","type":["array","null"],"items":{"$ref":"#/definitions/keyGroup"}},"age":{"$ref":"#/definitions/textList","description":"age recipients; each entry may be comma-separated."},"pgp":{"$ref":"#/definitions/textList","description":"PGP fingerprints, one per entry."},"kms":{"description":"AWS KMS keys.","type":["array","null"],"items":{"type":"object","additionalProperties":false,"required":["arn"],"properties":{"arn":{"$ref":"#/definitions/text","description":"The key ARN."},"role":{"$ref":"#/definitions/text","description":"An IAM role ARN to assume."},"context":{"description":"The KMS encryption context (string values).","type":["object","null"],"additionalProperties":{"type":["string","number","boolean","null"]}},"aws_profile":{"$ref":"#/definitions/text","description":"The AWS profile to use."}}}},"gcp_kms":{"description":"GCP KMS keys.","type":["array","null"],"items":{"type":"object","additionalProperties":false,"required":["resource_id"],"properties":{"resource_id":{"$ref":"#/definitions/text","description":"projects/…/locations/…/keyRings/…/cryptoKeys/…"}}}},"hckms":{"description":"HuaweiCloud KMS keys.","type":["array","null"],"items":{"type":"object","additionalProperties":false,"required":["key_id"],"properties":{"key_id":{"$ref":"#/definitions/text","description":"region:uuid"}}}},"azure_keyvault":{"description":"Azure Key Vault keys.","type":["array","null"],"items":{"type":"object","additionalProperties":false,"required":["vaultUrl","key"],"properties":{"vaultUrl":{"$ref":"#/definitions/text","description":"https://VAULT.vault.azure.net"},"key":{"$ref":"#/definitions/text","description":"The key name."},"version":{"$ref":"#/definitions/text","description":"The key version; empty for the latest."}}}},"hc_vault":{"$ref":"#/definitions/textList","description":"HashiCorp Vault transit key URIs (https://HOST:8200/v1/ENGINE/keys/KEY)."}}},"destinationRule":{"description":"Where `sops publish` sends matching files. Use one of s3_bucket, gcs_bucket or vault_path.","type":["object","null"],"additionalProperties":false,"properties":{"path_regex":{"$ref":"#/definitions/regex","description":"Go RE2 pattern searched in the file path. Absent: matches every file."},"s3_bucket":{"$ref":"#/definitions/text"},"s3_prefix":{"$ref":"#/definitions/text"},"gcs_bucket":{"$ref":"#/definitions/text"},"gcs_prefix":{"$ref":"#/definitions/text"},"vault_path":{"$ref":"#/definitions/text"},"vault_address":{"$ref":"#/definitions/text"},"vault_kv_mount_name":{"$ref":"#/definitions/text","description":"Default secret/."},"vault_kv_version":{"description":"KV engine version (1 or 2; default 2).","type":["integer","null"]},"recreation_rule":{"$ref":"#/definitions/creationRule","description":"The keys and options to re-encrypt with before publishing (note: not `reencryption_rule`)."},"omit_extensions":{"description":"Drop file extensions from the published name.","type":["boolean","null"]}}}}};
-const schema12 = {"description":"One creation rule: a path pattern, the keys (flat or as key_groups) and the encryption options for matching files.","type":["object","null"],"additionalProperties":false,"properties":{"path_regex":{"$ref":"#/definitions/regex","description":"Go RE2 pattern searched (unanchored) in the file path relative to the directory of .sops.yaml. Absent: the rule matches every file."},"age":{"$ref":"#/definitions/keyList","description":"age recipients (age1…), comma-separated or as a list. Ignored when key_groups is set."},"pgp":{"$ref":"#/definitions/keyList","description":"PGP fingerprints, comma-separated or as a list. Ignored when key_groups is set."},"kms":{"$ref":"#/definitions/keyList","description":"AWS KMS key ARNs, comma-separated or as a list; `arn+arn:aws:iam::ACCOUNT:role/NAME` assumes a role. Ignored when key_groups is set."},"aws_profile":{"$ref":"#/definitions/text","description":"AWS profile used for every key of `kms` in this rule."},"gcp_kms":{"$ref":"#/definitions/keyList","description":"GCP KMS resource ids (projects/…/locations/…/keyRings/…/cryptoKeys/…). Ignored when key_groups is set."},"azure_keyvault":{"$ref":"#/definitions/keyList","description":"Azure Key Vault key URLs (https://VAULT.vault.azure.net/keys/NAME[/VERSION]). Ignored when key_groups is set."},"hc_vault_transit_uri":{"$ref":"#/definitions/keyList","description":"HashiCorp Vault transit key URIs (https://HOST:8200/v1/ENGINE/keys/KEY). Ignored when key_groups is set."},"hckms":{"$ref":"#/definitions/textList","description":"HuaweiCloud KMS key ids (region:uuid), as a list."},"key_groups":{"description":"Key groups. With two or more, the data key is split with Shamir's scheme and shamir_threshold groups are needed to decrypt. When non-empty, the flat key fields of the rule are ignored.","type":["array","null"],"items":{"$ref":"#/definitions/keyGroup"}},"shamir_threshold":{"description":"How many key groups must decrypt their share (default: all of them).","type":["integer","null"],"minimum":0},"mac_only_encrypted":{"description":"Compute the MAC over encrypted values only.","type":["boolean","null"]},"unencrypted_suffix":{"$ref":"#/definitions/text","description":"Leave values under keys ending with this in clear (the default is _unencrypted). At most one of the six selection options."},"encrypted_suffix":{"$ref":"#/definitions/text","description":"Encrypt only values under keys ending with this. At most one of the six selection options."},"unencrypted_regex":{"$ref":"#/definitions/regex","description":"Leave values under keys matching this in clear. At most one of the six selection options."},"encrypted_regex":{"$ref":"#/definitions/regex","description":"Encrypt only values under keys matching this. At most one of the six selection options."},"unencrypted_comment_regex":{"$ref":"#/definitions/regex","description":"Leave values after a comment matching this in clear. At most one of the six selection options."},"encrypted_comment_regex":{"$ref":"#/definitions/regex","description":"Encrypt only values after a comment matching this. At most one of the six selection options."}}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"urn:hush:schemas:sops-config","title":".sops.yaml","description":"Configuration of sops and hush: which keys encrypt which files (creation_rules), where `sops publish` sends files (destination_rules), and output indentation (stores). hush reads it exactly as sops 3.13 does; unknown keys are ignored by both (hush warns). Editors: add `# yaml-language-server: $schema=<path to this file>` at the top of .sops.yaml.","type":["object","null"],"properties":{"creation_rules":{"description":"Rules tried in order against the file's path relative to this file's directory; the first match gives the keys and options for a new file. Without this key the config is treated as absent.","type":["array","null"],"items":{"$ref":"#/definitions/creationRule"}},"destination_rules":{"description":"Where `sops publish` sends files (S3, GCS or Vault KV), and with which keys to re-encrypt them.","type":["array","null"],"items":{"$ref":"#/definitions/destinationRule"}},"stores":{"description":"Per-format output settings.","type":["object","null"],"additionalProperties":false,"properties":{"yaml":{"type":["object","null"],"additionalProperties":false,"properties":{"indent":{"description":"Spaces per indentation level in YAML output (default 4; --indent wins).","type":["integer","null"],"minimum":0}}},"json":{"type":["object","null"],"additionalProperties":false,"properties":{"indent":{"description":"Spaces per indentation level in JSON output; -1 (the default) means a tab. --indent wins.","type":["integer","null"]}}},"json_binary":{"type":["object","null"],"additionalProperties":false,"properties":{"indent":{"description":"Indentation of the JSON wrapper of binary files; -1 (the default) means a tab.","type":["integer","null"]}}},"dotenv":{"description":"No settings yet.","type":["object","null"],"additionalProperties":false},"ini":{"description":"No settings yet.","type":["object","null"],"additionalProperties":false}}},"hush":{"description":"hush's own settings; sops ignores this section.","type":["object","null"],"additionalProperties":false,"properties":{"rotation":{"description":"Rotation policy: how old each encrypted value may grow, by file path and key path. `hush rotation-status` and `hush verify` apply it.","type":["object","null"],"additionalProperties":false,"properties":{"classes":{"description":"Named classifications, e.g. critical: {max_age: 90d, warn_before: 14d}.","type":["object","null"],"additionalProperties":{"$ref":"#/definitions/rotationLimits"}},"rules":{"description":"Tried in order for each encrypted value; the first that matches gives its class or limits. A value no rule matches has no policy.","type":["array","null"],"items":{"type":"object","additionalProperties":false,"properties":{"path_regex":{"$ref":"#/definitions/regex","description":"Go RE2 pattern searched in the file path relative to this file's directory (as in creation_rules). Absent: every file."},"key_regex":{"$ref":"#/definitions/regex","description":"Go RE2 pattern searched in the value's key path, written dotted (db.password, hosts[1]). Absent: every value."},"class":{"type":"string","description":"A name from classes."},"max_age":{"$ref":"#/definitions/duration","description":"Instead of a class."},"warn_before":{"$ref":"#/definitions/duration","description":"With max_age."}}}},"data_key":{"$ref":"#/definitions/rotationLimits","description":"How old each file's data key may grow (since the file was created or last rotated with `hush rotate`)."}}}}}},"definitions":{"duration":{"description":"A duration: a number with a unit s, m, h, d, w or y (90d, 12h, 2w, 1y); a bare number is days.","type":["string","integer"],"pattern":"^\\s*\\d+(\\.\\d+)?\\s*[smhdwy]?\\s*$"},"rotationLimits":{"description":"How old a value (or data key) may grow.","type":"object","additionalProperties":false,"required":["max_age"],"properties":{"max_age":{"$ref":"#/definitions/duration","description":"Older than this is expired: rotation-status exits 1."},"warn_before":{"$ref":"#/definitions/duration","description":"This long before max_age a value is expiring: rotation-status exits 10 when nothing is expired."}}},"text":{"description":"A string (sops also accepts a plain number or boolean here and uses its text).","type":["string","number","boolean","null"]},"regex":{"description":"A Go RE2 regular expression, unanchored (use ^…$ to anchor).","type":["string","number","boolean","null"]},"keyList":{"description":"A comma-separated string or a list of strings (each may itself be comma-separated).","type":["string","array","null"],"items":{"type":"string"}},"textList":{"description":"A list of strings.","type":["array","null"],"items":{"type":["string","number","boolean"]}},"creationRule":{"description":"One creation rule: a path pattern, the keys (flat or as key_groups) and the encryption options for matching files.","type":["object","null"],"additionalProperties":false,"properties":{"path_regex":{"$ref":"#/definitions/regex","description":"Go RE2 pattern searched (unanchored) in the file path relative to the directory of .sops.yaml. Absent: the rule matches every file."},"age":{"$ref":"#/definitions/keyList","description":"age recipients (age1…), comma-separated or as a list. Ignored when key_groups is set."},"pgp":{"$ref":"#/definitions/keyList","description":"PGP fingerprints, comma-separated or as a list. Ignored when key_groups is set."},"kms":{"$ref":"#/definitions/keyList","description":"AWS KMS key ARNs, comma-separated or as a list; `arn+arn:aws:iam::ACCOUNT:role/NAME` assumes a role. Ignored when key_groups is set."},"aws_profile":{"$ref":"#/definitions/text","description":"AWS profile used for every key of `kms` in this rule."},"gcp_kms":{"$ref":"#/definitions/keyList","description":"GCP KMS resource ids (projects/…/locations/…/keyRings/…/cryptoKeys/…). Ignored when key_groups is set."},"azure_keyvault":{"$ref":"#/definitions/keyList","description":"Azure Key Vault key URLs (https://VAULT.vault.azure.net/keys/NAME[/VERSION]). Ignored when key_groups is set."},"hc_vault_transit_uri":{"$ref":"#/definitions/keyList","description":"HashiCorp Vault transit key URIs (https://HOST:8200/v1/ENGINE/keys/KEY). Ignored when key_groups is set."},"hckms":{"$ref":"#/definitions/textList","description":"HuaweiCloud KMS key ids (region:uuid), as a list."},"key_groups":{"description":"Key groups. With two or more, the data key is split with Shamir's scheme and shamir_threshold groups are needed to decrypt. When non-empty, the flat key fields of the rule are ignored.","type":["array","null"],"items":{"$ref":"#/definitions/keyGroup"}},"shamir_threshold":{"description":"How many key groups must decrypt their share (default: all of them).","type":["integer","null"],"minimum":0},"mac_only_encrypted":{"description":"Compute the MAC over encrypted values only.","type":["boolean","null"]},"unencrypted_suffix":{"$ref":"#/definitions/text","description":"Leave values under keys ending with this in clear (the default is _unencrypted). At most one of the six selection options."},"encrypted_suffix":{"$ref":"#/definitions/text","description":"Encrypt only values under keys ending with this. At most one of the six selection options."},"unencrypted_regex":{"$ref":"#/definitions/regex","description":"Leave values under keys matching this in clear. At most one of the six selection options."},"encrypted_regex":{"$ref":"#/definitions/regex","description":"Encrypt only values under keys matching this. At most one of the six selection options."},"unencrypted_comment_regex":{"$ref":"#/definitions/regex","description":"Leave values after a comment matching this in clear. At most one of the six selection options."},"encrypted_comment_regex":{"$ref":"#/definitions/regex","description":"Encrypt only values after a comment matching this. At most one of the six selection options."}}},"keyGroup":{"description":"One key group: any key in it can decrypt the group's share of the data key.","type":["object","null"],"additionalProperties":false,"properties":{"merge":{"description":"Key groups whose keys are added to this one (first), typically YAML aliases (*name). Duplicates are removed.","type":["array","null"],"items":{"$ref":"#/definitions/keyGroup"}},"age":{"$ref":"#/definitions/textList","description":"age recipients; each entry may be comma-separated."},"pgp":{"$ref":"#/definitions/textList","description":"PGP fingerprints, one per entry."},"kms":{"description":"AWS KMS keys.","type":["array","null"],"items":{"type":"object","additionalProperties":false,"required":["arn"],"properties":{"arn":{"$ref":"#/definitions/text","description":"The key ARN."},"role":{"$ref":"#/definitions/text","description":"An IAM role ARN to assume."},"context":{"description":"The KMS encryption context (string values).","type":["object","null"],"additionalProperties":{"type":["string","number","boolean","null"]}},"aws_profile":{"$ref":"#/definitions/text","description":"The AWS profile to use."}}}},"gcp_kms":{"description":"GCP KMS keys.","type":["array","null"],"items":{"type":"object","additionalProperties":false,"required":["resource_id"],"properties":{"resource_id":{"$ref":"#/definitions/text","description":"projects/…/locations/…/keyRings/…/cryptoKeys/…"}}}},"hckms":{"description":"HuaweiCloud KMS keys.","type":["array","null"],"items":{"type":"object","additionalProperties":false,"required":["key_id"],"properties":{"key_id":{"$ref":"#/definitions/text","description":"region:uuid"}}}},"azure_keyvault":{"description":"Azure Key Vault keys.","type":["array","null"],"items":{"type":"object","additionalProperties":false,"required":["vaultUrl","key"],"properties":{"vaultUrl":{"$ref":"#/definitions/text","description":"https://VAULT.vault.azure.net"},"key":{"$ref":"#/definitions/text","description":"The key name."},"version":{"$ref":"#/definitions/text","description":"The key version; empty for the latest."}}}},"hc_vault":{"$ref":"#/definitions/textList","description":"HashiCorp Vault transit key URIs (https://HOST:8200/v1/ENGINE/keys/KEY)."}}},"destinationRule":{"description":"Where `sops publish` sends matching files. Use one of s3_bucket, gcs_bucket or vault_path.","type":["object","null"],"additionalProperties":false,"properties":{"path_regex":{"$ref":"#/definitions/regex","description":"Go RE2 pattern searched in the file path. Absent: matches every file."},"s3_bucket":{"$ref":"#/definitions/text"},"s3_prefix":{"$ref":"#/definitions/text"},"gcs_bucket":{"$ref":"#/definitions/text"},"gcs_prefix":{"$ref":"#/definitions/text"},"vault_path":{"$ref":"#/definitions/text"},"vault_address":{"$ref":"#/definitions/text"},"vault_kv_mount_name":{"$ref":"#/definitions/text","description":"Default secret/."},"vault_kv_version":{"description":"KV engine version (1 or 2; default 2).","type":["integer","null"]},"recreation_rule":{"$ref":"#/definitions/creationRule","description":"The keys and options to re-encrypt with before publishing (note: not `reencryption_rule`)."},"omit_extensions":{"description":"Drop file extensions from the published name.","type":["boolean","null"]}}}}};
 const schema13 = {"description":"A Go RE2 regular expression, unanchored (use ^…$ to anchor).","type":["string","number","boolean","null"]};
+const schema50 = {"description":"A duration: a number with a unit s, m, h, d, w or y (90d, 12h, 2w, 1y); a bare number is days.","type":["string","integer"],"pattern":"^\\s*\\d+(\\.\\d+)?\\s*[smhdwy]?\\s*$"};
+const schema12 = {"description":"One creation rule: a path pattern, the keys (flat or as key_groups) and the encryption options for matching files.","type":["object","null"],"additionalProperties":false,"properties":{"path_regex":{"$ref":"#/definitions/regex","description":"Go RE2 pattern searched (unanchored) in the file path relative to the directory of .sops.yaml. Absent: the rule matches every file."},"age":{"$ref":"#/definitions/keyList","description":"age recipients (age1…), comma-separated or as a list. Ignored when key_groups is set."},"pgp":{"$ref":"#/definitions/keyList","description":"PGP fingerprints, comma-separated or as a list. Ignored when key_groups is set."},"kms":{"$ref":"#/definitions/keyList","description":"AWS KMS key ARNs, comma-separated or as a list; `arn+arn:aws:iam::ACCOUNT:role/NAME` assumes a role. Ignored when key_groups is set."},"aws_profile":{"$ref":"#/definitions/text","description":"AWS profile used for every key of `kms` in this rule."},"gcp_kms":{"$ref":"#/definitions/keyList","description":"GCP KMS resource ids (projects/…/locations/…/keyRings/…/cryptoKeys/…). Ignored when key_groups is set."},"azure_keyvault":{"$ref":"#/definitions/keyList","description":"Azure Key Vault key URLs (https://VAULT.vault.azure.net/keys/NAME[/VERSION]). Ignored when key_groups is set."},"hc_vault_transit_uri":{"$ref":"#/definitions/keyList","description":"HashiCorp Vault transit key URIs (https://HOST:8200/v1/ENGINE/keys/KEY). Ignored when key_groups is set."},"hckms":{"$ref":"#/definitions/textList","description":"HuaweiCloud KMS key ids (region:uuid), as a list."},"key_groups":{"description":"Key groups. With two or more, the data key is split with Shamir's scheme and shamir_threshold groups are needed to decrypt. When non-empty, the flat key fields of the rule are ignored.","type":["array","null"],"items":{"$ref":"#/definitions/keyGroup"}},"shamir_threshold":{"description":"How many key groups must decrypt their share (default: all of them).","type":["integer","null"],"minimum":0},"mac_only_encrypted":{"description":"Compute the MAC over encrypted values only.","type":["boolean","null"]},"unencrypted_suffix":{"$ref":"#/definitions/text","description":"Leave values under keys ending with this in clear (the default is _unencrypted). At most one of the six selection options."},"encrypted_suffix":{"$ref":"#/definitions/text","description":"Encrypt only values under keys ending with this. At most one of the six selection options."},"unencrypted_regex":{"$ref":"#/definitions/regex","description":"Leave values under keys matching this in clear. At most one of the six selection options."},"encrypted_regex":{"$ref":"#/definitions/regex","description":"Encrypt only values under keys matching this. At most one of the six selection options."},"unencrypted_comment_regex":{"$ref":"#/definitions/regex","description":"Leave values after a comment matching this in clear. At most one of the six selection options."},"encrypted_comment_regex":{"$ref":"#/definitions/regex","description":"Encrypt only values after a comment matching this. At most one of the six selection options."}}};
 const schema14 = {"description":"A comma-separated string or a list of strings (each may itself be comma-separated).","type":["string","array","null"],"items":{"type":"string"}};
 const schema17 = {"description":"A string (sops also accepts a plain number or boolean here and uses its text).","type":["string","number","boolean","null"]};
 const schema21 = {"description":"A list of strings.","type":["array","null"],"items":{"type":["string","number","boolean"]}};
@@ -1070,6 +1071,100 @@ validate15.errors = vErrors;
 return errors === 0;
 }
 
+const schema49 = {"description":"How old a value (or data key) may grow.","type":"object","additionalProperties":false,"required":["max_age"],"properties":{"max_age":{"$ref":"#/definitions/duration","description":"Older than this is expired: rotation-status exits 1."},"warn_before":{"$ref":"#/definitions/duration","description":"This long before max_age a value is expiring: rotation-status exits 10 when nothing is expired."}}};
+const pattern0 = new RegExp("^\\s*\\d+(\\.\\d+)?\\s*[smhdwy]?\\s*$", "u");
+
+function validate18(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.max_age === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "max_age"},message:"must have required property '"+"max_age"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+for(const key0 in data){
+if(!((key0 === "max_age") || (key0 === "warn_before"))){
+const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.max_age !== undefined){
+let data0 = data.max_age;
+if((typeof data0 !== "string") && (!(((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0))) && (isFinite(data0))))){
+const err2 = {instancePath:instancePath+"/max_age",schemaPath:"#/definitions/duration/type",keyword:"type",params:{type: schema50.type},message:"must be string,integer"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+if(typeof data0 === "string"){
+if(!pattern0.test(data0)){
+const err3 = {instancePath:instancePath+"/max_age",schemaPath:"#/definitions/duration/pattern",keyword:"pattern",params:{pattern: "^\\s*\\d+(\\.\\d+)?\\s*[smhdwy]?\\s*$"},message:"must match pattern \""+"^\\s*\\d+(\\.\\d+)?\\s*[smhdwy]?\\s*$"+"\""};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+}
+if(data.warn_before !== undefined){
+let data1 = data.warn_before;
+if((typeof data1 !== "string") && (!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1))))){
+const err4 = {instancePath:instancePath+"/warn_before",schemaPath:"#/definitions/duration/type",keyword:"type",params:{type: schema50.type},message:"must be string,integer"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+if(typeof data1 === "string"){
+if(!pattern0.test(data1)){
+const err5 = {instancePath:instancePath+"/warn_before",schemaPath:"#/definitions/duration/pattern",keyword:"pattern",params:{pattern: "^\\s*\\d+(\\.\\d+)?\\s*[smhdwy]?\\s*$"},message:"must match pattern \""+"^\\s*\\d+(\\.\\d+)?\\s*[smhdwy]?\\s*$"+"\""};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+validate18.errors = vErrors;
+return errors === 0;
+}
+
 
 function validate10(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 /*# sourceURL="urn:hush:schemas:sops-config" */;
@@ -1334,6 +1429,218 @@ else {
 vErrors.push(err18);
 }
 errors++;
+}
+}
+}
+}
+}
+if(data.hush !== undefined){
+let data13 = data.hush;
+if((!(data13 && typeof data13 == "object" && !Array.isArray(data13))) && (data13 !== null)){
+const err19 = {instancePath:instancePath+"/hush",schemaPath:"#/properties/hush/type",keyword:"type",params:{type: schema11.properties.hush.type},message:"must be object,null"};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+if(data13 && typeof data13 == "object" && !Array.isArray(data13)){
+for(const key6 in data13){
+if(!(key6 === "rotation")){
+const err20 = {instancePath:instancePath+"/hush",schemaPath:"#/properties/hush/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
+}
+if(data13.rotation !== undefined){
+let data14 = data13.rotation;
+if((!(data14 && typeof data14 == "object" && !Array.isArray(data14))) && (data14 !== null)){
+const err21 = {instancePath:instancePath+"/hush/rotation",schemaPath:"#/properties/hush/properties/rotation/type",keyword:"type",params:{type: schema11.properties.hush.properties.rotation.type},message:"must be object,null"};
+if(vErrors === null){
+vErrors = [err21];
+}
+else {
+vErrors.push(err21);
+}
+errors++;
+}
+if(data14 && typeof data14 == "object" && !Array.isArray(data14)){
+for(const key7 in data14){
+if(!(((key7 === "classes") || (key7 === "rules")) || (key7 === "data_key"))){
+const err22 = {instancePath:instancePath+"/hush/rotation",schemaPath:"#/properties/hush/properties/rotation/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err22];
+}
+else {
+vErrors.push(err22);
+}
+errors++;
+}
+}
+if(data14.classes !== undefined){
+let data15 = data14.classes;
+if((!(data15 && typeof data15 == "object" && !Array.isArray(data15))) && (data15 !== null)){
+const err23 = {instancePath:instancePath+"/hush/rotation/classes",schemaPath:"#/properties/hush/properties/rotation/properties/classes/type",keyword:"type",params:{type: schema11.properties.hush.properties.rotation.properties.classes.type},message:"must be object,null"};
+if(vErrors === null){
+vErrors = [err23];
+}
+else {
+vErrors.push(err23);
+}
+errors++;
+}
+if(data15 && typeof data15 == "object" && !Array.isArray(data15)){
+for(const key8 in data15){
+if(!(validate18(data15[key8], {instancePath:instancePath+"/hush/rotation/classes/" + key8.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data15,parentDataProperty:key8,rootData}))){
+vErrors = vErrors === null ? validate18.errors : vErrors.concat(validate18.errors);
+errors = vErrors.length;
+}
+}
+}
+}
+if(data14.rules !== undefined){
+let data17 = data14.rules;
+if((!(Array.isArray(data17))) && (data17 !== null)){
+const err24 = {instancePath:instancePath+"/hush/rotation/rules",schemaPath:"#/properties/hush/properties/rotation/properties/rules/type",keyword:"type",params:{type: schema11.properties.hush.properties.rotation.properties.rules.type},message:"must be array,null"};
+if(vErrors === null){
+vErrors = [err24];
+}
+else {
+vErrors.push(err24);
+}
+errors++;
+}
+if(Array.isArray(data17)){
+const len2 = data17.length;
+for(let i2=0; i2<len2; i2++){
+let data18 = data17[i2];
+if(data18 && typeof data18 == "object" && !Array.isArray(data18)){
+for(const key9 in data18){
+if(!(((((key9 === "path_regex") || (key9 === "key_regex")) || (key9 === "class")) || (key9 === "max_age")) || (key9 === "warn_before"))){
+const err25 = {instancePath:instancePath+"/hush/rotation/rules/" + i2,schemaPath:"#/properties/hush/properties/rotation/properties/rules/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err25];
+}
+else {
+vErrors.push(err25);
+}
+errors++;
+}
+}
+if(data18.path_regex !== undefined){
+let data19 = data18.path_regex;
+if((((typeof data19 !== "string") && (!((typeof data19 == "number") && (isFinite(data19))))) && (typeof data19 !== "boolean")) && (data19 !== null)){
+const err26 = {instancePath:instancePath+"/hush/rotation/rules/" + i2+"/path_regex",schemaPath:"#/definitions/regex/type",keyword:"type",params:{type: schema13.type},message:"must be string,number,boolean,null"};
+if(vErrors === null){
+vErrors = [err26];
+}
+else {
+vErrors.push(err26);
+}
+errors++;
+}
+}
+if(data18.key_regex !== undefined){
+let data20 = data18.key_regex;
+if((((typeof data20 !== "string") && (!((typeof data20 == "number") && (isFinite(data20))))) && (typeof data20 !== "boolean")) && (data20 !== null)){
+const err27 = {instancePath:instancePath+"/hush/rotation/rules/" + i2+"/key_regex",schemaPath:"#/definitions/regex/type",keyword:"type",params:{type: schema13.type},message:"must be string,number,boolean,null"};
+if(vErrors === null){
+vErrors = [err27];
+}
+else {
+vErrors.push(err27);
+}
+errors++;
+}
+}
+if(data18.class !== undefined){
+if(typeof data18.class !== "string"){
+const err28 = {instancePath:instancePath+"/hush/rotation/rules/" + i2+"/class",schemaPath:"#/properties/hush/properties/rotation/properties/rules/items/properties/class/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err28];
+}
+else {
+vErrors.push(err28);
+}
+errors++;
+}
+}
+if(data18.max_age !== undefined){
+let data22 = data18.max_age;
+if((typeof data22 !== "string") && (!(((typeof data22 == "number") && (!(data22 % 1) && !isNaN(data22))) && (isFinite(data22))))){
+const err29 = {instancePath:instancePath+"/hush/rotation/rules/" + i2+"/max_age",schemaPath:"#/definitions/duration/type",keyword:"type",params:{type: schema50.type},message:"must be string,integer"};
+if(vErrors === null){
+vErrors = [err29];
+}
+else {
+vErrors.push(err29);
+}
+errors++;
+}
+if(typeof data22 === "string"){
+if(!pattern0.test(data22)){
+const err30 = {instancePath:instancePath+"/hush/rotation/rules/" + i2+"/max_age",schemaPath:"#/definitions/duration/pattern",keyword:"pattern",params:{pattern: "^\\s*\\d+(\\.\\d+)?\\s*[smhdwy]?\\s*$"},message:"must match pattern \""+"^\\s*\\d+(\\.\\d+)?\\s*[smhdwy]?\\s*$"+"\""};
+if(vErrors === null){
+vErrors = [err30];
+}
+else {
+vErrors.push(err30);
+}
+errors++;
+}
+}
+}
+if(data18.warn_before !== undefined){
+let data23 = data18.warn_before;
+if((typeof data23 !== "string") && (!(((typeof data23 == "number") && (!(data23 % 1) && !isNaN(data23))) && (isFinite(data23))))){
+const err31 = {instancePath:instancePath+"/hush/rotation/rules/" + i2+"/warn_before",schemaPath:"#/definitions/duration/type",keyword:"type",params:{type: schema50.type},message:"must be string,integer"};
+if(vErrors === null){
+vErrors = [err31];
+}
+else {
+vErrors.push(err31);
+}
+errors++;
+}
+if(typeof data23 === "string"){
+if(!pattern0.test(data23)){
+const err32 = {instancePath:instancePath+"/hush/rotation/rules/" + i2+"/warn_before",schemaPath:"#/definitions/duration/pattern",keyword:"pattern",params:{pattern: "^\\s*\\d+(\\.\\d+)?\\s*[smhdwy]?\\s*$"},message:"must match pattern \""+"^\\s*\\d+(\\.\\d+)?\\s*[smhdwy]?\\s*$"+"\""};
+if(vErrors === null){
+vErrors = [err32];
+}
+else {
+vErrors.push(err32);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err33 = {instancePath:instancePath+"/hush/rotation/rules/" + i2,schemaPath:"#/properties/hush/properties/rotation/properties/rules/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err33];
+}
+else {
+vErrors.push(err33);
+}
+errors++;
+}
+}
+}
+}
+if(data14.data_key !== undefined){
+if(!(validate18(data14.data_key, {instancePath:instancePath+"/hush/rotation/data_key",parentData:data14,parentDataProperty:"data_key",rootData}))){
+vErrors = vErrors === null ? validate18.errors : vErrors.concat(validate18.errors);
+errors = vErrors.length;
+}
 }
 }
 }

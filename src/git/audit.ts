@@ -35,8 +35,15 @@ export interface AuditEntry {
   removed: string[];
   recipientsAdded: string[];
   recipientsRemoved: string[];
-  /** Every value re-encrypted under a new data key (changes to values are then not listed). */
+  /** Every value re-encrypted under a new data key. */
   rotated: boolean;
+  /**
+   * In a rotation: values re-encrypted under the new data key whose change cannot be told from
+   * the ciphertext. Empty when a key resolved them (then real changes are in `changed`).
+   */
+  reencrypted: string[];
+  /** True when the values of a rotation were compared by plaintext, with a key. */
+  resolved: boolean;
   /** False when this version of the file has no readable sops metadata (plaintext, or broken). */
   encrypted: boolean;
   /** False when this version does not parse at all (committed conflict markers, …). */
@@ -50,13 +57,15 @@ export interface AuditReport {
 }
 
 /** What the encrypted text of one version says, without a key. */
-interface Snapshot {
+export interface Snapshot {
   parsed: boolean;
   encrypted: boolean;
   /** Key path label → the stored value (`ENC[...]`, or the clear value with its type). */
   values: Map<string, string>;
   /** Labels of values stored encrypted. */
   sealed: Set<string>;
+  /** The key path of each label (for policies matched on dotted paths). */
+  paths: Map<string, TreePath>;
   /** Recipient (`age age1…`) → its wrapped data key. */
   recipients: Map<string, string>;
 }
@@ -73,13 +82,14 @@ function walk(node: TreeNode, path: TreePath, prefix: string, out: Snapshot): vo
     const v = node.value;
     const stored = v === null ? "null" : `${v.type}:${v.text}`;
     out.values.set(label(), stored);
+    out.paths.set(label(), path);
     if (v !== null && v.type === "str" && isSealedText(v.text)) out.sealed.add(label());
   }
 }
 
 /** Reads a version's structure, values as stored and recipients; never throws. */
 export function snapshot(text: string, path: string): Snapshot {
-  const snap: Snapshot = { parsed: false, encrypted: false, values: new Map(), sealed: new Set(), recipients: new Map() };
+  const snap: Snapshot = { parsed: false, encrypted: false, values: new Map(), sealed: new Set(), paths: new Map(), recipients: new Map() };
   let doc;
   try {
     doc = parseDocument(text, formatNameForPath(path));
@@ -120,13 +130,14 @@ function rotatedFrom(cur: Snapshot, par: Snapshot): boolean {
 /** Compares a version with its parents' versions (undefined: the file is absent there). */
 export function compareVersions(cur: Snapshot | undefined, parents: readonly (Snapshot | undefined)[]): Pick<
   AuditEntry,
-  "added" | "changed" | "removed" | "recipientsAdded" | "recipientsRemoved" | "rotated"
+  "added" | "changed" | "removed" | "recipientsAdded" | "recipientsRemoved" | "rotated" | "reencrypted"
 > {
   const present = parents.filter((p): p is Snapshot => p !== undefined);
   const rotated = cur !== undefined && present.length > 0 && present.every((p) => rotatedFrom(cur, p));
   const added: string[] = [];
   const changed: string[] = [];
   const removed: string[] = [];
+  const reencrypted: string[] = [];
   const labels = new Set<string>([...(cur?.values.keys() ?? []), ...present.flatMap((p) => [...p.values.keys()])]);
   for (const l of labels) {
     const c = cur?.values.get(l);
@@ -134,7 +145,8 @@ export function compareVersions(cur: Snapshot | undefined, parents: readonly (Sn
     if (ps.some((p) => p === c)) continue; // as in some parent: nothing of this commit's own
     if (c === undefined) removed.push(l);
     else if (ps.every((p) => p === undefined)) added.push(l);
-    else if (!rotated) changed.push(l);
+    else if (!rotated || !(cur?.sealed.has(l) ?? false)) changed.push(l);
+    else reencrypted.push(l);
   }
   const recipientsAdded: string[] = [];
   const recipientsRemoved: string[] = [];
@@ -144,7 +156,58 @@ export function compareVersions(cur: Snapshot | undefined, parents: readonly (Sn
     if (parents.length > 0 && parents.some((p) => (p?.recipients.has(id) ?? false) === has)) continue;
     (has ? recipientsAdded : recipientsRemoved).push(id);
   }
-  return { added, changed, removed, recipientsAdded, recipientsRemoved, rotated };
+  return { added, changed, removed, recipientsAdded, recipientsRemoved, rotated, reencrypted };
+}
+
+/** Decrypted values of one version by label (`type:text`), or undefined when no key opens it. */
+type PlainOf = (text: string, path: string) => Promise<Map<string, string> | undefined>;
+
+/**
+ * Resolves a rotation's re-encrypted values with a key: a value changed iff its plaintext differs
+ * from every parent's (as `compareVersions` does for ciphertexts). Values stay unresolved when any
+ * version does not open (no key, or the MAC fails).
+ */
+async function resolveRotation(
+  entry: Pick<AuditEntry, "changed" | "reencrypted" | "resolved">,
+  cur: string,
+  curPath: string,
+  parents: readonly (string | undefined)[],
+  parentPath: string,
+  plainOf: PlainOf,
+): Promise<void> {
+  const now = await plainOf(cur, curPath);
+  if (!now) return;
+  const before: (Map<string, string> | undefined)[] = [];
+  for (const p of parents) {
+    if (p === undefined) {
+      before.push(undefined);
+      continue;
+    }
+    const opened = await plainOf(p, parentPath);
+    if (!opened) return;
+    before.push(opened);
+  }
+  for (const l of entry.reencrypted) {
+    const c = now.get(l);
+    if (!before.some((b) => b?.get(l) === c)) entry.changed.push(l);
+  }
+  entry.reencrypted = [];
+  entry.resolved = true;
+}
+
+/** Opens versions with the keys of `env` (each version's data key zeroed by the library). */
+function keyedPlainOf(env: NodeJS.ProcessEnv): PlainOf {
+  return async (text, path) => {
+    try {
+      const { openDocument } = await import("../lib/internal.js");
+      const opened = await openDocument(text, { format: formatNameForPath(path), env });
+      const snap: Snapshot = { parsed: true, encrypted: true, values: new Map(), sealed: new Set(), paths: new Map(), recipients: new Map() };
+      opened.trees.forEach((t, i) => walk(t, [], opened.trees.length > 1 ? `(document ${i + 1}) ` : "", snap));
+      return snap.values;
+    } catch {
+      return undefined;
+    }
+  };
 }
 
 /** A commit as `git log` lists it, before its effect on the file is worked out. */
@@ -185,12 +248,14 @@ function parseLog(out: string, file: string): LogCommit[] {
   return commits;
 }
 
-async function openGit(cwd: string): Promise<SimpleGit> {
+/** simple-git for `cwd`, loaded on first use. */
+export async function openGit(cwd: string): Promise<SimpleGit> {
   const { simpleGit } = await import("simple-git");
   return simpleGit({ baseDir: cwd });
 }
 
-async function show(sg: SimpleGit, rev: string, path: string): Promise<string | undefined> {
+/** A file's text at a revision, or undefined when it is not there. */
+export async function show(sg: SimpleGit, rev: string, path: string): Promise<string | undefined> {
   try {
     return await sg.show([`${rev}:${path}`]);
   } catch {
@@ -199,7 +264,7 @@ async function show(sg: SimpleGit, rev: string, path: string): Promise<string | 
 }
 
 /** The path of `file` (relative to `cwd`) from the top of the repository. */
-async function topPath(sg: SimpleGit, file: string): Promise<string> {
+export async function topPath(sg: SimpleGit, file: string): Promise<string> {
   let prefix: string;
   try {
     prefix = (await sg.revparse(["--show-prefix"])).trim();
@@ -215,8 +280,20 @@ async function topPath(sg: SimpleGit, file: string): Promise<string> {
   return parts.join("/");
 }
 
-/** Audits one file's history (`git log --follow`); needs no key. */
-export async function auditFile(file: string, opts: { cwd?: string } = {}): Promise<AuditReport> {
+/** How to audit. */
+export interface AuditOptions {
+  cwd?: string;
+  /**
+   * Keys to resolve rotations with (the environment by default). A commit that re-wraps the data
+   * key re-encrypts every value, so its ciphertexts cannot tell which values also changed; with a
+   * key they are compared by plaintext. `false`: never use a key (the report then lists them as
+   * `reencrypted`).
+   */
+  keys?: NodeJS.ProcessEnv | false;
+}
+
+/** Audits one file's history (`git log --follow`); needs no key (see {@link AuditOptions.keys}). */
+export async function auditFile(file: string, opts: AuditOptions = {}): Promise<AuditReport> {
   const sg = await openGit(opts.cwd ?? process.cwd());
   const top = await topPath(sg, file);
   let out: string;
@@ -236,16 +313,13 @@ export async function auditFile(file: string, opts: { cwd?: string } = {}): Prom
   const commits = parseLog(out, top);
   if (commits.length === 0) throw new HushError("NO_FILE", `${file} has no history in this repository`);
   const entries: AuditEntry[] = [];
+  const plainOf = opts.keys === false ? undefined : keyedPlainOf(opts.keys ?? process.env);
   for (const c of commits) {
     const deleted = c.status.startsWith("D");
     const text = deleted ? undefined : await show(sg, c.commit, c.path);
     const cur = text === undefined ? undefined : snapshot(text, c.path);
-    const parents = await Promise.all(
-      c.parents.map(async (p) => {
-        const t = await show(sg, p, c.oldPath);
-        return t === undefined ? undefined : snapshot(t, c.oldPath);
-      }),
-    );
+    const parentTexts = await Promise.all(c.parents.map((p) => show(sg, p, c.oldPath)));
+    const parents = parentTexts.map((t) => (t === undefined ? undefined : snapshot(t, c.oldPath)));
     const status: AuditEntry["status"] =
       c.status === "merge"
         ? "merge"
@@ -256,7 +330,7 @@ export async function auditFile(file: string, opts: { cwd?: string } = {}): Prom
             : /^R/.test(c.status)
               ? "renamed"
               : "modified";
-    entries.push({
+    const entry: AuditEntry = {
       commit: c.commit,
       parents: c.parents,
       author: c.author,
@@ -266,9 +340,14 @@ export async function auditFile(file: string, opts: { cwd?: string } = {}): Prom
       path: c.path,
       status,
       ...compareVersions(cur, parents),
+      resolved: false,
       encrypted: cur?.encrypted ?? false,
       parsed: cur?.parsed ?? true,
-    });
+    };
+    if (plainOf && text !== undefined && entry.reencrypted.length > 0) {
+      await resolveRotation(entry, text, c.path, parentTexts, c.oldPath, plainOf);
+    }
+    entries.push(entry);
   }
   return { file, entries };
 }
@@ -285,7 +364,8 @@ export function formatAudit(report: AuditReport): string {
     if (e.status === "renamed") what.push(`file renamed to ${e.path}`);
     if (!e.parsed) what.push("WARNING: this version does not parse");
     else if (!e.encrypted && e.status !== "deleted") what.push("WARNING: this version is not encrypted");
-    if (e.rotated) what.push("all values re-encrypted (rotation)");
+    if (e.rotated) what.push(`all values re-encrypted (rotation)${e.resolved ? "; changes below compared with a key" : ""}`);
+    if (e.reencrypted.length > 0) what.push(`re-encrypted, change unknown without a key: ${e.reencrypted.join(", ")}`);
     for (const p of e.added) what.push(`added    ${p}`);
     for (const p of e.changed) what.push(`changed  ${p}`);
     for (const p of e.removed) what.push(`removed  ${p}`);
@@ -298,82 +378,4 @@ export function formatAudit(report: AuditReport): string {
     lines.push("");
   }
   return lines.join("\n");
-}
-
-// ---- rotation-status ----
-
-/** Parses `90d`, `12h`, `2w`, `30m`, `45s` (a bare number is days) into milliseconds. */
-export function parseDuration(text: string): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$/i.exec(text);
-  if (!m) throw new HushError("USAGE", `--max-age takes a duration such as 90d, 12h or 2w, got ${JSON.stringify(text)}`);
-  const unit = { s: 1, m: 60, h: 3600, d: 86400, w: 604800, "": 86400 }[m[2]!.toLowerCase() as "s"]!;
-  return Number(m[1]) * unit * 1000;
-}
-
-/** When one encrypted value last changed. */
-export interface ValueAge {
-  path: string;
-  /** Author date of the last commit that changed its ciphertext, rotations not counted. */
-  date: string;
-  commit: string;
-  ageMs: number;
-  stale: boolean;
-}
-
-export interface FileRotationStatus {
-  file: string;
-  values: ValueAge[];
-  /** The newest data-key rotation, if any. */
-  lastRotation?: { date: string; commit: string };
-}
-
-/**
- * The age of every encrypted value of each file at HEAD. A rotation of the data key does not
- * count as a change: it re-encrypts the same secrets, and this report is about how old the
- * secrets themselves are (a commit that both rotated and changed values counts as a rotation).
- */
-export async function rotationStatus(
-  files: readonly string[],
-  opts: { cwd?: string; maxAgeMs?: number; now?: Date } = {},
-): Promise<FileRotationStatus[]> {
-  const cwd = opts.cwd ?? process.cwd();
-  const now = (opts.now ?? new Date()).getTime();
-  const out: FileRotationStatus[] = [];
-  for (const file of files) {
-    const report = await auditFile(file, { cwd });
-    const sg = await openGit(cwd);
-    const headText = await show(sg, "HEAD", await topPath(sg, file));
-    if (headText === undefined) continue; // not in HEAD (deleted): nothing to rotate
-    const head = snapshot(headText, file);
-    const values: ValueAge[] = [];
-    for (const label of head.sealed) {
-      // The newest commit (by author date) that added or changed it; else the file's first commit.
-      let when = report.entries[report.entries.length - 1]!;
-      let found = false;
-      for (const x of report.entries) {
-        if (!x.added.includes(label) && !x.changed.includes(label)) continue;
-        if (!found || Date.parse(x.date) > Date.parse(when.date)) when = x;
-        found = true;
-      }
-      const ageMs = now - Date.parse(when.date);
-      values.push({ path: label, date: when.date, commit: when.commit, ageMs, stale: opts.maxAgeMs !== undefined && ageMs > opts.maxAgeMs });
-    }
-    const rot = report.entries.find((x) => x.rotated);
-    out.push({ file, values, ...(rot ? { lastRotation: { date: rot.date, commit: rot.commit } } : {}) });
-  }
-  return out;
-}
-
-/** Ages as readable text. */
-export function formatRotationStatus(status: readonly FileRotationStatus[], maxAge?: string): string {
-  const lines: string[] = [];
-  const days = (ms: number) => `${Math.floor(ms / 86_400_000)}d`;
-  for (const f of status) {
-    lines.push(`${f.file}  (data key last rotated: ${f.lastRotation ? f.lastRotation.date : "never"})`);
-    for (const v of f.values) {
-      lines.push(`  ${v.date}  ${days(v.ageMs).padStart(6)}  ${v.path}${v.stale ? `  STALE (older than ${maxAge ?? "the limit"})` : ""}`);
-    }
-    if (f.values.length === 0) lines.push("  (no encrypted values)");
-  }
-  return `${lines.join("\n")}\n`;
 }

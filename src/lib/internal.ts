@@ -10,7 +10,7 @@
 
 // ---- whole operations ----
 export { decryptText, parseDocument } from "./files.js";
-export { encryptAsConfigured, encryptPlanned, encryptReusing, isEncryptedFile, planEncryption, setValues, unsetValue } from "./operations.js";
+export { encryptAsConfigured, encryptPlanned, encryptReusing, isEncryptedFile, planEncryption, regenerateValues, setValues, unsetValue } from "./operations.js";
 export { entryLabel, rewriteBytes, rotateText } from "./rewrite.js";
 export { mapLimit, updateKeysText } from "./updatekeys.js";
 export { mergeEncrypted } from "./merge.js";
@@ -32,7 +32,10 @@ export type { KeyKind, Metadata, SelectionRules } from "../model/metadata.js";
 export { Keyring, type KeyringOptions } from "../keys/registry.js";
 export { defaultAgeKeyFile, loadAgeIdentities, parseAgeRecipients } from "../keys/age-client.js";
 export { appendNewAgeIdentity } from "../keys/age-key-file.js";
-export { CONFIG_FILE_NAME, displayPath, findConfigFile, keySpecsFromFlags, loadEffectiveConfig, parseConfig, parseKmsContext, selectCreationRule, storeIndent } from "../config/index.js";
+export { CONFIG_FILE_NAME, displayPath, findConfigFile, keySpecsFromFlags, loadConfig, loadEffectiveConfig, matchPath, parseConfig, parseKmsContext, selectCreationRule, storeIndent } from "../config/index.js";
+export { limitsFor, parseDuration, stateOf } from "../config/rotation-policy.js";
+export type { AppliedLimits, RotationLimits, RotationPolicy, RotationState } from "../config/rotation-policy.js";
+export { generateValue, parseGenerateSpec } from "./generate.js";
 export type { KeyFlags, SopsConfig, StoresConfig } from "../config/index.js";
 export { addAgeRecipient, ageRecipientsByRule, initialConfig, removeAgeRecipient } from "../config/edit.js";
 // Env flattening lives on the ground floor (model/env.ts), which the Action may import itself;

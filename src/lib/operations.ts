@@ -9,10 +9,12 @@ import { encryptionOptions, encryptionSettings, type EncryptionOptions, type Enc
 import { formatTreePath, type TreePath } from "../model/tree-path.js";
 import type { Metadata } from "../model/metadata.js";
 import type { FormatName, TreeNode } from "../model/tree.js";
-import { setAtPath, unsetAtPath } from "../formats/cst-edit.js";
+import { parseSetValue, setAtPath, unsetAtPath } from "../formats/cst-edit.js";
 import type { Keyring } from "../keys/registry.js";
 import { decryptHeld, encryptText, parseDocument } from "./files.js";
 import { rewriteText, type RewriteResult } from "./rewrite.js";
+import { generateValue, specLike, type GenerateSpec } from "./generate.js";
+import { findPath, pathLabel } from "./plain.js";
 
 /**
  * What a new file is encrypted with, worked out before there is anything to encrypt (so that `edit`
@@ -172,6 +174,39 @@ export async function unsetValue(encrypted: string, path: TreePath, opts: ValueE
     },
     rewriteOptions(opts),
   );
+}
+
+/**
+ * `hush rotate-value`: gives each value at `exprs` (dotted or tree paths, as `get()` reads them) a
+ * new random value of `spec`'s shape, or of the old value's shape ({@link specLike}). Returns the
+ * new values by path (dotted form) for a caller that was asked to show them.
+ */
+export async function regenerateValues(
+  encrypted: string,
+  exprs: readonly string[],
+  opts: ValueEditOptions & { spec?: GenerateSpec },
+): Promise<RewriteResult & { values: Record<string, string> }> {
+  const values: Record<string, string> = {};
+  const res = await rewriteText(
+    encrypted,
+    (plain) => {
+      let text = plain;
+      for (const expr of exprs) {
+        const trees = parseDocument(text, opts.format).trees();
+        if (trees.length !== 1) throw new HushError("NEED_ONE_DOCUMENT", "rotate-value works on single-document files");
+        const { node, path } = findPath(trees[0]!, expr);
+        if (node instanceof Map || Array.isArray(node) || node.value === null) {
+          throw new HushError("USAGE", `${pathLabel(path)} is not a single value`, "name each value to rotate (a leaf, not a map or list)");
+        }
+        const next = generateValue(opts.spec ?? specLike(node.value.text));
+        text = setAtPath(text, opts.format, path, parseSetValue(JSON.stringify(next)), opts.step);
+        values[pathLabel(path)] = next;
+      }
+      return text;
+    },
+    rewriteOptions(opts),
+  );
+  return { ...res, values };
 }
 
 function rewriteOptions(opts: ValueEditOptions) {

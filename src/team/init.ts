@@ -122,10 +122,10 @@ export async function initRepo(options: InitOptions = {}): Promise<InitReport> {
       warnings.push(`${CONFIG_FILE_NAME} exists but does not parse; left as it is`);
     }
     if (!named.includes(recipient)) {
-      warnings.push(`${CONFIG_FILE_NAME} already exists and does not name your key: ask a member to run \`hush invite ${recipient}\``);
+      warnings.push(`${CONFIG_FILE_NAME} already exists and does not name your key: ask a member to run \`hush invite ${recipient} --rule N\``);
     }
     for (const r of recovery) {
-      if (!named.includes(r)) warnings.push(`${CONFIG_FILE_NAME} already exists: --recovery ignored (add it with \`hush invite ${r} --name recovery\`)`);
+      if (!named.includes(r)) warnings.push(`${CONFIG_FILE_NAME} already exists: --recovery ignored (add it with \`hush invite ${r} --name recovery --all\`)`);
     }
   }
 

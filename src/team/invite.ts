@@ -7,7 +7,7 @@
 import { promises as fsp } from "node:fs";
 import { dirname } from "node:path";
 import { HushError } from "../errors.js";
-import { addAgeRecipient, ageRecipientsByRule, findConfigFile, Keyring, mapLimit, parseAgeRecipients, updateKeysText, writeFileAtomic } from "../lib/internal.js";
+import { addAgeRecipient, ageRecipientsByRule, findConfigFile, Keyring, loadConfig, mapLimit, parseAgeRecipients, selectCreationRule, updateKeysText, writeFileAtomic } from "../lib/internal.js";
 import { encryptedFiles } from "./files.js";
 
 /** Where the config is and how to run. */
@@ -24,8 +24,12 @@ export interface TeamOptions {
 export interface InviteOptions extends TeamOptions {
   /** Written as a comment after the recipient in `.sops.yaml`. */
   name?: string;
-  /** Only these creation rules (by index); default: every rule that names keys. */
+  /** The creation rules (by index) to add the recipient to; required unless `all`. */
   rules?: readonly number[];
+  /** Every rule that names keys (explicit: production rules included). */
+  all?: boolean;
+  /** Change nothing; report which files the recipient would be able to read. */
+  dryRun?: boolean;
   /** Re-key the files (default true); false only edits `.sops.yaml`. */
   update?: boolean;
 }
@@ -49,6 +53,29 @@ export interface InviteReport {
   /** Creation rules the recipient was added to (empty: they were already in every one). */
   rulesChanged: number[];
   files: FileOutcome[];
+  /** With `dryRun`: the files (relative to the config) the recipient would be able to read. */
+  readable?: string[];
+}
+
+/** The rules as a list for messages: `0: path_regex prod/.*` (no keys or values). */
+async function describeRules(configPath: string): Promise<string> {
+  const config = await loadConfig(configPath);
+  const rules = config.creationRules ?? [];
+  if (rules.length === 0) return "(no creation rules)";
+  return rules.map((r) => `${r.index}: ${r.pathRegex === undefined ? "(every file)" : `path_regex ${r.pathRegex}`}`).join("; ");
+}
+
+/** Encrypted files below the config whose creation rule is one of `rules`. */
+async function filesOfRules(configPath: string, rules: ReadonlySet<number> | "all", options: TeamOptions): Promise<string[]> {
+  const env = options.env ?? process.env;
+  const config = await loadConfig(configPath);
+  const files = await encryptedFiles(dirname(configPath), env);
+  return files
+    .filter((f) => {
+      const rule = selectCreationRule(config, f.path);
+      return rule !== undefined && rule.groups.some((g) => g.length > 0) && (rules === "all" || rules.has(rule.index));
+    })
+    .map((f) => f.shown);
 }
 
 /** The `.sops.yaml` a team command works on, or a clear error when there is none. */
@@ -108,10 +135,22 @@ export async function updateAllKeys(configPath: string, options: TeamOptions, ke
 export async function inviteRecipient(recipientArg: string, options: InviteOptions = {}): Promise<InviteReport> {
   const recipient = oneAgeRecipient(recipientArg);
   const configPath = teamConfigPath(options);
+  if (!options.all && (options.rules === undefined || options.rules.length === 0)) {
+    throw new HushError(
+      "USAGE",
+      `name the creation rules to add ${recipient} to: --rule N (rules: ${await describeRules(configPath)}), or --all for every rule`,
+      "add --dry-run to see which files they would be able to read",
+    );
+  }
+  if (options.all && options.rules && options.rules.length > 0) throw new HushError("CONFLICTING_PARAMETERS", "--all and --rule cannot be used together");
   const source = await readConfigText(configPath);
+  if (options.dryRun) {
+    const readable = await filesOfRules(configPath, options.all ? "all" : new Set(options.rules), options);
+    return { recipient, configPath, rulesChanged: [], files: [], readable };
+  }
   const edit = addAgeRecipient(source, recipient, {
     ...(options.name ? { name: options.name } : {}),
-    ...(options.rules ? { rules: options.rules } : {}),
+    ...(options.rules && !options.all ? { rules: options.rules } : {}),
   });
   if (edit.changed.length === 0 && !ageRecipientsByRule(source).flat(2).includes(recipient)) {
     throw new HushError("CONFIG", "no creation rule of .sops.yaml names keys, so there is no rule to add the recipient to", "name one with --rule N, or run `hush init`");

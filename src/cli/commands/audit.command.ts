@@ -9,6 +9,7 @@ export const command: CommandSpec = {
       .description("history of an encrypted file: who changed which keys and recipients (no key needed)")
       .argument("<file>", "an encrypted file tracked by git")
       .option("--json", "print JSON")
+      .option("--no-keys", "never use a key: values a rotation re-encrypted are listed as unknown instead of compared")
       .action(async (file: string, opts: Record<string, unknown>) => {
         const { runAudit } = await import("./audit.js");
         await runAudit(file, opts);

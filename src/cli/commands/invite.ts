@@ -7,6 +7,8 @@ import { writeStdout } from "../stdout.js";
 interface InviteFlags {
   name?: string;
   rule?: string[];
+  all?: boolean;
+  dryRun?: boolean;
   update?: boolean;
   config?: string;
   jobs?: string;
@@ -46,11 +48,21 @@ export async function runInvite(recipient: string, flags: InviteFlags): Promise<
   const report = await inviteRecipient(recipient, {
     ...(flags.name ? { name: flags.name } : {}),
     ...(rules ? { rules } : {}),
+    ...(flags.all ? { all: true } : {}),
+    ...(flags.dryRun ? { dryRun: true } : {}),
     ...(flags.update === false ? { update: false } : {}),
     ...(flags.config ? { configPath: flags.config } : {}),
     ...(jobs ? { jobs } : {}),
   });
   const config = relative(process.cwd(), report.configPath) || report.configPath;
+  if (report.readable) {
+    const list = report.readable.map((f) => `  ${f}\n`).join("");
+    await writeStdout(
+      `${report.recipient} would be able to read ${report.readable.length} file${report.readable.length === 1 ? "" : "s"}` +
+        ` (dry run, nothing changed):\n${list}`,
+    );
+    return;
+  }
   let out =
     report.rulesChanged.length > 0
       ? `${config}: added ${report.recipient} to creation_rules ${report.rulesChanged.map((i) => `[${i}]`).join(", ")}\n`

@@ -1,17 +1,24 @@
-/** `hush rotation-status [FILES…] [--max-age 90d]`: how old each encrypted value is (see src/git/audit.ts). */
+/**
+ * `hush rotation-status [FILES…] [--max-age 90d]`: how old each encrypted value and data key is,
+ * against the rotation policy of `.sops.yaml` or `--max-age` (see src/git/rotation.ts).
+ */
 import { readFile } from "node:fs/promises";
 import { HushError } from "../../errors.js";
-import { formatRotationStatus, parseDuration, rotationStatus } from "../../git/audit.js";
+import { parseDuration } from "../../lib/internal.js";
+import { formatRotationStatus, rotationProblem, rotationStatus } from "../../git/rotation.js";
 import { git } from "../../git/run.js";
 import { writeStdout } from "../stdout.js";
 
 interface RotationFlags {
   maxAge?: string;
   json?: boolean;
+  /** False with `--no-keys`. */
+  keys?: boolean;
+  config?: string;
 }
 
 /** Tracked files that hold sops-encrypted values (when no file is named). */
-async function encryptedFiles(): Promise<string[]> {
+async function trackedEncryptedFiles(): Promise<string[]> {
   const all = (await git(["ls-files", "-z"])).split("\0").filter(Boolean);
   const out: string[] = [];
   for (const f of all) {
@@ -25,19 +32,28 @@ async function encryptedFiles(): Promise<string[]> {
   return out;
 }
 
-/** Prints value ages; fails when one is older than `--max-age`. */
+/** Prints ages; exit 1 when something expired, 10 when something expires soon. */
 export async function runRotationStatus(files: string[], flags: RotationFlags): Promise<void> {
-  const maxAgeMs = flags.maxAge !== undefined ? parseDuration(flags.maxAge) : undefined;
-  const targets = files.length > 0 ? files : await encryptedFiles();
+  const maxAgeMs = flags.maxAge !== undefined ? parseDuration(flags.maxAge, "--max-age") : undefined;
+  const targets = files.length > 0 ? files : await trackedEncryptedFiles();
   if (targets.length === 0) throw new HushError("NO_FILE", "no encrypted files found", "name the files to check");
-  const status = await rotationStatus(targets, maxAgeMs !== undefined ? { maxAgeMs } : {});
+  const status = await rotationStatus(targets, {
+    ...(maxAgeMs !== undefined ? { maxAgeMs } : {}),
+    ...(flags.keys === false ? { keys: false as const } : {}),
+    ...(flags.config ? { configPath: flags.config } : {}),
+  });
   await writeStdout(flags.json ? `${JSON.stringify(status, null, 2)}\n` : formatRotationStatus(status, flags.maxAge));
-  const stale = status.reduce((n, f) => n + f.values.filter((v) => v.stale).length, 0);
-  if (stale > 0) {
-    throw new HushError(
-      "GENERIC",
-      `${stale} encrypted ${stale === 1 ? "value is" : "values are"} older than ${flags.maxAge}`,
-      "change those secrets (`hush set` or `hush edit`) and commit",
-    );
+  if (maxAgeMs !== undefined) {
+    const stale = status.reduce((n, f) => n + f.values.filter((v) => v.stale).length, 0);
+    if (stale > 0) {
+      throw new HushError(
+        "GENERIC",
+        `${stale} encrypted ${stale === 1 ? "value is" : "values are"} older than ${flags.maxAge}`,
+        "change those secrets (`hush rotate-value FILE KEY`, `hush set` or `hush edit`) and commit",
+      );
+    }
+    return;
   }
+  const problem = rotationProblem(status);
+  if (problem) throw problem;
 }
