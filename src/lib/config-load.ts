@@ -8,6 +8,7 @@ import { delimiter } from "node:path";
 import { HushError } from "../errors.js";
 import { Keyring } from "../keys/registry.js";
 import { load } from "./load.js";
+import { layerEnv, overloadFromEnv } from "./env-precedence.js";
 
 /** The files looked for, in order, when `HUSH_FILE` is not set. */
 export const DEFAULT_FILES: readonly string[] = ["secrets.enc.yaml", ".env.enc"];
@@ -29,21 +30,21 @@ function configFiles(env: NodeJS.ProcessEnv): string[] {
   return [found];
 }
 
-/** The decrypted files as variables (later files' values replacing earlier ones'). */
+/** The decrypted files' variables, one record per file, in the order given. */
 export interface ConfigValues {
   readonly files: string[];
-  readonly values: Record<string, string>;
+  readonly values: Record<string, string>[];
 }
 
 /** Decrypts the files into variables without touching `env` (the worker half of `require`). */
 export async function readConfigValues(env: NodeJS.ProcessEnv): Promise<ConfigValues> {
   const files = configFiles(env);
   const keyring = new Keyring({ env });
-  const values: Record<string, string> = Object.create(null) as Record<string, string>;
+  const values: Record<string, string>[] = [];
   for (const file of files) {
     const secrets = await load(file, { keyring });
     try {
-      Object.assign(values, secrets.toEnv());
+      values.push(secrets.toEnv());
     } finally {
       secrets.dispose();
     }
@@ -51,16 +52,14 @@ export async function readConfigValues(env: NodeJS.ProcessEnv): Promise<ConfigVa
   return { files, values };
 }
 
-/** Sets the variables in `env`, keeping those already set unless `HUSH_OVERRIDE` says otherwise. */
+/**
+ * Sets the variables in `env` by the one precedence rule (env-precedence.ts): what is already set
+ * wins, then the first file, unless `HUSH_OVERLOAD=1`, with which the last file wins.
+ */
 export function applyConfigValues(env: NodeJS.ProcessEnv, { files, values }: ConfigValues): ConfigResult {
-  const override = /^(1|true|yes)$/i.test(env["HUSH_OVERRIDE"] ?? "");
-  const variables: string[] = [];
-  for (const name of Object.keys(values)) {
-    if (!override && env[name] !== undefined) continue;
-    env[name] = values[name]!;
-    variables.push(name);
-  }
-  return { files, variables };
+  const assign = layerEnv(env, values, overloadFromEnv(env));
+  for (const [name, value] of Object.entries(assign)) env[name] = value;
+  return { files, variables: Object.keys(assign) };
 }
 
 /**

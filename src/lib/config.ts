@@ -9,11 +9,12 @@
  * import "hush-sops/config";                   // first import of the entry module
  * ```
  *
- * - The file is `HUSH_FILE` (several: separated by `:`, later ones overriding), else the first of
- *   `secrets.enc.yaml` and `.env.enc` found in the current directory.
+ * - The file is `HUSH_FILE` (several: separated by `:`), else the first of `secrets.enc.yaml` and
+ *   `.env.enc` found in the current directory.
  * - Values are named as `hush exec-env` names them (`db.password` → `DB_PASSWORD`).
- * - As with dotenv, variables already set in the environment are kept; `HUSH_OVERRIDE=1` lets the
- *   file's values win (what `exec-env` does).
+ * - As with dotenv/dotenvx, variables already set in the environment are kept, and with several
+ *   files the first that defines a variable wins; `HUSH_OVERLOAD=1` (or `HUSH_OVERRIDE=1`) lets
+ *   the files win, the last one first (what `exec-env` does by default). See env-precedence.ts.
  * - Keys are found as for the CLI (`SOPS_AGE_KEY`, `SOPS_AGE_KEY_FILE`, …); the MAC is verified.
  * - Nothing is printed on success. Any failure (no file, no key, bad MAC) prints one line on stderr,
  *   `hush: error: …` and maybe `hush: hint: …`, and exits with the CLI's exit code: an app

@@ -19,6 +19,7 @@ export { encryptionProblems, isSealedText, storedMetadata } from "./inspect.js";
 export { findPath, openDocument, pathLabel, scalars } from "./plain.js";
 export type { OpenedDocument } from "./plain.js";
 export { formatForSecretsPath, load, readSource } from "./load.js";
+export { layerEnv } from "./env-precedence.js";
 
 // ---- helpers from the floors below: plain functions and types, no key material ----
 export { readInput, writeFileAtomic } from "../util/fs.js";

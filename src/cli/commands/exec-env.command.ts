@@ -14,6 +14,8 @@ export const command: CommandSpec = {
       .argument("[args...]", "the file, then -- and the command with its arguments")
       .option("-f, --file <path>", "a secrets file (repeatable; later files override earlier ones)", repeatable)
       .option("--pristine", "start from an empty environment instead of hush's own")
+      .option("--overload", "the files' values replace variables already set, the last file winning (the default, as sops)")
+      .option("--no-overload", "dotenv's rule: variables already set win, then the first file that defines one")
       .option("--only <names>", "pass only these variables (comma-separated, repeatable)", repeatable)
       .option("--no-flatten", "sops's behaviour: top-level values only, nested values are an error")
       .option("--separator <sep>", "joins the parts of a nested value's name (default _)")
@@ -27,7 +29,9 @@ export const command: CommandSpec = {
 Top-level values keep their names; nested ones are named by their path, upper-cased and joined
 with the separator: db.password -> DB_PASSWORD, hosts[1] -> HOSTS_1. Non-strings are written
 as sops writes them (3 -> 3.0 for floats, true/false). The values override variables of the
-same name. SIGINT, SIGTERM, SIGHUP and SIGQUIT are passed to the command, and hush exits with
+same name, and a later file overrides an earlier one, as with sops exec-env. With --no-overload,
+the rule of dotenv and hush-sops/config instead: a variable already set keeps its value, and the
+first file that defines a variable wins. SIGINT, SIGTERM, SIGHUP and SIGQUIT are passed to the command, and hush exits with
 its exit code (128 + the signal number when a signal killed it). Without --, the command is
 one string run with /bin/sh -c, as in sops.
 

@@ -10,6 +10,7 @@ import { commandConfig, type ConfigFlags } from "../common.js";
 interface ExecEnvFlags extends ConfigFlags {
   file?: string[];
   pristine?: boolean;
+  overload?: boolean;
   only?: string[];
   flatten?: boolean;
   separator?: string;
@@ -30,6 +31,7 @@ export async function runExecEnv(operands: string[], flags: ExecEnvFlags, cmd: C
     ...(flags.separator !== undefined ? { separator: flags.separator } : {}),
     ...(only ? { only } : {}),
     ...(flags.pristine ? { pristine: true } : {}),
+    ...(flags.overload === false ? { overload: false } : {}),
     ...(flags.inputType && isFormatName(flags.inputType) ? { format: flags.inputType } : {}),
     ...(flags.ignoreMac ? { ignoreMac: true } : {}),
     ...(order ? { decryptionOrder: order } : {}),
