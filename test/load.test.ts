@@ -338,7 +338,7 @@ describe("hush-sops/config", () => {
       const none = run(dir, {});
       expect(none.status).toBe(100);
       expect(none.stdout).toBe("");
-      expect(none.stderr).toMatch(/^hush: error: no secrets file: none of secrets\.enc\.yaml, \.env\.enc in .*\nhush: hint: set HUSH_FILE/);
+      expect(none.stderr).toMatch(/^hush: error: no secrets file: none of (\.env\.test\.enc, )?secrets\.enc\.yaml, \.env\.enc in .*\nhush: hint: set HUSH_FILE/);
       writeFileSync(join(dir, "secrets.enc.yaml"), enc);
       const stranger = await generateAgeKeyFile();
       const nokey = run(dir, { SOPS_AGE_KEY: stranger.identity });

@@ -19,13 +19,22 @@ export interface ConfigResult {
   readonly variables: readonly string[];
 }
 
+/**
+ * The files looked for without `HUSH_FILE`: with `NODE_ENV` set (a plain name), dotenvx's
+ * `.env.<NODE_ENV>.enc` first (`.env.production.enc`), then {@link DEFAULT_FILES}.
+ */
+function defaultFiles(env: NodeJS.ProcessEnv): string[] {
+  const nodeEnv = env["NODE_ENV"];
+  return nodeEnv !== undefined && /^[A-Za-z0-9_-]+$/.test(nodeEnv) ? [`.env.${nodeEnv}.enc`, ...DEFAULT_FILES] : [...DEFAULT_FILES];
+}
+
 /** The files named by `HUSH_FILE`, or the first default file found in the current directory. */
 function configFiles(env: NodeJS.ProcessEnv): string[] {
   const named = env["HUSH_FILE"];
   if (named !== undefined && named.trim() !== "") return named.split(delimiter).filter((f) => f !== "");
-  const found = DEFAULT_FILES.find((f) => existsSync(f));
+  const found = defaultFiles(env).find((f) => existsSync(f));
   if (!found) {
-    throw new HushError("NO_FILE", `no secrets file: none of ${DEFAULT_FILES.join(", ")} in ${process.cwd()}`, "set HUSH_FILE to the encrypted file to load");
+    throw new HushError("NO_FILE", `no secrets file: none of ${defaultFiles(env).join(", ")} in ${process.cwd()}`, "set HUSH_FILE to the encrypted file to load");
   }
   return [found];
 }

@@ -9,8 +9,8 @@
  * import "hush-sops/config";                   // first import of the entry module
  * ```
  *
- * - The file is `HUSH_FILE` (several: separated by `:`), else the first of `secrets.enc.yaml` and
- *   `.env.enc` found in the current directory.
+ * - The file is `HUSH_FILE` (several: separated by `:`), else the first found in the current
+ *   directory of `.env.<NODE_ENV>.enc` (when `NODE_ENV` is set), `secrets.enc.yaml`, `.env.enc`.
  * - Values are named as `hush exec-env` names them (`db.password` → `DB_PASSWORD`).
  * - As with dotenv/dotenvx, variables already set in the environment are kept, and with several
  *   files the first that defines a variable wins; `HUSH_OVERLOAD=1` (or `HUSH_OVERRIDE=1`) lets

@@ -50,7 +50,8 @@ export interface LoadOptions extends KeyringOptions {
  * `.enc`, so `.env.enc` and `secrets.yaml.enc` are read as dotenv and YAML.
  */
 export function formatForSecretsPath(path: string): FormatName {
-  return formatNameForPath(path.endsWith(".enc") ? path.slice(0, -4) : path);
+  const byName = formatNameForPath(path);
+  return byName === "binary" && path.endsWith(".enc") ? formatNameForPath(path.slice(0, -4)) : byName;
 }
 
 /**
