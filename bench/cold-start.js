@@ -16,7 +16,7 @@
 // Usage: node bench/cold-start.js [runs]   (default 21; needs `npm run build` first). Any Node
 // runs it (bench/run.js runs it on each version); HUSH_BENCH_SUMMARY=FILE appends a JSON line.
 import { spawnSync } from "node:child_process";
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -127,11 +127,15 @@ try {
     );
     commands.push({ name: "`hush decrypt`, Node's compile cache only (require, no vm code cache)", argv: [shim, "decrypt", encFile] });
   }
-  const execEnv = hush(["exec-env", encFile, "--", "true"]);
-  if (execEnv.status === 0) commands.push({ name: "`hush exec-env … -- true`", argv: [HUSH, "exec-env", encFile, "--", "true"] });
+    const execEnv = hush(["exec-env", "--env-lists", encFile, "--", "true"]);
+  if (execEnv.status === 0) commands.push({ name: "`hush exec-env … -- true`", argv: [HUSH, "exec-env", "--env-lists", encFile, "--", "true"] });
 
+  // Output to /dev/null opened write-only, as a shell's `> /dev/null`: hush refuses a /dev/null
+  // opened read-write (what `stdio: "ignore"` gives), which is how a closed stdout looks.
+  const devnull = openSync("/dev/null", "w");
+  const stdio = ["ignore", devnull, devnull];
   for (const c of commands) {
-    const r = spawnSync(process.execPath, c.argv, { env, stdio: "ignore" });
+    const r = spawnSync(process.execPath, c.argv, { env, stdio });
     if (r.status !== 0) throw new Error(`${c.name} exited with ${r.status}`);
   }
   const times = commands.map(() => []);
@@ -140,7 +144,7 @@ try {
     commands.forEach((c, i) => {
       const c0 = childCpuMs();
       const t0 = performance.now();
-      spawnSync(process.execPath, c.argv, { env, stdio: "ignore" });
+      spawnSync(process.execPath, c.argv, { env, stdio });
       const t = performance.now() - t0;
       if (round >= WARMUP) {
         times[i].push(t);

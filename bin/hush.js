@@ -27,7 +27,14 @@
 // its ES module loader first, which costs several ms on every start; here it is set up only when
 // something is imported (a cloud SDK, openpgp, age-encryption, or dist/cli/main.js).
 "use strict";
-const { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } = require("node:fs");
+// First thing, before anything that could take time: SIGUSR1 would otherwise start Node's
+// inspector on 127.0.0.1:9229 (a debugger into a process holding a data key and plaintext). A
+// listener of our own replaces that default; exec-env adds its own to pass the signal on.
+process.on("SIGUSR1", () => {});
+if (/(^|\s)--inspect/.test(process.env.NODE_OPTIONS || "") || process.execArgv.some((a) => a.startsWith("--inspect"))) {
+  process.stderr.write("hush: warning: the Node inspector is enabled (--inspect in NODE_OPTIONS or the node command): a debugger can read this process's keys and secrets\n");
+}
+const { accessSync, constants, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } = require("node:fs");
 const { dirname, join } = require("node:path");
 const { pathToFileURL } = require("node:url");
 const { Script } = require("node:vm");

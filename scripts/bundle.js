@@ -143,7 +143,9 @@ writeFileSync(`${OUT}/hush.cjs`, script);
 // The code cache, from a training run in a fresh process (with Node's default V8 flags).
 const trainEnv = { ...process.env };
 delete trainEnv.NODE_OPTIONS; // the cache is for Node's default flags
-const train = spawnSync(process.execPath, [`${ROOT}scripts/code-cache.js`, `${OUT}/hush.cjs`, id], { stdio: ["ignore", "ignore", "inherit"], env: trainEnv });
+// Its stdout is a pipe, read and dropped: hush refuses to "write" to a /dev/null opened read-write,
+// which is what a closed stdout looks like (util/fs.ts stdoutLooksClosed).
+const train = spawnSync(process.execPath, [`${ROOT}scripts/code-cache.js`, `${OUT}/hush.cjs`, id], { stdio: ["ignore", "pipe", "inherit"], maxBuffer: 1 << 26, env: trainEnv });
 if (train.status !== 0) throw new Error(`bundle: the code cache training run failed (exit ${train.status})`);
 
 const kib = (f) => (statSync(`${OUT}/${f}`).size / 1024).toFixed(0);

@@ -51,7 +51,7 @@ try {
   const { main } = module.exports;
 
   process.env = env;
-  for (const args of [["--version"], ["decrypt", enc], ["exec-env", enc, "--", process.execPath, "-e", ""]]) {
+  for (const args of [["--version"], ["decrypt", enc], ["exec-env", "--env-lists", enc, "--", process.execPath, "-e", ""]]) {
     await main([process.argv[0], "hush", ...args]);
     if (process.exitCode) throw new Error(`code cache: hush ${args[0]} failed in the training run`);
   }

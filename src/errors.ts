@@ -31,6 +31,7 @@ export type ErrorCode =
   | "PATH_NOT_FOUND"
   | "COMMAND_NOT_EXECUTABLE"
   | "COMMAND_NOT_FOUND"
+  | "LOCKED"
   | "INTERNAL"
   /** `rotation-status`/`verify`: nothing expired, but something expires within its warning period. */
   | "ROTATION_DUE_SOON";
@@ -64,6 +65,8 @@ export const EXIT_CODE: Readonly<Record<ErrorCode, number>> = {
   // exec-env/exec-file: a command that cannot start exits as a shell's would (POSIX 2.8.2).
   COMMAND_NOT_EXECUTABLE: 126,
   COMMAND_NOT_FOUND: 127,
+  // Another hush command holds the file's lock (util/lock.ts); sops has no lock. EX_TEMPFAIL: retry.
+  LOCKED: 75,
   INTERNAL: 1,
 };
 

@@ -24,9 +24,6 @@ const NESTED = `db:
     threshold: 3.0
     tiny: 1e-06
     enabled: true
-hosts:
-    - alpha
-    - beta
 api-keys:
     stripe-live: sk_x
 when: 2024-01-02T03:04:05.5Z
@@ -56,6 +53,7 @@ beforeAll(async () => {
   env = cleanEnv({ SOPS_AGE_KEY: key.identity });
   other = cleanEnv({ SOPS_AGE_KEY: stranger.identity });
   await encryptTo("nested.enc.yaml", NESTED, "yaml", key.recipient);
+  await encryptTo("lists.enc.yaml", "hosts:\n    - alpha\n    - beta\nTOP_LEVEL: plain\n", "yaml", key.recipient);
   await encryptTo("flat.enc.json", '{"A": "one", "B": 2.0, "C": true, "D": "multi\\nline", "E": null}\n', "json", key.recipient);
   await encryptTo("base.enc.yaml", "SHARED: base\nONLY_BASE: x\ndb:\n    password: base-pw\n", "yaml", key.recipient);
   await encryptTo("over.enc.json", '{"SHARED": "over", "DB_PASSWORD": "over-pw"}\n', "json", key.recipient);
@@ -170,15 +168,22 @@ describe("exec-env: names and values", () => {
     expect(e["DB_THRESHOLD"]).toBe("3.0"); // sops's ValToString for floats
     expect(e["DB_TINY"]).toBe("1E-06");
     expect(e["DB_ENABLED"]).toBe("true");
-    expect(e["HOSTS_0"]).toBe("alpha");
-    expect(e["HOSTS_1"]).toBe("beta");
     expect(e["API_KEYS_STRIPE_LIVE"]).toBe("sk_x");
     expect(e["when"]).toBe("2024-01-02T03:04:05Z"); // RFC 3339, fraction dropped
     expect(e["TOP_LEVEL"]).toBe("plain");
     expect(e["lower_case"]).toBe("kept"); // top-level names stay as written
     expect(e["multi"]).toBe("line one\nline two\n");
-    expect(e["nothing"]).toBe("");
+    expect(Object.hasOwn(e, "nothing")).toBe(false); // a null is outside the MAC: not exported
     expect(Object.keys(e).filter((k) => /empty_map/i.test(k))).toEqual([]);
+  });
+
+  it("list items are refused (positions are not authenticated) unless --env-lists names them by index", () => {
+    const r = runHush(["exec-env", f("lists.enc.yaml"), "--", NODE, "-e", ""], { env });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^hush: error: cannot use a list item as an environment variable: hosts\[0\] \(list positions are not covered by the MAC/);
+    expect(r.stderr.split("\n").filter((l) => l.startsWith("hush: error:"))).toHaveLength(1);
+    const e = childEnv(["--env-lists", f("lists.enc.yaml")]);
+    expect([e["HOSTS_0"], e["HOSTS_1"]]).toEqual(["alpha", "beta"]);
   });
 
   it("--separator joins nested names", () => {
@@ -190,7 +195,7 @@ describe("exec-env: names and values", () => {
 
   it("--no-flatten is sops's behaviour: top-level values, nested ones an error naming the key only", () => {
     const e = childEnv(["--no-flatten", f("flat.enc.json")]);
-    expect([e["A"], e["B"], e["C"], e["D"], e["E"]]).toEqual(["one", "2.0", "true", "multi\nline", ""]);
+    expect([e["A"], e["B"], e["C"], e["D"], e["E"]]).toEqual(["one", "2.0", "true", "multi\nline", undefined]);
     const r = runHush(["exec-env", "--no-flatten", f("nested.enc.yaml"), "--", NODE, "-e", ""], { env });
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/^hush: error: cannot use complex value in environment; offending key "db"\n/);
@@ -239,12 +244,12 @@ describe("exec-env: names and values", () => {
   it("--pristine passes only the secrets (and still finds the command on hush's PATH)", () => {
     const r = runHush(["exec-env", "--pristine", f("flat.enc.json"), "--", "node", f("env.mjs")], { env: { ...env, PARENT_ONLY: "p" } });
     expect(r.status).toBe(0);
-    expect(Object.keys(JSON.parse(r.stdout) as object).sort()).toEqual(["A", "B", "C", "D", "E"]);
+    expect(Object.keys(JSON.parse(r.stdout) as object).sort()).toEqual(["A", "B", "C", "D"]);
   });
 
   it("--only passes a subset; a name no file defines is an error", () => {
-    const e = childEnv(["--pristine", "--only", "DB_PASSWORD,HOSTS_1", "--only", "TOP_LEVEL", f("nested.enc.yaml")]);
-    expect(Object.keys(e).sort()).toEqual(["DB_PASSWORD", "HOSTS_1", "TOP_LEVEL"]);
+    const e = childEnv(["--pristine", "--only", "DB_PASSWORD,API_KEYS_STRIPE_LIVE", "--only", "TOP_LEVEL", f("nested.enc.yaml")]);
+    expect(Object.keys(e).sort()).toEqual(["API_KEYS_STRIPE_LIVE", "DB_PASSWORD", "TOP_LEVEL"]);
     const r = runHush(["exec-env", "--only", "NOPE", f("nested.enc.yaml"), "--", NODE, "-e", ""], { env });
     expect(r.status).toBe(1);
     expect(r.stderr).toContain("NOPE");

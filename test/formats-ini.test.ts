@@ -9,7 +9,7 @@ import { isHushError } from "../src/errors.js";
 import { emitTrees } from "../src/formats/index.js";
 import { iniFormat, iniValue } from "../src/formats/ini.js";
 import type { TreeMap } from "../src/model/tree.js";
-import { decryptText, encryptText } from "../src/lib/files.js";
+import { decryptText, encryptText, IV_SOURCE } from "../src/lib/files.js";
 import { generateAgeKeyFile } from "../src/keys/age-client.js";
 import { cleanEnv, fixture, ivsOf, manifestKeys, runHush, withTempDir } from "./helpers.js";
 import { DATA_KEY, ENCRYPT_OPTS, fixturePairs, metadataOfText, NASTY_VALUES, open } from "./formats-shared.js";
@@ -41,7 +41,7 @@ describe("sops INI fixtures", () => {
       format: "ini",
       groups: [],
       dataKey: KEYS.get(file)!.dataKey,
-      ivSource: () => ivs[i++]!,
+      [IV_SOURCE]: () => ivs[i++]!,
       now: new Date(meta.lastModified),
       wrappedKeys: meta.keyGroups,
       version: meta.version,

@@ -7,15 +7,18 @@ import { runHush } from "./helpers.js";
 
 const COMMANDS = [
   "encrypt", "decrypt", "keygen", "edit", "set", "rotate-value", "unset", "rotate", "filestatus", "exec-env", "exec-file",
-  "updatekeys", "git", "check", "audit", "rotation-status", "init", "invite", "revoke", "share", "import",
+  "updatekeys", "git", "check", "verify", "audit", "rotation-status", "init", "invite", "revoke", "share", "import",
+  "k8s", "import-dotenv", "import-env",
 ];
-const GIT = ["install", "textconv", "merge", "resolve"];
+const GIT = ["install", "textconv", "merge", "resolve", "log", "diff"];
+const K8S = ["secret", "kustomize-plugin", "install-kustomize-plugin"];
 
 /** The argument lists whose output is pinned, each with the name of its file. */
 const CASES: [name: string, args: string[]][] = [
   ["hush", ["--help"]],
   ...COMMANDS.map((c): [string, string[]] => [c, [c, "--help"]]),
   ...GIT.map((g): [string, string[]] => [`git-${g}`, ["git", g, "--help"]]),
+  ...K8S.map((k): [string, string[]] => [`k8s-${k}`, ["k8s", k, "--help"]]),
 ];
 
 function transcript(args: string[]): string {
@@ -36,6 +39,7 @@ describe("--help text", () => {
     };
     expect(listed(["--help"])).toEqual(COMMANDS);
     expect(listed(["git", "--help"])).toEqual(GIT);
+    expect(listed(["k8s", "--help"])).toEqual(K8S);
   });
 
   it("`hush help X` prints what `hush X --help` prints", () => {

@@ -31,6 +31,9 @@ export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
   for (const k of Object.keys(env)) if (k.startsWith("SOPS_") || k === "HUSH_FILE") delete env[k];
   env["XDG_CONFIG_HOME"] = join(tmpdir(), "hush-test-no-config");
   env["HOME"] = join(tmpdir(), "hush-test-no-home");
+  // Key fixtures come out of git, always 0644: without this every run would warn that they are
+  // readable by others. The tests of warnings pass HUSH_NO_WARNINGS: "" to see them.
+  env["HUSH_NO_WARNINGS"] = "1";
   return { ...env, ...extra };
 }
 

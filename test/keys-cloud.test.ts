@@ -126,6 +126,11 @@ function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
     HUSH_AZURE_TOKEN: AZ_TOKEN,
     HUSH_AZURE_KV_CA_FILE: az.certFile,
     HUSH_KEY_TIMEOUT_MS: "5000",
+    // These tests are about the SDKs; the endpoint policy (keys/trust.ts) is opted out explicitly
+    // here and tested in attack-endpoints.test.ts.
+    SOPS_HC_VAULT_ALLOWLIST: "all",
+    HUSH_AZURE_KV_ALLOWLIST: "all",
+    HUSH_AWS_KMS_ROLE_ALLOWLIST: "all",
     ...extra,
   };
 }

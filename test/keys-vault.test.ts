@@ -30,7 +30,8 @@ afterAll(async () => {
 function vaultEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env = cleanEnv();
   for (const k of ["VAULT_ADDR", "VAULT_NAMESPACE", "VAULT_TOKEN", "HUSH_KEY_TIMEOUT_MS"]) delete env[k];
-  return { ...env, VAULT_TOKEN: vault.token, ...extra };
+  // The loopback server's address is allowed explicitly, as a user would (keys/trust.ts).
+  return { ...env, VAULT_TOKEN: vault.token, SOPS_HC_VAULT_ALLOWLIST: vault.address, ...extra };
 }
 
 /**
@@ -274,13 +275,13 @@ describe("Vault failures through the CLI", () => {
 
   it("server down: connection refused, fast, exit 128", async () => {
     const down = await startVaultServer();
-    const text = await encryptTo([down.keyUrl("gone")], [], vaultEnv({ VAULT_TOKEN: down.token }));
+    const text = await encryptTo([down.keyUrl("gone")], [], vaultEnv({ VAULT_TOKEN: down.token, SOPS_HC_VAULT_ALLOWLIST: down.address }));
     await down.close();
     await withTempDir(async (dir) => {
       const file = join(dir, "s.enc.yaml");
       writeFileSync(file, text);
       const t0 = Date.now();
-      const r = await runHush(["decrypt", file], { env: vaultEnv({ VAULT_TOKEN: down.token }) });
+      const r = await runHush(["decrypt", file], { env: vaultEnv({ VAULT_TOKEN: down.token, SOPS_HC_VAULT_ALLOWLIST: down.address }) });
       expect(Date.now() - t0).toBeLessThan(10_000);
       expect(r.status).toBe(128);
       expect(errorLine(r.stderr)).toContain(`hc_vault ${down.keyUrl("gone")}: connection refused (after 3 attempts)`);
@@ -311,7 +312,8 @@ describe("Vault failures through the CLI", () => {
   it("a file that also has a working age recipient still decrypts when Vault fails", async () => {
     const age = await generateAgeKeyFile();
     const down = await startVaultServer({ token: vault.token });
-    const text = await encryptTo([down.keyUrl("gone"), vault.keyUrl("mixed-key")], [age.recipient]);
+    const both = `${down.address},${vault.address}`;
+    const text = await encryptTo([down.keyUrl("gone"), vault.keyUrl("mixed-key")], [age.recipient], vaultEnv({ SOPS_HC_VAULT_ALLOWLIST: both }));
     await down.close();
     await withTempDir(async (dir) => {
       const file = join(dir, "s.enc.yaml");
@@ -319,7 +321,7 @@ describe("Vault failures through the CLI", () => {
       const keys = join(dir, "keys.txt");
       writeFileSync(keys, age.text);
       // Vault first, so its failures are really met before age is tried.
-      const env = vaultEnv({ VAULT_TOKEN: "hvs.wrong", SOPS_DECRYPTION_ORDER: "hc_vault,age" });
+      const env = vaultEnv({ VAULT_TOKEN: "hvs.wrong", SOPS_DECRYPTION_ORDER: "hc_vault,age", SOPS_HC_VAULT_ALLOWLIST: both });
       const bad = await runHush(["decrypt", file], { env });
       expect(bad.status).toBe(128);
       const line = errorLine(bad.stderr);

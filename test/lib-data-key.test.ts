@@ -151,7 +151,7 @@ describe("operations zero the data key and never return it", () => {
     const keyring = new RecordingKeyring();
     const res = await rotateText(text, { format: "yaml", keyring, keepVersion: true });
     expect(holdsKey(res)).toBe(false);
-    expect(Object.keys(res).sort()).toEqual(["changed", "metadata", "removed", "text"]);
+    expect(Object.keys(res).sort()).toEqual(["changed", "dropped", "metadata", "removed", "text"]);
     expect(keyring.allZeroed()).toBe(true);
     // The rotated file opens with the recipient's identity, not with the old key.
     expect((await decryptText(res.text, { format: "yaml", env: { SOPS_AGE_KEY: id.identity } })).text).toBe(PLAIN);

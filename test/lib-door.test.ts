@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { ROOT } from "./helpers.js";
 
 const SRC = join(ROOT, "src");
-const UPPER = ["cli", "git", "action", "team", "exec"];
+const UPPER = ["cli", "git", "action", "team", "exec", "k8s"];
 /** Where upper layers may import from (folders or files under src/). */
 const ALLOWED = ["lib", "model", "errors.ts", "version.ts", ...UPPER];
 /** Known exceptions, each with its reason (none today). */

@@ -163,7 +163,7 @@ describe("deeply nested documents", () => {
       const enc = (await encryptText(text, { format, groups: [[ageRecipient(key.recipient)]] })).text;
       expect((await decryptText(enc, { format, env: { SOPS_AGE_KEY: key.identity } })).text).toBe(text);
       const secrets = await load({ text: enc, format }, { env: { SOPS_AGE_KEY: key.identity } });
-      expect(Object.values(secrets.toEnv())).toContain("deep-secret");
+      expect(Object.values(secrets.toEnv({ lists: true }))).toContain("deep-secret");
       secrets.dispose();
       await withTempDir(async (dir) => {
         const file = join(dir, `deep.enc.${format}`);
@@ -171,7 +171,7 @@ describe("deeply nested documents", () => {
         for (const args of [
           ["decrypt", file],
           ["decrypt", "--output-type", format === "json" ? "yaml" : "json", file],
-          ["exec-env", file, "--", "true"],
+          ["exec-env", "--env-lists", file, "--", "true"],
           ["decrypt", "--extract", '["top"]', file],
         ]) {
           const r = hush512(args, dir);

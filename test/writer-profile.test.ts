@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { readMetadata } from "../src/core/metadata.js";
-import { encryptText } from "../src/lib/files.js";
+import { encryptText, IV_SOURCE } from "../src/lib/files.js";
 import { fixture, ivsOf, manifestKeys } from "./helpers.js";
 
 const KEYS = manifestKeys();
@@ -26,7 +26,7 @@ describe("writer profile: hush reproduces sops 3.13 files byte for byte", () => 
         format: c.format,
         groups: [],
         dataKey: KEYS.get(c.enc)!.dataKey,
-        ivSource: () => ivs[i++]!,
+        [IV_SOURCE]: () => ivs[i++]!,
         now: new Date(meta.lastModified),
         wrappedKeys: meta.keyGroups,
         version: meta.version,

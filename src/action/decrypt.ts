@@ -30,6 +30,7 @@ import {
   formatForSecretsPath,
   Keyring,
   openDocument,
+  parseDocument,
   readInput,
   scalars,
   treeToEnv,
@@ -39,6 +40,7 @@ import {
   type TreeMap,
   type TreeNode,
 } from "../lib/internal.js";
+import { parseAllowedNames } from "../model/env-policy.js";
 
 /** What the action needs from the runner: `@actions/core`, or a fake in tests. */
 export interface ActionIO {
@@ -117,13 +119,17 @@ function maskAll(io: ActionIO, values: Iterable<string>, done: Set<string>): voi
   }
 }
 
-/** The entries of a subtree for {@link treeToEnv}, named relative to it (a scalar by its own key). */
-function envEntries(node: TreeNode, path: readonly (string | number)[]): EnvSourceEntry[] {
+/**
+ * The entries of a subtree for {@link treeToEnv}, named relative to it (a scalar by its own key).
+ * `outsideMac` says, by full path, which values the MAC does not cover (clear values under
+ * `mac_only_encrypted`): they are not exported.
+ */
+function envEntries(node: TreeNode, path: readonly (string | number)[], outsideMac: (full: readonly (string | number)[]) => boolean): EnvSourceEntry[] {
   if (!(node instanceof Map)) {
     if (Array.isArray(node)) throw new HushError("USAGE", "extract names a list: name a mapping or a single value to export as variables");
     const last = path[path.length - 1];
     if (typeof last !== "string") throw new HushError("USAGE", "extract names a list item: name a mapping or a single value");
-    return [{ path: [last], read: () => node.value }];
+    return [{ path: [last], read: () => node.value, ...(outsideMac(path) ? { authenticated: false } : {}) }];
   }
   const out: EnvSourceEntry[] = [];
   const walk = (n: TreeNode, p: (string | number)[]) => {
@@ -134,10 +140,27 @@ function envEntries(node: TreeNode, path: readonly (string | number)[]): EnvSour
       for (const [k, v] of items) walk(v, [...p, k]);
       return;
     }
-    out.push({ path: p, read: () => n.value });
+    out.push({ path: p, read: () => n.value, ...(outsideMac([...path, ...p]) ? { authenticated: false } : {}) });
   };
   walk(node, []);
   return out;
+}
+
+/**
+ * For a `mac_only_encrypted` file, a test of which values the MAC leaves out: those stored in
+ * clear in the encrypted text (found by path; nulls are skipped anyway). Otherwise nothing is left out.
+ */
+function outsideMacTest(encrypted: string, format: ReturnType<typeof formatForSecretsPath>, doc: OpenedDocument): (p: readonly (string | number)[]) => boolean {
+  if (!doc.metadata.macOnlyEncrypted) return () => false;
+  const tree = parseDocument(encrypted, format).trees()[0];
+  const clear = new Set<string>();
+  if (tree) {
+    for (const { path, cell } of scalars(tree)) {
+      const v = cell.value;
+      if (v !== null && !(v.type === "str" && (v.text === "" || v.text.startsWith("ENC[")))) clear.add(JSON.stringify(path));
+    }
+  }
+  return (p) => clear.has(JSON.stringify(p));
 }
 
 /** The content of an extracted node as a file: a string raw, anything else in the file's format. */
@@ -200,7 +223,9 @@ export async function runDecryptAction(io: ActionIO, env: NodeJS.ProcessEnv = pr
 
     // 2. Decrypt everything, masking each file's values as soon as it is open.
     const keyring = new Keyring({ env: ageKey.trim() !== "" ? { ...env, SOPS_AGE_KEY: ageKey } : env });
-    const opened: { file: string; doc: OpenedDocument; format: ReturnType<typeof formatForSecretsPath> }[] = [];
+    const opened: { file: string; doc: OpenedDocument; format: ReturnType<typeof formatForSecretsPath>; outsideMac: (p: readonly (string | number)[]) => boolean }[] = [];
+    const allowNames = parseAllowedNames([io.getInput("allow-env-names")]);
+    const lists = /^(true|1|yes)$/i.test(io.getInput("env-lists").trim());
     for (const file of files) {
       const path = resolve(workspace, file);
       const format = formatForSecretsPath(path);
@@ -213,7 +238,7 @@ export async function runDecryptAction(io: ActionIO, env: NodeJS.ProcessEnv = pr
         throw e;
       }
       maskAll(io, maskCandidates(doc).filter((v) => v.length >= minLength), masked);
-      opened.push({ file, doc, format });
+      opened.push({ file, doc, format, outsideMac: outsideMacTest(text, format, doc) });
     }
 
     // 3. Hand the values on. Nothing above printed anything; from here on every value is masked.
@@ -243,13 +268,19 @@ export async function runDecryptAction(io: ActionIO, env: NodeJS.ProcessEnv = pr
       }
     } else {
       const vars: Record<string, string> = Object.create(null) as Record<string, string>;
-      for (const { file, doc } of opened) {
+      const skipped: string[] = [];
+      for (const { file, doc, outsideMac } of opened) {
         if (doc.trees.length !== 1) throw new HushError("NEED_ONE_DOCUMENT", `${file}: export ${modeInput} needs a file with one document`);
         const tree = doc.trees[0]!;
         let fileVars: Record<string, string>;
         try {
           const { node, path } = extract ? findPath(tree, extract) : { node: tree as TreeNode, path: [] };
-          fileVars = treeToEnv(envEntries(node, path));
+          // The runner's own names are refused below, whatever allow-env-names says, with their own message.
+          fileVars = treeToEnv(envEntries(node, path, outsideMac), {
+            allowNames: [...allowNames, "GITHUB_*", "RUNNER_*", "ACTIONS_*"],
+            lists,
+            onSkip: (p) => skipped.push(`${file}: ${p}`),
+          });
         } catch (e) {
           if (e instanceof HushError) throw new HushError(e.code, `${file}: ${e.message}`, e.hint);
           throw e;
@@ -262,6 +293,7 @@ export async function runDecryptAction(io: ActionIO, env: NodeJS.ProcessEnv = pr
           vars[name] = fileVars[name]!;
         }
       }
+      if (skipped.length > 0) io.warning(`hush: not exported (stored in clear outside the MAC, mac_only_encrypted): ${skipped.join(", ")}`);
       const names = Object.keys(vars).sort();
       if (modeInput === "env") {
         for (const name of names) {

@@ -4,7 +4,9 @@ import {
   formatNameForPath,
   isFormatName,
   loadEffectiveConfig,
+  lockFile,
   readInput,
+  stdoutLooksClosed,
   storeIndent,
   writeFileAtomic,
   type FormatName,
@@ -40,23 +42,43 @@ export async function readInputFile(file: string | undefined, opts: IoOptions): 
   }
   const path = file ?? "-";
   if (path === "-" && opts.inPlace) throw new HushError("CONFLICTING_PARAMETERS", "--in-place needs a file, not standard input");
+  // Read-change-write: hold the file's lock from before the read until the process exits, so a
+  // concurrent `hush set` on the same file waits instead of losing one update (util/lock.ts).
+  if (opts.inPlace) await lockFile(path);
   const bytes = await readInput(path);
-  const text = bytes.toString("utf8");
+  // Decoded only when used: a large binary file as a string (two bytes per character when it is
+  // not UTF-8) would cost several times the file (issue 15, memory of large binary files).
+  let decoded: string | undefined;
+  const textOf = () => (decoded ??= bytes.toString("utf8"));
   const named = opts.filenameOverride ?? (path === "-" ? undefined : path);
   let format: FormatName;
   if (opts.inputType && isFormatName(opts.inputType)) format = opts.inputType;
   else if (named) format = formatNameForPath(named);
-  else format = /^\s*\{/.test(text) ? "json" : "yaml";
+  else format = /^\s*\{/.test(bytes.toString("latin1", 0, 4096)) ? "json" : "yaml";
   const outputFormat = opts.outputType && isFormatName(opts.outputType) ? opts.outputType : format;
-  return { path, text, bytes, data: format === "binary" ? bytes : text, format, outputFormat };
+  return {
+    path,
+    get text() {
+      return textOf();
+    },
+    bytes,
+    data: format === "binary" ? bytes : textOf(),
+    format,
+    outputFormat,
+  };
 }
 
 /** Writes the result (text, or bytes written as they are) to stdout, `--output` or the input file (in place, atomically). */
 export async function writeOutput(input: Input, opts: IoOptions, text: string | Uint8Array): Promise<void> {
   if (opts.inPlace) return writeFileAtomic(input.path, text);
   if (opts.output) return writeFileAtomic(opts.output, text);
+  if (stdoutLooksClosed()) {
+    throw new HushError("CANNOT_WRITE_OUTPUT", "standard output is closed", "to discard the output, redirect it with > /dev/null or pass -o /dev/null");
+  }
   await new Promise<void>((resolve, reject) => {
-    process.stdout.write(text, (err) => (err ? reject(new HushError("CANNOT_WRITE_OUTPUT", "cannot write to standard output")) : resolve()));
+    process.stdout.write(text, (err) =>
+      err ? reject(new HushError("CANNOT_WRITE_OUTPUT", `cannot write to standard output: ${(err as NodeJS.ErrnoException).code ?? "write failed"}`)) : resolve(),
+    );
   });
 }
 

@@ -21,6 +21,7 @@ import { command as execFile } from "./commands/exec-file.command.js";
 import { command as updatekeys } from "./commands/updatekeys.command.js";
 import { command as git } from "./commands/git.command.js";
 import { command as check } from "./commands/check.command.js";
+import { command as verify } from "./commands/verify.command.js";
 import { command as audit } from "./commands/audit.command.js";
 import { command as rotationStatus } from "./commands/rotation-status.command.js";
 import { command as init } from "./commands/init.command.js";
@@ -28,11 +29,16 @@ import { command as invite } from "./commands/invite.command.js";
 import { command as revoke } from "./commands/revoke.command.js";
 import { command as share } from "./commands/share.command.js";
 import { command as importBundle } from "./commands/import.command.js";
+import { command as k8s } from "./commands/k8s.command.js";
+import { command as importDotenv } from "./commands/import-dotenv.command.js";
+import { command as importEnv } from "./commands/import-env.command.js";
 
 /** The top-level commands, in the order `--help` lists them. */
 const COMMANDS: readonly CommandSpec[] = [
   encrypt, decrypt, keygen, edit, set, rotateValue, unset, rotate, filestatus, execEnv, execFile,
-  updatekeys, git, check, audit, rotationStatus, init, invite, revoke, share, importBundle,
+  updatekeys, git, check, verify, audit, rotationStatus, init, invite, revoke, share, importBundle,
+  k8s,
+  importDotenv, importEnv,
 ];
 
 /**
@@ -54,7 +60,9 @@ export async function main(argv: string[] = process.argv): Promise<void> {
   for (const stream of [process.stdout, process.stderr]) {
     stream.on("error", (e: NodeJS.ErrnoException) => {
       if (e.code === "EPIPE") process.exit(process.exitCode ?? 0);
-      throw e;
+      // A full disk, an I/O error, a closed descriptor: one line and sops's exit 3, never a trace.
+      if (stream === process.stdout) process.stderr.write(`hush: error: cannot write to standard output: ${e.code ?? "write failed"}\n`);
+      process.exit(3);
     });
   }
   const program = buildProgram(argv[2]);

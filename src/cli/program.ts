@@ -20,8 +20,9 @@ SOPS_AGE_KEY_FILE, SOPS_AGE_KEY_CMD, ~/.config/sops/age/keys.txt, GnuPG, cloud c
 
 const EXIT_CODES = `
 Exit codes (sops's): 1 generic, 2 unreadable input, 3 cannot write output, 8 conflicting
-options, 25 a value does not decrypt, 51 MAC mismatch, 91 bad --extract path, 92 empty
-file, 100 file not found, 128 no key could decrypt the data key, 203 already encrypted.
+options, 25 a value does not decrypt, 51 MAC mismatch or no MAC, 91 bad --extract path,
+92 empty file, 100 file not found, 128 no key could decrypt the data key, 203 already
+encrypted. hush's own: 75 the file is locked by another hush command (try again).
 `;
 
 /**

@@ -70,11 +70,20 @@ export function checkDataKey(key: Uint8Array): void {
 
 /** Encrypts one value's plaintext bytes into sops's text form. */
 export function encryptValue(key: Uint8Array, value: PlainValue, aad: string, iv: Uint8Array): string {
-  const c = createCipheriv("aes-256-gcm", key, iv);
+  const c = createCipheriv("aes-256-gcm", keyView(key), iv);
   c.setAAD(Buffer.from(aad, "utf8"));
   const data = Buffer.concat([value.bytes ? c.update(value.bytes) : c.update(value.text, "utf8"), c.final()]);
   const tag = c.getAuthTag();
   return `ENC[AES256_GCM,data:${data.toString("base64")},iv:${Buffer.from(iv).toString("base64")},tag:${tag.toString("base64")},type:${value.type}]`;
+}
+
+/**
+ * The data key as a Buffer over the same memory. Node copies a key that is a plain Uint8Array
+ * into a Buffer of its shared pool, which nothing zeroes: a copy of the data key that outlived
+ * `dispose()` (issue 15). A Buffer view is used as it is.
+ */
+function keyView(key: Uint8Array): Buffer {
+  return Buffer.isBuffer(key) ? key : Buffer.from(key.buffer, key.byteOffset, key.byteLength);
 }
 
 /** Decrypts the raw bytes of an `ENC[...]` value. Throws a HushError when it fails. */
@@ -86,15 +95,48 @@ function decryptBytes(key: Uint8Array, parts: EncParts, aad: string): Buffer {
     throw new HushError("DECRYPT_TREE", "encrypted value is malformed (bad base64 in data, iv or tag)");
   }
   try {
-    const d = createDecipheriv("aes-256-gcm", key, iv);
+    const d = createDecipheriv("aes-256-gcm", keyView(key), iv);
     d.setAAD(Buffer.from(aad, "utf8"));
     d.setAuthTag(tag);
-    return Buffer.concat([d.update(data), d.final()]);
+    // One buffer holds the plaintext, so that a caller can zero it (GCM's final() adds nothing;
+    // a concat would leave a second copy behind). Zeroed here when authentication fails.
+    const out = d.update(data);
+    let fin: Buffer;
+    try {
+      fin = d.final();
+    } catch (e) {
+      out.fill(0);
+      throw e;
+    }
+    if (fin.length === 0) return out;
+    const all = Buffer.concat([out, fin]);
+    out.fill(0);
+    fin.fill(0);
+    return all;
   } catch {
     throw new HushError(
       "DECRYPT_TREE",
       "encrypted value failed authentication (wrong data key, a moved or renamed key, or a tampered value)",
     );
+  }
+}
+
+/**
+ * For the MAC: feeds a value's plaintext to `sink` as sops's `ToBytes` gives it, and zeroes it.
+ * A string's bytes go straight from the decipher's buffer to the hash, never becoming a JS string
+ * (which could not be wiped); other types (numbers, booleans, times) are short and are normalised
+ * through their text as {@link decryptValue} does.
+ */
+export function feedDecrypted(key: Uint8Array, enc: string, aad: string, sink: (bytes: Uint8Array) => void): void {
+  const parts = parseEnc(enc);
+  if (!parts) throw new HushError("DECRYPT_TREE", "value does not match sops's ENC[...] format");
+  if (!isValueType(parts.type)) throw new HushError("DECRYPT_TREE", `unknown value type ${JSON.stringify(clip(parts.type))}`);
+  const bytes = decryptBytes(key, parts, aad);
+  try {
+    if (parts.type === "str" || parts.type === "bytes") sink(bytes);
+    else sink(Buffer.from(normalise(parts.type, bytes.toString("utf8")).text, "utf8"));
+  } finally {
+    bytes.fill(0);
   }
 }
 

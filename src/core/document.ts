@@ -5,6 +5,7 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { HushError } from "../errors.js";
+import { warn } from "../util/warn.js";
 import type { FormatDocument, Leaf } from "../formats/format.js";
 import type { KeyRecipient } from "../keys/key-source.js";
 import { Keyring, unwrapDataKey } from "../keys/registry.js";
@@ -175,11 +176,16 @@ function decryptComment(leaf: Leaf, key: Uint8Array, stash: CiphertextStash, pos
       // try the next candidate path
     }
   }
+  // Comments are outside the MAC: one that looks encrypted but does not decrypt was altered (or
+  // copied from another file). Kept as it is, as sops keeps it, but not silently.
+  warn(`the encrypted comment under ${describePath(leaf.path)} does not decrypt (altered, or copied from another file); it is kept as it is`);
 }
 
 /** Checks the MAC computed over the leaves against the one stored (encrypted) in the metadata. */
 export function verifyMac(meta: Metadata, key: Uint8Array, computed: string): void {
   if (meta.mac === "") {
+    // Exit 51 as in sops: its MacNotFound (52) is defined but never used; a missing MAC decrypts
+    // to "" and fails as a mismatch (SOPS-FORMAT.md §"MAC", exit codes table).
     throw new HushError("MAC_MISMATCH", "MAC mismatch: the file has no MAC", "decrypt with --ignore-mac if you trust the file");
   }
   const aad = canonicalLastModified(meta.lastModified)!;

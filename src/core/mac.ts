@@ -27,6 +27,11 @@ export class MacBuilder {
     else this.hash.update(value.text, "utf8");
   }
 
+  /** Adds an encrypted value's plaintext bytes (a `str`, or another type's `ToBytes` text). */
+  addBytes(bytes: Uint8Array): void {
+    this.hash.update(bytes);
+  }
+
   /** The MAC as sops prints it: 128 upper-case hex digits. */
   digest(): string {
     return this.hash.digest("hex").toUpperCase();

@@ -11,7 +11,7 @@ import { HushError } from "../errors.js";
 import type { FormatDocument, Leaf } from "../formats/format.js";
 import type { TreeNode } from "../model/tree.js";
 import { Keyring, unwrapDataKey } from "../keys/registry.js";
-import { checkDataKey, decryptValue } from "./cipher.js";
+import { checkDataKey, decryptValue, feedDecrypted } from "./cipher.js";
 import { aadOf, metadataOf, verifyMac } from "./document.js";
 import { MacBuilder } from "./mac.js";
 import type { Metadata } from "../model/metadata.js";
@@ -24,7 +24,7 @@ export class SealedValue {
 }
 
 /** A value the file stores in clear (unencrypted suffix or regex, an empty string), or null. */
-class ClearValue {
+export class ClearValue {
   constructor(readonly value: PlainValue | null) {}
 }
 
@@ -50,6 +50,13 @@ export interface SealOptions {
   dataKey?: Uint8Array;
 }
 
+/** A copy over an ArrayBuffer of its own (off V8's heap, see age-native.ts decryptPayload). */
+function offHeapCopy(key: Uint8Array): Uint8Array {
+  const out = new Uint8Array(new ArrayBuffer(key.length));
+  out.set(key);
+  return out;
+}
+
 /**
  * Unwraps the data key, verifies the MAC over every value (decrypting each once and dropping it)
  * and returns the first document's tree with its ciphertexts. Throws what `decryptDocument` throws:
@@ -57,7 +64,7 @@ export interface SealOptions {
  */
 export async function sealDocument(doc: FormatDocument, options: SealOptions = {}): Promise<SealedDocument> {
   const metadata = metadataOf(doc);
-  const dataKey = options.dataKey ? Uint8Array.from(options.dataKey) : await unwrapDataKey(metadata, options.keyring ?? new Keyring());
+  const dataKey = options.dataKey ? offHeapCopy(options.dataKey) : await unwrapDataKey(metadata, options.keyring ?? new Keyring());
   checkDataKey(dataKey);
   try {
     const { values, sealed } = checkLeaves(doc.leaves(), metadata, dataKey, options.ignoreMac ?? false);
@@ -95,7 +102,8 @@ function checkLeaves(leaves: readonly Leaf[], meta: Metadata, key: Uint8Array, i
       continue;
     }
     sealed[i] = 1;
-    if (!ignoreMac) mac.add(openValue(key, leaf.value.text, leaf.path), true);
+    // Straight from the decipher to the hash, then zeroed: no JS string of a value not yet read.
+    if (!ignoreMac) feedValue(key, leaf.value.text, leaf.path, (b) => mac.addBytes(b));
   }
   if (!ignoreMac) verifyMac(meta, key, mac.digest());
   return { values, sealed };
@@ -144,6 +152,29 @@ function matches(leaf: Leaf, path: readonly string[], v: PlainValue): boolean {
 export function openValue(key: Uint8Array, enc: string, path: readonly string[]): PlainValue {
   try {
     return decryptValue(key, enc, aadOf(path));
+  } catch (e) {
+    if (e instanceof HushError) {
+      throw new HushError("DECRYPT_TREE", `cannot decrypt the value at ${describePath(path)}: ${e.message}`, undefined, { cause: e });
+    }
+    throw e;
+  }
+}
+
+/** {@link openValue} as bytes the caller owns and may zero (`Secrets.getBuffer`). */
+export function openValueBuffer(key: Uint8Array, enc: string, path: readonly string[]): Buffer {
+  let out: Buffer | undefined;
+  // One copy, made from the decipher's buffer, which is zeroed.
+  feedValue(key, enc, path, (b) => {
+    out = Buffer.alloc(b.length); // not from Node's shared pool: the caller's fill(0) covers it all
+    out.set(b);
+  });
+  return out!;
+}
+
+/** {@link openValue} for the MAC: the plaintext bytes go to `sink` and are zeroed (cipher.ts). */
+function feedValue(key: Uint8Array, enc: string, path: readonly string[], sink: (bytes: Uint8Array) => void): void {
+  try {
+    feedDecrypted(key, enc, aadOf(path), sink);
   } catch (e) {
     if (e instanceof HushError) {
       throw new HushError("DECRYPT_TREE", `cannot decrypt the value at ${describePath(path)}: ${e.message}`, undefined, { cause: e });

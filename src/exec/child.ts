@@ -15,7 +15,14 @@ import { HushError } from "../errors.js";
  * systemd does) would end hush and leave the command running, orphaned (a common complaint about
  * `sops exec-env`).
  */
-export const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"];
+export const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = [
+  "SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT",
+  // Every other signal a process can catch whose default would end or be lost on hush: reload
+  // (USR1/USR2), terminal resize, continue, timers, I/O, power. Not KILL/STOP (cannot be caught),
+  // not the job-control stops TSTP/TTIN/TTOU (hush must stop with its child, so the shell sees
+  // the job stop), not CHLD/PIPE (hush's own), not the synchronous faults (SEGV, BUS, FPE, ILL).
+  "SIGUSR1", "SIGUSR2", "SIGWINCH", "SIGCONT", "SIGALRM", "SIGVTALRM", "SIGPROF", "SIGIO", "SIGPWR", "SIGURG", "SIGXCPU", "SIGXFSZ",
+];
 
 /** How the command ended. */
 export interface ChildExit {

@@ -5,6 +5,7 @@
 import { HushError } from "../errors.js";
 import { Keyring, layerEnv, load, type FormatName, type KeyringOptions } from "../lib/internal.js";
 import { runChild, type ChildExit } from "./child.js";
+import { withoutKeyEnv } from "./key-env.js";
 import type { EnvOptions } from "../model/env.js";
 
 export interface SecretsEnvOptions extends KeyringOptions, EnvOptions {
@@ -65,6 +66,8 @@ export interface ExecEnvOptions extends SecretsEnvOptions {
   pristine?: boolean;
   /** The environment to start from (default `process.env`). */
   baseEnv?: NodeJS.ProcessEnv;
+  /** Keep key material variables in the command's environment (default: removed, see key-env.ts). */
+  keepKeyEnv?: boolean;
 }
 
 /**
@@ -77,7 +80,7 @@ export async function execEnv(files: readonly string[], command: readonly string
   if (cmd === undefined) throw new HushError("USAGE", "no command given");
   const secrets = await secretsEnv(files, options);
   const base = options.baseEnv ?? process.env;
-  const start: Record<string, string | undefined> = options.pristine ? {} : base;
+  const start: Record<string, string | undefined> = options.pristine ? {} : options.keepKeyEnv ? base : withoutKeyEnv(base).env;
   const env = { ...start, ...layerEnv(start, [secrets], options.overload !== false) };
   return runChild(cmd, args, { env, path: base["PATH"] });
 }

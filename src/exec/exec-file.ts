@@ -20,6 +20,7 @@ import { basename, join } from "node:path";
 import { HushError } from "../errors.js";
 import { decryptText, Keyring, readSource, type FormatName, type KeyringOptions } from "../lib/internal.js";
 import { runChild, type ChildExit } from "./child.js";
+import { withoutKeyEnv } from "./key-env.js";
 
 export interface ExecFileOptions extends KeyringOptions {
   /** Input format (default: from the file name). */
@@ -36,6 +37,8 @@ export interface ExecFileOptions extends KeyringOptions {
   keyring?: Keyring;
   /** The command's environment (default `process.env`). */
   env?: NodeJS.ProcessEnv;
+  /** Keep key material variables in the command's environment (default: removed, see key-env.ts). */
+  keepKeyEnv?: boolean;
 }
 
 const EXTENSIONS: Record<FormatName, string> = { yaml: ".yaml", json: ".json", dotenv: ".env", ini: ".ini", binary: "" };
@@ -109,7 +112,7 @@ export async function execFile(file: string, command: readonly string[], options
       server = new FifoServer(path, data);
     }
     const [cmd, ...args] = substitutePath(command, path);
-    return await runChild(cmd!, args, { env });
+    return await runChild(cmd!, args, { env: options.keepKeyEnv ? env : withoutKeyEnv(env).env });
   } finally {
     await server?.stop();
     data.fill(0);

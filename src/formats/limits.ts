@@ -48,3 +48,51 @@ export function checkParseMemory(text: string | Uint8Array, what: string): void 
     );
   }
 }
+
+/**
+ * Alias expansion counted against the same budget (issue 15): sops expands a scalar alias into a
+ * value of its own, so `*x` costs what the anchored value costs, however short the text. A 1 MB
+ * anchored string with 200 aliases is 200 MB of values to encrypt (or, in an encrypted file, to
+ * decrypt before the MAC can be checked): refused here, at parse time, within the memory model
+ * {@link checkParseMemory} uses for text. Called by the YAML reader (cst.ts) at each alias with the
+ * running total of expanded characters; cheap below 64 KB.
+ */
+export function checkAliasExpansion(expanded: number, aliases: number, what: string): void {
+  if (expanded < 1 << 16) return;
+  const need = expanded * PER_LONG_BYTE;
+  const heap = getHeapStatistics();
+  const room = heap.heap_size_limit * SHARE - heap.used_heap_size;
+  if (need > room) {
+    throw new HushError(
+      "CANNOT_READ_INPUT",
+      `the input is too large for the memory available: its ${aliases.toLocaleString("en-US")} aliases expand to ${mb(expanded)} of ${what} values, which needs about ${mb(need)} of heap, the limit is ${mb(heap.heap_size_limit)}`,
+      "sops expands every alias into a value of its own: write fewer copies, or raise the limit with NODE_OPTIONS=--max-old-space-size=<MB>",
+    );
+  }
+}
+
+/**
+ * Heap per byte of a binary file's one value (its ciphertext, base64 text and plaintext copies,
+ * not a parse tree), from the smallest `--max-old-space-size` at which an 80 MB random file still
+ * encrypts (320 MB) and its 107 MB envelope decrypts (256 MB), rounded up. Encrypting is charged
+ * per byte of plaintext and slightly more than decrypting its envelope (4/3 the size) is, so a
+ * file that passes this check when encrypted passes it when decrypted with the same heap: hush
+ * does not write a file it cannot read back.
+ */
+export const BINARY_PER_PLAIN_BYTE = 4.1;
+export const BINARY_PER_ENVELOPE_BYTE = 3;
+
+/** Like {@link checkParseMemory}, for the binary format's one value: `size` bytes at `perByte`. */
+export function checkBinaryMemory(size: number, perByte: number, what: string): void {
+  if (size < 1 << 20) return;
+  const need = size * perByte;
+  const heap = getHeapStatistics();
+  const room = heap.heap_size_limit * SHARE - heap.used_heap_size;
+  if (need > room) {
+    throw new HushError(
+      "CANNOT_READ_INPUT",
+      `the input is too large for the memory available: ${mb(size)} of ${what} needs about ${mb(need)} of heap, the limit is ${mb(heap.heap_size_limit)}`,
+      "raise the limit with NODE_OPTIONS=--max-old-space-size=<MB> (about 4 MB per MB of file)",
+    );
+  }
+}

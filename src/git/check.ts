@@ -8,12 +8,24 @@
  * - it is encrypted but its structure is broken: it does not parse (conflict markers), or its
  *   metadata is unreadable, has no MAC, or a key entry without its wrapped key.
  *
+ * - it is encrypted but its recipients differ from its creation rule's (an injected recipient, or
+ *   one the rule names that the file lacks), or a key-service address in it (`vault_address`,
+ *   `vault_url`) differs from the configuration's: the `sops` block is outside the MAC, so a keyless
+ *   writer can change it (issue 14, attack 2);
+ * - it is plaintext and looks like a decrypted copy: a dotenv file with values (`.env`, `.env.*`,
+ *   but not templates such as `.env.example`), a file named `*.dec.*`, or a file holding the key
+ *   paths of a tracked encrypted file with values in clear (issue 14, attack 5).
+ *
+ * A file meant to be committed in clear is allowed with the git attribute `hush-plaintext`
+ * (`.gitattributes`: `config/.env.test hush-plaintext`).
+ *
  * A creation rule without `path_regex` (a catch-all) gives keys to files one chooses to encrypt;
  * it does not make every file of the repository a secret, so it requires nothing.
  */
 import { readFile } from "node:fs/promises";
 import { basename, resolve } from "node:path";
 import { displayPath, encryptionProblems, formatNameForPath, loadEffectiveConfig, selectCreationRule, type SopsConfig } from "../lib/internal.js";
+import { plaintextProblems, type EncryptedShapes } from "./check-plaintext.js";
 import { git, repoRoot, runGit } from "./run.js";
 
 export interface CheckOptions {
@@ -52,7 +64,7 @@ export function checkText(path: string, text: string, config: SopsConfig | undef
   // Files nobody asked to encrypt, with nothing encrypted in them, are not hush's business.
   if (!required && !(structured && looksEncrypted)) return [];
   const ruleName = rule && config ? `creation_rules[${rule.index}] of ${displayPath(config.path, cwd)}` : "";
-  return encryptionProblems(text, format, required ? ruleName : undefined);
+  return encryptionProblems(text, format, required ? ruleName : undefined, rule ? { groups: rule.groups, name: ruleName } : undefined);
 }
 
 /** Checks files (on disk, or as staged); never decrypts, needs no key. */
@@ -94,6 +106,7 @@ export async function checkFiles(opts: CheckOptions = {}): Promise<CheckResult> 
   }
   // Nothing staged (or listed): done, without loading (and validating) the config.
   if (files.length === 0) return { checked: 0, problems: [] };
+  const shapes: EncryptedShapes = { cwd: base, env, staged: opts.staged ?? false };
   const config = await loadEffectiveConfig({ cwd: base, env, ...(opts.configPath ? { configPath: opts.configPath } : {}) });
   const problems: CheckProblem[] = [];
   let checked = 0;
@@ -109,6 +122,7 @@ export async function checkFiles(opts: CheckOptions = {}): Promise<CheckResult> 
     if (text === undefined) continue;
     checked++;
     for (const problem of checkText(f.path, text, config, base)) problems.push({ path: f.path, problem });
+    for (const problem of await plaintextProblems(f.path, text, shapes)) problems.push({ path: f.path, problem });
   }
   return { checked, problems };
 }

@@ -3,8 +3,9 @@
  * `--global`, for every repository of the user):
  * - `.gitattributes`: `<pattern> diff=hush merge=hush`, in a block hush owns (between marker
  *   comments), for the patterns given or derived from `.sops.yaml`'s `path_regex`es;
- * - git config: `diff.hush.textconv`, `diff.hush.cachetextconv`, `merge.hush.name`,
- *   `merge.hush.driver`;
+ * - git config: `diff.hush.textconv`, `merge.hush.name`, `merge.hush.driver`; never
+ *   `diff.hush.cachetextconv`, which would store decrypted views in `.git` (an earlier install's
+ *   `true` is unset, and an existing `refs/notes/textconv/hush` is reported, or deleted when asked);
  * - a `pre-commit` hook running `hush check --staged`, chaining a hook that was already there
  *   (renamed to `pre-commit.hush-chained` and run first).
  * Running it again changes nothing; `--uninstall` removes exactly what it added.
@@ -15,6 +16,7 @@ import { delimiter, dirname, isAbsolute, join, relative, resolve, sep } from "no
 import { HushError } from "../errors.js";
 import { loadEffectiveConfig, writeFileAtomic } from "../lib/internal.js";
 import { git, repoRoot, runGit, shellQuote } from "./run.js";
+import { deleteTextconvCache, hasTextconvCache, TEXTCONV_CACHE_REF } from "./textconv-cache.js";
 
 export interface InstallOptions {
   cwd?: string;
@@ -27,8 +29,11 @@ export interface InstallOptions {
   patterns?: readonly string[];
   /** The shell command git runs for hush (default: how this process was started). */
   command?: string;
-  /** `diff.hush.cachetextconv` (default true). */
-  cacheTextconv?: boolean;
+  /**
+   * Delete an existing textconv cache (`refs/notes/textconv/hush`, decrypted views an earlier
+   * install let git store) and the objects only it reaches. Uninstall always deletes it.
+   */
+  deleteTextconvCache?: boolean;
   /** Install the pre-commit hook (default true). */
   hook?: boolean;
 }
@@ -37,6 +42,8 @@ export interface InstallReport {
   /** What was done, one line each (paths relative to the repository). */
   actions: string[];
   warnings: string[];
+  /** True when a textconv cache is (still) there: plaintext in `.git` the caller may offer to delete. */
+  textconvCacheLeft?: boolean;
 }
 
 export const BLOCK_BEGIN = "# >>> hush: encrypted files (managed by `hush git install`) >>>";
@@ -213,11 +220,16 @@ export function defaultCommand(env: NodeJS.ProcessEnv = process.env): string {
 
 // ---- the pieces ----
 
+/**
+ * Git config hush removes at install: `cachetextconv` makes git store the decrypted view in
+ * `refs/notes/textconv/hush`, plaintext in `.git` (issue 14, attack 3).
+ */
+const UNSAFE_CONFIG: readonly string[] = ["diff.hush.cachetextconv"];
+
 /** The git config hush sets, as key → value. */
-export function gitConfigEntries(command: string, cacheTextconv = true): [string, string][] {
+export function gitConfigEntries(command: string): [string, string][] {
   return [
     ["diff.hush.textconv", `${command} git textconv`],
-    ["diff.hush.cachetextconv", cacheTextconv ? "true" : "false"],
     ["merge.hush.name", "hush: merge encrypted files by key"],
     ["merge.hush.driver", `${command} git merge %O %A %B %P`],
   ];
@@ -349,7 +361,14 @@ export async function installGit(opts: InstallOptions = {}): Promise<InstallRepo
 
   // 2. Git config.
   const command = opts.command ?? defaultCommand(env);
-  for (const [key, value] of gitConfigEntries(command, opts.cacheTextconv ?? true)) {
+  for (const key of UNSAFE_CONFIG) {
+    const cur = await runGit(["config", scope, "--get-all", key], gitAt);
+    if (cur.status === 0) {
+      await git(["config", scope, "--unset-all", key], gitAt);
+      report.actions.push(`unset ${key}${opts.uninstall ? "" : " (git no longer stores decrypted diff views)"}`);
+    }
+  }
+  for (const [key, value] of gitConfigEntries(command)) {
     const cur = await runGit(["config", scope, "--get", key], gitAt);
     const current = cur.status === 0 ? cur.stdout.toString("utf8").replace(/\n$/, "") : undefined;
     if (opts.uninstall) {
@@ -370,7 +389,20 @@ export async function installGit(opts: InstallOptions = {}): Promise<InstallRepo
     }
   }
 
-  // 3. The pre-commit hook.
+  // 3. A textconv cache left by an earlier install: plaintext in this clone's object store.
+  if (!opts.global && (await hasTextconvCache(gitAt))) {
+    if (opts.uninstall || opts.deleteTextconvCache) {
+      const r = await deleteTextconvCache(gitAt);
+      report.actions.push(`deleted ${TEXTCONV_CACHE_REF} (decrypted diff views) and ${r.objects} object${r.objects === 1 ? "" : "s"} only it reached`);
+    } else {
+      report.textconvCacheLeft = true;
+      report.warnings.push(
+        `${TEXTCONV_CACHE_REF} holds decrypted diff views (plaintext in .git, kept by backups and \`git push --mirror\`); delete it with \`hush git install --delete-textconv-cache\``,
+      );
+    }
+  }
+
+  // 4. The pre-commit hook.
   if (opts.hook ?? true) {
     let hooksDir: string | undefined;
     if (opts.global) {

@@ -11,6 +11,7 @@ import { isHushError } from "../errors.js";
 import { formatNameForPath, mergeEncrypted, writeFileAtomic } from "../lib/internal.js";
 import { runGit } from "./run.js";
 import { sniffFormat } from "./textconv.js";
+import { committedRuleSpecs } from "./committed-config.js";
 
 /** The semantic merge itself, for callers that imported it from here (it lives in src/lib/merge.ts). */
 export { mergeEncrypted } from "../lib/internal.js";
@@ -47,7 +48,11 @@ export async function runMergeDriver(args: DriverArgs, opts: { env?: NodeJS.Proc
   let why: string;
   if (format) {
     try {
-      const res = await mergeEncrypted({ base: base!, ours: ours!, theirs: theirs!, format }, opts.env ? { env: opts.env } : {});
+      const allowed = args.pathName ? await committedRuleSpecs(args.pathName, { ...(opts.cwd ? { cwd: opts.cwd } : {}), ...(opts.env ? { env: opts.env } : {}) }) : undefined;
+      const res = await mergeEncrypted(
+        { base: base!, ours: ours!, theirs: theirs!, format },
+        { ...(opts.env ? { env: opts.env } : {}), ...(allowed ? { allowedRecipients: allowed } : {}) },
+      );
       if (res.status === "conflict") {
         return { status: 1, messages: [], conflicts: res.conflicts.map((c) => c.label) };
       }

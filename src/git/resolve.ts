@@ -7,6 +7,7 @@ import { resolve as resolvePath } from "node:path";
 import { HushError } from "../errors.js";
 import { emitTrees, formatNameForPath, mergeEncrypted, writeFileAtomic, type ConflictChooser, type MergeConflict, type TreeNode } from "../lib/internal.js";
 import { git, repoRoot, runGit } from "./run.js";
+import { committedRuleSpecs } from "./committed-config.js";
 
 export interface ResolveOptions {
   cwd?: string;
@@ -69,9 +70,10 @@ export async function resolveConflict(file: string, opts: ResolveOptions = {}): 
     throw new HushError("USAGE", `${file}: hush resolves YAML and JSON files by key, not ${format} files`);
   }
   const [base, ours, theirs] = await Promise.all([blob(stages.get(1), opts), blob(stages.get(2), opts), blob(stages.get(3), opts)]);
+  const allowed = await committedRuleSpecs(path, gitOpts(opts));
   const res = await mergeEncrypted(
     { base, ours: ours!, theirs: theirs!, format },
-    { ...(opts.env ? { env: opts.env } : {}), ...(opts.choose ? { choose: opts.choose } : {}) },
+    { ...(opts.env ? { env: opts.env } : {}), ...(opts.choose ? { choose: opts.choose } : {}), ...(allowed ? { allowedRecipients: allowed } : {}) },
   );
   if (res.status === "conflict") {
     const labels = res.conflicts.map((c) => c.label);

@@ -53,7 +53,7 @@ export async function textconvText(text: string, opts: TextconvOptions = {}): Pr
   const c = commentPrefix(format);
   const keyring = opts.keyring ?? new Keyring(opts.env ? { env: opts.env } : {});
   const asStored = (why: string) =>
-    `${c} hush: ${why}; showing the encrypted text (git may cache this view: \`git update-ref -d refs/notes/textconv/hush\` clears it)\n${text}`;
+    `${c} hush: ${why}; showing the encrypted text\n${text}`;
   try {
     // A plaintext file (no sops block) is shown as it is.
     if (parseDocument(text, format).rawMetadata() === undefined) return text;

@@ -19,8 +19,8 @@ import { homedir } from "node:os";
 import { posix, win32 } from "node:path";
 import { HushError } from "../errors.js";
 import type { KeyEntry, KeyRecipient, KeyUnwrapper } from "./key-source.js";
-import { decodeAgeArmor, decryptX25519, parseAgeFile, X25519Identity, type AgeFile } from "./age-native.js";
-import { fileProblem } from "../util/fs.js";
+import { decodeAgeArmor, decryptX25519, parseAgeFile, X25519Identity, X25519Recipient, type AgeFile } from "./age-native.js";
+import { fileProblem, keyFileExposure } from "../util/fs.js";
 import { splitCommand } from "../util/shlex.js";
 
 type AgeLib = typeof import("age-encryption");
@@ -31,8 +31,16 @@ function loadAgeLib(): Promise<AgeLib> {
   return (ageLib ??= import("age-encryption"));
 }
 
-/** How long `SOPS_AGE_KEY_CMD` may run. */
-const KEY_CMD_TIMEOUT_MS = 60_000;
+/**
+ * How long `SOPS_AGE_KEY_CMD` may run: `HUSH_KEY_TIMEOUT_MS` when set (as for key services), else
+ * 60 s (longer than the key services' 10 s: the command may wait for a person to unlock a password
+ * manager). It is then killed (SIGKILL: a hung command may ignore SIGTERM).
+ */
+function keyCmdTimeoutMs(env: NodeJS.ProcessEnv): number {
+  const raw = env["HUSH_KEY_TIMEOUT_MS"];
+  const n = raw === undefined || raw === "" ? NaN : Number(raw);
+  return Number.isFinite(n) && n > 0 ? n : 60_000;
+}
 
 const X25519_SECRET_PREFIX = "AGE-SECRET-KEY-1";
 const HYBRID_SECRET_PREFIX = "AGE-SECRET-KEY-PQ-1";
@@ -175,10 +183,23 @@ function normaliseArmor(armored: string): string {
 export function ageRecipient(recipient: string): KeyRecipient {
   const r = recipient.trim();
   checkRecipient(r);
+  // X25519 (not post-quantum) recipients are encrypted to natively, the key object made once.
+  let native: X25519Recipient | undefined;
   return {
     kind: "age",
     id: r,
     async wrap(dataKey: Uint8Array): Promise<KeyEntry> {
+      if (!r.startsWith("age1pq1")) {
+        const d = bech32Decode(r);
+        if (d && d.hrp === "age" && d.bytes.length === 32) {
+          native ??= new X25519Recipient(d.bytes);
+          try {
+            return { enc: native.encryptArmored(dataKey), recipient: r };
+          } catch (err) {
+            throw new HushError("KEY_SOURCE", `age: cannot encrypt the data key to ${shown(r)}: ${oneLine(err)}`);
+          }
+        }
+      }
       const { Encrypter, armor } = await loadAgeLib();
       let enc: string;
       try {
@@ -411,7 +432,8 @@ function runKeyCommand(cmd: string, env: NodeJS.ProcessEnv): { out: string } | {
     const out = execFileSync(file, args, {
       env: childEnv,
       stdio: ["ignore", "pipe", "inherit"],
-      timeout: KEY_CMD_TIMEOUT_MS,
+      timeout: keyCmdTimeoutMs(env),
+      killSignal: "SIGKILL",
       maxBuffer: 16 << 20,
       windowsHide: true,
     });
@@ -420,7 +442,7 @@ function runKeyCommand(cmd: string, env: NodeJS.ProcessEnv): { out: string } | {
     const e = err as NodeJS.ErrnoException & { status?: number | null; signal?: string | null };
     let why: string;
     if (e.code === "ENOENT") why = "command not found";
-    else if (e.code === "ETIMEDOUT") why = `timed out after ${KEY_CMD_TIMEOUT_MS / 1000} s`;
+    else if (e.code === "ETIMEDOUT") why = `timed out after ${keyCmdTimeoutMs(env) / 1000} s (HUSH_KEY_TIMEOUT_MS)`;
     else if (e.code === "EACCES") why = "permission denied";
     else if (e.code === "ENOBUFS") why = "too much output";
     else if (typeof e.status === "number") why = `exited with status ${e.status}`;
@@ -474,10 +496,14 @@ export async function loadAgeIdentities(env: NodeJS.ProcessEnv = process.env): P
   const keyFile = env["SOPS_AGE_KEY_FILE"];
   if (keyFile) {
     const source = `SOPS_AGE_KEY_FILE ${keyFile}`;
-    try {
-      add(parseIdentityText(await fsp.readFile(keyFile, "utf8"), source));
-    } catch (err) {
-      problems.push(`${source}: ${fileProblem(err)}`);
+    const exposed = await keyFileExposure(keyFile, source, env);
+    if (exposed) problems.push(exposed);
+    else {
+      try {
+        add(parseIdentityText(await fsp.readFile(keyFile, "utf8"), source));
+      } catch (err) {
+        problems.push(`${source}: ${fileProblem(err)}`);
+      }
     }
   }
 
@@ -497,7 +523,11 @@ export async function loadAgeIdentities(env: NodeJS.ProcessEnv = process.env): P
     if (code !== "ENOENT" && code !== "ENOTDIR") problems.push(`${defaultFile}: ${fileProblem(err)}`);
     else if (identities.length === 0) problems.push(`${defaultFile}: no such file`);
   }
-  if (text !== undefined) add(parseIdentityText(text, defaultFile));
+  if (text !== undefined) {
+    const exposed = await keyFileExposure(defaultFile, defaultFile, env);
+    if (exposed) problems.push(exposed);
+    else add(parseIdentityText(text, defaultFile));
+  }
 
   return new AgeIdentitySet(identities, problems);
 }

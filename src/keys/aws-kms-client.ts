@@ -244,11 +244,20 @@ async function assumeRole(key: KmsKey, region: string, timeoutMs: number, env: N
  * the key's region, send, and destroy the client (its keep-alive sockets would otherwise hold the
  * process open after the CLI is done).
  */
+/**
+ * KMS clients kept by one unwrapper (one keyring, so one run's environment) by region, profile and
+ * credentials: a client resolves its credentials once and keeps its connections alive, where a
+ * client per call re-reads the credential files and opens a connection per file (most of the CPU
+ * of a 1,000-file updatekeys, issue 20). Idle keep-alive sockets do not hold the process open.
+ */
+type KmsClients = Map<string, InstanceType<KmsLib["KMSClient"]>>;
+
 async function withKmsClient<T>(
   key: KmsKey,
   env: NodeJS.ProcessEnv,
   what: string,
   send: (lib: KmsLib, client: InstanceType<KmsLib["KMSClient"]>, signal: AbortSignal) => Promise<T>,
+  clients?: KmsClients,
 ): Promise<T> {
   const region = kmsRegion(key.arn);
   if (!region) throw new HushError("KEY_SOURCE", `not an AWS KMS key ARN: ${JSON.stringify(key.arn.slice(0, 120))}`);
@@ -260,12 +269,22 @@ async function withKmsClient<T>(
     if (key.role) await loadSts();
     return await withDeadline(timeoutMs, async (signal) => {
       const credentials: Credentials | undefined = await assumeRole(key, region, timeoutMs, env, signal);
-      const client = new lib.KMSClient({ ...clientConfig(region, key.awsProfile, timeoutMs, env), ...(credentials ? { credentials } : {}) });
-      try {
-        return await send(lib, client, signal);
-      } finally {
-        client.destroy();
+      const make = () => new lib.KMSClient({ ...clientConfig(region, key.awsProfile, timeoutMs, env), ...(credentials ? { credentials } : {}) });
+      if (!clients) {
+        const client = make();
+        try {
+          return await send(lib, client, signal);
+        } finally {
+          client.destroy();
+        }
       }
+      const id = JSON.stringify([region, key.awsProfile, credentials?.accessKeyId ?? null]);
+      let client = clients.get(id);
+      if (!client) {
+        client = make();
+        clients.set(id, client);
+      }
+      return await send(lib, client, signal);
     });
   } catch (e) {
     if (e instanceof HushError) throw e;
@@ -340,6 +359,7 @@ export function buggyContextVariants(context: Readonly<Record<string, string>>):
  */
 export function loadKmsUnwrapper(env: NodeJS.ProcessEnv = process.env): Promise<LoadedUnwrapper> {
   const once = new OnceCache<Uint8Array>();
+  const clients: KmsClients = new Map();
   return Promise.resolve({
     kind: "kms",
     problems: [],
@@ -362,7 +382,7 @@ export function loadKmsUnwrapper(env: NodeJS.ProcessEnv = process.env): Promise<
             );
             if (!out.Plaintext || out.Plaintext.length === 0) throw new Error("KMS returned no plaintext");
             return out.Plaintext;
-          });
+          }, clients);
         try {
           return Uint8Array.from(await decrypt(key.context));
         } catch (e) {

@@ -32,7 +32,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { HushError } from "../errors.js";
 import type { KeyEntry, KeyRecipient, KeyUnwrapper } from "./key-source.js";
-import { fileProblem } from "../util/fs.js";
+import { fileProblem, keyFileExposure } from "../util/fs.js";
 
 type OpenPgp = typeof import("openpgp");
 type PgpKey = import("openpgp").Key;
@@ -290,6 +290,11 @@ async function readKeyFile(path: string, source: string): Promise<KeyFileKeys> {
     raw = await fsp.readFile(path);
   } catch (err) {
     return { keys: [], problems: [`${source}: ${fileProblem(err)}`] };
+  }
+  // Only secret keys need hiding: a file of public keys may be readable by anyone.
+  if (raw.includes("PRIVATE KEY BLOCK")) {
+    const exposed = await keyFileExposure(path, source);
+    if (exposed) return { keys: [], problems: [exposed] };
   }
   const openpgp = await loadOpenPgp();
   const keys: PgpKey[] = [];

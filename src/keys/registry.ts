@@ -6,12 +6,15 @@ import { HushError } from "../errors.js";
 import type { KeyKind, Metadata, WrappedKey } from "../model/metadata.js";
 import type { KeyRecipient, LoadedUnwrapper, RecipientSpec } from "./key-source.js";
 import { entryId, keyService } from "./index.js";
+import { EndpointTrust } from "./trust.js";
 
 /** Where decryption keys come from (the environment, by default). */
 export interface KeyringOptions {
   env?: NodeJS.ProcessEnv;
   /** Kinds to try first, in order (sops's `--decryption-order`; default age, pgp). */
   decryptionOrder?: readonly KeyKind[];
+  /** Which endpoints a file may make hush contact (default: the environment's and `.sops.yaml`'s; see keys/trust.ts). */
+  trust?: EndpointTrust;
 }
 
 export type { LoadedUnwrapper, RecipientSpec };
@@ -27,10 +30,13 @@ export class Keyring {
   private readonly loaded = new Map<KeyKind, Promise<LoadedUnwrapper>>();
   private readonly env: NodeJS.ProcessEnv;
   readonly order: readonly KeyKind[];
+  /** The endpoint policy applied before any entry is handed to its key service. */
+  readonly trust: EndpointTrust;
 
   constructor(options: KeyringOptions = {}) {
     this.env = options.env ?? process.env;
     this.order = options.decryptionOrder ?? ["age", "pgp"];
+    this.trust = options.trust ?? new EndpointTrust({ env: this.env });
   }
 
   /** The unwrapper for a kind, loaded (with its service's client) on first use. */
@@ -68,6 +74,12 @@ export async function unwrapDataKey(meta: Metadata, keyring: Keyring): Promise<U
   for (const group of meta.keyGroups) {
     for (const w of ordered(group, keyring.order)) {
       const id = `${w.kind} ${shortId(entryId(w.kind, w.entry))}`;
+      // An endpoint only the file names (outside the MAC) is never contacted (keys/trust.ts).
+      const refused = await keyring.trust.refusal(w.kind, w.entry);
+      if (refused) {
+        reasons.push(`${id}: ${refused}`);
+        continue;
+      }
       const u = await keyring.unwrapper(w.kind);
       for (const p of u.problems) problems.add(p);
       try {

@@ -53,7 +53,13 @@ export async function readConfigValues(env: NodeJS.ProcessEnv): Promise<ConfigVa
   for (const file of files) {
     const secrets = await load(file, { keyring });
     try {
-      values.push(secrets.toEnv());
+      values.push(
+        secrets.toEnv({
+          allowNames: (env["HUSH_ALLOW_ENV_NAMES"] ?? "").split(","),
+          lists: /^(1|true|yes)$/i.test(env["HUSH_ENV_LISTS"] ?? ""),
+          onSkip: (path, reason) => process.stderr.write(`hush: warning: not loaded: ${path}: ${reason}\n`),
+        }),
+      );
     } finally {
       secrets.dispose();
     }

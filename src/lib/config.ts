@@ -15,6 +15,9 @@
  * - As with dotenv/dotenvx, variables already set in the environment are kept, and with several
  *   files the first that defines a variable wins; `HUSH_OVERLOAD=1` (or `HUSH_OVERRIDE=1`) lets
  *   the files win, the last one first (what `exec-env` does by default). See env-precedence.ts.
+ * - Only what the MAC covers is exported: nulls are skipped, list items and names such as `PATH`,
+ *   `NODE_OPTIONS`, `LD_*` are refused (docs/security.md) unless allowed: `HUSH_ALLOW_ENV_NAMES`
+ *   (comma-separated names or `PREFIX_*`), `HUSH_ENV_LISTS=1`.
  * - Keys are found as for the CLI (`SOPS_AGE_KEY`, `SOPS_AGE_KEY_FILE`, …); the MAC is verified.
  * - Nothing is printed on success. Any failure (no file, no key, bad MAC) prints one line on stderr,
  *   `hush: error: …` and maybe `hush: hint: …`, and exits with the CLI's exit code: an app

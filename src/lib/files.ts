@@ -10,6 +10,8 @@ import type { IvSource } from "../core/cipher.js";
 import { CELL_RENDERERS, documentBytes, emitTrees, emitTreesBytes, type FormatDocument, type FormatName, parseInput, treesHoldBytes, utf8 } from "../formats/index.js";
 import { Keyring, unwrapDataKey, type KeyringOptions } from "../keys/registry.js";
 import type { KeyRecipient } from "../keys/key-source.js";
+// The endpoint policy reads .sops.yaml through the library (keys/trust.ts, lib/trust.ts).
+import "./trust.js";
 
 export interface DecryptTextOptions extends KeyringOptions {
   format: FormatName;
@@ -131,6 +133,9 @@ function extract(doc: FormatDocument, path: TreePath, out: FormatName, indent?: 
   return out === "json" ? CELL_RENDERERS.json(node) : `${CELL_RENDERERS.yaml(node, 0, 4)}\n`;
 }
 
+/** Internal: the key of {@link EncryptTextOptions}' IV hook (tests only; not exported by lib/index.ts). */
+export const IV_SOURCE: unique symbol = Symbol("hush.ivSource");
+
 export interface EncryptTextOptions {
   format: FormatName;
   outputFormat?: FormatName;
@@ -142,7 +147,12 @@ export interface EncryptTextOptions {
   indent?: number;
   /** Test and rewrite hooks: see {@link EncryptOptions}. */
   dataKey?: Uint8Array;
-  ivSource?: IvSource;
+  /**
+   * Fixed IVs, for tests that reproduce sops files byte for byte. Keyed by a symbol this package
+   * does not export: through the public API an `ivSource` (or any other way to choose IVs) is
+   * ignored, since two values under one data key and one IV break AES-GCM.
+   */
+  [IV_SOURCE]?: IvSource;
   now?: Date;
   stash?: CiphertextStash;
   /** Keep these wrapped keys instead of wrapping the data key anew (rewrites, writer tests). */
@@ -168,7 +178,7 @@ export async function encryptText(text: string | Uint8Array, options: EncryptTex
   if (options.macOnlyEncrypted) opts.macOnlyEncrypted = true;
   if (options.shamirThreshold) opts.shamirThreshold = options.shamirThreshold;
   if (options.dataKey) opts.dataKey = options.dataKey;
-  if (options.ivSource) opts.ivSource = options.ivSource;
+  if (options[IV_SOURCE]) opts.ivSource = options[IV_SOURCE];
   if (options.now) opts.now = options.now;
   if (options.stash) opts.stash = options.stash;
   if (options.wrappedKeys) opts.wrappedKeys = options.wrappedKeys;

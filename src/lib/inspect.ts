@@ -12,6 +12,8 @@ import { formatTreePath } from "../model/tree-path.js";
 import type { FormatDocument } from "../formats/format.js";
 import type { FormatName } from "../model/tree.js";
 import { parseDocument } from "./files.js";
+import type { KeySpec } from "../config/index.js";
+import { diffRecipients } from "./recipients.js";
 
 /** True when `s` is a stored `ENC[AES256_GCM,…]` value (well formed; not decrypted). */
 export function isSealedText(s: string): boolean {
@@ -28,9 +30,15 @@ export function storedMetadata(doc: FormatDocument): Metadata | undefined {
  * The problems `hush check` reports for a file's text, one secret-free line each (key paths at
  * most): it does not parse, has no metadata (`requiredBy` names the rule that wants it encrypted;
  * undefined: the file only has encrypted-looking values), unreadable metadata, no valid MAC, a key
- * entry without its wrapped key, or values in clear that its own selection rules encrypt.
+ * entry without its wrapped key, values in clear that its own selection rules encrypt, or (given
+ * its creation rule) recipients or key-service addresses that differ from the rule's.
  */
-export function encryptionProblems(text: string, format: FormatName, requiredBy: string | undefined): string[] {
+export function encryptionProblems(
+  text: string,
+  format: FormatName,
+  requiredBy: string | undefined,
+  rule?: { groups: readonly (readonly KeySpec[])[]; name: string },
+): string[] {
   let doc;
   try {
     doc = parseDocument(text, format);
@@ -53,6 +61,14 @@ export function encryptionProblems(text: string, format: FormatName, requiredBy:
       if (typeof w.entry["enc"] !== "string" || w.entry["enc"] === "") problems.push(`has a ${w.kind} key entry without its wrapped key`);
     }),
   );
+  // The sops block is outside the MAC: its recipients and addresses must be the rule's (issue 14).
+  if (rule && rule.groups.some((g) => g.length > 0)) {
+    const d = diffRecipients(meta.keyGroups, rule.groups);
+    for (const m of d.moved) problems.push(`has a key-service address that differs from ${rule.name}: ${m.kind} ${m.address} (configured: ${m.configured})`);
+    const unknown = d.unknown.filter((u) => !d.moved.some((m) => m.label === u.label));
+    if (unknown.length > 0) problems.push(`has recipients ${rule.name} does not name: ${unknown.map((u) => `${u.kind} ${u.label}`).join(", ")}`);
+    if (d.missing.length > 0 && d.moved.length === 0) problems.push(`lacks recipients ${rule.name} names: ${d.missing.join(", ")} (run \`hush updatekeys\`)`);
+  }
   const sel = selector(meta.rules);
   const clear = new Set<string>();
   for (const leaf of doc.leaves()) {

@@ -6,7 +6,7 @@
  */
 import { HushError } from "../errors.js";
 import { parseGoFloat } from "../model/go-number.js";
-import { openValue, sealDocument, SealedValue, type SealedLeaf, type SealedMap, type SealedNode } from "../core/sealed.js";
+import { ClearValue, openValue, openValueBuffer, sealDocument, SealedValue, type SealedLeaf, type SealedMap, type SealedNode } from "../core/sealed.js";
 import type { Metadata } from "../model/metadata.js";
 import type { PlainValue } from "../model/value.js";
 import { formatNameForPath, parseInput, utf8, type FormatName } from "../formats/index.js";
@@ -14,6 +14,8 @@ import { Keyring, type KeyringOptions } from "../keys/registry.js";
 import { readInput } from "../util/fs.js";
 import { formatLoosePath, lookupPath, parsePathExpr } from "../model/tree-path.js";
 import { treeToEnv, type EnvOptions, type EnvSourceEntry } from "../model/env.js";
+// The endpoint policy reads .sops.yaml through the library (keys/trust.ts, lib/trust.ts).
+import "./trust.js";
 
 /**
  * A file path, or a document's text with its format. The text may be bytes (a `Uint8Array`): for
@@ -162,6 +164,25 @@ export class Secrets {
     return value;
   }
 
+  /**
+   * The value at `path` as bytes, decrypted now, for callers who want to wipe it after use
+   * (`buf.fill(0)`): a string's UTF-8 bytes exactly as decrypted (never a JS string, which cannot
+   * be wiped), another type's text as sops encrypts it (`5432`, `True`). Null for a null value,
+   * undefined when there is none; a map or a list is an error (read its values one by one).
+   */
+  getBuffer(path: SecretPath): Buffer | null | undefined {
+    const found = this.#find(path);
+    if (!found) return undefined;
+    const node = found.node;
+    if (node instanceof Map || Array.isArray(node)) throw new HushError("USAGE", "getBuffer reads one value, not a map or a list");
+    if (node instanceof SealedValue) return openValueBuffer(this.#key, node.enc, found.keys);
+    const v = (node as Exclude<SealedLeaf, SealedValue>).value;
+    if (v === null) return null;
+    const out = Buffer.alloc(Buffer.byteLength(v.text, "utf8"));
+    out.write(v.text, "utf8");
+    return v.bytes ? Buffer.from(v.bytes) : out;
+  }
+
   /** True when `path` names a value (null included), a map or a list. Decrypts nothing. */
   has(path: SecretPath): boolean {
     return this.#find(path) !== undefined;
@@ -193,7 +214,11 @@ export class Secrets {
     return treeToEnv(this.#entries(), options);
   }
 
-  /** Zero-fills the data key and drops the ciphertexts; every later call throws. */
+  /**
+   * Zero-fills the data key and drops the ciphertexts; every later call throws. What `get()`
+   * returned is a JS string (or number…), which no one can wipe: it stays in memory until the
+   * garbage collector reuses it. Use {@link getBuffer} and zero the Buffer to avoid that.
+   */
   dispose(): void {
     this.#key.fill(0);
     this.#root.clear();
@@ -235,6 +260,7 @@ export class Secrets {
     const path: (string | number)[] = [];
     const keys: string[] = [];
     const self = this;
+    const macOnly = this.#metadata.macOnlyEncrypted;
     function* walk(node: SealedNode): Generator<EnvSourceEntry> {
       if (node instanceof Map || Array.isArray(node)) {
         const size = node instanceof Map ? node.size : node.length;
@@ -250,7 +276,9 @@ export class Secrets {
         return;
       }
       const at = [...keys];
-      yield { path: [...path], read: () => self.#open(node, at) };
+      // Under mac_only_encrypted, a value stored in clear is outside the MAC (SOPS-FORMAT §5.4).
+      const outside = macOnly && node instanceof ClearValue && node.value !== null;
+      yield { path: [...path], read: () => self.#open(node, at), ...(outside ? { authenticated: false } : {}) };
     }
     yield* walk(this.#root);
   }

@@ -25,6 +25,8 @@ import { decryptHeld, decryptText, encryptText, parseDocument } from "./files.js
 import { entryLabel, specFromEntry } from "./rewrite.js";
 import type { KeyRecipient } from "../keys/key-source.js";
 import { Keyring, recipientFor } from "../keys/registry.js";
+import type { KeySpec } from "../config/index.js";
+import { specMatchesEntry } from "./recipients.js";
 
 /** The formats the semantic merge edits structurally. */
 type MergeFormat = "yaml" | "json";
@@ -68,6 +70,12 @@ export interface MergeOptions {
   env?: NodeJS.ProcessEnv;
   keyring?: Keyring;
   choose?: ConflictChooser;
+  /**
+   * The recipients both sides' committed `.sops.yaml` name for this file (git/committed-config.ts):
+   * the result keeps no other (issue 14, attack 2). Undefined when no side has a rule: the
+   * recipients then come from the files, and a note says they are unauthenticated.
+   */
+  allowedRecipients?: readonly KeySpec[];
 }
 
 /** What a merge came to. */
@@ -285,7 +293,7 @@ export async function mergeEncrypted(input: MergeInput, opts: MergeOptions = {})
     versions.push(await open(input.ours, format, keyring, false));
     versions.push(await open(input.theirs, format, keyring, false));
     const [O, A, B] = versions as [Version, Version, Version];
-    return await mergeVersions(O, A, B, format, env, opts.choose, fresh);
+    return await mergeVersions(O, A, B, format, env, opts.choose, fresh, opts.allowedRecipients);
   } finally {
     for (const v of versions) v.dataKey?.fill(0);
     fresh.fill(0);
@@ -300,6 +308,7 @@ async function mergeVersions(
   env: NodeJS.ProcessEnv,
   choose: ConflictChooser | undefined,
   freshKey: Uint8Array,
+  allowed: readonly KeySpec[] | undefined,
 ): Promise<MergeOutcome> {
   const hasBase = O.meta !== undefined;
   const aMeta = A.meta!;
@@ -328,6 +337,26 @@ async function mergeVersions(
     const describe = (ids: string[][]) => ids.map((g) => g.join(", ")).join(" | ");
     const pick = await decide({ kind: "recipients", label: "sops recipients", oursText: describe(aIds), theirsText: describe(bIds) });
     groups = pick === "theirs" ? bIds : aIds;
+  }
+
+  // Only recipients a committed .sops.yaml names: the sops block is outside the MAC, so a side may
+  // carry an entry a keyless writer added.
+  const byId = new Map<string, WrappedKey>();
+  for (const v of [A, B, O]) for (const g of v.meta?.keyGroups ?? []) for (const w of g) if (!byId.has(recipientId(w))) byId.set(recipientId(w), w);
+  if (allowed !== undefined) {
+    const outside = groups.flat().filter((id) => {
+      const w = byId.get(id);
+      return !w || !allowed.some((s) => specMatchesEntry(s, w.kind, w.entry));
+    });
+    if (outside.length > 0) {
+      groups = groups.map((g) => g.filter((id) => !outside.includes(id)));
+      if (groups.some((g) => g.length === 0)) {
+        throw new HushError("CONFIG", "no recipient of a key group is named by either side's .sops.yaml");
+      }
+      notes.push(`left out ${[...new Set(outside)].join(", ")}: neither side's committed .sops.yaml names ${outside.length === 1 ? "it" : "them"}`);
+    }
+  } else {
+    notes.push("no committed .sops.yaml rule names this file's recipients: they were taken from the files themselves (unauthenticated)");
   }
 
   // Encryption settings (selection rules, mac_only_encrypted, Shamir threshold) as one item.

@@ -15,6 +15,7 @@ import { decryptHeld, encryptText, parseDocument } from "./files.js";
 import { rewriteText, type RewriteResult } from "./rewrite.js";
 import { generateValue, specLike, type GenerateSpec } from "./generate.js";
 import { findPath, pathLabel } from "./plain.js";
+import { authorizeRewrap, ruleFor } from "./recipients.js";
 
 /**
  * What a new file is encrypted with, worked out before there is anything to encrypt (so that `edit`
@@ -80,6 +81,12 @@ export interface ReuseOptions {
   indent?: number;
   keyring?: Keyring;
   env?: NodeJS.ProcessEnv;
+  /** The file being written (its `.sops.yaml` rule decides which of PREVIOUS's recipients are kept). */
+  path?: string;
+  /** `--config`. */
+  configPath?: string;
+  /** Receives the "unauthenticated recipients" warning when no rule applies. */
+  warn?: (message: string) => void;
 }
 
 /**
@@ -95,13 +102,21 @@ export async function encryptReusing(data: string | Uint8Array, previous: string
   });
   try {
     const m = prev.metadata;
+    // PREVIOUS's recipients are outside its MAC: only those the .sops.yaml rule names are kept.
+    const rule = await ruleFor(opts.path, { ...(opts.configPath ? { configPath: opts.configPath } : {}), ...(opts.env ? { env: opts.env } : {}) });
+    const allowed = await authorizeRewrap(m.keyGroups, {
+      ruleGroups: rule?.groups,
+      ...(rule ? { ruleName: rule.name } : {}),
+      ...(opts.env ? { env: opts.env } : {}),
+      ...(opts.warn ? { warn: opts.warn } : {}),
+    });
     return await encryptText(data, {
       format: opts.format,
       ...(opts.outputFormat ? { outputFormat: opts.outputFormat } : {}),
       groups: [],
       dataKey: prev.dataKey,
       stash: prev.stash,
-      wrappedKeys: m.keyGroups,
+      wrappedKeys: allowed.groups,
       rules: m.rules,
       macOnlyEncrypted: m.macOnlyEncrypted,
       shamirThreshold: m.shamirThreshold,
@@ -119,7 +134,7 @@ type EditableFormat = "yaml" | "json";
 export interface ValueEditOptions {
   format: EditableFormat;
   ignoreMac?: boolean;
-  /** Indentation of new YAML blocks (default 4, as sops). */
+  /** Indentation of new YAML blocks (default: the file's own, else 4 as sops). */
   step?: number;
   keyring?: Keyring;
   env?: NodeJS.ProcessEnv;

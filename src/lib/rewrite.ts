@@ -13,6 +13,7 @@ import { Keyring, recipientFor, type RecipientSpec } from "../keys/registry.js";
 import { keyService, specLabel } from "../keys/index.js";
 import { utf8 } from "../formats/index.js";
 import { decryptHeld, encryptText, type DecryptTextOptions, type HeldDecryption } from "./files.js";
+import { authorizeRewrap, ruleFor } from "./recipients.js";
 
 export interface RewriteOptions {
   format: FormatName;
@@ -117,31 +118,55 @@ export interface RotateOptions extends RewriteOptions {
   add?: { kind: KeyKind; spec: RecipientSpec }[];
   /** Recipients to remove from every group, by their label (`age1…`, fingerprint, ARN…). */
   remove?: { kind: KeyKind; label: string }[];
+  /**
+   * The file's path: its `.sops.yaml` rule decides which of its recipients may receive the new
+   * data key (lib/recipients.ts). Without a path (standard input) or a rule, the file's own
+   * recipients are used, with a warning.
+   */
+  path?: string;
+  cwd?: string;
+  /** `--config`. */
+  configPath?: string;
+  /** Leave out recipients the rule does not name instead of refusing (`--drop-unknown-recipients`). */
+  dropUnknownRecipients?: boolean;
+  /** Receives the "unauthenticated recipients" warning. */
+  warn?: (message: string) => void;
 }
 
 /**
  * A new data key: every value re-encrypted with fresh IVs, the key wrapped anew for the file's
  * recipients (plus or minus the given ones). Entries keep their `created_at`.
  */
-export async function rotateText(encrypted: string | Uint8Array, opts: RotateOptions): Promise<RewriteResult & { removed: string[] }> {
+export async function rotateText(encrypted: string | Uint8Array, opts: RotateOptions): Promise<RewriteResult & { removed: string[]; dropped: string[] }> {
   const dec = await decryptHeld(encrypted, decryptOptions(opts));
   // The old key is not needed: rotation draws a new one.
   dec.dataKey.fill(0);
   const env = opts.env ?? process.env;
   const removed: string[] = [];
-  const groups: { kind: KeyKind; entry: KeyEntry | undefined; spec: RecipientSpec }[][] = dec.metadata.keyGroups.map((g) =>
-    g
-      .filter((w) => {
-        const gone = (opts.remove ?? []).some((r) => r.kind === w.kind && r.label === entryLabel(w.kind, w.entry));
-        if (gone) removed.push(`${w.kind} ${entryLabel(w.kind, w.entry)}`);
-        return !gone;
-      })
-      .map((w) => ({ kind: w.kind, entry: w.entry, spec: specFromEntry(w.kind, w.entry) })),
+  const kept: WrappedKey[][] = dec.metadata.keyGroups.map((g) =>
+    g.filter((w) => {
+      const gone = (opts.remove ?? []).some((r) => r.kind === w.kind && r.label === entryLabel(w.kind, w.entry));
+      if (gone) removed.push(`${w.kind} ${entryLabel(w.kind, w.entry)}`);
+      return !gone;
+    }),
   );
   const missing = (opts.remove ?? []).filter((r) => !removed.includes(`${r.kind} ${r.label}`));
   if (missing.length > 0) {
     throw new HushError("USAGE", `not a recipient of this file: ${missing.map((m) => `${m.kind} ${m.label}`).join(", ")}`);
   }
+  // The new data key goes only to recipients .sops.yaml names (issue 14, attack 2).
+  const rule = await ruleFor(opts.path, { ...(opts.cwd ? { cwd: opts.cwd } : {}), ...(opts.configPath ? { configPath: opts.configPath } : {}), env });
+  const allowed = await authorizeRewrap(kept, {
+    ruleGroups: rule?.groups,
+    ...(rule ? { ruleName: rule.name } : {}),
+    ...(opts.dropUnknownRecipients ? { dropUnknown: true } : {}),
+    env,
+    ...(opts.warn ? { warn: opts.warn } : {}),
+  });
+  const dropped = allowed.dropped;
+  const groups: { kind: KeyKind; entry: KeyEntry | undefined; spec: RecipientSpec }[][] = allowed.groups.map((g) =>
+    g.map((w) => ({ kind: w.kind, entry: w.entry, spec: specFromEntry(w.kind, w.entry) })),
+  );
   for (const a of opts.add ?? []) groups[0]!.push({ kind: a.kind, entry: undefined, spec: a.spec });
   if (groups.some((g) => g.length === 0)) {
     throw new HushError("USAGE", "removing these recipients would leave a key group with no keys");
@@ -172,7 +197,7 @@ export async function rotateText(encrypted: string | Uint8Array, opts: RotateOpt
       shamirThreshold: m.shamirThreshold,
       version: m.version,
     });
-    return { text, changed: true, metadata, removed };
+    return { text, changed: true, metadata, removed, dropped };
   } finally {
     dataKey.fill(0);
   }

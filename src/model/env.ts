@@ -17,12 +17,22 @@
  *
  * Values are written as sops's `ValToString` does (SOPS-FORMAT §10.8): strings verbatim (newlines
  * included), integers in decimal, floats as Go's `%G`-based form (`3` → `3.0`, `1e-06` → `1E-06`),
- * booleans `true`/`false`, timestamps RFC 3339 without fractional seconds. A null becomes the empty
- * string (sops would write `<nil>`).
+ * booleans `true`/`false`, timestamps RFC 3339 without fractional seconds.
+ *
+ * Only what the MAC covers is exported (issue 14, docs/security.md): anyone who can push can add a
+ * `null` (never encrypted, never in the MAC) or wrap a value in a list (list positions are in
+ * neither the MAC nor the AAD), so
+ * - a null is skipped (sops would write `<nil>`), and a value the file marks as outside the MAC
+ *   (clear, under `mac_only_encrypted`) is skipped and reported through `onSkip`;
+ * - a list item is refused unless `lists: true` (a value wrapped in a list would otherwise rename
+ *   its variable, and the original would silently vanish);
+ * - names that change how programs run (`PATH`, `LD_PRELOAD`, `NODE_OPTIONS`, `GITHUB_*`, …, see
+ *   `model/env-policy.ts`) are refused unless listed in `allowNames`.
  */
 import { HushError } from "../errors.js";
 import type { PlainValue } from "./value.js";
 import { goValToStringFloat, parseGoFloat } from "./go-number.js";
+import { checkEnvNames } from "./env-policy.js";
 
 /** How a tree becomes environment variables. */
 export interface EnvOptions {
@@ -30,6 +40,12 @@ export interface EnvOptions {
   flatten?: boolean;
   /** Joins the components of a nested value's name (default `_`; `__` suits .NET's convention). */
   separator?: string;
+  /** Names (or `PREFIX_*`) allowed although they change how programs run (`PATH`, `LD_*`, …). */
+  allowNames?: readonly string[];
+  /** Name list items by their index (`hosts[1]` → `HOSTS_1`); refused by default (not authenticated). */
+  lists?: boolean;
+  /** Told about each value skipped because the MAC does not cover it (its path, never its value). */
+  onSkip?: (path: string, reason: string) => void;
 }
 
 /** One entry of a tree in file order: a scalar (read on demand) or an empty map or list. */
@@ -38,6 +54,8 @@ export interface EnvSourceEntry {
   readonly path: readonly (string | number)[];
   /** Reads (decrypts) the value; absent for an empty map or list. */
   readonly read?: () => PlainValue | null;
+  /** False for a value stored in clear that the MAC does not cover (`mac_only_encrypted`). */
+  readonly authenticated?: boolean;
 }
 
 /** Checks a separator up front: it becomes part of variable names. */
@@ -47,14 +65,18 @@ function checkSeparator(separator: string): void {
   }
 }
 
-/** The variable name of a value at `path` (see the module comment for the rules). */
-function envName(path: readonly (string | number)[], separator = "_"): string {
+/** The variable name of a value at `path` (see the module comment for the rules; also Secret keys, src/lib/secret-entries.ts). */
+export function envName(path: readonly (string | number)[], separator = "_"): string {
   if (path.length === 1 && typeof path[0] === "string") return path[0];
   return path.map((p) => (typeof p === "number" ? String(p) : p.replace(/[^A-Za-z0-9_]/g, "_").toUpperCase())).join(separator);
 }
 
+function shorten(s: string): string {
+  return s.length > 120 ? `${s.slice(0, 117)}…` : s;
+}
+
 /** A path as people write it: `db.password`, `hosts[1]`. Used in messages (keys are not secrets). */
-function describeEnvPath(path: readonly (string | number)[]): string {
+export function describeEnvPath(path: readonly (string | number)[]): string {
   let out = "";
   for (const p of path) out += typeof p === "number" ? `[${p}]` : out === "" ? p : `.${p}`;
   return out;
@@ -85,6 +107,19 @@ export function treeToEnv(entries: Iterable<EnvSourceEntry>, options: EnvOptions
       if (!flatten) throw new HushError("GENERIC", `cannot use complex value in environment; offending key ${JSON.stringify(top)}`);
       continue; // an empty map or list: nothing to pass
     }
+    const plain = e.read();
+    if (plain === null) continue; // a null is outside the MAC: anyone could have added it
+    if (!options.lists && e.path.some((p) => typeof p === "number")) {
+      throw new HushError(
+        "GENERIC",
+        `cannot use a list item as an environment variable: ${shorten(describeEnvPath(e.path))} (list positions are not covered by the MAC, so a value wrapped in a list would rename its variable)`,
+        "use a map instead of a list, or name items by index explicitly with --env-lists",
+      );
+    }
+    if (e.authenticated === false) {
+      options.onSkip?.(describeEnvPath(e.path), "stored in clear outside the MAC (mac_only_encrypted)");
+      continue;
+    }
     const name = envName(e.path, separator);
     if (name === "") throw new HushError("GENERIC", "cannot use an empty key as an environment variable name");
     if (name.includes("=")) throw new HushError("GENERIC", `cannot use keys with '=' in environment: ${JSON.stringify(name)}`);
@@ -95,10 +130,11 @@ export function treeToEnv(entries: Iterable<EnvSourceEntry>, options: EnvOptions
       throw new HushError("GENERIC", `two values would both be the variable ${name}: ${earlier} and ${where}`, "rename one of them, or choose another --separator");
     }
     from.set(name, where);
-    const value = valToString(e.read());
+    const value = valToString(plain);
     if (value.includes("\0")) throw new HushError("GENERIC", `the value of ${name} contains a NUL character, which an environment cannot hold`);
     out[name] = value;
   }
+  checkEnvNames(Object.keys(out), options.allowNames ?? []);
   return out;
 }
 

@@ -3,6 +3,7 @@
  * feeds to the MAC (`sops.go` `ToBytes`, `aes/cipher.go` `Encrypt`). Keeping the text rather than a
  * JS number keeps 64-bit integers and float spellings exact.
  */
+import { isUtf8 } from "node:buffer";
 export type ValueType = "str" | "int" | "float" | "bool" | "time" | "comment" | "bytes";
 
 /** One leaf value: its sops type and its plaintext, as the module comment says. */
@@ -33,11 +34,27 @@ export function valueBytes(value: PlainValue): Uint8Array {
  */
 export function strFromBytes(bytes: Uint8Array, type: ValueType = "str"): PlainValue {
   const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (buf.length > LARGE && !isUtf8(buf)) {
+    // A large binary value: its lossy text (for display only) is made only if something asks;
+    // as a string it would take twice the bytes, and the check below as much again.
+    const own = Uint8Array.from(buf);
+    let text: string | undefined;
+    return {
+      type,
+      get text() {
+        return (text ??= Buffer.from(own.buffer, own.byteOffset, own.byteLength).toString("utf8"));
+      },
+      bytes: own,
+    };
+  }
   const text = buf.toString("utf8");
   // Invalid UTF-8 always decodes to U+FFFD, so text without one is exact; with one, compare.
   if (!text.includes("\uFFFD") || Buffer.from(text, "utf8").equals(buf)) return { type, text };
   return { type, text, bytes: Uint8Array.from(buf) };
 }
+
+/** Above this size, {@link strFromBytes} checks UTF-8 natively instead of decoding first. */
+const LARGE = 1 << 16;
 
 /** The value types that `ENC[...]` may carry. `bytes` is accepted on decrypt only, as in sops. */
 const VALUE_TYPES: readonly ValueType[] = ["str", "int", "float", "bool", "time", "comment", "bytes"];

@@ -15,6 +15,9 @@ import {
   initialConfig,
   loadAgeIdentities,
   parseAgeRecipients,
+  kubernetesPathRegex,
+  withKubernetesRule,
+  writeFileAtomic,
 } from "../lib/internal.js";
 import { installGit, type InstallReport } from "../git/install.js";
 import { runGit } from "../git/run.js";
@@ -37,6 +40,8 @@ export interface InitOptions {
   git?: boolean;
   /** The command git runs for hush (default: how this hush was started). */
   command?: string;
+  /** Add a rule for Kubernetes Secret manifests (`*.yaml`) under this directory (docs/kubernetes.md). */
+  kubernetes?: string;
 }
 
 /** What {@link initRepo} did, for the command to print. */
@@ -49,9 +54,37 @@ export interface InitReport {
   configPath: string;
   /** True when `.sops.yaml` was written now (false: one was already there and was kept). */
   wroteConfig: boolean;
+  /** True when the Kubernetes rule was added (now or to the existing `.sops.yaml`). */
+  addedKubernetesRule?: boolean;
+  /** True when hush's block of decrypted-copy patterns was added to `.gitignore`. */
+  wroteGitignore: boolean;
   /** What `hush git install` did, or why it was skipped. */
   git: InstallReport | { skipped: string };
   warnings: string[];
+}
+
+const IGNORE_BEGIN = "# >>> hush: decrypted copies stay out of git (managed by `hush init`) >>>";
+const IGNORE_END = "# <<< hush <<<";
+/** Plaintext copies people make (`hush decrypt x.enc.yaml > x.dec.yaml`, `.env`), but not encrypted files or templates. */
+const IGNORE_PATTERNS: readonly string[] = [
+  "*.dec.*",
+  "*.decrypted.*",
+  ".env",
+  ".env.*",
+  "!.env.enc",
+  "!.env.*.enc",
+  "!*.enc.*",
+  "!.env.example",
+  "!.env.sample",
+  "!.env.template",
+];
+
+/** `text` with hush's `.gitignore` block (unchanged when it is there already). */
+function withIgnoreBlock(text: string): string {
+  if (text.includes(IGNORE_BEGIN)) return text;
+  const block = `${IGNORE_BEGIN}\n${IGNORE_PATTERNS.join("\n")}\n${IGNORE_END}\n`;
+  if (text === "") return block;
+  return `${text}${text.endsWith("\n") ? "" : "\n"}\n${block}`;
 }
 
 async function gitTop(cwd: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
@@ -79,6 +112,7 @@ export async function initRepo(options: InitOptions = {}): Promise<InitReport> {
   const cwd = options.cwd ?? process.cwd();
   const warnings: string[] = [];
   const recovery = parseAgeRecipients((options.recovery ?? []).join(","));
+  if (options.kubernetes !== undefined) kubernetesPathRegex(options.kubernetes); // a bad --path fails before anything is written
 
   // 1. My key: the first identity sops would use, else a new one.
   const ids = await loadAgeIdentities(env);
@@ -99,6 +133,7 @@ export async function initRepo(options: InitOptions = {}): Promise<InitReport> {
   const root = top ?? cwd;
   const configPath = join(root, CONFIG_FILE_NAME);
   let wroteConfig = false;
+  let addedKubernetes = false;
   let existing: string | undefined;
   try {
     existing = await fsp.readFile(configPath, "utf8");
@@ -107,17 +142,26 @@ export async function initRepo(options: InitOptions = {}): Promise<InitReport> {
   }
   if (existing === undefined) {
     const name = options.name ?? (await gitEmail(root, env));
-    const text = initialConfig(
+    let text = initialConfig(
       [{ recipient, ...(name ? { name } : {}) }, ...recovery.map((r) => ({ recipient: r, name: "recovery key (kept offline)" }))],
       DEFAULT_PATH_REGEX,
     );
+    if (options.kubernetes !== undefined) text = withKubernetesRule(text, options.kubernetes).text;
     try {
       await fsp.writeFile(configPath, text, { flag: "wx", mode: 0o644 });
     } catch (e) {
       throw new HushError("CANNOT_WRITE_OUTPUT", `cannot write ${configPath}: ${(e as NodeJS.ErrnoException).code ?? "write failed"}`);
     }
     wroteConfig = true;
-  } else {
+    addedKubernetes = options.kubernetes !== undefined;
+  } else if (options.kubernetes !== undefined) {
+    const { text, added } = withKubernetesRule(existing, options.kubernetes);
+    if (added) {
+      await writeFileAtomic(configPath, text, 0o644);
+      addedKubernetes = true;
+    }
+  }
+  if (existing !== undefined) {
     let named: string[] = [];
     try {
       named = ageRecipientsByRule(existing).flat(2);
@@ -132,7 +176,24 @@ export async function initRepo(options: InitOptions = {}): Promise<InitReport> {
     }
   }
 
-  // 3. git drivers and the pre-commit hook.
+  // 3. .gitignore entries for decrypted copies (what `hush check` refuses, ignored up front).
+  let wroteGitignore = false;
+  if (top !== undefined) {
+    const path = join(root, ".gitignore");
+    let before = "";
+    try {
+      before = await fsp.readFile(path, "utf8");
+    } catch {
+      // none yet
+    }
+    const after = withIgnoreBlock(before);
+    if (after !== before) {
+      await writeFileAtomic(path, after, 0o644);
+      wroteGitignore = true;
+    }
+  }
+
+  // 4. git drivers and the pre-commit hook.
   let git: InitReport["git"];
   if (options.git === false) git = { skipped: "--no-git" };
   else if (top === undefined) git = { skipped: "not a git working tree (run `hush git install` after `git init`)" };
@@ -140,5 +201,14 @@ export async function initRepo(options: InitOptions = {}): Promise<InitReport> {
     git = await installGit({ cwd: root, env, ...(options.command ? { command: options.command } : {}) });
     warnings.push(...git.warnings);
   }
-  return { recipient, ...(createdKeyFile ? { createdKeyFile } : {}), configPath, wroteConfig, git, warnings };
+  return {
+    recipient,
+    ...(createdKeyFile ? { createdKeyFile } : {}),
+    configPath,
+    wroteConfig,
+    ...(addedKubernetes ? { addedKubernetesRule: true } : {}),
+    wroteGitignore,
+    git,
+    warnings,
+  };
 }

@@ -13,6 +13,7 @@ import { dirname } from "node:path";
 import { HushError } from "../errors.js";
 import {
   ageRecipientsByRule,
+  DEFAULT_JOBS,
   entryLabel,
   findConfigFile,
   isSealedText,
@@ -114,8 +115,18 @@ export async function revokeRecipient(recipientArg: string, options: RevokeOptio
   const all = await encryptedFiles(root, env);
   const affected = all.filter((f) => namesRecipient(f, recipient));
   const keyring = new Keyring({ env });
-  const rotated = await mapLimit(affected, options.jobs ?? 8, async (f) => {
-    const res = await rotateText(f.text, { format: f.format, keyring, env, keepVersion: true, remove: [{ kind: "age", label: recipient }] });
+  const rotated = await mapLimit(affected, options.jobs ?? DEFAULT_JOBS, async (f) => {
+    const res = await rotateText(f.text, {
+      format: f.format,
+      keyring,
+      env,
+      keepVersion: true,
+      remove: [{ kind: "age", label: recipient }],
+      // Only recipients the rule names get the new key (the config as it is before this revoke).
+      path: f.path,
+      cwd,
+      ...(options.configPath ? { configPath: options.configPath } : {}),
+    });
     return res.text;
   });
   const failed = rotated.flatMap((r, i) => (r.status === "rejected" ? [`${affected[i]!.shown}: ${r.reason instanceof HushError ? r.reason.message : "unexpected failure"}`] : []));

@@ -1,12 +1,13 @@
 /**
  * `hush edit`: decrypt to a private temp file, run the editor, re-encrypt on save keeping every
- * unchanged value's ciphertext. The temp directory (0700, file 0600) is removed on every exit path:
- * success, editor failure, invalid edits abandoned, SIGINT, SIGTERM, SIGHUP.
+ * unchanged value's ciphertext. The temp directory (0700, file 0600; on /dev/shm or
+ * $XDG_RUNTIME_DIR when there is one) is removed on every exit path: success, editor failure,
+ * invalid edits abandoned, SIGINT, SIGTERM, SIGHUP, SIGQUIT and every other catchable signal.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { constants as osConstants } from "node:os";
 import { basename, join } from "node:path";
 import { createInterface } from "node:readline";
 import { HushError, isHushError } from "../../errors.js";
@@ -15,9 +16,11 @@ import {
   formatNameForPath,
   isFormatName,
   keySpecsFromFlags,
+  lockFile,
   parseInput,
   parseKmsContext,
   planEncryption,
+  privateTempDir,
   readInput,
   rewriteBytes,
   splitCommand,
@@ -51,6 +54,8 @@ const sha = (s: Uint8Array) => createHash("sha256").update(s).digest("hex");
 
 export async function runEdit(file: string, flags: EditFlags): Promise<void> {
   const format: FormatName = flags.inputType && isFormatName(flags.inputType) ? flags.inputType : formatNameForPath(file);
+  // The whole session holds the file's lock: a `hush set` meanwhile would be lost at the save.
+  await lockFile(file);
   let existing: Buffer | undefined;
   try {
     existing = await readInput(file);
@@ -59,17 +64,21 @@ export async function runEdit(file: string, flags: EditFlags): Promise<void> {
   }
   // An existing file keeps its recipients and layout; an explicit --config must still be valid.
   if (existing !== undefined) await commandConfig(flags, false);
-  const dir = mkdtempSync(join(tmpdir(), "hush-edit-"));
+  const dir = privateTempDir("hush-edit-");
   const tmp = join(dir, basename(file));
   const cleanup = () => rmSync(dir, { recursive: true, force: true });
-  // A signal while the plaintext is on disk: remove it, then die of the same signal's code.
+  // A signal while the plaintext is on disk: remove it, then die of the same signal's code. Every
+  // signal whose default would end hush without that (Ctrl-\ is SIGQUIT; USR1 is made harmless in
+  // bin/hush.js); only SIGKILL cannot be caught.
   const onSignal = (sig: NodeJS.Signals) => {
     currentEditor?.kill(sig);
     cleanup();
-    process.exit(128 + ({ SIGINT: 2, SIGTERM: 15, SIGHUP: 1 } as Record<string, number>)[sig]!);
+    process.exit(128 + (osConstants.signals[sig] ?? 0));
   };
-  const signals: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+  const signals: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR2", "SIGALRM", "SIGVTALRM", "SIGPROF", "SIGIO", "SIGPWR", "SIGXCPU", "SIGXFSZ"];
   for (const s of signals) process.on(s, onSignal);
+  // And any path that ends the process without reaching the finally below.
+  process.on("exit", cleanup);
   try {
     if (existing === undefined) {
       await editNew(file, tmp, format, flags);
@@ -88,6 +97,7 @@ export async function runEdit(file: string, flags: EditFlags): Promise<void> {
   } finally {
     cleanup();
     for (const s of signals) process.off(s, onSignal);
+    process.off("exit", cleanup);
   }
 }
 

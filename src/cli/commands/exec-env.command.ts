@@ -16,9 +16,12 @@ export const command: CommandSpec = {
       .option("--pristine", "start from an empty environment instead of hush's own")
       .option("--overload", "the files' values replace variables already set, the last file winning (the default, as sops)")
       .option("--no-overload", "dotenv's rule: variables already set win, then the first file that defines one")
+      .option("--keep-key-env", "keep key material variables (SOPS_AGE_KEY, VAULT_TOKEN, AWS_SECRET_ACCESS_KEY…) in the command's environment")
       .option("--only <names>", "pass only these variables (comma-separated, repeatable)", repeatable)
       .option("--no-flatten", "sops's behaviour: top-level values only, nested values are an error")
       .option("--separator <sep>", "joins the parts of a nested value's name (default _)")
+      .option("--allow-env-name <name>", "allow a variable refused by default (PATH, LD_*, NODE_OPTIONS…; repeatable)", repeatable)
+      .option("--env-lists", "name list items by index (hosts[1] -> HOSTS_1); refused by default")
       .addOption(typeOption("input-type", "format of the files (default: from each file name)"))
       .addOption(ignoreMacOption("do not verify the MAC"))
       .addOption(decryptionOrderOption())
@@ -27,13 +30,19 @@ export const command: CommandSpec = {
         "after",
         `
 Top-level values keep their names; nested ones are named by their path, upper-cased and joined
-with the separator: db.password -> DB_PASSWORD, hosts[1] -> HOSTS_1. Non-strings are written
-as sops writes them (3 -> 3.0 for floats, true/false). The values override variables of the
-same name, and a later file overrides an earlier one, as with sops exec-env. With --no-overload,
-the rule of dotenv and hush-sops/config instead: a variable already set keeps its value, and the
-first file that defines a variable wins. SIGINT, SIGTERM, SIGHUP and SIGQUIT are passed to the command, and hush exits with
-its exit code (128 + the signal number when a signal killed it). Without --, the command is
-one string run with /bin/sh -c, as in sops.
+with the separator: db.password -> DB_PASSWORD. Non-strings are written as sops writes them
+(3 -> 3.0 for floats, true/false). The values override variables of the same name, and a
+later file overrides an earlier one, as with sops exec-env; with --no-overload, dotenv's rule instead: a variable already set
+keeps its value, and the first file that defines one wins.
+Only what the MAC covers is exported: nulls are skipped; list items (not authenticated: a
+value wrapped in a list would rename its variable) are refused unless --env-lists names them
+by index (hosts[1] -> HOSTS_1); names that change how programs run (PATH, LD_*, NODE_OPTIONS,
+BASH_ENV, GITHUB_*, ...) are refused unless --allow-env-name NAME. See docs/security.md.
+Key material hush may have used (SOPS_AGE_KEY, SOPS_AGE_KEY_CMD, VAULT_TOKEN, AWS, Google and
+Azure secrets; list in the README) is removed from the command's environment unless
+--keep-key-env. Every signal hush can catch (INT, TERM, HUP, QUIT, USR1, USR2, WINCH, CONT…)
+is passed to the command, and hush exits with its exit code (128 + the signal number when a
+signal killed it). Without --, the command is one string run with /bin/sh -c, as in sops.
 
 Examples:
   hush exec-env secrets.enc.yaml -- node server.js

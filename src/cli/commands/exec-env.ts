@@ -8,12 +8,15 @@ import { parseDecryptionOrder } from "./decrypt.js";
 import { commandConfig, type ConfigFlags } from "../common.js";
 
 interface ExecEnvFlags extends ConfigFlags {
+  keepKeyEnv?: boolean;
   file?: string[];
   pristine?: boolean;
   overload?: boolean;
   only?: string[];
   flatten?: boolean;
   separator?: string;
+  allowEnvName?: string[];
+  envLists?: boolean;
   inputType?: string;
   ignoreMac?: boolean;
   decryptionOrder?: string;
@@ -35,6 +38,10 @@ export async function runExecEnv(operands: string[], flags: ExecEnvFlags, cmd: C
     ...(flags.inputType && isFormatName(flags.inputType) ? { format: flags.inputType } : {}),
     ...(flags.ignoreMac ? { ignoreMac: true } : {}),
     ...(order ? { decryptionOrder: order } : {}),
+    ...(flags.allowEnvName ? { allowNames: flags.allowEnvName } : {}),
+    ...(flags.envLists ? { lists: true } : {}),
+    onSkip: (path, reason) => process.stderr.write(`hush: warning: not exported: ${path}: ${reason}\n`),
+    ...(flags.keepKeyEnv ? { keepKeyEnv: true } : {}),
   });
   propagateExit(exit);
 }

@@ -13,6 +13,7 @@ export const command: CommandSpec = {
       .description("run a command that reads the decrypted file at {} (a FIFO by default)")
       .argument("[args...]", "the file, then -- and the command; {} in it is replaced by the path")
       .option("--no-fifo", "use a regular temp file (mode 0600, removed afterwards) instead of a FIFO")
+      .option("--keep-key-env", "keep key material variables (SOPS_AGE_KEY, VAULT_TOKEN, AWS_SECRET_ACCESS_KEY…) in the command's environment")
       .option("--filename <name>", "name of the FIFO or file (default: the input's name without .enc)")
       .addOption(typeOption("input-type", "format of the file (default: from the file name)"))
       .addOption(typeOption("output-type", "format the command reads (default: the input's)"))

@@ -8,6 +8,7 @@ import { parseDecryptionOrder } from "./decrypt.js";
 import { commandConfig, outputIndent, type ConfigFlags } from "../common.js";
 
 interface ExecFileFlags extends ConfigFlags {
+  keepKeyEnv?: boolean;
   fifo?: boolean;
   filename?: string;
   inputType?: string;
@@ -34,6 +35,7 @@ export async function runExecFile(operands: string[], flags: ExecFileFlags, cmd:
     ...(flags.outputType && isFormatName(flags.outputType) ? { outputFormat: flags.outputType } : {}),
     ...(flags.ignoreMac ? { ignoreMac: true } : {}),
     ...(order ? { decryptionOrder: order } : {}),
+    ...(flags.keepKeyEnv ? { keepKeyEnv: true } : {}),
   });
   propagateExit(exit);
 }

@@ -3,6 +3,7 @@ import { existsSync } from "node:fs";
 import { HushError } from "../../errors.js";
 import { formatForSecretsPath, readInput, writeFileAtomic } from "../../lib/internal.js";
 import { importBundle, openBundle } from "../../team/share.js";
+import { lockFile } from "../../lib/internal.js";
 import { writeStdout } from "../stdout.js";
 
 interface ImportFlags {
@@ -18,6 +19,7 @@ export async function runImport(bundlePath: string, flags: ImportFlags): Promise
     return;
   }
   const path = flags.into;
+  await lockFile(path); // read-change-write, as `hush set` (util/lock.ts)
   const exists = existsSync(path);
   const format = formatForSecretsPath(path);
   if (format !== "yaml" && format !== "json") throw new HushError("USAGE", `--into takes a YAML or JSON file, not ${format}`);

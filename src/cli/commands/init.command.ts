@@ -12,6 +12,8 @@ export const command: CommandSpec = {
       .option("--name <name>", "a name for your key, as a comment in .sops.yaml (default: git user.email)")
       .option("--no-git", "do not install the git drivers and hook")
       .option("--command <cmd>", "how git should run hush (default: this hush)")
+      .option("--kubernetes", "add a rule for Kubernetes Secret manifests: only data and stringData encrypted (docs/kubernetes.md)")
+      .option("--path <dir>", "with --kubernetes: the directory of Secret manifests (default k8s/secrets)")
       .addHelpText(
         "after",
         `
@@ -22,7 +24,8 @@ exists. Then runs \`hush git install\`. See docs/team.md.
 
 Examples:
   hush init
-  hush init --recovery age1…               a key generated offline, for restoring access`,
+  hush init --recovery age1…               a key generated offline, for restoring access
+  hush init --kubernetes --path k8s/secrets   Secret manifests: apiVersion, kind, metadata in clear`,
       )
       .action(async (opts: Record<string, unknown>) => {
         const { runInit } = await import("./init.js");

@@ -8,6 +8,8 @@ interface InitFlags {
   name?: string;
   git?: boolean;
   command?: string;
+  kubernetes?: boolean;
+  path?: string;
 }
 
 /** Runs `hush init` with commander's parsed options. */
@@ -17,17 +19,17 @@ export async function runInit(flags: InitFlags): Promise<void> {
     ...(flags.name ? { name: flags.name } : {}),
     ...(flags.git === false ? { git: false } : {}),
     ...(flags.command ? { command: flags.command } : {}),
+    ...(flags.kubernetes ? { kubernetes: flags.path ?? "k8s/secrets" } : {}),
   });
+  if (flags.path !== undefined && !flags.kubernetes) process.stderr.write("hush: warning: --path is for --kubernetes; ignored\n");
   for (const w of r.warnings) process.stderr.write(`hush: warning: ${w}\n`);
-  if (!("skipped" in r.git) && r.git.actions.some((a) => a.startsWith("set diff.hush.cachetextconv = true"))) {
-    // As `hush git install` says: git's textconv cache keeps decrypted diff views in this clone.
-    process.stderr.write("hush: note: git caches decrypted diff views in refs/notes/textconv/hush of this clone (local, not pushed); `hush git install --no-cache` turns that off\n");
-  }
   const config = relative(process.cwd(), r.configPath) || r.configPath;
   const lines: string[] = [];
   lines.push(r.createdKeyFile ? `created an age key in ${r.createdKeyFile} (mode 0600)` : "using your existing age key");
   lines.push(`your public key (recipient): ${r.recipient}`);
-  lines.push(r.wroteConfig ? `wrote ${config}` : `kept the existing ${config}`);
+  lines.push(r.wroteConfig ? `wrote ${config}` : r.addedKubernetesRule ? `added the Kubernetes rule to ${config}` : `kept the existing ${config}`);
+  if (r.addedKubernetesRule) lines.push(`Kubernetes: *.yaml under ${flags.path ?? "k8s/secrets"} encrypt only data and stringData; \`hush encrypt -i FILE\` a Secret manifest there (docs/kubernetes.md)`);
+  if (r.wroteGitignore) lines.push("added decrypted-copy patterns (*.dec.*, .env, .env.*) to .gitignore");
   if ("skipped" in r.git) lines.push(`git drivers not installed: ${r.git.skipped}`);
   else lines.push(...(r.git.actions.length > 0 ? r.git.actions : ["git drivers already installed"]));
   lines.push(

@@ -1,5 +1,6 @@
 /** `hush revoke AGE_RECIPIENT`: remove someone everywhere and rotate data keys (src/team/revoke.ts). */
 import { relative } from "node:path";
+import { deleteTextconvCache, TEXTCONV_CACHE_REF } from "../../git/textconv-cache.js";
 import { revokeRecipient } from "../../team/revoke.js";
 import { writeStdout } from "../stdout.js";
 import { parseJobs } from "./invite.js";
@@ -19,6 +20,9 @@ export async function runRevoke(recipient: string, flags: RevokeFlags): Promise<
     ...(flags.config ? { configPath: flags.config } : {}),
     ...(jobs ? { jobs } : {}),
   });
+  // Decrypted diff views an earlier `hush git install` let git cache outlive the revocation.
+  let cache = { deleted: false, objects: 0 };
+  if (!flags.dryRun) cache = await deleteTextconvCache().catch(() => cache);
   if (flags.json) {
     await writeStdout(`${JSON.stringify({ recipient: r.recipient, dryRun: Boolean(flags.dryRun), rulesChanged: r.rulesChanged, files: r.files }, null, 2)}\n`);
     return;
@@ -42,5 +46,6 @@ export async function runRevoke(recipient: string, flags: RevokeFlags): Promise<
     }
     lines.push("", "Values in earlier versions of these files (git history) were readable to them as well.");
   }
+  if (cache.deleted) lines.push(`deleted ${TEXTCONV_CACHE_REF} (decrypted diff views git had cached in this clone)`);
   await writeStdout(lines.map((l) => `${l}\n`).join(""));
 }

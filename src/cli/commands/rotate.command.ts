@@ -14,10 +14,14 @@ export const command: CommandSpec = {
       .option("-o, --output <path>", "write to this file")
       .addOption(typeOption("input-type", "format of the file (default: from the file name)"))
       .addOption(ignoreMacOption("do not verify the MAC first"))
+      .option("--drop-unknown-recipients", "leave out recipients .sops.yaml does not name (default: refuse)")
       .addOption(configOption());
     for (const o of rotateKeyOptions()) rotate.addOption(o);
     rotate
-      .addHelpText("after", "\nAfter a rotation the old data key decrypts nothing in the new file. Key entries kept keep their created_at.")
+      .addHelpText(
+        "after",
+        "\nAfter a rotation the old data key decrypts nothing in the new file. Key entries kept keep their created_at.\nThe new key goes only to recipients the file's .sops.yaml rule names: anyone who can push can add\none to a file, so others are refused (or left out with --drop-unknown-recipients). See docs/security.md.",
+      )
       .action(async (file: string, opts: Record<string, unknown>) => {
         const { runRotate } = await import("./rotate.js");
         await runRotate(file, opts);

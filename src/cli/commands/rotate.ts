@@ -21,8 +21,13 @@ export async function runRotate(file: string, flags: IoOptions & ConfigFlags & R
     format: input.format,
     add,
     remove,
+    path: input.path,
+    ...(typeof flags["config"] === "string" ? { configPath: flags["config"] } : {}),
+    ...(flags["dropUnknownRecipients"] ? { dropUnknownRecipients: true } : {}),
+    warn: (m) => process.stderr.write(`hush: warning: ${input.path}: ${m}\n`),
     ...(flags["ignoreMac"] ? { ignoreMac: true } : {}),
   });
   await writeOutput(input, flags, res.text);
   if (res.removed.length > 0) process.stderr.write(`hush: removed ${res.removed.join(", ")}\n`);
+  if (res.dropped.length > 0) process.stderr.write(`hush: dropped ${res.dropped.join(", ")} (not named by .sops.yaml)\n`);
 }

@@ -7,7 +7,8 @@ import { promises as fsp } from "node:fs";
 import { join, relative } from "node:path";
 import { createInterface } from "node:readline";
 import { HushError } from "../../errors.js";
-import { formatNameForPath, isFormatName, mapLimit, readInput, updateKeysText, writeFileAtomic, type FormatName } from "../../lib/internal.js";
+import { DEFAULT_JOBS, formatNameForPath, isFormatName, mapLimit, readInput, rotateText, updateKeysSession, updateKeysText, writeFileAtomic, type FormatName } from "../../lib/internal.js";
+import { withFileLock } from "../../lib/internal.js";
 
 interface Flags {
   yes?: boolean;
@@ -15,13 +16,18 @@ interface Flags {
   inputType?: string;
   config?: string;
   shamirSecretSharingThreshold?: string;
+  rotate?: boolean;
 }
 
 const SKIP_DIRS = new Set([".git", "node_modules"]);
 
-/** Files named, with directories expanded to the encrypted files below them. */
-async function collect(paths: string[]): Promise<string[]> {
+/**
+ * Files named, with directories expanded to the encrypted files below them. A file found in a
+ * directory was read to see that it is encrypted; its text comes along, so it is read only once.
+ */
+async function collect(paths: string[]): Promise<{ files: string[]; texts: Map<string, string> }> {
   const out: string[] = [];
+  const texts = new Map<string, string>();
   const walk = async (p: string, explicit: boolean): Promise<void> => {
     let st;
     try {
@@ -37,12 +43,15 @@ async function collect(paths: string[]): Promise<string[]> {
     if (explicit) out.push(p);
     else {
       // In a directory, only files that carry sops metadata count.
-      const head = (await fsp.readFile(p, "utf8")).slice(-4096);
-      if (/sops|"mac"|sops_mac/.test(head)) out.push(p);
+      const text = await fsp.readFile(p, "utf8");
+      if (/sops|"mac"|sops_mac/.test(text.slice(-4096))) {
+        out.push(p);
+        texts.set(p, text);
+      }
     }
   };
   for (const p of paths) await walk(p, true);
-  return out;
+  return { files: out, texts };
 }
 
 function describe(added: string[], removed: string[]): string {
@@ -61,9 +70,9 @@ async function confirm(question: string): Promise<boolean> {
 }
 
 export async function runUpdatekeys(paths: string[], flags: Flags): Promise<void> {
-  const jobs = flags.jobs ? Number(flags.jobs) : 8;
+  const jobs = flags.jobs ? Number(flags.jobs) : DEFAULT_JOBS;
   if (!Number.isInteger(jobs) || jobs < 1) throw new HushError("USAGE", "--jobs takes a whole number ≥ 1");
-  const files = await collect(paths);
+  const { files, texts } = await collect(paths);
   if (files.length === 0) throw new HushError("NO_FILE", "no encrypted files found");
   const format = (f: string): FormatName => (flags.inputType && isFormatName(flags.inputType) ? flags.inputType : formatNameForPath(f));
   const threshold = flags.shamirSecretSharingThreshold ? Number(flags.shamirSecretSharingThreshold) : undefined;
@@ -72,11 +81,15 @@ export async function runUpdatekeys(paths: string[], flags: Flags): Promise<void
     ...(threshold ? { shamirThreshold: threshold } : {}),
   };
   const show = (f: string) => relative(process.cwd(), f) || f;
+  // One .sops.yaml read, one keyring, each recipient parsed once, for all the files.
+  const session = updateKeysSession(common);
+  const read = async (f: string) => texts.get(f) ?? (await readInput(f)).toString("utf8");
 
   // 1. Work out the changes (no key needed).
   const plans = await mapLimit(files, jobs, async (f) => {
-    const text = (await readInput(f)).toString("utf8");
-    return updateKeysText(f, text, { format: format(f), dryRun: true, ...common });
+    const text = await read(f);
+    texts.set(f, text);
+    return updateKeysText(f, text, { format: format(f), dryRun: true, session, ...common });
   });
   const todo: string[] = [];
   let failed = 0;
@@ -91,9 +104,13 @@ export async function runUpdatekeys(paths: string[], flags: Flags): Promise<void
       process.stdout.write(`${show(f)}: ${describe(p.value.added, p.value.removed)}\n`);
     }
   });
-  if (todo.length > 0 && !flags.yes && !(await confirm(`Update the keys of ${todo.length} file${todo.length === 1 ? "" : "s"}?`))) {
-    process.stderr.write("hush: nothing written\n");
-    return;
+  if (todo.length > 0 && !flags.yes) {
+    if (!(await confirm(`Update the keys of ${todo.length} file${todo.length === 1 ? "" : "s"}?`))) {
+      process.stderr.write("hush: nothing written\n");
+      return;
+    }
+    // Time has passed while the question was open: apply to the files as they are now.
+    texts.clear();
   }
 
   // 2. Apply, in parallel, bounded; a progress bar on a terminal.
@@ -106,9 +123,18 @@ export async function runUpdatekeys(paths: string[], flags: Flags): Promise<void
     process.stderr.write(`\r[${"#".repeat(filled)}${" ".repeat(width - filled)}] ${done}/${todo.length}`);
   };
   const results = await mapLimit(todo, jobs, async (f) => {
-    const text = (await readInput(f)).toString("utf8");
-    const res = await updateKeysText(f, text, { format: format(f), ...common });
-    if (res.text !== undefined) await writeFileAtomic(f, res.text);
+    const res = await withFileLock(f, async () => {
+      // Read under the lock: the text the plan saw may have changed since.
+      const text = (await readInput(f)).toString("utf8");
+      texts.delete(f);
+      const r = await updateKeysText(f, text, { format: format(f), session, ...common });
+      if (r.text === undefined) return r;
+      // Someone removed still holds the data key (in their copy of the file, in git history):
+      // with --rotate the values get a new data key, wrapped for the new recipients only.
+      const out = flags.rotate && r.removed.length > 0 ? (await rotateText(r.text, { format: format(f), keyring: session.keyring })).text : r.text;
+      await writeFileAtomic(f, out);
+      return r;
+    });
     done++;
     progress();
     return res;
@@ -121,5 +147,15 @@ export async function runUpdatekeys(paths: string[], flags: Flags): Promise<void
       process.stderr.write(`${show(f)}: error: ${r.reason instanceof HushError ? r.reason.message : "unexpected failure"}\n`);
     } else process.stdout.write(`${show(f)}: updated\n`);
   });
+  const exposed = results.filter((r) => r.status === "fulfilled" && r.value.removed.length > 0).length;
+  if (exposed > 0) {
+    const n = `${exposed} file${exposed === 1 ? "" : "s"}`;
+    if (flags.rotate) process.stderr.write(`hush: rotated the data key of ${n}: removed recipients cannot read the new ciphertext\n`);
+    else
+      process.stderr.write(
+        `hush: warning: removed recipients can still read the old and current values of ${n}: the data key is unchanged. ` +
+          `Rotate it with \`hush updatekeys --rotate\` (or \`hush rotate -i FILE\`), and change the secrets they have seen.\n`,
+      );
+  }
   if (failed > 0) throw new HushError("GENERIC", `failed updating ${failed} file${failed === 1 ? "" : "s"}`);
 }
