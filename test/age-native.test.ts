@@ -482,8 +482,9 @@ describe("cold path", () => {
       `import { writeSync } from "node:fs";
 export async function load(url, ctx, next) {
   const r = await next(url, ctx);
-  // Unbundled: its own files; bundled: esbuild's path comments in the chunk that holds it.
-  if (url.includes("/age-encryption/") || String(r.source ?? "").includes("node_modules/age-encryption/")) {
+  // Unbundled: its own files; bundled: esbuild's path comments in the chunk that holds it, or
+  // the package's vendored entry (dist/bundle/vendor/age-encryption.js).
+  if (url.includes("/age-encryption/") || url.endsWith("/vendor/age-encryption.js") || String(r.source ?? "").includes("node_modules/age-encryption/")) {
     writeSync(2, "IMPORTED age-encryption\\n");
   }
   return r;

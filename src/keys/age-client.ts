@@ -630,7 +630,7 @@ function runKeyCommand(cmd: string, env: NodeJS.ProcessEnv): { out: string } | {
  */
 export function defaultAgeKeyFile(
   env: NodeJS.ProcessEnv = process.env,
-  platform: NodeJS.Platform = process.platform,
+  platform: string = process.platform, // (string: the published types need no @types/node)
 ): string {
   const home = env["HOME"] || homedir();
   const xdg = env["XDG_CONFIG_HOME"];

@@ -20,6 +20,7 @@ export { encryptionProblems, isSealedText, storedMetadata } from "./inspect.js";
 export { findPath, openDocument, pathLabel, scalars } from "./plain.js";
 export type { OpenedDocument } from "./plain.js";
 export { formatForSecretsPath, load, readSource } from "./load.js";
+export { layerEnv } from "./env-precedence.js";
 export { decrypt } from "./documents.js";
 export { secretEntries, type SecretEntry } from "./secret-entries.js";
 export { kubernetesPathRegex, withKubernetesRule } from "./kubernetes-rule.js";
