@@ -58,9 +58,13 @@ export interface UpdateKeysSession {
 
 /** A session for one run over many files with the same options. */
 export function updateKeysSession(opts: ConfigOptions = {}): UpdateKeysSession {
+  const config = loadEffectiveConfig(opts).then((c) => ({ config: c }));
+  // A bad config is reported by every file that awaits it; until then it must not count as an
+  // unhandled rejection (which would end the process with a stack trace).
+  config.catch(() => {});
   return {
     keyring: new Keyring(opts.env ? { env: opts.env } : {}),
-    config: loadEffectiveConfig(opts).then((config) => ({ config })),
+    config,
     recipients: new Map(),
     parsed: new Map(),
   };
