@@ -110,7 +110,7 @@ if (source === undefined) {
   debug(cachedData === undefined ? "missing" : script.cachedDataRejected ? "rejected" : "accepted");
   const bundle = { exports: {} };
   // The script cannot call import() itself (a vm script needs an experimental flag for that):
-  // its imports of external packages and of dist/bundle/age-encryption.js come through here.
+  // its imports of the vendored packages (dist/bundle/vendor/) come through here.
   script.runInThisContext()(bundle.exports, require, bundle, pathToFileURL(file).href, (s) => import(s));
   const done = bundle.exports.main(process.argv);
   const args = process.argv.slice(2);

@@ -11,14 +11,13 @@
 //   `import.meta.url` and an `import()` of its own (see WRAPPER). Commands and key services are
 //   still initialised only when used (esbuild wraps every lazily imported module in an init
 //   function); the cache holds only what the training run compiled.
-// - Dependencies outside the hot path stay external and are loaded with a real `import()`, made by
-//   bin/hush.js, from node_modules as before: the cloud SDKs and openpgp (large, and some resolve
-//   files at run time), simple-git, ajv, @actions/core, and any dependency added later (the safe
-//   default). A script compiled by `vm` cannot call `import()` itself without an experimental
-//   flag or warning, so the bundle's calls are rewritten to `__hushImport(…)` (see rewriteImports).
-//   Only the packages in BUNDLED are inlined.
-// - age-encryption (encryption to age recipients, keygen, armored files; never a decrypt with
-//   X25519 keys) is its own ES module, dist/bundle/age-encryption.js, imported when used.
+// - Dependencies outside the hot path are not inlined: they are loaded with a real `import()`,
+//   made by bin/hush.js. A script compiled by `vm` cannot call `import()` itself without an
+//   experimental flag or warning, so the bundle's calls are rewritten to `__hushImport(…)` (see
+//   rewriteImports). commander and yaml are inlined.
+// - The packages it imports lazily (cloud SDKs, openpgp, simple-git, age-encryption: see
+//   scripts/vendored.js) are ES modules in dist/bundle/vendor/ (scripts/bundle-vendor.js, run
+//   before this script), imported from there when used: the published package installs nothing.
 // - The code cache, dist/bundle/hush.cjs.V8.cache, comes from a training run at build time
 //   (scripts/code-cache.js: a decrypt and an exec-env of a throwaway file with a throwaway key; no
 //   secret of anyone's). V8 is the V8 version: the cache fits only that version with default
@@ -34,19 +33,18 @@
 // failed tsc then leaves no stale bundle behind for bin/hush.js to run.
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { VENDORED, vendorFile } from "./vendored.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const OUT = `${ROOT}dist/bundle`;
 
-/** Dependencies inlined into the bundle: the ones `hush decrypt` loads, plus age-encryption. */
-const BUNDLED = new Set(["commander", "yaml", "age-encryption"]);
-
-const pkg = JSON.parse(readFileSync(`${ROOT}package.json`, "utf8"));
-const external = Object.keys(pkg.dependencies ?? {})
-  .filter((d) => !BUNDLED.has(d))
-  .flatMap((d) => [d, `${d}/*`]);
+/**
+ * Packages not inlined: the vendored ones (scripts/vendored.js: dist/bundle/vendor/, built by
+ * bundle-vendor.js), imported from there when used. Everything else (commander, yaml) is inlined.
+ */
+const external = VENDORED.flatMap((d) => [d, `${d}/*`]);
 
 /**
  * What the script is wrapped in: a function expression, so that `vm.Script#runInThisContext`
@@ -59,12 +57,17 @@ const WRAPPER = {
   tail: "\n})",
 };
 
-rmSync(OUT, { recursive: true, force: true });
-if (process.argv.includes("--clean")) process.exit(0);
+// `--clean` empties dist/bundle; otherwise only this script's files go (the vendored packages,
+// which bundle-vendor.js builds first because the training run encrypts with age-encryption, stay).
+if (process.argv.includes("--clean")) {
+  rmSync(OUT, { recursive: true, force: true });
+  process.exit(0);
+}
+for (const f of existsSync(OUT) ? readdirSync(OUT) : []) if (f.startsWith("hush.cjs")) rmSync(`${OUT}/${f}`, { force: true });
 
 /**
  * esbuild plugin: in our compiled modules, `import("pkg")` of an external package becomes
- * `__hushImport("pkg")`, and `import("age-encryption")` the import of dist/bundle/age-encryption.js.
+ * `__hushImport(…)` of its file in dist/bundle/vendor/ (scripts/vendored.js).
  * Relative imports (our own modules) are left to esbuild, which inlines them.
  */
 const rewriteImports = {
@@ -73,7 +76,7 @@ const rewriteImports = {
     b.onLoad({ filter: /[\\/]dist[\\/].*\.js$/ }, (args) => {
       const text = readFileSync(args.path, "utf8");
       const contents = text.replace(/\bimport\("([^".][^"]*)"\)/g, (_, spec) =>
-        spec === "age-encryption" ? `__hushImport(new URL("./age-encryption.js", __hushUrl).href)` : `__hushImport(${JSON.stringify(spec)})`,
+        VENDORED.includes(spec) ? `__hushImport(new URL(${JSON.stringify(`./vendor/${vendorFile(spec)}`)}, __hushUrl).href)` : `__hushImport(${JSON.stringify(spec)})`,
       );
       return { contents, loader: "js" };
     });
@@ -115,8 +118,8 @@ const cli = await build({
   entryPoints: ["dist/cli/main.js"],
   outfile: `${OUT}/hush.cjs`,
   format: "cjs",
-  external: [...external, "age-encryption"],
-  define: { "import.meta.url": "__hushUrl" },
+  external,
+  define: { "import.meta.url": "__hushUrl", HUSH_BUNDLE: "true" },
   plugins: [rewriteImports, lazyBuiltins],
   // No comments, no indentation: less to read from disk at every start (names are kept, so
   // stack traces and `name`s stay as they are).
@@ -134,18 +137,8 @@ if (nonAscii !== -1) throw new Error(`bundle: a character outside ASCII: …${bo
 const id = createHash("sha256").update(body).digest("hex").slice(0, 16);
 const script = `${WRAPPER.head(id)}${body}${WRAPPER.tail}`;
 
-// age-encryption, for the commands that encrypt to age recipients: an ES module of its own.
-const age = await build({
-  ...common,
-  stdin: { contents: 'export * from "age-encryption";', resolveDir: ROOT, sourcefile: "age-encryption-entry.js" },
-  outfile: `${OUT}/age-encryption.js`,
-  format: "esm",
-  legalComments: "eof",
-});
-
 mkdirSync(OUT, { recursive: true });
 writeFileSync(`${OUT}/hush.cjs`, script);
-writeFileSync(`${OUT}/age-encryption.js`, age.outputFiles[0].text);
 
 // The code cache, from a training run in a fresh process (with Node's default V8 flags).
 const trainEnv = { ...process.env };
@@ -157,4 +150,4 @@ if (train.status !== 0) throw new Error(`bundle: the code cache training run fai
 
 const kib = (f) => (statSync(`${OUT}/${f}`).size / 1024).toFixed(0);
 const cache = readdirSync(OUT).find((f) => f.endsWith(".cache"));
-console.log(`bundle: dist/bundle/hush.cjs ${kib("hush.cjs")} KiB, code cache ${cache} ${kib(cache)} KiB, age-encryption.js ${kib("age-encryption.js")} KiB`);
+console.log(`bundle: dist/bundle/hush.cjs ${kib("hush.cjs")} KiB, code cache ${cache} ${kib(cache)} KiB`);

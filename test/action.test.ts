@@ -126,7 +126,7 @@ async function runAction(inputs: Record<string, string>, files: Record<string, s
     ...opts.extraEnv,
   });
   // GitHub passes every input declared in action.yml, defaults included; names upper-cased, '-' kept.
-  const all = { files: "", "age-key": "", export: "env", extract: "", "output-dir": "", ...inputs };
+  const all = { files: "", "age-key": "", export: "env", extract: "", "output-dir": "", "mask-min-length": "1", ...inputs };
   for (const [k, v] of Object.entries(all)) env[`INPUT_${k.toUpperCase()}`] = v;
   for (const [k, v] of opts.state ?? []) env[`STATE_${k}`] = v;
   const r = await spawnAsync([join(action, "dist", opts.entry ?? "index.js")], { cwd: workspace, env, node: ACTION_NODE });
@@ -189,6 +189,22 @@ describe("GitHub Action (simulated runner)", () => {
     expect(DECLARED).toBe(24);
     expect(yml).toMatch(/main: dist\/index\.js/);
     for (const input of ["files", "age-key", "export", "extract"]) expect(yml).toContain(`  ${input}:`);
+  });
+
+  it("mask-min-length leaves shorter values unmasked (the key always masked); by default every value is masked", async () => {
+    const file = await enc("app: web\nport: 80\ntoken: tok_live_abcdef\n");
+    const short = await runAction({ files: "s.enc.yaml", "age-key": key.text, "mask-min-length": "4" }, { "s.enc.yaml": file });
+    expect(short.status, short.stderr).toBe(0);
+    const masks = masksFirst(short.lines);
+    expect(masks).toContain("tok_live_abcdef");
+    expect(masks).toContain(key.identity);
+    expect(masks).not.toContain("web");
+    expect(masks).not.toContain("80");
+    const all = masksFirst((await runAction({ files: "s.enc.yaml", "age-key": key.text }, { "s.enc.yaml": file })).lines);
+    for (const v of ["web", "80", "tok_live_abcdef"]) expect(all).toContain(v);
+    const bad = await runAction({ files: "s.enc.yaml", "age-key": key.text, "mask-min-length": "three" }, { "s.enc.yaml": file });
+    expect(bad.status).not.toBe(0);
+    expect(bad.stdout + bad.stderr).toContain("mask-min-length must be a whole number");
   });
 
   it("masks the key and every value (each line of multi-line ones) before any other output", async () => {
@@ -336,7 +352,8 @@ describe("GitHub Action (simulated runner)", () => {
     expect(r.status).toBe(0);
     masksFirst(r.lines);
     const path = r.output.get("dotenv-file")!;
-    expect(readFileSync(path, "utf8")).toBe('A=one\nB="two\\nlines\\n"\n');
+    // sops's dotenv form (what \`sops -d --output-type dotenv\` writes): newlines escaped as \\n, no quotes.
+    expect(readFileSync(path, "utf8")).toBe("A=one\nB=two\\nlines\\n\n");
     expect(statSync(path).mode & 0o777).toBe(0o600);
     expect(r.env).toEqual([]);
   });

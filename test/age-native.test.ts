@@ -482,8 +482,9 @@ describe("cold path", () => {
       `import { writeSync } from "node:fs";
 export async function load(url, ctx, next) {
   const r = await next(url, ctx);
-  // Unbundled: its own files; bundled: esbuild's path comments in the chunk that holds it.
-  if (url.includes("/age-encryption/") || String(r.source ?? "").includes("node_modules/age-encryption/")) {
+  // Unbundled: its own files; bundled: esbuild's path comments in the chunk that holds it, or
+  // the package's vendored entry (dist/bundle/vendor/age-encryption.js).
+  if (url.includes("/age-encryption/") || url.endsWith("/vendor/age-encryption.js") || String(r.source ?? "").includes("node_modules/age-encryption/")) {
     writeSync(2, "IMPORTED age-encryption\\n");
   }
   return r;
@@ -503,11 +504,11 @@ export async function load(url, ctx, next) {
     });
     expect(r.stdout).toBe(fixture("age-yaml-v3.7.1-example.expected.yaml"));
     expect(r.stderr).toBe("");
-    // Encryption does load it: the hook works.
-    const e = spawnSync(process.execPath, ["--import", register, join(ROOT, "bin", "hush.js"), "encrypt", "--age", "age1yt3tfqlfrwdwx0z0ynwplcr6qxcxfaqycuprpmy89nr83ltx74tqdpszlw", "--input-type", "yaml"], {
+    // Key generation does load it: the hook works. (Encrypting to an X25519 recipient no longer
+    // does: age-native.ts encrypts natively.)
+    const e = spawnSync(process.execPath, ["--import", register, join(ROOT, "bin", "hush.js"), "keygen", "-o", join(tmp, "new-key.txt")], {
       encoding: "utf8",
       env,
-      input: "a: b\n",
     });
     expect(e.stderr).toContain("IMPORTED age-encryption");
   });
@@ -530,5 +531,29 @@ export async function load(url, ctx, next) {
     // The hook does see the import when it happens.
     const r2 = spawnSync(process.execPath, ["--import", register, "--input-type=module", "-e", script, "pq"], { encoding: "utf8", cwd: ROOT });
     expect(r2.stderr).toContain("IMPORTED age-encryption");
+  });
+});
+
+describe("native encryption to X25519 recipients (issue 20)", () => {
+  it("Debian's age decrypts what ageRecipient().wrap writes, at every chunk boundary; each wrap is fresh", async () => {
+    const key = await generateAgeKeyFile();
+    const dir = mkdtempSync(join(tmpdir(), "hush-age-native-enc-"));
+    try {
+      writeFileSync(join(dir, "key.txt"), key.text, { mode: 0o600 });
+      const r = ageRecipient(key.recipient);
+      for (const n of [0, 1, 32, 65535, 65536, 65537, 131072 + 5]) {
+        const data = new Uint8Array(n).map((_, i) => (i * 31 + n) & 0xff);
+        const enc = (await r.wrap(data))["enc"] as string;
+        expect(enc).toMatch(/^-----BEGIN AGE ENCRYPTED FILE-----\n[A-Za-z0-9+/=\n]+-----END AGE ENCRYPTED FILE-----\n$/);
+        writeFileSync(join(dir, "f.age"), enc);
+        const out = execFileSync("age", ["-d", "-i", join(dir, "key.txt"), join(dir, "f.age")]);
+        expect(Buffer.compare(out, Buffer.from(data))).toBe(0);
+      }
+      const a = await r.wrap(new Uint8Array(32));
+      const b = await r.wrap(new Uint8Array(32));
+      expect(a.enc).not.toBe(b.enc); // fresh ephemeral key, file key and nonce each time
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -201,11 +201,11 @@ describe("parseAgeRecipients", () => {
     expect(parseAgeRecipients(" , ")).toEqual([]);
   });
 
-  it("rejects anything but X25519 and hybrid recipients with USAGE", async () => {
+  it("rejects malformed recipients with USAGE", async () => {
     const good = EXAMPLE_RECIPIENTS[0]!;
     const bad = [
-      "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHsKLqeplhpW+uObz5dvMgjz1OxfM/XXUB+VHtZ6isGN",
-      "age1yubikey1qwt50d05nh5vutpdzmlg5wn80xq5negm4uj9ghv0snvdd3yysf5yw3rhl3t",
+      "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHsKLqeplhpW+uObz5dvMgjz1OxfM/XXUB+VHtZ6isG",
+      "age1yubikey1qwt50d05nh5vutpdzmlg5wn80xq5negm4uj9ghv0snvdd3yysf5yw3rhl3q", // bad checksum
       `${good.slice(0, -1)}q`, // checksum
       good.toUpperCase(),
       "age1",
@@ -296,24 +296,32 @@ describe("loading identities from the environment", () => {
     }
   });
 
-  it("SOPS_AGE_KEY_CMD runs without a shell and without SOPS_AGE_RECIPIENT", async () => {
+  it("SOPS_AGE_KEY_CMD runs without a shell, per entry, with SOPS_AGE_RECIPIENT set to its recipient (as sops)", async () => {
     const key = await generateAgeKeyFile();
-    const script = `if (process.env.SOPS_AGE_RECIPIENT === undefined) { console.log('# from cmd'); console.log('${key.identity}') }`;
-    const set = await loadAgeIdentities(
-      env({ SOPS_AGE_KEY_CMD: `node -e "${script}"`, SOPS_AGE_RECIPIENT: key.recipient }),
-    );
-    expect(set.problems).toEqual([]);
+    const entry = await ageRecipient(key.recipient).wrap(Buffer.from(EXAMPLE_DATA_KEY, "hex"));
+    // The command prints the identity only when asked for its recipient.
+    const script = `if (process.env.SOPS_AGE_RECIPIENT === '${key.recipient}') { console.log('# from cmd'); console.log('${key.identity}') }`;
+    const set = await loadAgeIdentities(env({ SOPS_AGE_KEY_CMD: `node -e "${script}"`, SOPS_AGE_RECIPIENT: "ignored" }));
+    expect(hex(await set.unwrap(entry))).toBe(EXAMPLE_DATA_KEY);
     expect(set.count).toBe(1);
-    expect(await set.recipients()).toEqual([key.recipient]);
+    expect(set.problems).toEqual([]);
+    // Without an entry (keys, team init) it runs with SOPS_AGE_RECIPIENT unset.
+    const any = `if (process.env.SOPS_AGE_RECIPIENT === undefined) console.log('${key.identity}')`;
+    const set2 = await loadAgeIdentities(env({ SOPS_AGE_KEY_CMD: `node -e "${any}"`, SOPS_AGE_RECIPIENT: "ignored" }));
+    expect(await set2.recipients()).toEqual([key.recipient]);
   });
 
   it("SOPS_AGE_KEY_CMD failures become problem lines", async () => {
+    const entry = exampleEntries()[0]!;
     const failing = await loadAgeIdentities(env({ SOPS_AGE_KEY_CMD: `node -e "process.exit(3)"` }));
+    expect(await failing.unwrap(entry)).toBeNull();
     expect(failing.count).toBe(0);
     expect(failing.problems).toContain('SOPS_AGE_KEY_CMD "node": exited with status 3');
     const missing = await loadAgeIdentities(env({ SOPS_AGE_KEY_CMD: "hush-no-such-command-xyz --flag" }));
+    expect(await missing.unwrap(entry)).toBeNull();
     expect(missing.problems).toContain('SOPS_AGE_KEY_CMD "hush-no-such-command-xyz": command not found');
     const unparsable = await loadAgeIdentities(env({ SOPS_AGE_KEY_CMD: `node -e "oops` }));
+    expect(await unparsable.unwrap(entry)).toBeNull();
     expect(unparsable.problems[0]).toMatch(/^SOPS_AGE_KEY_CMD: cannot parse the command/);
   });
 
@@ -377,6 +385,7 @@ describe("loading identities from the environment", () => {
     const set = await loadAgeIdentities(
       env({ SOPS_AGE_KEY: text, SOPS_AGE_KEY_FILE: keyFile, SOPS_AGE_KEY_CMD: `node -e "console.log('${broken}')"` }),
     );
+    expect(await set.unwrap(exampleEntries()[0]!)).toBeNull();
     expect(set.count).toBe(0);
     expect(set.problems.length).toBeGreaterThanOrEqual(6 + 6 + 1);
     for (const p of set.problems) {
@@ -384,15 +393,16 @@ describe("loading identities from the environment", () => {
       expect(secretLeaks(p, [good.identity, pq])).toBe(false);
     }
     expect(set.problems).toContain(`SOPS_AGE_KEY: line 2: malformed AGE-SECRET-KEY-1… identity (bad checksum or length)`);
-    expect(set.problems).toContain(`SOPS_AGE_KEY_FILE ${keyFile}: line 6: age plugin identities are not supported`);
+    expect(set.problems).toContain(`SOPS_AGE_KEY_FILE ${keyFile}: line 6: malformed AGE-PLUGIN-… identity`);
   });
 
-  it("a passphrase-encrypted keys file is reported, not parsed", async () => {
+  it("a passphrase-encrypted keys file is held for later, not parsed", async () => {
     const keyFile = join(tmp, "encrypted-keys.txt");
     writeFileSync(keyFile, readFileSync(fixture("age-vector-x25519-encrypted-data.age")));
     const set = await loadAgeIdentities(env({ SOPS_AGE_KEY_FILE: keyFile }));
-    expect(set.count).toBe(0);
-    expect(set.problems).toContain(`SOPS_AGE_KEY_FILE ${keyFile}: passphrase-encrypted key files are not supported`);
+    // Opened only when an entry needs it (asking on the terminal): see age-passphrase.test.ts.
+    expect(set.count).toBe(1);
+    expect(set.problems).toEqual([]);
   });
 });
 

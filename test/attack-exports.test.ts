@@ -2,7 +2,7 @@
 // edits an encrypted file's text: adds `PATH: null` / `BASH_ENV: null` (nulls are never encrypted
 // and never in the MAC), wraps a value in a list (list positions are in neither the MAC nor the
 // AAD), or, in a mac_only_encrypted file, adds a clear value. The victim's exports (exec-env, the
-// library's toEnv, hush/config, the Action's env and dotenv exports) must not carry any of it.
+// library's toEnv, hush-sops/config, the Action's env and dotenv exports) must not carry any of it.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -109,7 +109,7 @@ describe("attack 4: nulls, lists and clear values outside the MAC are not export
     w.dispose();
   });
 
-  it("hush/config does not set PATH from an injected null", () => {
+  it("hush-sops/config does not set PATH from an injected null", () => {
     const config = pathToFileURL(join(ROOT, "dist", "lib", "config.js")).href;
     const r = spawnSync(NODE, ["--import", config, "-e", "process.stdout.write(JSON.stringify({p: process.env.PATH, b: process.env.BASH_ENV ?? null, k: process.env.API_KEY}))"], {
       cwd: dir,

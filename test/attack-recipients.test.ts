@@ -86,7 +86,7 @@ describe("attack 2: recipients come from .sops.yaml when a data key is wrapped",
   it("revoke refuses to rotate a file with an injected recipient, and changes nothing", async () => {
     const r = repo();
     const bob = await generateAgeKeyFile();
-    ok(await hush(r, ["invite", bob.recipient, "--name", "bob"]));
+    ok(await hush(r, ["invite", bob.recipient, "--name", "bob", "--all"]));
     injectAge(r);
     const before = [r.read(".sops.yaml"), r.read("s.enc.yaml")];
     const d = await hush(r, ["revoke", bob.recipient]);

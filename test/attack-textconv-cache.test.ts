@@ -99,7 +99,7 @@ describe("attack 3: no plaintext in .git from textconv", { timeout: TIMEOUT }, (
   it("hush revoke deletes the cache", async () => {
     const repo = history();
     const bob = await generateAgeKeyFile();
-    ok(repo.hush(["invite", bob.recipient, "--name", "bob"]));
+    ok(repo.hush(["invite", bob.recipient, "--name", "bob", "--all"]));
     repo.commit("invite bob");
     ok(repo.hush(["git", "install", "--command", COMMAND]));
     ok(repo.git(["config", "diff.hush.cachetextconv", "true"]));

@@ -6,7 +6,7 @@
 // (scripts/test-nodes.js): when the build was made by another Node, the copy gets a build cache
 // for this one from scripts/code-cache.js, as `npm run build` would have made it.
 import { spawnSync } from "node:child_process";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -62,7 +62,8 @@ describe.runIf(built)("code cache of the bundled CLI", () => {
     mkdirSync(join(dir, "bin"));
     mkdirSync(copy, { recursive: true });
     for (const f of ["hush.js", "package.json"]) copyFileSync(join(ROOT, "bin", f), join(dir, "bin", f));
-    for (const f of ["hush.cjs", "age-encryption.js"]) copyFileSync(join(BUNDLE, f), join(copy, f));
+    copyFileSync(join(BUNDLE, "hush.cjs"), join(copy, "hush.cjs"));
+    cpSync(join(BUNDLE, "vendor"), join(copy, "vendor"), { recursive: true }); // age-encryption and the SDKs
     if (existsSync(join(BUNDLE, buildCache()))) copyFileSync(join(BUNDLE, buildCache()), join(copy, buildCache()));
     else {
       // Built by another Node: make this Node's build cache for the copy, as the build does.
@@ -182,7 +183,7 @@ describe.runIf(built)("code cache of the bundled CLI", () => {
         const r = run(["decrypt", secretsFile], flags);
         expect(r.stdout).toBe("marker_key: not-in-any-cache-value\n");
         expect(r.status).toBe(0);
-        // encrypt imports dist/bundle/age-encryption.js as a module: Node's compile cache on >= 22.1
+        // encrypt imports dist/bundle/vendor/age-encryption.js as a module: Node's compile cache on >= 22.1
         const e = run(["encrypt", "--age", recipient, join(dir, "s.yaml")], flags);
         expect(e.status).toBe(0);
       }

@@ -1,5 +1,5 @@
 // examples/app: the same tiny app started through `hush exec-env` and through
-// `node --import hush/config` sees the same configuration (and, without either, has none).
+// `node --import hush-sops/config` sees the same configuration (and, without either, has none).
 import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -42,13 +42,13 @@ describe("examples/app", () => {
     });
   });
 
-  it("gets the same configuration through node --import hush/config", async () => {
+  it("gets the same configuration through node --import hush-sops/config", async () => {
     await withTempDir((dir) => {
       const file = join(dir, "secrets.enc.yaml");
       writeFileSync(file, encrypted);
-      // `hush/config` resolves through the package's own `exports` (a self-reference: the app
+      // `hush-sops/config` resolves through the package's own `exports` (a self-reference: the app
       // lives inside the package), as it would from node_modules in a real app.
-      const r = run(["--import", "hush/config", APP], { cwd: APP_DIR, env: cleanEnv({ SOPS_AGE_KEY: key.identity, HUSH_FILE: file }) });
+      const r = run(["--import", "hush-sops/config", APP], { cwd: APP_DIR, env: cleanEnv({ SOPS_AGE_KEY: key.identity, HUSH_FILE: file }) });
       expect(r.stderr).toBe("");
       expect(r.status).toBe(0);
       expect(r.stdout).toBe(EXPECTED);
@@ -62,7 +62,7 @@ describe("examples/app", () => {
     await withTempDir((dir) => {
       const file = join(dir, "secrets.enc.yaml");
       writeFileSync(file, encrypted);
-      const r = run(["--import", "hush/config", APP], { cwd: APP_DIR, env: cleanEnv({ HUSH_FILE: file }) });
+      const r = run(["--import", "hush-sops/config", APP], { cwd: APP_DIR, env: cleanEnv({ HUSH_FILE: file }) });
       expect(r.status).toBe(128);
       expect(r.stdout).toBe("");
       expect(r.stderr).toMatch(/^hush: error: could not decrypt the data key/);

@@ -61,3 +61,30 @@ export const NASTY_VALUES = [
   "'fully single'",
   "ENC[not really]",
 ];
+
+/**
+ * Tricky lines: how sops reads each (key and value), so how hush must. Every one of them also goes
+ * through `hush encrypt` and sops's Go library in test/dotenv-sopslib.test.ts.
+ */
+export const TRICKY_DOTENV: [line: string, key: string, value: string][] = [
+  ['Q="x y"', "Q", '"x y"'],
+  ["S='single'", "S", "'single'"],
+  ["B=`back`", "B", "`back`"],
+  ["P=hunter2 #1", "P", "hunter2 #1"],
+  ["H=hash#inside", "H", "hash#inside"],
+  ["export E=yes", "export E", "yes"],
+  ["URL=https://x.test/?a=b&c=d", "URL", "https://x.test/?a=b&c=d"],
+  ["EQ==leading", "EQ", "=leading"],
+  ["T=trail  ", "T", "trail  "],
+  ["foo = bar", "foo ", " bar"],
+  ["  INDENTED=1", "  INDENTED", "1"],
+  ["ML=a\\nb", "ML", "a\nb"],
+  ['DQ="a\\nb"', "DQ", '"a\nb"'],
+  ["TAB=\tx\t", "TAB", "\tx\t"],
+  ["EMPTY=", "EMPTY", ""],
+  ["=novalue", "", "novalue"],
+  ["BS=C:\\dir\\new", "BS", "C:\\dir\new"],
+  ["CR=crlf\r", "CR", "crlf\r"],
+  ["UNI=pässwörd ✓", "UNI", "pässwörd ✓"],
+  ["  # x=1", "  # x", "1"],
+];

@@ -520,11 +520,13 @@ describe("hush audit and rotation-status (no key)", { timeout: GIT_TIMEOUT }, ()
   it("a value changed in the commit that also rotates (a revoke with an edit) is reported, with a key exactly", () => {
     const repo = makeRepo({ identities: `${key.identity}\n${key2.identity}` });
     const day = (n: number) => `2024-01-${String(n).padStart(2, "0")}T12:00:00+00:00`;
+    const rule = (ages: string) => `creation_rules:\n  - path_regex: \\.enc\\.yaml$\n    age: ${ages}\n`;
+    repo.write(".sops.yaml", rule(`${key.recipient},${key2.recipient}`));
     encryptInto(repo, "s.enc.yaml", "a: 1\nb: two\n");
-    ok(repo.hush(["rotate", "-i", "--add-age", key2.recipient, "s.enc.yaml"]));
     commitAll(repo, "add", day(1));
     // One commit: the password changes and key2 is revoked (new data key, every value re-encrypted).
     set(repo, "s.enc.yaml", '["a"]', "2");
+    repo.write(".sops.yaml", rule(key.recipient));
     ok(repo.hush(["rotate", "-i", "--rm-age", key2.recipient, "s.enc.yaml"]));
     commitAll(repo, "revoke key2 and change a", day(29));
 

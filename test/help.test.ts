@@ -7,10 +7,10 @@ import { runHush } from "./helpers.js";
 
 const COMMANDS = [
   "encrypt", "decrypt", "keygen", "edit", "set", "rotate-value", "unset", "rotate", "filestatus", "exec-env", "exec-file",
-  "updatekeys", "git", "check", "audit", "rotation-status", "init", "invite", "revoke", "share", "import",
-  "k8s", "get", "groups", "completion", "version",
+  "updatekeys", "git", "check", "verify", "audit", "rotation-status", "init", "invite", "revoke", "share", "import",
+  "k8s", "import-dotenv", "import-env", "get", "groups", "completion", "version",
 ];
-const GIT = ["install", "textconv", "merge", "resolve"];
+const GIT = ["install", "textconv", "merge", "resolve", "log", "diff"];
 const K8S = ["secret", "kustomize-plugin", "install-kustomize-plugin"];
 const GROUPS = ["add", "delete"];
 

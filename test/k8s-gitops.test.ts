@@ -219,6 +219,11 @@ describe("examples/kubernetes/rotate-vault-transit.sh (the CronJob's script) aga
       mkdirSync(join(work, "k8s secrets"));
       writeFileSync(join(work, "k8s secrets", "app.enc.yaml"), vaultFile.stdout);
       const ageOnly = encryptTo(join(work, "other.enc.yaml"), `token: ${V.apiKey}\n`, "yaml");
+      // The recipients a rotation wraps for come from .sops.yaml, never from the file alone.
+      writeFileSync(
+        join(work, ".sops.yaml"),
+        `creation_rules:\n  - path_regex: app\\.enc\\.yaml$\n    hc_vault_transit_uri: ${vault.keyUrl("hush")}\n    age: ${recipient}\n  - age: ${recipient}\n`,
+      );
       await git(["add", "."], work);
       await git(["commit", "--quiet", "-m", "secrets"], work);
       await git(["push", "--quiet", join(dir, "remote.git"), "main"], work);

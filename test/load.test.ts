@@ -1,6 +1,6 @@
 // The library's load(): every value type comes back right from get(), paths work in both forms,
 // the MAC is checked at load, values are decrypted only when read, dispose() zero-fills the data
-// key; encrypt()/decrypt() of whole documents; and `hush/config` filling process.env.
+// key; encrypt()/decrypt() of whole documents; and `hush-sops/config` filling process.env.
 import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -134,6 +134,18 @@ describe("load(): get() for every type", () => {
     }
     expect(s.has("nothing")).toBe(true);
     expect(s.get("nothing")).toBeNull();
+  });
+
+  it("get(path, type) returns the value typed, undefined when missing, and refuses another type without showing it", async () => {
+    const s = await open();
+    const host: string | undefined = s.get("db.password", "string");
+    expect(typeof host).toBe("string");
+    const port: number | undefined = s.get("db.port", "number");
+    expect(port).toBe(5432);
+    expect(s.get("nope", "string")).toBeUndefined();
+    expect(() => s.get("db.port", "string")).toThrow(/^the value at db\.port is a number, not a string$/);
+    expect(() => s.get("db", "string")).toThrow(/is a map, not a string/);
+    expect(() => s.get("db.password", "number")).toThrow(/^the value at db\.password is a string, not a number$/);
   });
 
   it("keys() lists every value's dotted path in file order", async () => {
@@ -279,7 +291,7 @@ describe("encrypt() / decrypt() of whole documents", () => {
   });
 });
 
-describe("hush/config", () => {
+describe("hush-sops/config", () => {
   const CONFIG = pathToFileURL(join(ROOT, "dist", "lib", "config.js")).href;
   const PRINT = "process.stdout.write(JSON.stringify({ pw: process.env.DB_PASSWORD, str: process.env.str, keep: process.env.KEEP }))";
   const run = (cwd: string, extra: NodeJS.ProcessEnv) =>
@@ -327,7 +339,7 @@ describe("hush/config", () => {
       const none = run(dir, {});
       expect(none.status).toBe(100);
       expect(none.stdout).toBe("");
-      expect(none.stderr).toMatch(/^hush: error: no secrets file: none of secrets\.enc\.yaml, \.env\.enc in .*\nhush: hint: set HUSH_FILE/);
+      expect(none.stderr).toMatch(/^hush: error: no secrets file: none of (\.env\.test\.enc, )?secrets\.enc\.yaml, \.env\.enc in .*\nhush: hint: set HUSH_FILE/);
       writeFileSync(join(dir, "secrets.enc.yaml"), enc);
       const stranger = await generateAgeKeyFile();
       const nokey = run(dir, { SOPS_AGE_KEY: stranger.identity });

@@ -3,7 +3,7 @@
 // knows nothing about hush: start it either way and it sees the same variables.
 //
 //   hush exec-env secrets.enc.yaml -- node app.js      (values live only in the child's env)
-//   node --import hush/config app.js                    (loads ./secrets.enc.yaml, or $HUSH_FILE)
+//   node --import hush-sops/config app.js                    (loads ./secrets.enc.yaml, or $HUSH_FILE)
 //
 // Nested keys arrive flattened: db.password → DB_PASSWORD, stripe.api_key → STRIPE_API_KEY.
 // It never prints a secret, only what it would connect to and the secrets' lengths.

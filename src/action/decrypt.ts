@@ -100,6 +100,17 @@ export function maskCandidates(doc: Pick<OpenedDocument, "trees">): string[] {
   return [...out];
 }
 
+/**
+ * The `mask-min-length` input: values (and lines of values) shorter than this are not masked, so
+ * that masking a value such as `app` or `1` does not scramble every log line that contains it.
+ * Empty or 1 (the default): every value is masked. The age key is always masked.
+ */
+function maskMinLength(input: string): number {
+  if (input.trim() === "") return 1;
+  if (!/^\d+$/.test(input.trim())) throw new HushError("USAGE", "mask-min-length must be a whole number of characters (1 masks every value)");
+  return Math.max(1, Number(input.trim()));
+}
+
 function maskAll(io: ActionIO, values: Iterable<string>, done: Set<string>): void {
   for (const v of values) {
     if (done.has(v)) continue;
@@ -203,6 +214,7 @@ export async function runDecryptAction(io: ActionIO, env: NodeJS.ProcessEnv = pr
     const modeInput = (io.getInput("export") || "env").toLowerCase() as ExportMode;
     if (!MODES.includes(modeInput)) throw new HushError("USAGE", `export must be one of ${MODES.join(", ")}`);
     const extract = io.getInput("extract");
+    const minLength = maskMinLength(io.getInput("mask-min-length"));
     const workspace = env["GITHUB_WORKSPACE"] || process.cwd();
     const outDir = resolve(workspace, io.getInput("output-dir") || join(env["RUNNER_TEMP"] || tmpdir(), "hush"));
     if (modeInput === "env" && !env["GITHUB_ENV"]) {
@@ -225,7 +237,7 @@ export async function runDecryptAction(io: ActionIO, env: NodeJS.ProcessEnv = pr
         if (e instanceof HushError) throw new HushError(e.code, `${file}: ${e.message}`, e.hint);
         throw e;
       }
-      maskAll(io, maskCandidates(doc), masked);
+      maskAll(io, maskCandidates(doc).filter((v) => v.length >= minLength), masked);
       opened.push({ file, doc, format, outsideMac: outsideMacTest(text, format, doc) });
     }
 

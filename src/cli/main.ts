@@ -22,6 +22,7 @@ import { command as execFile } from "./commands/exec-file.command.js";
 import { command as updatekeys } from "./commands/updatekeys.command.js";
 import { command as git } from "./commands/git.command.js";
 import { command as check } from "./commands/check.command.js";
+import { command as verify } from "./commands/verify.command.js";
 import { command as audit } from "./commands/audit.command.js";
 import { command as rotationStatus } from "./commands/rotation-status.command.js";
 import { command as init } from "./commands/init.command.js";
@@ -30,6 +31,8 @@ import { command as revoke } from "./commands/revoke.command.js";
 import { command as share } from "./commands/share.command.js";
 import { command as importBundle } from "./commands/import.command.js";
 import { command as k8s } from "./commands/k8s.command.js";
+import { command as importDotenv } from "./commands/import-dotenv.command.js";
+import { command as importEnv } from "./commands/import-env.command.js";
 import { command as get } from "./commands/get.command.js";
 import { command as completion } from "./commands/completion.command.js";
 import { command as version } from "./commands/version.command.js";
@@ -38,8 +41,9 @@ import { command as groups } from "./commands/groups.command.js";
 /** The top-level commands, in the order `--help` lists them. */
 const COMMANDS: readonly CommandSpec[] = [
   encrypt, decrypt, keygen, edit, set, rotateValue, unset, rotate, filestatus, execEnv, execFile,
-  updatekeys, git, check, audit, rotationStatus, init, invite, revoke, share, importBundle,
+  updatekeys, git, check, verify, audit, rotationStatus, init, invite, revoke, share, importBundle,
   k8s,
+  importDotenv, importEnv,
   get, groups, completion, version,
 ];
 

@@ -41,7 +41,7 @@ export function decryptionOrderOption(): Option {
 
 /** `-j, --jobs <n>`: how many files are processed at once. */
 export function jobsOption(): Option {
-  return new Option("-j, --jobs <n>", "files processed at once (default 8)");
+  return new Option("-j, --jobs <n>", "files processed at once (default 32: the time goes to waiting on key services, not to cores)");
 }
 
 /** Argument parser for a repeatable option: each occurrence is appended to a list. */

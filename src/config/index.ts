@@ -68,9 +68,14 @@ function noMatch(config: SopsConfig, file: string | undefined, cwd: string): Hus
  * it has no `creation_rules` (sops then behaves as if there were no config). Throws CONFIG when
  * rules exist but none matches, and for an invalid config.
  */
-export async function rulesForFile(file: string | undefined, options: ConfigOptions = {}): Promise<ResolvedCreationRule | undefined> {
+export async function rulesForFile(
+  file: string | undefined,
+  options: ConfigOptions = {},
+  /** The config already loaded with these options (many files, one `.sops.yaml`). */
+  preloaded?: { config: SopsConfig | undefined },
+): Promise<ResolvedCreationRule | undefined> {
   const cwd = options.cwd ?? process.cwd();
-  const config = await loadEffectiveConfig(options);
+  const config = preloaded ? preloaded.config : await loadEffectiveConfig(options);
   if (!config?.creationRules) return undefined;
   const rule = selectCreationRule(config, file, cwd);
   if (!rule) throw noMatch(config, file, cwd);

@@ -107,8 +107,12 @@ export function readMetadata(raw: unknown): Metadata {
   }
   const lastModified = weakString(raw["lastmodified"], "lastmodified");
   if (!canonicalLastModified(lastModified)) throw invalid("lastmodified is missing or not an RFC 3339 time");
+  // Other sops-format writers may leave `version` out: sops's library (decrypt.DataWithFormat,
+  // what Flux runs) never reads it; only the CLI's KMS encryption-context bug check parses it,
+  // and hush tries those contexts whatever the version (keys/aws-kms.ts). A version that is
+  // there must still be one.
   const version = weakString(raw["version"], "version");
-  if (!SEMVER_RE.test(version) && !version.startsWith("1.")) {
+  if (version !== "" && !SEMVER_RE.test(version) && !version.startsWith("1.")) {
     throw invalid(`version "${version.slice(0, 40)}" is not a semantic version`);
   }
   const rules: SelectionRules = {};

@@ -9,6 +9,7 @@ import { formatTreePath, listIndex, type TreePath } from "../model/tree-path.js"
 import type { TreeNode } from "../model/tree.js";
 import { childIndent, emitJsonDocument } from "./emit.js";
 import { CELL_RENDERERS, emitTrees, getFormat } from "./index.js";
+import { blockStyleOf, isCrlf, restyleBlock, toCrlf } from "./cst-layout.js";
 
 type Token = CST.Token;
 type Item = CST.CollectionItem;
@@ -169,10 +170,19 @@ export function parseSetValue(json: string): TreeNode {
   return node;
 }
 
-/** Returns `text` with the value at `path` set to `value`, creating missing keys. */
-export function setAtPath(text: string, format: "yaml" | "json", path: TreePath, value: TreeNode, step = 4): string {
+/**
+ * Returns `text` with the value at `path` set to `value`, creating missing keys. New YAML blocks
+ * are indented by `step`, else by the file's own step (as the reader detects it), else 4.
+ */
+export function setAtPath(text: string, format: "yaml" | "json", path: TreePath, value: TreeNode, step?: number): string {
+  // New text is generated with `\n`: a CRLF file stays CRLF.
+  const out = setAtPathLf(text, format, path, value, step);
+  return isCrlf(text) ? toCrlf(out) : out;
+}
+
+function setAtPathLf(text: string, format: "yaml" | "json", path: TreePath, value: TreeNode, step?: number): string {
   if (path.length === 0) throw new HushError("INVALID_TREE_PATH", "empty tree path");
-  const ed = new Editor(text, format, step);
+  const ed = new Editor(text, format, step ?? fileStep(text, format));
   const { found, container, located } = ed.walk(path);
   if (found === path.length && located) return replaceItem(ed, located, value);
   const p = path[found]!;
@@ -180,6 +190,13 @@ export function setAtPath(text: string, format: "yaml" | "json", path: TreePath,
   if (isMap(container)) return insertInto(ed, container, String(p), node);
   if (listIndex(p) === undefined) throw new HushError("INVALID_TREE_PATH", `${formatTreePath(path.slice(0, found + 1))}: a list is indexed by number`);
   return insertInto(ed, container, undefined, node);
+}
+
+/** The indentation step the YAML reader finds in `text` (4 for JSON, or when it finds none). */
+function fileStep(text: string, format: "yaml" | "json"): number {
+  if (format !== "yaml") return 4;
+  const doc = getFormat("yaml").parse(text) as { indentStep?: number };
+  return doc.indentStep ?? 4;
 }
 
 function replaceItem(ed: Editor, loc: Located, value: TreeNode): string {
@@ -201,7 +218,15 @@ function replaceItem(ed: Editor, loc: Located, value: TreeNode): string {
     ownerCol = dash ? column(text, dash.offset) : column(text, old!.offset);
   }
   const end = old ? endOf(old) : start;
-  const r = ed.render(value, ownerCol, flow, lineIndent(text, start));
+  let r = ed.render(value, ownerCol, flow, lineIndent(text, start));
+  // A block scalar given a new string keeps its style and column (cst-layout.ts).
+  const was = !flow && old?.type === "block-scalar" ? blockStyleOf(old) : undefined;
+  const cell = value instanceof Map || Array.isArray(value) ? undefined : value.value;
+  if (was && "inline" in r && cell?.type === "str" && !cell.bytes) {
+    const rendered = r.inline.startsWith("|") ? ({ kind: "block", header: "", body: "" } as const) : ({ kind: "flow", type: "scalar", source: "" } as const);
+    const kept = restyleBlock(cell.text, was, rendered, ownerCol);
+    if (kept.kind === "block" && kept !== rendered) r = { inline: `${kept.header}\n${kept.body.replace(/\n$/, "")}` };
+  }
   if (flow) {
     const from = old ? old.offset : start;
     return text.slice(0, from) + (old ? "" : " ") + ("inline" in r ? r.inline : r.block) + text.slice(end);
@@ -261,6 +286,11 @@ function lineIndent(text: string, offset: number): string {
 
 /** Returns `text` without the value at `path`; undefined when the path does not exist. */
 export function unsetAtPath(text: string, format: "yaml" | "json", path: TreePath, step = 4): string | undefined {
+  const out = unsetAtPathLf(text, format, path, step);
+  return out !== undefined && isCrlf(text) ? toCrlf(out) : out;
+}
+
+function unsetAtPathLf(text: string, format: "yaml" | "json", path: TreePath, step: number): string | undefined {
   const ed = new Editor(text, format, step);
   const { found, located } = ed.walk(path);
   if (found !== path.length || !located) return undefined;

@@ -9,6 +9,7 @@ import type { PlainValue } from "../model/value.js";
 import type { MetadataBlock } from "../model/metadata.js";
 import type { Dialect, ParsedCst, RenderedScalar, ScalarContext } from "./cst-dialect.js";
 import { jsonValue } from "./emit.js";
+import { blockStyleOf, flowRootAsBlock, isCrlf, restyleBlock, toCrlf } from "./cst-layout.js";
 import type { FormatDocument, Leaf } from "./format.js";
 import type { FormatName, TreeCell, TreeMap, TreeNode } from "../model/tree.js";
 import { checkAliasExpansion } from "./limits.js";
@@ -51,6 +52,10 @@ export class CstDocument implements FormatDocument {
   private stack: Container[] = [];
   private rootLevel: string[] = [];
   private step = 0;
+  /** Indentation seen in block scalar bodies and in the `sops` block, when no map shows one. */
+  private blockStep = 0;
+  private sopsStep = 0;
+  private readonly crlf: boolean;
   private meta: MetadataBlock | undefined | null = null; // null: unchanged
 
   constructor(
@@ -68,7 +73,10 @@ export class CstDocument implements FormatDocument {
       if (t.type === "document") this.walkDocument(t);
       else if (t.type === "comment") this.pendingTopComments.push(t);
     }
-    this.step = indent && indent > 0 ? indent : this.step || 4;
+    // Evidence in order: nested maps, block scalar bodies, then the `sops` block (what this file's
+    // writer used), else sops's 4. So a decrypted block is indented as the plaintext's were.
+    this.step = indent && indent > 0 ? indent : this.step || this.blockStep || this.sopsStep || 4;
+    this.crlf = isCrlf(text);
   }
 
   private pendingTopComments: SourceToken[] = [];
@@ -116,7 +124,8 @@ export class CstDocument implements FormatDocument {
     }
     // sops ≥ 3.10 ends JSON output with a newline, whatever the input had.
     if (this.dialect.name === "json" && !out.endsWith("\n")) out += "\n";
-    return out;
+    // New text (values, the sops block) is generated with `\n`: a CRLF file stays CRLF.
+    return this.crlf ? toCrlf(out) : out;
   }
 
   private stringifyDocument(info: DocInfo, removing: boolean, metaText: string | undefined): string {
@@ -135,7 +144,13 @@ export class CstDocument implements FormatDocument {
     const hasMembers = root !== undefined && root.items.some((i) => i !== sops && (i.key || i.value));
     if (this.dialect.name === "json") return insertJsonMember(text, metaText, hasMembers);
     if (root?.type === "flow-collection") {
-      // A YAML document written as a flow mapping (`{a: 1}`): the block goes in as a flow member.
+      // A YAML document written as a flow mapping (`{a: 1}`) becomes a block mapping, as sops
+      // writes it (and Flux finds `mac: ENC[`); when an entry is too unusual to move (anchors,
+      // tags, aliases, multi-line keys) the block goes in as a flow member instead.
+      if (this.dialect.name === "yaml") {
+        const block = this.flowRootAsBlock(info, root);
+        if (block !== undefined) return block + metaText;
+      }
       return insertJsonMember(text, `${hasMembers ? " " : ""}sops: ${jsonValue(this.meta!, "    ", 0)}`, hasMembers);
     }
     // YAML: the block goes last in every document (SOPS-FORMAT §10.2.4).
@@ -145,6 +160,20 @@ export class CstDocument implements FormatDocument {
     // Trailing comments stay above the block, where sops puts them too.
     if (text.length > 0 && !text.endsWith("\n")) text += "\n";
     return text + metaText;
+  }
+
+  /** The document with its top-level flow mapping written as a block mapping (see above). */
+  private flowRootAsBlock(info: DocInfo, root: CST.FlowCollection): string | undefined {
+    return flowRootAsBlock(info.token, root, info.sopsItem, {
+      stringify: (t) => this.parsed.stringify(t),
+      keyOf: (k) => this.keyOf(k),
+      valueAt: (key) => {
+        const cell = info.tree.get(key);
+        return cell && !(cell instanceof Map) && !Array.isArray(cell) ? cell.value : undefined;
+      },
+      render: (v) => this.dialect.render(v, { inFlow: false, ownerCol: 0, step: this.step }),
+      step: this.step,
+    });
   }
 
   // ---- positions ---------------------------------------------------------------------------
@@ -184,11 +213,12 @@ export class CstDocument implements FormatDocument {
     for (const t of doc.end ?? []) if (t.type === "comment") this.comment(t, this.trail);
   }
 
-  private enter(kind: "map" | "seq", col: number, path: readonly string[], level: string[] = []): Container {
-    const c: Container = { col, path, kind, level };
+  private enter(kind: "map" | "seq", col: number, path: readonly string[], flow: boolean): Container {
+    const c: Container = { col, path, kind, level: [] };
     const parent = this.stack[this.stack.length - 1];
     // The indentation step is what a key's nested block adds; a list item's map sits at dash + 2.
-    if (parent && parent.kind === "map" && col > parent.col && (this.step === 0 || col - parent.col < this.step)) {
+    // A flow collection's column says nothing about indentation.
+    if (!flow && parent && parent.kind === "map" && col > parent.col && (this.step === 0 || col - parent.col < this.step)) {
       this.step = col - parent.col;
     }
     this.stack.push(c);
@@ -211,7 +241,7 @@ export class CstDocument implements FormatDocument {
     const inFlow = map.type === "flow-collection";
     const firstKey = map.items.find((i) => i.key)?.key;
     const col = firstKey ? this.col(firstKey.offset) : this.col(map.offset);
-    const c = isRoot ? this.stack[0]! : this.enter("map", col, path);
+    const c = isRoot ? this.stack[0]! : this.enter("map", col, path, inFlow);
     if (isRoot && firstKey) (c as { col: number }).col = col;
     for (const t of pending) this.comment(t, this.trail, c);
     // sops checks duplicate keys in YAML's first document only, and not in JSON (SOPS-FORMAT §14-Q11).
@@ -234,6 +264,8 @@ export class CstDocument implements FormatDocument {
         keys.add(key);
       }
       if (isRoot && key === "sops") {
+        const first = item.value?.type === "block-map" ? item.value.items.find((i) => i.key)?.key : undefined;
+        if (first && this.sopsStep === 0) this.sopsStep = this.col(first.offset) - col;
         // Not walked, but its keys must be unique too (the Composer used to check them).
         if (keys && item.value) this.checkUniqueKeys(item.value);
         if (info && info.sopsItem === undefined) info.sopsItem = item;
@@ -259,7 +291,7 @@ export class CstDocument implements FormatDocument {
   private walkSeq(seq: CST.BlockSequence | CST.FlowCollection, path: readonly string[], pending: SourceToken[] = []): TreeNode[] {
     const node: TreeNode[] = [];
     const inFlow = seq.type === "flow-collection";
-    const c = this.enter("seq", this.col(seq.offset), path);
+    const c = this.enter("seq", this.col(seq.offset), path, inFlow);
     for (const t of pending) this.comment(t, this.trail, c);
     for (const item of seq.items) {
       let anchor: string | undefined;
@@ -419,6 +451,13 @@ export class CstDocument implements FormatDocument {
     const r = this.resolve(token);
     if (!r) throw new HushError("PARSE", `unreadable scalar at line ${this.lineOf(token.offset)}`);
     const typed = this.dialect.typeScalar(token, r.value, tag?.source);
+    if (token.type === "block-scalar" && owner.kind === "map" && this.blockStep === 0) {
+      // An indentation indicator (`|2`) is that step itself; else the body's column says it.
+      const indicator = /\d/.exec((token.props[0] as SourceToken | undefined)?.source ?? "");
+      const style = blockStyleOf(token);
+      if (indicator) this.blockStep = Number(indicator[0]);
+      else if (style && style.bodyCol > ctx.ownerCol) this.blockStep = style.bodyCol - ctx.ownerCol;
+    }
     // A `!!binary` tag says how the text was written (base64), not what the value is: a new text
     // (an ENC[...] string, a decrypted value) goes without it, as sops writes it (its tree has no tags).
     return this.pushLeaf(token, typed, path, owner, ctx, tag?.source === "!!binary" ? tag : undefined);
@@ -428,6 +467,8 @@ export class CstDocument implements FormatDocument {
     const cell: TreeCell = { value: typed };
     if (typed === null) return cell;
     const self = this;
+    // A block scalar given a new string keeps its style and indentation (cst-layout.ts).
+    const block = token.type === "block-scalar" ? blockStyleOf(token) : undefined;
     this.leafList.push({
       path,
       kind: "value",
@@ -435,7 +476,9 @@ export class CstDocument implements FormatDocument {
       commentStack: this.stackComments(),
       inList: owner.kind === "seq",
       set(next: PlainValue) {
-        writeScalar(token, self.dialect.render(next, { ...ctx, step: self.step }));
+        let r = self.dialect.render(next, { ...ctx, step: self.step });
+        if (block && next.type === "str" && !next.bytes && !ctx.inFlow) r = restyleBlock(next.text, block, r, ctx.ownerCol);
+        writeScalar(token, r);
         dropTag?.drop();
         cell.value = next;
       },

@@ -23,11 +23,22 @@ const FORMATS: Partial<Record<FormatName, Format>> = {
 
 export const FORMAT_NAMES: readonly FormatName[] = ["yaml", "json", "dotenv", "ini", "binary"];
 
-/** The format sops would pick for a path: by extension, case-sensitive, binary otherwise. */
+/**
+ * dotenv's and dotenvx's encrypted file names, read as dotenv (one rule for the CLI, the library
+ * and `hush init`'s path_regex): `.env.enc`, `NAME.env.enc` and `.env.<environment>.enc`
+ * (`.env.production.enc`; one name part, no dot). sops reads these names as binary; a sops user
+ * names them `*.enc.env`, which hush reads as dotenv too.
+ */
+const DOTENV_ENC = /(\.env|(^|[/\\])\.env\.[^./\\]+)\.enc$/;
+
+/**
+ * The format sops would pick for a path: by extension, case-sensitive, binary otherwise; and
+ * dotenv for dotenv's encrypted names ({@link DOTENV_ENC}).
+ */
 export function formatNameForPath(path: string): FormatName {
   if (path.endsWith(".yaml") || path.endsWith(".yml")) return "yaml";
   if (path.endsWith(".json")) return "json";
-  if (path.endsWith(".env")) return "dotenv";
+  if (path.endsWith(".env") || DOTENV_ENC.test(path)) return "dotenv";
   if (path.endsWith(".ini")) return "ini";
   return "binary";
 }

@@ -33,6 +33,7 @@ import { decodeFlatMetadata, flattenMetadata, unflattenMetadata } from "./flatte
 import { valToString } from "../model/env.js";
 import type { Format, FormatDocument, Leaf } from "./format.js";
 import type { TreeCell, TreeMap, TreeNode } from "../model/tree.js";
+import { isCrlf, toCrlf } from "./cst-layout.js";
 
 /** The implicit first section (ini.v1 `DefaultSection`). */
 const DEFAULT_SECTION = "DEFAULT";
@@ -485,7 +486,8 @@ class IniDocument implements FormatDocument {
     }
     out += this.text.slice(at);
     if (this.meta) out = appendSopsSection(out, this.meta);
-    return out;
+    // The [sops] section is generated with `\n`: a CRLF file stays CRLF.
+    return isCrlf(this.text) ? toCrlf(out) : out;
   }
 
   /** The `[sops]` section's text and one blank line before it. */

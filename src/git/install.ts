@@ -235,7 +235,17 @@ export function gitConfigEntries(command: string): [string, string][] {
   ];
 }
 
-/** The pre-commit hook's text. */
+/**
+ * What a hook in a shared place runs (a tracked `.husky/` or any `core.hooksPath` outside `.git`):
+ * no path of the machine that installed it. The project's own hush-sops when it is a dependency
+ * (git runs hooks at the top of the work tree), else `hush` from PATH.
+ */
+const SHARED_HOOK_COMMAND = `"$(if [ -x node_modules/.bin/hush-sops ]; then echo node_modules/.bin/hush-sops; else echo hush; fi)"`;
+
+/**
+ * The pre-commit hook's text. `command` runs hush; a hook in a shared place gets
+ * {@link SHARED_HOOK_COMMAND} instead (see installGit).
+ */
 export function hookText(command: string): string {
   return `#!/bin/sh
 ${HOOK_MARKER}: installed by \`hush git install\`; \`hush git install --uninstall\` removes it.
@@ -405,7 +415,16 @@ export async function installGit(opts: InstallOptions = {}): Promise<InstallRepo
     } else {
       hooksDir = resolve(root, (await git(["rev-parse", "--git-path", "hooks"], gitAt)).trim());
     }
-    if (hooksDir) await (opts.uninstall ? removeHook : installHook)(hooksDir, command, report, show);
+    if (hooksDir) {
+      // A hook outside .git (husky's tracked .husky/, a shared core.hooksPath) is shared with
+      // everyone who clones: it must not name this machine's paths. Hooks in .git/hooks and the
+      // drivers in git config are this machine's own, so they keep the exact command that installed
+      // them (the same hush version runs them; `hush` when that is what is on PATH).
+      const gitDir = opts.global ? undefined : resolve(root, (await git(["rev-parse", "--absolute-git-dir"], gitAt)).trim());
+      const shared = gitDir === undefined || !(hooksDir === gitDir || hooksDir.startsWith(gitDir + sep));
+      const hookCommand = shared && opts.command === undefined ? SHARED_HOOK_COMMAND : command;
+      await (opts.uninstall ? removeHook : installHook)(hooksDir, hookCommand, report, show);
+    }
   }
   return report;
 }

@@ -1,8 +1,10 @@
 /**
- * age master keys (sops `age/keysource.go`, SOPS-FORMAT.md §8.3): X25519 (`age1…`) and hybrid
- * post-quantum (`age1pq1…`) recipients, identities from `SOPS_AGE_KEY`, `SOPS_AGE_KEY_FILE`,
- * `SOPS_AGE_KEY_CMD` and the default keys file. No SSH keys, no plugins, no passphrase-encrypted
- * key files.
+ * age master keys (sops `age/keysource.go`, SOPS-FORMAT.md §8.3): X25519 (`age1…`), hybrid
+ * post-quantum (`age1pq1…`), SSH (`ssh-ed25519`, `ssh-rsa`: `age-ssh.ts`) and plugin
+ * (`age1<name>1…`: `age-plugin.ts`) recipients; identities from `SOPS_AGE_KEY`,
+ * `SOPS_AGE_KEY_FILE`, `SOPS_AGE_KEY_CMD` (run per entry with `SOPS_AGE_RECIPIENT`, as sops does),
+ * the default keys file, SSH keys (`age-sources.ts`), plugins, and passphrase-protected identity
+ * files (asked for on the terminal).
  *
  * X25519 identities (`AGE-SECRET-KEY-1…`) are loaded, checked and used with `node:crypto` alone
  * (`age-native.ts`): `age-encryption` costs ~80 ms to import and ~38 ms for its first decrypt,
@@ -19,9 +21,29 @@ import { homedir } from "node:os";
 import { posix, win32 } from "node:path";
 import { HushError } from "../errors.js";
 import type { KeyEntry, KeyRecipient, KeyUnwrapper } from "./key-source.js";
-import { decodeAgeArmor, decryptX25519, parseAgeFile, X25519Identity, type AgeFile } from "./age-native.js";
+import { decodeAgeArmor, decryptX25519, openWithFileKey, parseAgeFile, X25519Identity, X25519Recipient, type AgeFile } from "./age-native.js";
+import { loadSshSources, type ProtectedSshKey, type StanzaIdentity } from "./age-sources.js";
+import { NoTerminal, readSecretFromTerminal } from "./tty-prompt.js";
+import { PluginIdentity, pluginName, wrapWithPlugin } from "./age-plugin.js";
 import { fileProblem, keyFileExposure } from "../util/fs.js";
 import { splitCommand } from "../util/shlex.js";
+import { bech32Decode, bech32Encode } from "./bech32.js";
+import { parseSshRecipient, readSshPrivateKey, wrapForSsh } from "./age-ssh.js";
+
+/** What an identity set holds besides keys-file identities. */
+interface AgeExtras {
+  readonly stanzaIdentities?: readonly StanzaIdentity[];
+  readonly protectedSsh?: readonly ProtectedSshKey[];
+  readonly sshNotes?: readonly string[];
+  /** `SOPS_AGE_KEY_CMD`, run for a recipient ("" for none). */
+  readonly keyCommand?: (recipient: string) => { out: string } | { problem: string };
+  /** Passphrase-protected identity files, opened (asking on the terminal) when nothing else matched. */
+  readonly encrypted?: readonly EncryptedSource[];
+  /** The environment plugins run with. */
+  readonly env?: NodeJS.ProcessEnv;
+  /** `SOPS_AGE_SSH_PRIVATE_KEY_CMD`, likewise. */
+  readonly sshCommand?: (recipient: string) => { out: string } | { problem: string };
+}
 
 type AgeLib = typeof import("age-encryption");
 
@@ -48,81 +70,6 @@ const HYBRID_SECRET_PREFIX = "AGE-SECRET-KEY-PQ-1";
 // ---------------------------------------------------------------------------------------------
 // Recipients
 
-const BECH32_CHARSET = "qpzry9x8gf2tvdw0s3jn54khce6mua7l";
-const BECH32_GEN = [0x3b6a57b2, 0x26508e6d, 0x1ea119fa, 0x3d4233dd, 0x2a1462b3];
-
-/** The BIP 173 checksum state after the expanded human-readable part and `words`. */
-function bech32Polymod(hrp: string, words: readonly number[]): number {
-  let chk = 1;
-  const step = (v: number) => {
-    const top = chk >>> 25;
-    chk = ((chk & 0x1ffffff) << 5) ^ v;
-    for (let i = 0; i < 5; i++) if ((top >>> i) & 1) chk ^= BECH32_GEN[i]!;
-  };
-  for (let i = 0; i < hrp.length; i++) step(hrp.charCodeAt(i) >>> 5);
-  step(0);
-  for (let i = 0; i < hrp.length; i++) step(hrp.charCodeAt(i) & 31);
-  for (const w of words) step(w);
-  return chk;
-}
-
-/** Encodes bytes as lowercase bech32 (original constant, as age uses) under `hrp`. */
-function bech32Encode(hrp: string, bytes: Uint8Array): string {
-  const words: number[] = [];
-  let acc = 0;
-  let bits = 0;
-  for (const b of bytes) {
-    acc = (acc << 8) | b;
-    bits += 8;
-    while (bits >= 5) {
-      bits -= 5;
-      words.push((acc >>> bits) & 31);
-    }
-    acc &= (1 << bits) - 1;
-  }
-  if (bits > 0) words.push((acc << (5 - bits)) & 31);
-  const chk = bech32Polymod(hrp, [...words, 0, 0, 0, 0, 0, 0]) ^ 1;
-  for (let i = 0; i < 6; i++) words.push((chk >>> (5 * (5 - i))) & 31);
-  return `${hrp}1${words.map((w) => BECH32_CHARSET[w]).join("")}`;
-}
-
-/**
- * Decodes a lowercase bech32 string (BIP 173, original constant, which age uses) with no length
- * limit. Returns the human-readable part and the data as bytes, or null when malformed.
- */
-function bech32Decode(s: string): { hrp: string; bytes: Uint8Array } | null {
-  const sep = s.lastIndexOf("1");
-  if (sep < 1 || s.length - sep - 1 < 6) return null;
-  const hrp = s.slice(0, sep);
-  for (let i = 0; i < hrp.length; i++) {
-    const c = hrp.charCodeAt(i);
-    if (c < 33 || c > 126 || (c >= 65 && c <= 90)) return null;
-  }
-  const words: number[] = [];
-  for (const ch of s.slice(sep + 1)) {
-    const v = BECH32_CHARSET.indexOf(ch);
-    if (v === -1) return null;
-    words.push(v);
-  }
-  if (bech32Polymod(hrp, words) !== 1) return null;
-  // 5-bit groups to bytes; leftover bits must be fewer than 5 and zero.
-  const data = words.slice(0, -6);
-  const out: number[] = [];
-  let acc = 0;
-  let bits = 0;
-  for (const w of data) {
-    acc = (acc << 5) | w;
-    bits += 5;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push((acc >>> bits) & 0xff);
-    }
-    acc &= (1 << bits) - 1;
-  }
-  if (bits >= 5 || acc !== 0) return null;
-  return { hrp, bytes: Uint8Array.from(out) };
-}
-
 /** Shortens a (public) recipient for a message. */
 function shown(s: string): string {
   const t = s.length > 72 ? `${s.slice(0, 68)}…` : s;
@@ -140,7 +87,8 @@ function checkRecipient(r: string): void {
     );
   }
   if (r.startsWith("ssh-")) {
-    throw new HushError("USAGE", `SSH recipients are not supported: ${shown(r)}`, "use an age1… recipient");
+    parseSshRecipient(r);
+    return;
   }
   if (r.startsWith("age1pq1")) {
     const d = bech32Decode(r);
@@ -148,7 +96,10 @@ function checkRecipient(r: string): void {
     throw new HushError("USAGE", `not a valid age post-quantum recipient: ${shown(r)}`);
   }
   if (r.startsWith("age1") && r.indexOf("1", 4) !== -1) {
-    throw new HushError("USAGE", `age plugin recipients are not supported: ${shown(r)}`);
+    // age1<name>1…: a plugin recipient (its payload is the plugin's business).
+    const d = bech32Decode(r);
+    if (d && pluginName(r) !== null) return;
+    throw new HushError("USAGE", `not a valid age plugin recipient: ${shown(r)}`);
   }
   if (r.startsWith("age1")) {
     const d = bech32Decode(r);
@@ -180,18 +131,46 @@ function normaliseArmor(armored: string): string {
 }
 
 /** A recipient that wraps the data key as sops does: one armored age file per recipient. */
-export function ageRecipient(recipient: string): KeyRecipient {
+export function ageRecipient(recipient: string, env: NodeJS.ProcessEnv = process.env): KeyRecipient {
   const r = recipient.trim();
   checkRecipient(r);
+  // X25519 (not post-quantum) recipients are encrypted to natively, the key object made once.
+  let native: X25519Recipient | undefined;
   return {
     kind: "age",
     id: r,
     async wrap(dataKey: Uint8Array): Promise<KeyEntry> {
-      const { Encrypter, armor } = await loadAgeLib();
+      if (!r.startsWith("age1pq1")) {
+        const d = bech32Decode(r);
+        if (d && d.hrp === "age" && d.bytes.length === 32) {
+          native ??= new X25519Recipient(d.bytes);
+          try {
+            return { enc: native.encryptArmored(dataKey), recipient: r };
+          } catch (err) {
+            throw new HushError("KEY_SOURCE", `age: cannot encrypt the data key to ${shown(r)}: ${oneLine(err)}`);
+          }
+        }
+      }
+      const { Encrypter, armor, Stanza } = await loadAgeLib();
       let enc: string;
       try {
         const e = new Encrypter();
-        e.addRecipient(r);
+        if (r.startsWith("age1") && pluginName(r) !== null && !r.startsWith("age1pq1")) {
+          e.addRecipient({
+            wrapFileKey: async (fileKey) =>
+              (await wrapWithPlugin(r, fileKey, env)).map((s) => new Stanza([s.type, ...s.args], s.body)),
+          });
+        } else if (r.startsWith("ssh-")) {
+          const key = parseSshRecipient(r);
+          e.addRecipient({
+            wrapFileKey: (fileKey) => {
+              const s = wrapForSsh(key, fileKey);
+              return [new Stanza([s.type, ...s.args], s.body)];
+            },
+          });
+        } else {
+          e.addRecipient(r);
+        }
         enc = normaliseArmor(armor.encode(await e.encrypt(dataKey)));
       } catch (err) {
         throw new HushError("KEY_SOURCE", `age: cannot encrypt the data key to ${shown(r)}: ${oneLine(err)}`);
@@ -250,7 +229,7 @@ export class AgeIdentitySet implements KeyUnwrapper {
    * `identities` must already be valid `AGE-SECRET-KEY-1…`/`AGE-SECRET-KEY-PQ-1…` strings; throws
    * HushError KEY_SOURCE (naming no key) when one is not.
    */
-  constructor(identities: readonly string[], problems: readonly string[] = []) {
+  constructor(identities: readonly string[], problems: readonly string[] = [], extras: AgeExtras = {}) {
     const held: HeldIdentity[] = [];
     for (const id of new Set(identities)) {
       const d = decodeIdentity(id);
@@ -266,19 +245,78 @@ export class AgeIdentitySet implements KeyUnwrapper {
     this.#x25519 = held.flatMap((h) => (h.kind === "x25519" ? [h.key] : []));
     this.#others = held.flatMap((h) => (h.kind === "other" ? [h.text] : []));
     this.problems = [...problems];
+    this.#extras = extras;
+    this.#stanzaIds = [...(extras.stanzaIdentities ?? [])];
   }
 
-  /** How many distinct identities were loaded. */
+  readonly #extras: AgeExtras;
+  /** SSH keys, plugins, passphrase-protected files: identities that work on parsed stanzas. */
+  readonly #stanzaIds: StanzaIdentity[];
+  /** What each per-entry command gave, by the recipient it ran for. */
+  readonly #commandRuns = new Map<string, AgeIdentitySet>();
+
+  /** How many distinct identities were loaded (including those per-entry commands gave). */
   get count(): number {
-    return this.#held.length;
+    let n = this.#held.length + this.#stanzaIds.length + (this.#extras.encrypted?.length ?? 0);
+    for (const s of this.#commandRuns.values()) n += s.count;
+    return n;
+  }
+
+  /** The SSH key locations looked at and what happened to each, for messages. */
+  get sshNotes(): readonly string[] {
+    return this.#extras.sshNotes ?? [];
+  }
+
+  /** Whether `SOPS_AGE_KEY_CMD` or `SOPS_AGE_SSH_PRIVATE_KEY_CMD` may still give identities. */
+  get hasCommands(): boolean {
+    return this.#extras.keyCommand !== undefined || this.#extras.sshCommand !== undefined;
+  }
+
+  /**
+   * The identities the per-entry commands give for `recipient` (sops runs them with
+   * `SOPS_AGE_RECIPIENT` set to the entry's recipient), run once per recipient.
+   */
+  #fromCommands(recipient: string): AgeIdentitySet {
+    let set = this.#commandRuns.get(recipient);
+    if (set) return set;
+    const ids: string[] = [];
+    const stanzaIds: StanzaIdentity[] = [];
+    const problems: string[] = [];
+    const kc = this.#extras.keyCommand?.(recipient);
+    if (kc) {
+      if ("out" in kc) {
+        const p = parseIdentityText(kc.out, "SOPS_AGE_KEY_CMD output");
+        ids.push(...p.identities);
+        stanzaIds.push(...pluginIdentities(p.plugins ?? [], this.#extras.env ?? process.env));
+        problems.push(...p.problems);
+      } else problems.push(kc.problem);
+    }
+    const sc = this.#extras.sshCommand?.(recipient);
+    if (sc) {
+      if ("out" in sc) {
+        try {
+          const r = readSshPrivateKey(sc.out, "SOPS_AGE_SSH_PRIVATE_KEY_CMD output");
+          if ("identity" in r) stanzaIds.push(r.identity);
+          else problems.push("SOPS_AGE_SSH_PRIVATE_KEY_CMD: the SSH key it printed is passphrase-protected, which is unsupported (as in sops)");
+        } catch (err) {
+          problems.push(err instanceof HushError ? err.message : "SOPS_AGE_SSH_PRIVATE_KEY_CMD: malformed SSH private key");
+        }
+      } else problems.push(sc.problem.replace("SOPS_AGE_KEY_CMD", "SOPS_AGE_SSH_PRIVATE_KEY_CMD"));
+    }
+    set = new AgeIdentitySet(ids, [], { stanzaIdentities: stanzaIds });
+    // Problems are reported once, whichever recipient the command ran for.
+    for (const p of problems) if (!this.problems.includes(p)) this.problems.push(p);
+    this.#commandRuns.set(recipient, set);
+    return set;
   }
 
   /** The public keys (`age1…`, `age1pq1…`) of the identities held, in load order. */
   async recipients(): Promise<string[]> {
+    const fromCmd = this.hasCommands ? await this.#fromCommands("").recipients() : [];
     const lib = this.#others.length > 0 ? await loadAgeLib() : undefined;
     return Promise.all(
       this.#held.map((h) => (h.kind === "x25519" ? bech32Encode("age", h.key.publicKey) : lib!.identityToRecipient(h.text))),
-    );
+    ).then((r) => [...r, ...fromCmd]);
   }
 
   /**
@@ -287,7 +325,64 @@ export class AgeIdentitySet implements KeyUnwrapper {
    * fails after an identity matched.
    */
   async unwrap(entry: KeyEntry): Promise<Uint8Array | null> {
-    if (this.#held.length === 0) return null;
+    const recipient = typeof entry["recipient"] === "string" ? entry["recipient"] : "";
+    const own = await this.#unwrapHeld(entry);
+    if (own !== null) return own;
+    if (this.hasCommands) {
+      const got = await this.#fromCommands(recipient).unwrap(entry);
+      if (got !== null) return got;
+    }
+    for (const src of this.#extras.encrypted ?? []) {
+      const set = await this.#openEncrypted(src);
+      const got = set ? await set.unwrap(entry) : null;
+      if (got !== null) return got;
+    }
+    return null;
+  }
+
+  /** Opened passphrase-protected files (null: could not be opened, already reported), by source. */
+  readonly #opened = new Map<string, Promise<AgeIdentitySet | null>>();
+
+  /**
+   * Opens a passphrase-protected identity file once: asks for the passphrase on the terminal (as
+   * sops does; sops has no variable for it), decrypts it (scrypt) and parses what it holds.
+   */
+  #openEncrypted(src: EncryptedSource): Promise<AgeIdentitySet | null> {
+    let p = this.#opened.get(src.source);
+    if (!p) {
+      p = (async () => {
+        const note = (why: string) => {
+          this.problems.push(`${src.source}: the identity file is passphrase-protected; ${why}`);
+          return null;
+        };
+        let pass: string;
+        try {
+          pass = await readSecretFromTerminal(`Enter passphrase for identity '${src.source}':`);
+        } catch (err) {
+          return note(err instanceof NoTerminal ? "no terminal is available to ask for its passphrase (sops has no variable for it either)" : "no passphrase given");
+        }
+        const { Decrypter } = await loadAgeLib();
+        const d = new Decrypter();
+        d.addPassphrase(pass);
+        let text: string;
+        try {
+          const head = Buffer.from(src.bytes.subarray(0, 64)).toString("latin1");
+          const bytes = head.trimStart().startsWith("-----BEGIN") ? decodeAgeArmor(Buffer.from(src.bytes).toString("utf8")) : src.bytes;
+          text = await d.decrypt(bytes, "text");
+        } catch {
+          return note("incorrect passphrase, or not an age passphrase file");
+        }
+        const parsed = parseIdentityText(text, src.source);
+        for (const q of parsed.problems) this.problems.push(q);
+        return new AgeIdentitySet(parsed.identities);
+      })();
+      this.#opened.set(src.source, p);
+    }
+    return p;
+  }
+
+  async #unwrapHeld(entry: KeyEntry): Promise<Uint8Array | null> {
+    if (this.#held.length === 0 && this.#stanzaIds.length === 0 && !this.#extras.protectedSsh?.length) return null;
     const who = typeof entry["recipient"] === "string" ? shown(entry["recipient"]) : "(no recipient)";
     const enc = entry["enc"];
     if (typeof enc !== "string" || enc.trim() === "") {
@@ -316,8 +411,67 @@ export class AgeIdentitySet implements KeyUnwrapper {
       }
       if (out !== null) return out;
     }
-    if (this.#others.length === 0) return null;
-    return this.#unwrapWithTypage(bytes, who);
+    for (const id of this.#stanzaIds) {
+      let key: Uint8Array | null;
+      try {
+        key = await id.unwrapFileKey(file.stanzas);
+      } catch (err) {
+        throw broken(err);
+      }
+      if (key === null) continue;
+      try {
+        return openWithFileKey(file, key);
+      } catch (err) {
+        throw broken(err);
+      }
+    }
+    if (this.#others.length === 0) {
+      return this.#unwrapProtected(file, who);
+    }
+    return (await this.#unwrapWithTypage(bytes, who)) ?? this.#unwrapProtected(file, who);
+  }
+
+  /** Passphrase-protected SSH keys opened so far, by source (one prompt per key and run). */
+  readonly #openedSsh = new Map<string, Promise<StanzaIdentity>>();
+
+  /**
+   * When the entry is for a passphrase-protected SSH key we hold (its tag is in a stanza), asks
+   * for the passphrase on the terminal, as sops does, and unwraps with it; without a terminal, or
+   * for a key format hush cannot open, says so rather than "no match".
+   */
+  async #unwrapProtected(file: AgeFile, who: string): Promise<Uint8Array | null> {
+    for (const k of this.#extras.protectedSsh ?? []) {
+      if (k.tag === null || !file.stanzas.some((s) => s.type === k.type && s.args[0] === k.tag)) continue;
+      const cannot = (why: string) =>
+        new HushError(
+          "KEY_SOURCE",
+          `age entry for ${who} is for the passphrase-protected SSH key ${k.source}: ${why}`,
+          "give an unprotected copy of the key with SOPS_AGE_SSH_PRIVATE_KEY_FILE, or print it from SOPS_AGE_SSH_PRIVATE_KEY_CMD",
+        );
+      const open = k.open;
+      if (!open) throw cannot("hush cannot open its format (OpenSSH bcrypt with aes256-ctr, aes256-cbc or aes128-ctr only)");
+      let id = this.#openedSsh.get(k.source);
+      if (!id) {
+        id = (async () => {
+          let pass: string;
+          try {
+            pass = await readSecretFromTerminal(`Enter passphrase for "${k.source}":`);
+          } catch (err) {
+            throw cannot(err instanceof NoTerminal ? "no terminal is available to ask for its passphrase" : "no passphrase given");
+          }
+          try {
+            return open(pass);
+          } catch (err) {
+            throw err instanceof HushError ? err : cannot("malformed key");
+          }
+        })();
+        id.catch(() => {});
+        this.#openedSsh.set(k.source, id);
+      }
+      const key = (await id).unwrapFileKey(file.stanzas) as Uint8Array | null;
+      if (key !== null) return openWithFileKey(file, key);
+    }
+    return null;
   }
 
   /** The identities native code does not handle (hybrid post-quantum), through age-encryption. */
@@ -344,10 +498,27 @@ export class AgeIdentitySet implements KeyUnwrapper {
   }
 }
 
-/** A parsed identity source: valid identities plus problem lines. */
+/** A parsed identity source: valid identities plus problem lines, and passphrase-protected files. */
 interface Parsed {
   identities: string[];
   problems: string[];
+  encrypted?: EncryptedSource[];
+  /** `AGE-PLUGIN-…` identities, by source. */
+  plugins?: { source: string; identities: string[] }[];
+}
+
+/** A passphrase-protected identity file (`age -p` of a keys file), opened only when needed. */
+interface EncryptedSource {
+  readonly source: string;
+  readonly bytes: Uint8Array;
+}
+
+const ENCRYPTED_FILE = /^\s*(-----BEGIN AGE ENCRYPTED FILE-----|age-encryption\.org\/)/;
+
+/** Parses a keys file read as bytes: a binary age file must not go through UTF-8 decoding. */
+function parseIdentityBytes(buf: Buffer, source: string): Parsed {
+  if (ENCRYPTED_FILE.test(buf.subarray(0, 1100).toString("latin1"))) return { identities: [], problems: [], encrypted: [{ source, bytes: buf }] };
+  return parseIdentityText(buf.toString("utf8"), source);
 }
 
 /**
@@ -359,9 +530,8 @@ function parseIdentityText(text: string, source: string): Parsed {
   const identities: string[] = [];
   const problems: string[] = [];
   const candidates: { id: string; line: number }[] = [];
-  if (/^\s*(-----BEGIN AGE ENCRYPTED FILE-----|age-encryption\.org\/)/.test(text)) {
-    return { identities, problems: [`${source}: passphrase-encrypted key files are not supported`] };
-  }
+  const plugins: string[] = [];
+  if (ENCRYPTED_FILE.test(text)) return { identities, problems, encrypted: [{ source, bytes: Buffer.from(text, "utf8") }] };
   const lines = text.split(/\r?\n/);
   lines.forEach((raw, i) => {
     const line = raw.trim();
@@ -370,7 +540,8 @@ function parseIdentityText(text: string, source: string): Parsed {
       if (tok.startsWith(X25519_SECRET_PREFIX) || tok.startsWith(HYBRID_SECRET_PREFIX)) {
         candidates.push({ id: tok, line: i + 1 });
       } else if (tok.startsWith("AGE-PLUGIN-")) {
-        problems.push(`${source}: line ${i + 1}: age plugin identities are not supported`);
+        if (tok === tok.toUpperCase() && bech32Decode(tok.toLowerCase()) && pluginName(tok)) plugins.push(tok);
+        else problems.push(`${source}: line ${i + 1}: malformed AGE-PLUGIN-… identity`);
       } else {
         problems.push(`${source}: line ${i + 1}: not an age identity (expected ${X25519_SECRET_PREFIX}…)`);
       }
@@ -388,14 +559,29 @@ function parseIdentityText(text: string, source: string): Parsed {
       problems.push(`${source}: line ${line}: malformed ${kind}… identity (bad checksum or length)`);
     }
   }
-  if (identities.length === 0 && problems.length === 0) problems.push(`${source}: no age identities found`);
-  return { identities, problems };
+  if (identities.length === 0 && plugins.length === 0 && problems.length === 0) problems.push(`${source}: no age identities found`);
+  return { identities, problems, ...(plugins.length > 0 ? { plugins: [{ source, identities: plugins }] } : {}) };
+}
+
+/** One PluginIdentity per plugin name, in first-seen order. */
+function pluginIdentities(sources: readonly { source: string; identities: readonly string[] }[], env: NodeJS.ProcessEnv): PluginIdentity[] {
+  const byName = new Map<string, { ids: string[]; sources: string[] }>();
+  for (const src of sources) {
+    for (const id of src.identities) {
+      const name = pluginName(id)!;
+      const g = byName.get(name) ?? { ids: [], sources: [] };
+      if (!g.ids.includes(id)) g.ids.push(id);
+      if (!g.sources.includes(src.source)) g.sources.push(src.source);
+      byName.set(name, g);
+    }
+  }
+  return [...byName].map(([name, g]) => new PluginIdentity(name, g.ids, env, g.sources.join(", ")));
 }
 
 /** Builds an identity set from keys-file text (as `SOPS_AGE_KEY` is read). */
-export async function ageIdentitiesFromText(text: string, source = "identities"): Promise<AgeIdentitySet> {
+export async function ageIdentitiesFromText(text: string, source = "identities", env: NodeJS.ProcessEnv = process.env): Promise<AgeIdentitySet> {
   const p = parseIdentityText(text, source);
-  return new AgeIdentitySet(p.identities, p.problems);
+  return new AgeIdentitySet(p.identities, p.problems, { stanzaIdentities: pluginIdentities(p.plugins ?? [], env) });
 }
 
 
@@ -411,10 +597,8 @@ function runKeyCommand(cmd: string, env: NodeJS.ProcessEnv): { out: string } | {
   if (file === undefined) return { problem: "SOPS_AGE_KEY_CMD: empty command" };
   // Only the program's name goes in messages: the arguments could be anything.
   const name = /AGE-SECRET-KEY/i.test(file) ? "(command)" : JSON.stringify(file);
+  // The caller sets SOPS_AGE_RECIPIENT to the entry being decrypted, as sops does.
   const childEnv: NodeJS.ProcessEnv = { ...env };
-  // sops sets SOPS_AGE_RECIPIENT to the entry being decrypted; hush loads identities once, before
-  // it knows the entry, so the command runs without it.
-  delete childEnv["SOPS_AGE_RECIPIENT"];
   try {
     const out = execFileSync(file, args, {
       env: childEnv,
@@ -446,7 +630,7 @@ function runKeyCommand(cmd: string, env: NodeJS.ProcessEnv): { out: string } | {
  */
 export function defaultAgeKeyFile(
   env: NodeJS.ProcessEnv = process.env,
-  platform: NodeJS.Platform = process.platform,
+  platform: string = process.platform, // (string: the published types need no @types/node)
 ): string {
   const home = env["HOME"] || homedir();
   const xdg = env["XDG_CONFIG_HOME"];
@@ -472,9 +656,13 @@ export function defaultAgeKeyFile(
 export async function loadAgeIdentities(env: NodeJS.ProcessEnv = process.env): Promise<AgeIdentitySet> {
   const identities: string[] = [];
   const problems: string[] = [];
+  const encrypted: EncryptedSource[] = [];
+  const plugins: NonNullable<Parsed["plugins"]> = [];
   const add = (p: Parsed) => {
+    plugins.push(...(p.plugins ?? []));
     identities.push(...p.identities);
     problems.push(...p.problems);
+    encrypted.push(...(p.encrypted ?? []));
   };
 
   const key = env["SOPS_AGE_KEY"];
@@ -487,36 +675,54 @@ export async function loadAgeIdentities(env: NodeJS.ProcessEnv = process.env): P
     if (exposed) problems.push(exposed);
     else {
       try {
-        add(parseIdentityText(await fsp.readFile(keyFile, "utf8"), source));
+        add(parseIdentityBytes(await fsp.readFile(keyFile), source));
       } catch (err) {
         problems.push(`${source}: ${fileProblem(err)}`);
       }
     }
   }
 
-  const keyCmd = env["SOPS_AGE_KEY_CMD"];
-  if (keyCmd) {
-    const r = runKeyCommand(keyCmd, env);
-    if ("out" in r) add(parseIdentityText(r.out, "SOPS_AGE_KEY_CMD output"));
-    else problems.push(r.problem);
-  }
+  // The commands run later, once per entry, with SOPS_AGE_RECIPIENT set to its recipient.
+  const command = (cmd: string | undefined) =>
+    cmd ? (recipient: string) => runKeyCommand(cmd, withRecipient(env, recipient)) : undefined;
+  const keyCommand = command(env["SOPS_AGE_KEY_CMD"]);
 
   const defaultFile = defaultAgeKeyFile(env);
-  let text: string | undefined;
+  let text: Buffer | undefined;
   try {
-    text = await fsp.readFile(defaultFile, "utf8");
+    text = await fsp.readFile(defaultFile);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code !== "ENOENT" && code !== "ENOTDIR") problems.push(`${defaultFile}: ${fileProblem(err)}`);
-    else if (identities.length === 0) problems.push(`${defaultFile}: no such file`);
+    else if (identities.length === 0 && encrypted.length === 0 && plugins.length === 0) problems.push(`${defaultFile}: no such file`);
   }
   if (text !== undefined) {
     const exposed = await keyFileExposure(defaultFile, defaultFile, env);
     if (exposed) problems.push(exposed);
-    else add(parseIdentityText(text, defaultFile));
+    else add(parseIdentityBytes(text, defaultFile));
   }
 
-  return new AgeIdentitySet(identities, problems);
+  const ssh = await loadSshSources(env);
+  const sshCommand = command(ssh.command);
+  // A missing default keys file is no problem when SSH keys or commands can give identities.
+  const noDefault = `${defaultFile}: no such file`;
+  if ((ssh.identities.length > 0 || ssh.protectedKeys.length > 0 || keyCommand || sshCommand) && problems.at(-1) === noDefault) problems.pop();
+  return new AgeIdentitySet(identities, [...ssh.problems, ...problems], {
+    stanzaIdentities: [...ssh.identities, ...pluginIdentities(plugins, env)],
+    env,
+    protectedSsh: ssh.protectedKeys,
+    sshNotes: ssh.notes,
+    encrypted,
+    ...(keyCommand ? { keyCommand } : {}),
+    ...(sshCommand ? { sshCommand } : {}),
+  });
+}
+
+/** `env` with SOPS_AGE_RECIPIENT set to `recipient` (removed when there is none), as sops runs commands. */
+function withRecipient(env: NodeJS.ProcessEnv, recipient: string): NodeJS.ProcessEnv {
+  const e: NodeJS.ProcessEnv = { ...env, SOPS_AGE_RECIPIENT: recipient };
+  if (recipient === "") delete e["SOPS_AGE_RECIPIENT"];
+  return e;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -30,9 +30,9 @@ export const age = defineKeyService({
   async load() {
     const { ageRecipient, loadAgeIdentities } = await import("./age-client.js");
     return {
-      recipient(spec) {
+      recipient(spec, env) {
         if (typeof spec !== "string") throw new HushError("CONFIG", "an age recipient must be a string (age1…)");
-        return ageRecipient(spec.trim());
+        return ageRecipient(spec.trim(), env);
       },
       async unwrapper(env) {
         const set = await loadAgeIdentities(env);
@@ -40,10 +40,12 @@ export const age = defineKeyService({
           kind: "age",
           problems: set.problems,
           unwrap: (entry) => set.unwrap(entry),
-          describe: () =>
-            set.count === 0
-              ? "no age identity found (set SOPS_AGE_KEY_FILE, SOPS_AGE_KEY or SOPS_AGE_KEY_CMD, or create ~/.config/sops/age/keys.txt)"
-              : `none of the ${set.count} age ${set.count === 1 ? "identity" : "identities"} loaded matches`,
+          describe: () => {
+            const ssh = set.sshNotes.length > 0 ? `; SSH keys: ${set.sshNotes.join(", ")}` : "; no SSH key found";
+            return set.count === 0
+              ? `no age identity found (set SOPS_AGE_KEY_FILE, SOPS_AGE_KEY, SOPS_AGE_KEY_CMD or SOPS_AGE_SSH_PRIVATE_KEY_FILE, or create ~/.config/sops/age/keys.txt)${ssh}`
+              : `none of the ${set.count} age ${set.count === 1 ? "identity" : "identities"} loaded matches${ssh}`;
+          },
         };
       },
     };

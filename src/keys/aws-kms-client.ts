@@ -7,7 +7,9 @@
  * context, which KMS binds to the ciphertext: a different context does not decrypt.
  *
  * Where things come from, as in sops:
- * - the region from the ARN (`AWS_REGION` is ignored: a key lives in one region);
+ * - the region from the ARN (`AWS_REGION` is ignored: a key lives in one region); a bare
+ *   `alias/NAME` (not in sops) takes the region as the SDK does (`AWS_REGION`, `AWS_DEFAULT_REGION`,
+ *   the profile's `region`) and is stored as its full alias ARN, which sops reads;
  * - credentials from the SDK's default chain (environment, shared config and credentials files,
  *   SSO, web identity, container and instance roles), with `aws_profile` choosing the profile;
  * - `role`: STS `AssumeRole` with the session name `sops@<hostname>`, then KMS with those
@@ -94,6 +96,31 @@ export function kmsRegion(arn: string): string | undefined {
   return ARN_RE.exec(arn)?.[1];
 }
 
+/** A bare alias, `alias/NAME` (KMS's own alias name syntax), which hush accepts beside ARNs. */
+const BARE_ALIAS_RE = /^alias\/[A-Za-z0-9/_-]+$/;
+
+/**
+ * The region a key lives in: the ARN's, or for a bare `alias/NAME` the environment's
+ * (`AWS_REGION`, then `AWS_DEFAULT_REGION`), or "" to let the SDK find it in the profile's
+ * shared config, as it does for any client. Undefined when `arn` is neither.
+ */
+function keyRegion(arn: string, env: NodeJS.ProcessEnv): string | undefined {
+  const r = kmsRegion(arn);
+  if (r) return r;
+  if (!BARE_ALIAS_RE.test(arn)) return undefined;
+  return env["AWS_REGION"]?.trim() || env["AWS_DEFAULT_REGION"]?.trim() || "";
+}
+
+/**
+ * The alias ARN for a bare alias, from the key ARN KMS answered with (`KeyId`): sops only reads
+ * ARNs (it takes the region from them), so a bare alias is stored as the full alias ARN.
+ */
+function aliasArn(alias: string, keyArn: string | undefined): string {
+  const m = keyArn ? /^arn:(aws[\w-]*):kms:([^:]+):([0-9]+):key\/.+$/.exec(keyArn) : null;
+  if (!m) throw new HushError("KEY_SOURCE", `AWS KMS Encrypt with ${alias}: the answer names no key ARN to store`);
+  return `arn:${m[1]}:kms:${m[2]}:${m[3]}:${alias}`;
+}
+
 function contextFrom(raw: unknown, where: string): Record<string, string> {
   if (raw === undefined || raw === null) return {};
   if (typeof raw !== "object" || Array.isArray(raw)) throw new HushError("CONFIG", `${where}: context must be a mapping of strings`);
@@ -127,11 +154,11 @@ export function parseKmsSpec(spec: RecipientSpec): KmsKey {
     }
     key = { arn: arn.replace(/ /g, ""), role: role ?? "", context: contextFrom(context, `kms ${arn}`), awsProfile: awsProfile ?? "" };
   }
-  if (!kmsRegion(key.arn)) {
+  if (!kmsRegion(key.arn) && !BARE_ALIAS_RE.test(key.arn)) {
     throw new HushError(
       "USAGE",
       `not an AWS KMS key ARN: ${JSON.stringify(key.arn.slice(0, 120))}`,
-      "expected arn:aws:kms:REGION:ACCOUNT:key/ID or …:alias/NAME (optionally +arn:aws:iam::ACCOUNT:role/NAME)",
+      "expected arn:aws:kms:REGION:ACCOUNT:key/ID, …:alias/NAME or alias/NAME (optionally +arn:aws:iam::ACCOUNT:role/NAME)",
     );
   }
   return key;
@@ -194,7 +221,9 @@ function awsReason(err: unknown): string {
 /** Client options shared by KMS and STS: region, profile, bounded retries and timeouts. */
 function clientConfig(region: string, profile: string, timeoutMs: number, env: NodeJS.ProcessEnv) {
   return {
-    region,
+    // "" (a bare alias with no region in the environment): the SDK's own chain (the profile's
+    // shared config) decides, and names the problem when it finds none.
+    ...(region ? { region } : {}),
     logger: sdkLogger(env),
     maxAttempts: MAX_ATTEMPTS,
     requestHandler: { connectionTimeout: timeoutMs, requestTimeout: timeoutMs },
@@ -244,14 +273,23 @@ async function assumeRole(key: KmsKey, region: string, timeoutMs: number, env: N
  * the key's region, send, and destroy the client (its keep-alive sockets would otherwise hold the
  * process open after the CLI is done).
  */
+/**
+ * KMS clients kept by one unwrapper (one keyring, so one run's environment) by region, profile and
+ * credentials: a client resolves its credentials once and keeps its connections alive, where a
+ * client per call re-reads the credential files and opens a connection per file (most of the CPU
+ * of a 1,000-file updatekeys, issue 20). Idle keep-alive sockets do not hold the process open.
+ */
+type KmsClients = Map<string, InstanceType<KmsLib["KMSClient"]>>;
+
 async function withKmsClient<T>(
   key: KmsKey,
   env: NodeJS.ProcessEnv,
   what: string,
   send: (lib: KmsLib, client: InstanceType<KmsLib["KMSClient"]>, signal: AbortSignal) => Promise<T>,
+  clients?: KmsClients,
 ): Promise<T> {
-  const region = kmsRegion(key.arn);
-  if (!region) throw new HushError("KEY_SOURCE", `not an AWS KMS key ARN: ${JSON.stringify(key.arn.slice(0, 120))}`);
+  const region = keyRegion(key.arn, env);
+  if (region === undefined) throw new HushError("KEY_SOURCE", `not an AWS KMS key ARN: ${JSON.stringify(key.arn.slice(0, 120))}`);
   const timeoutMs = keyTimeoutMs(env);
   try {
     // Loading the SDKs (~90 ms, STS ~60 ms more, cold) is not the service's time: the deadline
@@ -260,12 +298,22 @@ async function withKmsClient<T>(
     if (key.role) await loadSts();
     return await withDeadline(timeoutMs, async (signal) => {
       const credentials: Credentials | undefined = await assumeRole(key, region, timeoutMs, env, signal);
-      const client = new lib.KMSClient({ ...clientConfig(region, key.awsProfile, timeoutMs, env), ...(credentials ? { credentials } : {}) });
-      try {
-        return await send(lib, client, signal);
-      } finally {
-        client.destroy();
+      const make = () => new lib.KMSClient({ ...clientConfig(region, key.awsProfile, timeoutMs, env), ...(credentials ? { credentials } : {}) });
+      if (!clients) {
+        const client = make();
+        try {
+          return await send(lib, client, signal);
+        } finally {
+          client.destroy();
+        }
       }
+      const id = JSON.stringify([region, key.awsProfile, credentials?.accessKeyId ?? null]);
+      let client = clients.get(id);
+      if (!client) {
+        client = make();
+        clients.set(id, client);
+      }
+      return await send(lib, client, signal);
     });
   } catch (e) {
     if (e instanceof HushError) throw e;
@@ -307,9 +355,10 @@ export function kmsRecipient(spec: RecipientSpec, env: NodeJS.ProcessEnv = proce
           { abortSignal: signal },
         );
         if (!out.CiphertextBlob || out.CiphertextBlob.length === 0) throw new Error("KMS returned no ciphertext");
-        return out.CiphertextBlob;
+        return { blob: out.CiphertextBlob, keyId: out.KeyId };
       });
-      return kmsEntry(key, Buffer.from(blob).toString("base64"), createdAtNow());
+      const stored = BARE_ALIAS_RE.test(key.arn) ? { ...key, arn: aliasArn(key.arn, blob.keyId) } : key;
+      return kmsEntry(stored, Buffer.from(blob.blob).toString("base64"), createdAtNow());
     },
   };
 }
@@ -340,6 +389,7 @@ export function buggyContextVariants(context: Readonly<Record<string, string>>):
  */
 export function loadKmsUnwrapper(env: NodeJS.ProcessEnv = process.env): Promise<LoadedUnwrapper> {
   const once = new OnceCache<Uint8Array>();
+  const clients: KmsClients = new Map();
   return Promise.resolve({
     kind: "kms",
     problems: [],
@@ -350,7 +400,7 @@ export function loadKmsUnwrapper(env: NodeJS.ProcessEnv = process.env): Promise<
       const cacheKey = JSON.stringify([key.arn, key.role, key.awsProfile, sortedContext(key.context) ?? {}, enc]);
       // A copy each time: a caller may zero-fill the key it was given.
       return once.get(cacheKey, async () => {
-        if (!kmsRegion(key.arn)) throw new HushError("KEY_SOURCE", `kms entry has no valid arn: ${JSON.stringify(key.arn.slice(0, 120))}`);
+        if (keyRegion(key.arn, env) === undefined) throw new HushError("KEY_SOURCE", `kms entry has no valid arn: ${JSON.stringify(key.arn.slice(0, 120))}`);
         const blob = decodeBase64(enc);
         if (!blob) throw new HushError("KEY_SOURCE", `kms entry for ${key.arn} has no valid base64 enc`);
         const decrypt = (context: Readonly<Record<string, string>>): Promise<Uint8Array> =>
@@ -362,7 +412,7 @@ export function loadKmsUnwrapper(env: NodeJS.ProcessEnv = process.env): Promise<
             );
             if (!out.Plaintext || out.Plaintext.length === 0) throw new Error("KMS returned no plaintext");
             return out.Plaintext;
-          });
+          }, clients);
         try {
           return Uint8Array.from(await decrypt(key.context));
         } catch (e) {

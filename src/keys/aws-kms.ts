@@ -73,6 +73,9 @@ export const awsKms = defineKeyService({
     const role = str(spec, "role");
     return role ? `${str(spec, "arn")}+${role}` : str(spec, "arn");
   },
+  // `alias/NAME` in a rule is the alias ARN hush stored for it (any region and account: the
+  // environment chose them when the file was written).
+  sameRecipient: (have, want) => /^alias\//.test(want) && /^arn:aws[\w-]*:kms:[^:]+:[0-9]+:alias\//.test(have) && have.endsWith(`:${want}`),
   dedupKey(spec) {
     // kms.MasterKey.ToString: arn[+role][|k:v,… sorted][|profile]
     const ctx = (typeof spec === "string" ? {} : (spec["context"] ?? {})) as Record<string, string>;

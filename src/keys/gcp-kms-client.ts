@@ -43,6 +43,9 @@ type Gax = typeof import("google-gax");
 type ClientOptions = NonNullable<ConstructorParameters<GcpKmsLib["KeyManagementServiceClient"]>[0]>;
 type CallOptions = import("google-gax").CallOptions;
 
+/** Defined (as `true`) by the package's bundles only; see loadGcp. */
+declare const HUSH_BUNDLE: boolean | undefined;
+
 let gcpLib: Promise<GcpKmsLib> | undefined;
 let gaxLoader: (() => Promise<unknown>) | undefined;
 /** google-gax as loaded by {@link gaxLoader}, when a bundle provides it. */
@@ -60,8 +63,11 @@ const loadGcp = (): Promise<GcpKmsLib> =>
   (gcpLib ??= (quietMetadataLookupWarnings(),
   (async () => {
     const kms = await import("@google-cloud/kms");
-    if (gaxLoader) {
-      const gax = (await gaxLoader()) as { default?: Gax };
+    // The published package's bundles (scripts/bundle.js, bundle-vendor.js) define HUSH_BUNDLE:
+    // their google-gax is the vendored one, the same copy the vendored KMS client holds.
+    const loader = gaxLoader ?? (typeof HUSH_BUNDLE !== "undefined" ? () => import("google-gax") : undefined);
+    if (loader) {
+      const gax = (await loader()) as { default?: Gax };
       providedGax = (gax.default ?? gax) as Gax;
     }
     // CommonJS: Node gives its exports by name (and as `default`); a bundle with code splitting

@@ -81,7 +81,6 @@ export async function unwrapDataKey(meta: Metadata, keyring: Keyring): Promise<U
         continue;
       }
       const u = await keyring.unwrapper(w.kind);
-      for (const p of u.problems) problems.add(p);
       try {
         const key = await u.unwrap(w.entry);
         if (key) {
@@ -91,6 +90,9 @@ export async function unwrapDataKey(meta: Metadata, keyring: Keyring): Promise<U
         reasons.push(`${id}: ${u.describe()}`);
       } catch (e) {
         reasons.push(`${id}: ${e instanceof HushError ? e.message : "unexpected failure"}`);
+      } finally {
+        // After the attempt: some sources (age's per-entry commands, passphrase files) report then.
+        for (const p of u.problems) problems.add(p);
       }
     }
     if (meta.keyGroups.length === 1 && parts.length === 1) return parts[0]!;

@@ -8,8 +8,8 @@
  *   `{created_at, enc: data.ciphertext, engine_path, key_name, vault_address}`.
  * - Decrypt: `POST <address>/v1/<engine>/decrypt/<key>` `{"ciphertext": enc}` → base64
  *   `data.plaintext`. The address comes from the entry (`VAULT_ADDR` only when it has none).
- * - Token: `VAULT_TOKEN`, else `~/.vault-token` (what `vault login` writes), as the Vault client sops
- *   uses does. `VAULT_NAMESPACE` is sent as `X-Vault-Namespace`. For a private CA, Node's
+ * - Token: `VAULT_TOKEN`, else an AppRole or Kubernetes login at `VAULT_ADDR` (`vault-login.ts`),
+ *   else `~/.vault-token` (what `vault login` writes), as the Vault client sops uses does. `VAULT_NAMESPACE` is sent as `X-Vault-Namespace`. For a private CA, Node's
  *   `NODE_EXTRA_CA_CERTS` applies.
  * - `SOPS_HC_VAULT_ALLOWLIST` (sops 3.13): `all` (the default), `none`, or comma-separated URL
  *   prefixes; a request to any other URL is refused before it is made. A file names its own
@@ -26,6 +26,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { HushError } from "../errors.js";
 import type { KeyEntry, KeyRecipient, KeyUnwrapper } from "./key-source.js";
+import { loginConfigured, loginToken } from "./vault-login.js";
 
 /** The default deadline of one Vault operation, retries included. */
 export const DEFAULT_KEY_TIMEOUT_MS = 10_000;
@@ -136,10 +137,16 @@ export function vaultUrlAllowed(url: string, env: NodeJS.ProcessEnv): boolean {
     .some((p) => p !== "" && url.startsWith(p));
 }
 
-/** The Vault token: `VAULT_TOKEN`, else `~/.vault-token` trimmed, else none. */
-async function vaultToken(env: NodeJS.ProcessEnv): Promise<string | undefined> {
+/**
+ * The Vault token for a request to `address`: `VAULT_TOKEN`, else an AppRole or Kubernetes login
+ * at `VAULT_ADDR` (`vault-login.ts`; only for requests to that address), else `~/.vault-token`
+ * trimmed, else none.
+ */
+async function vaultToken(env: NodeJS.ProcessEnv, address: string, timeoutMs: number): Promise<string | undefined> {
   const t = env["VAULT_TOKEN"]?.trim();
   if (t) return t;
+  const login = await loginToken(env, address, timeoutMs);
+  if (login) return login;
   const file = join(env["HOME"] || homedir(), ".vault-token");
   try {
     const s = (await fsp.readFile(file, "utf8")).trim();
@@ -251,7 +258,7 @@ async function vaultWrite(
     );
   }
   const timeoutMs = keyTimeoutMs(env);
-  const token = await vaultToken(env);
+  const token = await vaultToken(env, key.address, timeoutMs);
   const headers: Record<string, string> = { "content-type": "application/json", "x-vault-request": "true" };
   if (token) headers["x-vault-token"] = token;
   const ns = env["VAULT_NAMESPACE"]?.trim();
@@ -281,7 +288,11 @@ async function vaultWrite(
   const reason = last?.reason ?? "failed";
   throw fail(
     attempts > 1 ? `${reason} (after ${attempts} attempts)` : reason,
-    reason.includes("permission denied") && !token ? "no Vault token: set VAULT_TOKEN or run `vault login`" : undefined,
+    reason.includes("permission denied") && !token
+      ? loginConfigured(env)
+        ? `the AppRole/Kubernetes login token is sent only to VAULT_ADDR, and this key is at ${key.address}`
+        : "no Vault token: set VAULT_TOKEN, VAULT_ROLE_ID/VAULT_SECRET_ID or VAULT_K8S_ROLE, or run `vault login`"
+      : undefined,
   );
 
   async function attemptWrite(): Promise<Record<string, unknown>> {

@@ -1,19 +1,20 @@
 /**
- * `hush/config`: loads encrypted secrets into `process.env` when imported, the way `dotenv/config`
+ * `hush-sops/config`: loads encrypted secrets into `process.env` when imported, the way `dotenv/config`
  * loads `.env`:
  *
  * ```sh
- * node --import hush/config app.js        # before the app's first module runs
+ * node --import hush-sops/config app.js        # before the app's first module runs
  * ```
  * ```js
- * import "hush/config";                   // first import of the entry module
+ * import "hush-sops/config";                   // first import of the entry module
  * ```
  *
- * - The file is `HUSH_FILE` (several: separated by `:`, later ones overriding), else the first of
- *   `secrets.enc.yaml` and `.env.enc` found in the current directory.
+ * - The file is `HUSH_FILE` (several: separated by `:`), else the first found in the current
+ *   directory of `.env.<NODE_ENV>.enc` (when `NODE_ENV` is set), `secrets.enc.yaml`, `.env.enc`.
  * - Values are named as `hush exec-env` names them (`db.password` → `DB_PASSWORD`).
- * - As with dotenv, variables already set in the environment are kept; `HUSH_OVERRIDE=1` lets the
- *   file's values win (what `exec-env` does).
+ * - As with dotenv/dotenvx, variables already set in the environment are kept, and with several
+ *   files the first that defines a variable wins; `HUSH_OVERLOAD=1` (or `HUSH_OVERRIDE=1`) lets
+ *   the files win, the last one first (what `exec-env` does by default). See env-precedence.ts.
  * - Only what the MAC covers is exported: nulls are skipped, list items and names such as `PATH`,
  *   `NODE_OPTIONS`, `LD_*` are refused (docs/security.md) unless allowed: `HUSH_ALLOW_ENV_NAMES`
  *   (comma-separated names or `PREFIX_*`), `HUSH_ENV_LISTS=1`.
@@ -23,79 +24,17 @@
  *   should not start without its secrets.
  *
  * The work is done with top-level await. With `--import` it is finished before the app loads. With
- * `import "hush/config"`, the importing module runs after it, but modules imported *beside* it may
+ * `import "hush-sops/config"`, the importing module runs after it, but modules imported *beside* it may
  * start first (ES modules only wait for their own dependencies), so a sibling that reads
  * `process.env` while being imported should be imported after this one dynamically, or the app
  * started with `--import`.
  */
-import { existsSync } from "node:fs";
-import { delimiter } from "node:path";
-import { HushError } from "../errors.js";
-import { Keyring } from "../keys/registry.js";
-import { load } from "./load.js";
+export type {} from "./process-env.js"; // NodeJS.ProcessEnv without @types/node
+import { config, failConfig } from "./config-load.js";
+import type { ConfigResult } from "./config-load.js";
 
-/** The files looked for, in order, when `HUSH_FILE` is not set. */
-export const DEFAULT_FILES: readonly string[] = ["secrets.enc.yaml", ".env.enc"];
-
-/** What was loaded: the files and the names of the variables set (never their values). */
-export interface ConfigResult {
-  readonly files: readonly string[];
-  readonly variables: readonly string[];
-}
-
-/**
- * Loads the files into `env` (default `process.env`). Exported for tests and for apps that want
- * to call it themselves; importing this module calls it once.
- */
-export async function config(env: NodeJS.ProcessEnv = process.env): Promise<ConfigResult> {
-  const named = env["HUSH_FILE"];
-  let files: string[];
-  if (named !== undefined && named.trim() !== "") {
-    files = named.split(delimiter).filter((f) => f !== "");
-  } else {
-    const found = DEFAULT_FILES.find((f) => existsSync(f));
-    if (!found) {
-      throw new HushError("NO_FILE", `no secrets file: none of ${DEFAULT_FILES.join(", ")} in ${process.cwd()}`, "set HUSH_FILE to the encrypted file to load");
-    }
-    files = [found];
-  }
-  const override = /^(1|true|yes)$/i.test(env["HUSH_OVERRIDE"] ?? "");
-  const keyring = new Keyring({ env });
-  const values: Record<string, string> = Object.create(null) as Record<string, string>;
-  for (const file of files) {
-    const secrets = await load(file, { keyring });
-    try {
-      Object.assign(
-        values,
-        secrets.toEnv({
-          allowNames: (env["HUSH_ALLOW_ENV_NAMES"] ?? "").split(","),
-          lists: /^(1|true|yes)$/i.test(env["HUSH_ENV_LISTS"] ?? ""),
-          onSkip: (path, reason) => process.stderr.write(`hush: warning: not loaded: ${path}: ${reason}\n`),
-        }),
-      );
-    } finally {
-      secrets.dispose();
-    }
-  }
-  const variables: string[] = [];
-  for (const name of Object.keys(values)) {
-    if (!override && env[name] !== undefined) continue;
-    env[name] = values[name]!;
-    variables.push(name);
-  }
-  return { files, variables };
-}
-
-function fail(e: unknown): never {
-  if (e instanceof HushError) {
-    process.stderr.write(`hush: error: ${e.message}\n`);
-    if (e.hint) process.stderr.write(`hush: hint: ${e.hint}\n`);
-    process.exit(e.exitCode);
-  }
-  // Not ours: name it without its message, which may quote input.
-  process.stderr.write(`hush: internal error (${e instanceof Error ? e.name : typeof e}) while loading secrets\n`);
-  process.exit(1);
-}
+export { config, DEFAULT_FILES } from "./config-load.js";
+export type { ConfigResult } from "./config-load.js";
 
 /** What importing this module loaded. */
-export const loaded: ConfigResult = await config().catch(fail);
+export const loaded: ConfigResult = await config().catch(failConfig);

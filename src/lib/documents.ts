@@ -79,7 +79,7 @@ export async function encrypt(source: SecretsSource, options: EncryptOptions = {
     const csv = typeof list === "string" ? list : (list ?? []).join(",");
     if (csv.trim() === "") throw new HushError("NO_ENCRYPTION_KEY", "no recipients given", "pass age recipients (age1…) or key groups");
     const { ageRecipient, parseAgeRecipients } = await import("../keys/age-client.js");
-    recipients = [parseAgeRecipients(csv).map(ageRecipient)];
+    recipients = [parseAgeRecipients(csv).map((r) => ageRecipient(r))];
   }
   const res = await encryptText(data, { ...rest, format, groups: recipients });
   return res.text;

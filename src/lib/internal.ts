@@ -13,7 +13,7 @@ export { decryptText, parseDocument } from "./files.js";
 export { encryptAsConfigured, encryptPlanned, encryptReusing, isEditableFormat, isEncryptedFile, planEncryption, regenerateValues, setValues, unsetValue } from "./operations.js";
 export type { EditableFormat } from "./operations.js";
 export { entryLabel, rewriteBytes, rotateText } from "./rewrite.js";
-export { mapLimit, updateKeysText } from "./updatekeys.js";
+export { DEFAULT_JOBS, mapLimit, updateKeysSession, updateKeysText } from "./updatekeys.js";
 export { mergeEncrypted } from "./merge.js";
 export type { ConflictChooser, MergeChoice, MergeConflict } from "./merge.js";
 export { configFileFor, ruleSpecsFromConfigText, type KeySpec } from "./recipients.js";
@@ -23,9 +23,11 @@ export { changeKeyGroups } from "./groups.js";
 export { findPath, openDocument, pathLabel, scalars } from "./plain.js";
 export type { OpenedDocument } from "./plain.js";
 export { formatForSecretsPath, load, readSource } from "./load.js";
+export { layerEnv } from "./env-precedence.js";
 export { decrypt } from "./documents.js";
 export { secretEntries, type SecretEntry } from "./secret-entries.js";
 export { kubernetesPathRegex, withKubernetesRule } from "./kubernetes-rule.js";
+export { importDotenv, importEnv, migrateRequest, nodeStyleDotenvNote, readNodeDotenv, type DotenvImportChange } from "./migrate.js";
 
 // ---- helpers from the floors below: plain functions and types, no key material ----
 export { privateTempDir, readInput, stdoutLooksClosed, writeFileAtomic } from "../util/fs.js";

@@ -52,7 +52,8 @@ export interface LoadOptions extends KeyringOptions {
  * `.enc`, so `.env.enc` and `secrets.yaml.enc` are read as dotenv and YAML.
  */
 export function formatForSecretsPath(path: string): FormatName {
-  return formatNameForPath(path.endsWith(".enc") ? path.slice(0, -4) : path);
+  const byName = formatNameForPath(path);
+  return byName === "binary" && path.endsWith(".enc") ? formatNameForPath(path.slice(0, -4)) : byName;
 }
 
 /**
@@ -143,9 +144,24 @@ export class Secrets {
    * and the array form (`["labels", "app.kubernetes.io/name"]`) are exact. A string that is not a
    * path (`"a["`, `"a..b"`) throws a HushError (INVALID_TREE_PATH).
    */
-  get(path: SecretPath): SecretValue | undefined {
+  get(path: SecretPath): SecretValue | undefined;
+  /**
+   * The value at `path` when it is a `string` (a `number`, a `boolean`), typed as such: no cast
+   * needed (`const pw: string | undefined = secrets.get("db.password", "string")`). Undefined when
+   * there is none; a value of another type throws a HushError (PARSE) that names the path and the
+   * types, never the value.
+   */
+  get(path: SecretPath, type: "string"): string | undefined;
+  get(path: SecretPath, type: "number"): number | undefined;
+  get(path: SecretPath, type: "boolean"): boolean | undefined;
+  get(path: SecretPath, type?: "string" | "number" | "boolean"): SecretValue | undefined {
     const found = this.#find(path);
-    return found ? this.#toJs(found.node, found.keys) : undefined;
+    const value = found ? this.#toJs(found.node, found.keys) : undefined;
+    if (type !== undefined && value !== undefined && typeof value !== type) {
+      const actual = value === null ? "null" : Array.isArray(value) ? "list" : value instanceof Date ? "timestamp" : typeof value === "object" ? "map" : typeof value;
+      throw new HushError("PARSE", `the value at ${typeof path === "string" ? path : formatLoosePath(path)} is a ${actual}, not a ${type}`);
+    }
+    return value;
   }
 
   /**
@@ -154,7 +170,7 @@ export class Secrets {
    * be wiped), another type's text as sops encrypts it (`5432`, `True`). Null for a null value,
    * undefined when there is none; a map or a list is an error (read its values one by one).
    */
-  getBuffer(path: SecretPath): Buffer | null | undefined {
+  getBuffer(path: SecretPath): Uint8Array | null | undefined {
     const found = this.#find(path);
     if (!found) return undefined;
     const node = found.node;

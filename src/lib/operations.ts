@@ -148,7 +148,7 @@ function unsetIn(text: string, format: EditableFormat, path: TreePath): string |
 export interface ValueEditOptions {
   format: EditableFormat;
   ignoreMac?: boolean;
-  /** Indentation of new YAML blocks (default 4, as sops). */
+  /** Indentation of new YAML blocks (default: the file's own, else 4 as sops). */
   step?: number;
   keyring?: Keyring;
   env?: NodeJS.ProcessEnv;

@@ -35,7 +35,12 @@ function configuredEndpoints(config: SopsConfig | undefined): ConfiguredEndpoint
 
 /** The endpoints of the `.sops.yaml` in effect for `cwd` (none without one). */
 async function configuredEndpointsAt(cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<ConfiguredEndpoints> {
-  return configuredEndpoints(await loadEffectiveConfig({ cwd, env, warn: () => {} }));
+  try {
+    return configuredEndpoints(await loadEffectiveConfig({ cwd, env, warn: () => {} }));
+  } catch {
+    // An unreadable or invalid config trusts no endpoint; the command reports the config itself.
+    return configuredEndpoints(undefined);
+  }
 }
 
 setDefaultConfiguredEndpoints(() => configuredEndpointsAt(process.cwd()));

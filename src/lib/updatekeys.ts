@@ -7,10 +7,11 @@ import { HushError } from "../errors.js";
 import { metadataOf, wrapForGroups } from "../core/document.js";
 import { metadataToNode } from "../core/metadata.js";
 import type { KeyKind, WrappedKey } from "../model/metadata.js";
-import { rulesForFile, type ConfigOptions } from "../config/index.js";
+import { loadEffectiveConfig, rulesForFile, type ConfigOptions, type SopsConfig } from "../config/index.js";
 import type { KeySpec } from "../config/key-specs.js";
 import type { FormatName } from "../model/tree.js";
-import { Keyring, recipientFor, unwrapDataKey, type RecipientSpec } from "../keys/registry.js";
+import { Keyring, recipientFor, unwrapDataKey } from "../keys/registry.js";
+import type { KeyRecipient } from "../keys/key-source.js";
 import { keyService, specLabel } from "../keys/index.js";
 import { parseDocument } from "./files.js";
 import { entryLabel } from "./rewrite.js";
@@ -33,9 +34,60 @@ export interface UpdateKeysResult extends KeyChanges {
   text: string | undefined;
 }
 
+/**
+ * Default number of files in flight for whole-directory operations (updatekeys, invite, revoke).
+ * Sized by latency, not by cores: hush runs on one thread, so concurrency only overlaps waiting,
+ * and a remote key service's round trip (tens of ms) dwarfs the ~1-2 ms of local work per file.
+ * 32 keeps a 50 ms service busy enough for 1,000 files in under 2 s of waiting, well inside any
+ * KMS request quota, and bounds the files held in memory at once.
+ */
+export const DEFAULT_JOBS = 32;
+
+/**
+ * What many `updateKeysText` calls of one run share: the `.sops.yaml` (read and parsed once), the
+ * keyring (identities and key-service clients load once), and the recipients of the rules (an
+ * age recipient is parsed once, a KMS client made once), instead of once per file.
+ */
+export interface UpdateKeysSession {
+  readonly keyring: Keyring;
+  readonly config: Promise<{ config: SopsConfig | undefined }>;
+  readonly recipients: Map<string, Promise<KeyRecipient>>;
+  /** Documents parsed by a dry run, by path, reused by the run that applies it to the same text. */
+  readonly parsed: Map<string, { text: string; doc: ReturnType<typeof parseDocument> }>;
+}
+
+/** A session for one run over many files with the same options. */
+export function updateKeysSession(opts: ConfigOptions = {}): UpdateKeysSession {
+  const config = loadEffectiveConfig(opts).then((c) => ({ config: c }));
+  // A bad config is reported by every file that awaits it; until then it must not count as an
+  // unhandled rejection (which would end the process with a stack trace).
+  config.catch(() => {});
+  return {
+    keyring: new Keyring(opts.env ? { env: opts.env } : {}),
+    config,
+    recipients: new Map(),
+    parsed: new Map(),
+  };
+}
+
+function cachedRecipient(k: KeySpec, env: NodeJS.ProcessEnv | undefined, session: UpdateKeysSession | undefined): Promise<KeyRecipient> {
+  if (!session) return recipientFor(k.kind, k.spec, env);
+  const id = JSON.stringify([k.kind, k.spec]);
+  let r = session.recipients.get(id);
+  if (!r) {
+    r = recipientFor(k.kind, k.spec, env);
+    session.recipients.set(id, r);
+    // A failure is reported for every file that needs it, not cached as a rejection forever.
+    r.catch(() => session.recipients.delete(id));
+  }
+  return r;
+}
+
 export interface UpdateKeysOptions extends ConfigOptions {
   format: FormatName;
   keyring?: Keyring;
+  /** Shared state for a run over many files ({@link updateKeysSession}); its keyring wins. */
+  session?: UpdateKeysSession;
   /** Override the rule's threshold (sops: the flag, else the file's, capped at the group count). */
   shamirThreshold?: number;
   /** Only work out the changes: no key is needed and nothing is wrapped. */
@@ -44,9 +96,13 @@ export interface UpdateKeysOptions extends ConfigOptions {
 
 /** Computes and applies the recipient changes for one file's text. */
 export async function updateKeysText(path: string, text: string, opts: UpdateKeysOptions): Promise<UpdateKeysResult> {
-  const rule = await rulesForFile(path, opts);
+  const rule = await rulesForFile(path, opts, opts.session ? await opts.session.config : undefined);
   if (!rule) throw new HushError("CONFIG", "updatekeys needs a .sops.yaml with creation rules (none found)");
-  const doc = parseDocument(text, opts.format);
+  // A dry run's parse is kept for the run that applies (it does not change the document); taken
+  // only for the very same text, and only once.
+  const kept = opts.session?.parsed.get(path);
+  if (kept) opts.session!.parsed.delete(path);
+  const doc = kept && kept.text === text ? kept.doc : parseDocument(text, opts.format);
   const meta = metadataOf(doc);
   const want = rule.groups.filter((g) => g.length > 0);
   if (want.length === 0) throw new HushError("CONFIG", `the creation rule for ${path} names no keys`);
@@ -61,23 +117,26 @@ export async function updateKeysText(path: string, text: string, opts: UpdateKey
     want.length === meta.keyGroups.length && want.every((g, i) => g.length === meta.keyGroups[i]!.length && g.every((k) => meta.keyGroups[i]!.some((w) => sameRecipient(w, k))));
   const threshold = Math.min(opts.shamirThreshold || rule.shamirThreshold || meta.shamirThreshold || want.length, want.length);
   if (sameShape && (want.length === 1 || threshold === meta.shamirThreshold)) return { text: undefined, added, removed };
-  if (opts.dryRun) return { text: text, added, removed };
+  if (opts.dryRun) {
+    opts.session?.parsed.set(path, { text, doc });
+    return { text: text, added, removed };
+  }
 
-  const keyring = opts.keyring ?? new Keyring(opts.env ? { env: opts.env } : {});
+  const keyring = opts.session?.keyring ?? opts.keyring ?? new Keyring(opts.env ? { env: opts.env } : {});
   const dataKey = await unwrapDataKey(meta, keyring);
   try {
     let groups: WrappedKey[][];
     if (want.length === 1 && meta.keyGroups.length === 1) {
       // One group: keep the entries that stay verbatim, wrap the data key for new ones only.
       const keep = want[0]!.map((k) => meta.keyGroups[0]!.find((w) => sameRecipient(w, k)));
-      const fresh = await Promise.all(want[0]!.map((k, i) => (keep[i] ? undefined : recipientFor(k.kind, k.spec, opts.env))));
+      const fresh = await Promise.all(want[0]!.map((k, i) => (keep[i] ? undefined : cachedRecipient(k, opts.env, opts.session))));
       const toWrap = fresh.filter((r) => r !== undefined);
       const wrapped = toWrap.length > 0 ? await wrapForGroups(dataKey, [toWrap], 0) : [[]];
       let n = 0;
       groups = [keep.map((w) => w ?? wrapped[0]![n++]!)];
     } else {
       // Several groups: the Shamir shares are split anew, so every entry is wrapped anew.
-      const recipients = await Promise.all(want.map((g) => Promise.all(g.map((k) => recipientFor(k.kind, k.spec, opts.env)))));
+      const recipients = await Promise.all(want.map((g) => Promise.all(g.map((k) => cachedRecipient(k, opts.env, opts.session)))));
       groups = await wrapForGroups(dataKey, recipients, threshold);
     }
     doc.setMetadata(metadataToNode({ ...meta, keyGroups: groups, shamirThreshold: groups.length > 1 ? threshold : meta.shamirThreshold }));

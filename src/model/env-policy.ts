@@ -1,6 +1,6 @@
 /**
  * Which variable names a secrets file may set when hush exports it as an environment (`exec-env`,
- * `Secrets.toEnv()`, `hush/config`, the GitHub Action's `env` and `dotenv` exports).
+ * `Secrets.toEnv()`, `hush-sops/config`, the GitHub Action's `env` and `dotenv` exports).
  *
  * Some names change what a program *does* rather than what it knows: they load code (`LD_PRELOAD`,
  * `NODE_OPTIONS`, `BASH_ENV`), decide which program runs (`PATH`), whom TLS trusts
@@ -8,7 +8,7 @@
  * place outside the MAC (a null, a value in clear under `mac_only_encrypted`, the name of a clear
  * value) must never reach them, and a key holder rarely means to set them from a secrets file
  * either. So they are refused unless named explicitly (`--allow-env-name NAME`, the Action's
- * `allow-env-names` input, `HUSH_ALLOW_ENV_NAMES` for `hush/config`, `allowNames` in the library).
+ * `allow-env-names` input, `HUSH_ALLOW_ENV_NAMES` for `hush-sops/config`, `allowNames` in the library).
  *
  * Names compare case-insensitively: on Windows `Path` is `PATH`.
  */
@@ -76,7 +76,7 @@ export function checkEnvNames(names: Iterable<string>, allow: readonly string[] 
     throw new HushError(
       "GENERIC",
       `${where}refusing to set ${name} from a secrets file: ${why === name.toUpperCase() ? name : why} changes how programs run (docs/security.md)`,
-      `if it is meant, allow it explicitly: exec-env --allow-env-name ${name}, the Action's allow-env-names input, or HUSH_ALLOW_ENV_NAMES for hush/config`,
+      `if it is meant, allow it explicitly: exec-env --allow-env-name ${name}, the Action's allow-env-names input, or HUSH_ALLOW_ENV_NAMES for hush-sops/config`,
     );
   }
 }

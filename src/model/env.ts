@@ -1,6 +1,6 @@
 /**
  * Turning a secrets tree into environment variables (`hush exec-env`, `Secrets.toEnv()`,
- * `hush/config`).
+ * `hush-sops/config`).
  *
  * The default ("flatten") is a superset of sops's `exec-env`: every file sops accepts gives the
  * same variables, and nested values, which sops rejects, get names built from their path:

@@ -22,8 +22,11 @@ import {
 import { installGit, type InstallReport } from "../git/install.js";
 import { runGit } from "../git/run.js";
 
-/** The rule `hush init` writes: every `NAME.enc.EXT` file of a format hush reads. */
-export const DEFAULT_PATH_REGEX = String.raw`\.enc\.(yaml|yml|json|env|ini)$`;
+/**
+ * The rule `hush init` writes: every `NAME.enc.EXT` file of a format hush reads, and dotenv's
+ * encrypted names `.env.enc`, `.env.<environment>.enc` (formats/index.ts reads them as dotenv).
+ */
+export const DEFAULT_PATH_REGEX = String.raw`(\.enc\.(yaml|yml|json|env|ini)|\.env\.enc|\.env\.[^/]+\.enc)$`;
 
 /** Options of {@link initRepo}. */
 export interface InitOptions {

@@ -7,7 +7,7 @@
 import { promises as fsp } from "node:fs";
 import { dirname } from "node:path";
 import { HushError } from "../errors.js";
-import { addAgeRecipient, ageRecipientsByRule, findConfigFile, Keyring, loadConfig, mapLimit, parseAgeRecipients, selectCreationRule, updateKeysText, writeFileAtomic } from "../lib/internal.js";
+import { addAgeRecipient, ageRecipientsByRule, DEFAULT_JOBS, findConfigFile, Keyring, loadConfig, mapLimit, parseAgeRecipients, selectCreationRule, updateKeysText, writeFileAtomic } from "../lib/internal.js";
 import { encryptedFiles } from "./files.js";
 
 /** Where the config is and how to run. */
@@ -118,7 +118,7 @@ export async function updateAllKeys(configPath: string, options: TeamOptions, ke
   const env = options.env ?? process.env;
   const files = await encryptedFiles(dirname(configPath), env);
   const ring = keyring ?? new Keyring({ env });
-  const results = await mapLimit(files, options.jobs ?? 8, counted(files.length, options.onProgress, async (f) => {
+  const results = await mapLimit(files, options.jobs ?? DEFAULT_JOBS, counted(files.length, options.onProgress, async (f) => {
     let res;
     try {
       res = await updateKeysText(f.path, f.text, { format: f.format, configPath, cwd: options.cwd ?? process.cwd(), env, keyring: ring });

@@ -13,6 +13,7 @@ import { dirname } from "node:path";
 import { HushError } from "../errors.js";
 import {
   ageRecipientsByRule,
+  DEFAULT_JOBS,
   entryLabel,
   findConfigFile,
   isSealedText,
@@ -114,7 +115,7 @@ export async function revokeRecipient(recipientArg: string, options: RevokeOptio
   const all = await encryptedFiles(root, env);
   const affected = all.filter((f) => namesRecipient(f, recipient));
   const keyring = new Keyring({ env });
-  const rotated = await mapLimit(affected, options.jobs ?? 8, counted(affected.length, options.onProgress, async (f) => {
+  const rotated = await mapLimit(affected, options.jobs ?? DEFAULT_JOBS, counted(affected.length, options.onProgress, async (f) => {
     const res = await rotateText(f.text, {
       format: f.format,
       keyring,

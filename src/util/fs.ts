@@ -44,6 +44,26 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
   }
 }
 
+/**
+ * Directory listings for {@link removeStaleTemps}, kept a few seconds: a run that writes 1,000
+ * files of one directory lists it once, not 1,000 times (a quadratic cost). A stale temp file is
+ * one whose process is gone, so one listed at the start is as good as one listed now; a file left
+ * by a process that dies during the run is cleaned by a later run.
+ */
+const listings = new Map<string, { at: number; names: Promise<string[]> }>();
+const LISTING_TTL_MS = 5_000;
+
+function listDir(dir: string): Promise<string[]> {
+  const now = Date.now();
+  const hit = listings.get(dir);
+  if (hit && now - hit.at < LISTING_TTL_MS) return hit.names;
+  if (listings.size > 64) listings.clear();
+  const names = fsp.readdir(dir);
+  listings.set(dir, { at: now, names });
+  names.catch(() => listings.delete(dir));
+  return names;
+}
+
 /** Where a write to a path goes: a regular file to replace (new or existing), or something to write through. */
 type WriteTarget = { through: false; path: string; mode?: number } | { through: true; path: string };
 
@@ -143,7 +163,7 @@ async function removeStaleTemps(path: string): Promise<void> {
   const prefix = `.${basename(path)}.hush-`;
   let names: string[];
   try {
-    names = await fsp.readdir(dirname(path));
+    names = await listDir(dirname(path));
   } catch {
     return;
   }

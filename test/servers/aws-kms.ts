@@ -9,7 +9,8 @@
  * wrong credentials fail as they would at AWS (`UnrecognizedClientException`,
  * `InvalidSignatureException`). Encrypt really encrypts: AES-256-GCM under a per-key secret with
  * the encryption context as additional data, so a wrong context is `InvalidCiphertextException`
- * and another key's blob is `IncorrectKeyException`. Keys may be limited to some principals
+ * and another key's blob is `IncorrectKeyException`. Alias ARNs name their key, and a bare
+ * `alias/NAME` is looked up in the request's region, as KMS does. Keys may be limited to some principals
  * (`AccessDeniedException`), and roles hand out temporary credentials through AssumeRole.
  */
 import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
@@ -164,7 +165,9 @@ export async function startAwsKmsServer(options: AwsKmsServerOptions): Promise<A
   const sessionNames: string[] = [];
 
   function findKey(keyId: unknown, region: string): KeyState {
-    const k = typeof keyId === "string" ? (keys.get(keyId) ?? keysById.get(keyId)) : undefined;
+    // KMS resolves a bare `alias/NAME` in the region (and account) of the request.
+    const alias = typeof keyId === "string" && keyId.startsWith("alias/") ? [...keys.keys()].find((a) => a.split(":")[3] === region && a.endsWith(`:${keyId}`)) : undefined;
+    const k = typeof keyId === "string" ? (keys.get(alias ?? keyId) ?? keysById.get(keyId)) : undefined;
     // A key lives in one region: asking another region's endpoint does not find it.
     if (!k || k.region !== region) throw new AwsError("NotFoundException", `Key '${String(keyId)}' does not exist`);
     return k;

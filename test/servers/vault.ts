@@ -13,7 +13,9 @@
  * `X-Vault-Token`, 400 for bad input (`encryption key not found`, `invalid ciphertext: …`,
  * `cipher: message authentication failed`), 404 for an unmounted path, 503 `Vault is sealed` when
  * told to fail. It can be made slow (`delayMs`) or stopped (`close`) for timeout and outage tests,
- * and it records every request (without bodies).
+ * and it records every request (without bodies). AppRole and Kubernetes logins
+ * (`POST /v1/auth/<mount>/login`) check the role and secret ID or JWT they were started with and
+ * issue tokens the transit endpoints then accept.
  */
 import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
@@ -24,6 +26,10 @@ export interface VaultServerOptions {
   token?: string;
   /** Mounted transit engines (default `["transit"]`); paths may contain `/`. */
   mounts?: readonly string[];
+  /** AppRole auth at `auth/<mount>/login` (default mount `approle`): the one role and secret ID it accepts. */
+  approle?: { roleId: string; secretId: string; mount?: string };
+  /** Kubernetes auth at `auth/<mount>/login` (default mount `kubernetes`): the role and service-account JWT it accepts. */
+  kubernetes?: { role: string; jwt: string; mount?: string };
 }
 
 /** One request seen by the server. */
@@ -42,6 +48,8 @@ export interface VaultServer {
   keyUrl(name: string, mount?: string): string;
   /** Every request so far, in order. */
   readonly requests: SeenRequest[];
+  /** The tokens issued by logins so far (accepted like `token`). */
+  readonly issued: string[];
   /** Milliseconds to wait before answering each request (0: answer at once). */
   delayMs: number;
   /** The next `n` requests get `status` (default 503, "Vault is sealed") instead of an answer. */
@@ -58,6 +66,7 @@ export async function startVaultServer(options: VaultServerOptions = {}): Promis
   const mounts = new Set(options.mounts ?? ["transit"]);
   const keys = new Map<string, Buffer>();
   const requests: SeenRequest[] = [];
+  const issued: string[] = [];
   const sockets = new Set<Socket>();
   const timers = new Set<NodeJS.Timeout>();
   let failures = 0;
@@ -88,7 +97,10 @@ export async function startVaultServer(options: VaultServerOptions = {}): Promis
       failures--;
       return errors(res, failStatus, failStatus === 503 ? "Vault is sealed" : "internal error");
     }
-    if (req.headers["x-vault-token"] !== token) return errors(res, 403, "permission denied");
+    const login = /^\/v1\/auth\/(.+)\/login$/.exec(path);
+    if (login && req.method === "POST") return handleLogin(res, login[1]!, body);
+    const sent = req.headers["x-vault-token"];
+    if (sent !== token && !(typeof sent === "string" && issued.includes(sent))) return errors(res, 403, "permission denied");
     const m = ENGINE_OPS.exec(path);
     if (req.method !== "POST" && req.method !== "PUT") return errors(res, 405, "unsupported operation");
     if (!m || !mounts.has(m[1]!)) {
@@ -133,6 +145,39 @@ export async function startVaultServer(options: VaultServerOptions = {}): Promis
     }
   };
 
+  /** Vault's AppRole and Kubernetes login endpoints, with their error answers. */
+  const handleLogin = (res: ServerResponse, mount: string, body: string) => {
+    let json: Record<string, unknown>;
+    try {
+      json = JSON.parse(body || "{}") as Record<string, unknown>;
+    } catch {
+      return errors(res, 400, "failed to parse JSON input");
+    }
+    const issue = (method: string) => {
+      const t = `hvs.${randomBytes(18).toString("base64url")}`;
+      issued.push(t);
+      return send(res, 200, {
+        request_id: randomUUID(),
+        data: null,
+        auth: { client_token: t, accessor: randomUUID(), policies: ["default"], lease_duration: 3600, renewable: true, metadata: { method } },
+      });
+    };
+    const ar = options.approle;
+    if (ar && mount === (ar.mount ?? "approle")) {
+      if (typeof json["role_id"] !== "string" || json["role_id"] === "") return errors(res, 400, "missing role_id");
+      if (json["role_id"] !== ar.roleId || json["secret_id"] !== ar.secretId) return errors(res, 400, "invalid role or secret ID");
+      return issue("approle");
+    }
+    const k8s = options.kubernetes;
+    if (k8s && mount === (k8s.mount ?? "kubernetes")) {
+      if (typeof json["jwt"] !== "string" || json["jwt"] === "") return errors(res, 400, "missing jwt");
+      if (json["role"] !== k8s.role) return errors(res, 400, `invalid role name "${String(json["role"])}"`);
+      if (json["jwt"] !== k8s.jwt) return errors(res, 403, "permission denied");
+      return issue("kubernetes");
+    }
+    return errors(res, 400, `no handler for route "auth/${mount}/login". route entry not found.`);
+  };
+
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
@@ -169,6 +214,7 @@ export async function startVaultServer(options: VaultServerOptions = {}): Promis
     token,
     keyUrl: (name, mount = "transit") => `${address}/v1/${mount}/keys/${name}`,
     requests,
+    issued,
     delayMs: 0,
     failNext(n, status = 503) {
       failures = n;

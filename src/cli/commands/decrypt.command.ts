@@ -25,7 +25,11 @@ export const command: CommandSpec = {
         `
 The MAC over all values is verified unless --ignore-mac. Keys are looked up as sops does:
 SOPS_AGE_KEY (identities), SOPS_AGE_KEY_FILE (a keys file), SOPS_AGE_KEY_CMD (a command
-printing identities), then $XDG_CONFIG_HOME/sops/age/keys.txt (~/.config/sops/age/keys.txt).
+printing identities), then $XDG_CONFIG_HOME/sops/age/keys.txt (~/.config/sops/age/keys.txt);
+SSH keys from SOPS_AGE_SSH_PRIVATE_KEY_FILE, SOPS_AGE_SSH_PRIVATE_KEY_CMD, ~/.ssh/id_ed25519 and
+~/.ssh/id_rsa; age plugins (AGE-PLUGIN-…) through age-plugin-<name> on PATH. Vault: VAULT_TOKEN,
+an AppRole (VAULT_ROLE_ID, VAULT_SECRET_ID) or Kubernetes (VAULT_K8S_ROLE) login at VAULT_ADDR, or
+~/.vault-token.
 
 Examples:
   hush decrypt secrets.enc.yaml

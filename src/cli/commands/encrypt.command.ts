@@ -43,6 +43,9 @@ the directory of .sops.yaml (found from the working directory up; --config or SO
 to choose one). The rule also sets the selection options, mac_only_encrypted and the
 Shamir threshold, unless given here; its stores: settings give the default --indent.
 
+A .env file is read exactly as sops reads it: KEY=VALUE split at the first "=", quotes and
+"#" part of the value. For a .env written for Node's dotenv package, use import-dotenv.
+
 Examples:
   hush encrypt --age age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p secrets.yaml
   SOPS_AGE_RECIPIENTS=age1… hush encrypt -i config.json

@@ -3,7 +3,7 @@
  * by the matching `.sops.yaml` creation rule (precedence as sops: `config/index.ts`).
  */
 import { HushError } from "../../errors.js";
-import { encryptAsConfigured, encryptReusing, keySpecsFromFlags, parseKmsContext, RULE_NAMES, type KeyFlags, type SelectionRules } from "../../lib/internal.js";
+import { encryptAsConfigured, encryptReusing, keySpecsFromFlags, nodeStyleDotenvNote, parseKmsContext, RULE_NAMES, type KeyFlags, type SelectionRules } from "../../lib/internal.js";
 import { readInputFile, writeOutput, type IoOptions } from "../common.js";
 
 interface EncryptFlags extends IoOptions, KeyFlags {
@@ -47,6 +47,9 @@ export async function runEncrypt(file: string | undefined, flags: EncryptFlags):
     indent: flags.indent,
   });
   await writeOutput(input, flags, text);
+  // sops's reading was used; say so when a Node app would have seen other values (issue 16).
+  const note = input.format === "dotenv" ? nodeStyleDotenvNote(input.text, input.path === "-" ? "-" : input.path) : undefined;
+  if (note) process.stderr.write(`hush: note: ${note}\n`);
 }
 
 /**

@@ -14,6 +14,8 @@ export const command: CommandSpec = {
       .argument("[args...]", "the file, then -- and the command with its arguments")
       .option("-f, --file <path>", "a secrets file (repeatable; later files override earlier ones)", repeatable)
       .option("--pristine", "start from an empty environment instead of hush's own")
+      .option("--overload", "the files' values replace variables already set, the last file winning (the default, as sops)")
+      .option("--no-overload", "dotenv's rule: variables already set win, then the first file that defines one")
       .option("--keep-key-env", "keep key material variables (SOPS_AGE_KEY, VAULT_TOKEN, AWS_SECRET_ACCESS_KEY…) in the command's environment")
       .option("--only <names>", "pass only these variables (comma-separated, repeatable)", repeatable)
       .option("--no-flatten", "sops's behaviour: top-level values only, nested values are an error")
@@ -32,7 +34,9 @@ key is the name exactly as written, as in sops (http_proxy stays http_proxy); a 
 named by its path, each part upper-cased with any character but A-Z, 0-9 and _ made _, joined
 by the separator: db.password -> DB_PASSWORD, api-keys.stripe -> API_KEYS_STRIPE. Two values
 that would get the same name are an error. Non-strings are written as sops writes them
-(3 -> 3.0 for floats, true/false). The values override variables of the same name.
+(3 -> 3.0 for floats, true/false). The values override variables of the same name, and a
+later file overrides an earlier one, as with sops exec-env; with --no-overload, dotenv's rule instead: a variable already set
+keeps its value, and the first file that defines one wins.
 Only what the MAC covers is exported: nulls are skipped; list items (not authenticated: a
 value wrapped in a list would rename its variable) are refused unless --env-lists names them
 by index (hosts[1] -> HOSTS_1); names that change how programs run (PATH, LD_*, NODE_OPTIONS,

@@ -11,6 +11,7 @@ interface ExecEnvFlags extends ConfigFlags {
   keepKeyEnv?: boolean;
   file?: string[];
   pristine?: boolean;
+  overload?: boolean;
   only?: string[];
   flatten?: boolean;
   separator?: string;
@@ -33,6 +34,7 @@ export async function runExecEnv(operands: string[], flags: ExecEnvFlags, cmd: C
     ...(flags.separator !== undefined ? { separator: flags.separator } : {}),
     ...(only ? { only } : {}),
     ...(flags.pristine ? { pristine: true } : {}),
+    ...(flags.overload === false ? { overload: false } : {}),
     ...(flags.inputType && isFormatName(flags.inputType) ? { format: flags.inputType } : {}),
     ...(flags.ignoreMac ? { ignoreMac: true } : {}),
     ...(order ? { decryptionOrder: order } : {}),

@@ -76,10 +76,10 @@ export async function runSet(fileArg: string, indexArg: string | undefined, valu
   const io: IoOptions = { inPlace: true, ...(flags.inputType ? { inputType: flags.inputType } : {}) };
   const input = await readInputFile(file, io);
   const format = editable(input.format);
-  // New YAML blocks are new text: `stores.yaml.indent` sets their indentation (else 4, as sops).
+  // New YAML blocks are new text: `stores.yaml.indent` sets their indentation (else the file's own, else 4 as sops).
   const config = await commandConfig(flags, format === "yaml");
-  const step = format === "yaml" ? ((await outputIndent(format, config?.stores, undefined)) ?? 4) : 4;
-  const res = await setValues(input.text, [{ path, node }], { format, step, ...keyringFor(flags), ...(flags.ignoreMac ? { ignoreMac: true } : {}) });
+  const step = format === "yaml" ? await outputIndent(format, config?.stores, undefined) : 4;
+  const res = await setValues(input.text, [{ path, node }], { format, ...(step !== undefined ? { step } : {}), ...keyringFor(flags), ...(flags.ignoreMac ? { ignoreMac: true } : {}) });
   // An unchanged value leaves the file untouched (sops does so with --idempotent; hush always).
   if (res.changed) await writeOutput(input, io, res.text);
   if (generated !== undefined && flags.show) process.stdout.write(`${generated}\n`);

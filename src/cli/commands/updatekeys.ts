@@ -3,12 +3,13 @@
  * and removed, asks before writing (`--yes` to skip), then updates the files in parallel with a
  * bounded number in flight, reporting each file.
  */
-import { relative } from "node:path";
+import { promises as fsp } from "node:fs";
+import { join, relative } from "node:path";
 import { createInterface } from "node:readline";
 import { HushError } from "../../errors.js";
-import { formatNameForPath, isFormatName, mapLimit, readInput, rotateText, updateKeysText, writeFileAtomic, type FormatName } from "../../lib/internal.js";
+import { DEFAULT_JOBS, formatNameForPath, isFormatName, mapLimit, readInput, rotateText, updateKeysSession, updateKeysText, writeFileAtomic, type FormatName } from "../../lib/internal.js";
 import { withFileLock } from "../../lib/internal.js";
-import { collectEncryptedFiles, progress } from "../bulk.js";
+import { progress } from "../bulk.js";
 
 interface Flags {
   yes?: boolean;
@@ -17,6 +18,41 @@ interface Flags {
   config?: string;
   shamirSecretSharingThreshold?: string;
   rotate?: boolean;
+}
+
+const SKIP_DIRS = new Set([".git", "node_modules"]);
+
+/**
+ * Files named, with directories expanded to the encrypted files below them. A file found in a
+ * directory was read to see that it is encrypted; its text comes along, so it is read only once.
+ */
+async function collect(paths: string[]): Promise<{ files: string[]; texts: Map<string, string> }> {
+  const out: string[] = [];
+  const texts = new Map<string, string>();
+  const walk = async (p: string, explicit: boolean): Promise<void> => {
+    let st;
+    try {
+      st = await fsp.stat(p);
+    } catch {
+      throw new HushError("NO_FILE", `file not found: ${p}`);
+    }
+    if (st.isDirectory()) {
+      const names = (await fsp.readdir(p)).sort();
+      for (const n of names) if (!SKIP_DIRS.has(n)) await walk(join(p, n), false);
+      return;
+    }
+    if (explicit) out.push(p);
+    else {
+      // In a directory, only files that carry sops metadata count.
+      const text = await fsp.readFile(p, "utf8");
+      if (/sops|"mac"|sops_mac/.test(text.slice(-4096))) {
+        out.push(p);
+        texts.set(p, text);
+      }
+    }
+  };
+  for (const p of paths) await walk(p, true);
+  return { files: out, texts };
 }
 
 function describe(added: string[], removed: string[]): string {
@@ -35,9 +71,9 @@ async function confirm(question: string): Promise<boolean> {
 }
 
 export async function runUpdatekeys(paths: string[], flags: Flags): Promise<void> {
-  const jobs = flags.jobs ? Number(flags.jobs) : 8;
+  const jobs = flags.jobs ? Number(flags.jobs) : DEFAULT_JOBS;
   if (!Number.isInteger(jobs) || jobs < 1) throw new HushError("USAGE", "--jobs takes a whole number ≥ 1");
-  const files = await collectEncryptedFiles(paths);
+  const { files, texts } = await collect(paths);
   if (files.length === 0) throw new HushError("NO_FILE", "no encrypted files found");
   const format = (f: string): FormatName => (flags.inputType && isFormatName(flags.inputType) ? flags.inputType : formatNameForPath(f));
   const threshold = flags.shamirSecretSharingThreshold ? Number(flags.shamirSecretSharingThreshold) : undefined;
@@ -46,11 +82,15 @@ export async function runUpdatekeys(paths: string[], flags: Flags): Promise<void
     ...(threshold ? { shamirThreshold: threshold } : {}),
   };
   const show = (f: string) => relative(process.cwd(), f) || f;
+  // One .sops.yaml read, one keyring, each recipient parsed once, for all the files.
+  const session = updateKeysSession(common);
+  const read = async (f: string) => texts.get(f) ?? (await readInput(f)).toString("utf8");
 
   // 1. Work out the changes (no key needed).
   const plans = await mapLimit(files, jobs, async (f) => {
-    const text = (await readInput(f)).toString("utf8");
-    return updateKeysText(f, text, { format: format(f), dryRun: true, ...common });
+    const text = await read(f);
+    texts.set(f, text);
+    return updateKeysText(f, text, { format: format(f), dryRun: true, session, ...common });
   });
   const todo: string[] = [];
   let failed = 0;
@@ -65,9 +105,13 @@ export async function runUpdatekeys(paths: string[], flags: Flags): Promise<void
       process.stdout.write(`${show(f)}: ${describe(p.value.added, p.value.removed)}\n`);
     }
   });
-  if (todo.length > 0 && !flags.yes && !(await confirm(`Update the keys of ${todo.length} file${todo.length === 1 ? "" : "s"}?`))) {
-    process.stderr.write("hush: nothing written\n");
-    return;
+  if (todo.length > 0 && !flags.yes) {
+    if (!(await confirm(`Update the keys of ${todo.length} file${todo.length === 1 ? "" : "s"}?`))) {
+      process.stderr.write("hush: nothing written\n");
+      return;
+    }
+    // Time has passed while the question was open: apply to the files as they are now.
+    texts.clear();
   }
 
   // 2. Apply, in parallel, bounded; a progress line on a terminal.
@@ -75,12 +119,14 @@ export async function runUpdatekeys(paths: string[], flags: Flags): Promise<void
   const results = await mapLimit(todo, jobs, async (f) => {
     try {
       return await withFileLock(f, async () => {
+        // Read under the lock: the text the plan saw may have changed since.
         const text = (await readInput(f)).toString("utf8");
-        const r = await updateKeysText(f, text, { format: format(f), ...common });
+        texts.delete(f);
+        const r = await updateKeysText(f, text, { format: format(f), session, ...common });
         if (r.text === undefined) return r;
         // Someone removed still holds the data key (in their copy of the file, in git history):
         // with --rotate the values get a new data key, wrapped for the new recipients only.
-        const out = flags.rotate && r.removed.length > 0 ? (await rotateText(r.text, { format: format(f) })).text : r.text;
+        const out = flags.rotate && r.removed.length > 0 ? (await rotateText(r.text, { format: format(f), keyring: session.keyring })).text : r.text;
         await writeFileAtomic(f, out);
         return r;
       });

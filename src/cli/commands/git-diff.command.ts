@@ -1,0 +1,27 @@
+/** `hush git diff`: git's `diff` with hush's textconv served in one process (the body is `git-history.ts`). */
+import type { CommandSpec } from "../command.js";
+
+export const command: CommandSpec = {
+  name: "diff",
+  define(git) {
+    git
+      .command("diff")
+      .description("git diff with encrypted files shown decrypted, in one process (fast textconv)")
+      .argument("[git-args...]", "passed to `git diff` unchanged (e.g. HEAD~1 HEAD --stat)")
+      .allowUnknownOption()
+      .addHelpText(
+        "after",
+        `
+The output is what \`git diff\` prints with hush's textconv driver (\`hush git install\`):
+git runs as usual (pager, colours, every option), but the files marked \`diff=hush\` are
+decrypted by this one process instead of one hush process per file version, so a diff over
+hundreds of encrypted files takes seconds, not minutes. Plaintext goes to git through a pipe,
+never to a file; git's textconv cache (refs/notes/textconv/hush) is neither read nor written.
+Every argument goes to git except --help (for git's own: \`git diff --help\`).`,
+      )
+      .action(async (args: string[]) => {
+        const { runGitHistory } = await import("./git-history.js");
+        await runGitHistory("diff", args);
+      });
+  },
+};
