@@ -100,7 +100,7 @@ describe("Secret manifests encrypted for Flux", () => {
     expect(p.data.password).toMatch(/^ENC\[/);
     expect(p.sops.encrypted_regex).toBe("^(data|stringData)$");
     // other files keep the default rule (every value encrypted)
-    expect(config.creation_rules[1].path_regex).toBe("\\.enc\\.(yaml|yml|json|env|ini)$");
+    expect(config.creation_rules[1].path_regex).toBe(String.raw`(\.enc\.(yaml|yml|json|env|ini)|\.env\.enc|\.env\.[^/]+\.enc)$`);
     expect(config.creation_rules[1].encrypted_regex).toBeUndefined();
 
     // an existing .sops.yaml: the rule is added first, with the first keyed rule's keys, once
@@ -110,7 +110,7 @@ describe("Secret manifests encrypted for Flux", () => {
     const again = runHush(["init", "--no-git", "--kubernetes", "--path", "./clusters/prod/"], { env, cwd: repo });
     expect(again.stdout).toMatch(/added the Kubernetes rule/);
     const rules = parseYaml(readFileSync(join(repo, ".sops.yaml"), "utf8")).creation_rules;
-    expect(rules.map((r: any) => r.path_regex)).toEqual(["^clusters/prod/.*\\.ya?ml$", "^deploy/secrets/.*\\.ya?ml$", "\\.enc\\.(yaml|yml|json|env|ini)$"]);
+    expect(rules.map((r: any) => r.path_regex)).toEqual(["^clusters/prod/.*\\.ya?ml$", "^deploy/secrets/.*\\.ya?ml$", String.raw`(\.enc\.(yaml|yml|json|env|ini)|\.env\.enc|\.env\.[^/]+\.enc)$`]);
     expect(rules[0]).toMatchObject({ encrypted_regex: "^(data|stringData)$", age: [recipient] });
 
     // the whole repository, or outside it, is refused before anything is written
