@@ -37,7 +37,7 @@ describe("generated values", () => {
     ["uuid", /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/],
     ["django", /^[a-z0-9!@#$%^&*(\-_=+)]{50}$/],
     ["ascii:40", /^[!#-&(-[\]-_a-~]{40}$/],
-    ["chars:ab:12", /^[ab]{12}$/],
+    ["chars:ab:40", /^[ab]{40}$/],
   ];
   it.each(cases)("spec %j has the promised length and alphabet", (spec, shape) => {
     const seen = new Set<string>();
