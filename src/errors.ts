@@ -31,6 +31,8 @@ export type ErrorCode =
   | "PATH_NOT_FOUND"
   | "COMMAND_NOT_EXECUTABLE"
   | "COMMAND_NOT_FOUND"
+  | "FILE_NOT_MODIFIED"
+  | "NO_EDITOR"
   | "LOCKED"
   | "INTERNAL"
   /** `rotation-status`/`verify`: nothing expired, but something expires within its warning period. */
@@ -68,6 +70,9 @@ export const EXIT_CODE: Readonly<Record<ErrorCode, number>> = {
   // Another hush command holds the file's lock (util/lock.ts); sops has no lock. EX_TEMPFAIL: retry.
   LOCKED: 75,
   INTERNAL: 1,
+  // edit: saved without a change (sops's FileHasNotBeenModified), the editor could not run (NoEditorFound).
+  FILE_NOT_MODIFIED: 200,
+  NO_EDITOR: 201,
 };
 
 /** A failure with a stable code and a message fit to print as one line. */

@@ -1,6 +1,6 @@
 // Editing encrypted files: edit (scripted editors), set, unset, rotate, filestatus, and the stable
 // ciphertext property: a rewrite changes exactly the values that changed.
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
@@ -252,25 +252,85 @@ describe("hush edit", () => {
     expect(runHush(["decrypt", "--input-type", "yaml"], { env, input: s.after }).stdout).toBe(PLAIN.replace("hunter2", "changed"));
   });
 
-  it("no change leaves the file untouched", async () => {
+  it("no change leaves the file untouched and exits 200, as sops", async () => {
     const s = await setup(`writeFileSync(file, text);`);
-    expect(s.result.status).toBe(0);
+    expect(s.result.status).toBe(200);
+    expect(s.result.stderr).toBe("hush: error: the file has not changed; nothing was written\n");
     expect(s.after).toBe(s.before);
     expect(s.tmpLeft).toEqual([]);
   });
 
-  it("invalid syntax reopens the editor with the error shown instead of losing the edit", async () => {
-    const s = await setup(`
-const marker = file + ".n";
-const n = Number(process.env.HUSH_EDIT_COUNT_FILE && existsSync(process.env.HUSH_EDIT_COUNT_FILE) ? readFileSync(process.env.HUSH_EDIT_COUNT_FILE, "utf8") : "0");
-writeFileSync(process.env.HUSH_EDIT_COUNT_FILE, String(n + 1));
-if (n === 0) writeFileSync(file, text.replace("hunter2", "x: [broken"));
-else writeFileSync(file, text.replace("x: [broken", "fixed"));
-`.replace(/process\.env\.HUSH_EDIT_COUNT_FILE/g, "(file + '.count')").replace(/\(file \+ '\.count'\) &&/, "true &&"));
-    expect(s.result.status).toBe(0);
-    expect(s.result.stderr).toMatch(/invalid YAML/);
+  it("an invalid edit without a terminal fails with one line and writes nothing", async () => {
+    const s = await setup(`writeFileSync(file, text.replace("hunter2", "x: [broken"));`);
+    expect(s.result.status).toBe(2);
+    expect(s.result.stderr).toMatch(/^hush: error: the edit is not valid: .*invalid YAML.*; nothing was written\n$/);
     expect(s.result.stderr).not.toContain("broken");
-    expect(runHush(["decrypt", "--input-type", "yaml"], { env, input: s.after }).stdout).toBe(PLAIN.replace("hunter2", "fixed"));
+    expect(s.after).toBe(s.before);
+    expect(s.tmpLeft).toEqual([]);
+  });
+
+  it("on a terminal, an invalid edit waits for Enter and reopens the editor (sops's pause)", async () => {
+    await withTempDir(async (dir) => {
+      const tmp = join(dir, "tmp");
+      mkdirSync(tmp);
+      const f = await encryptedFile(dir);
+      const count = join(dir, "count");
+      const editor = editorScript(
+        dir,
+        `const n = existsSync(${JSON.stringify(count)}) ? Number(readFileSync(${JSON.stringify(count)}, "utf8")) : 0;
+writeFileSync(${JSON.stringify(count)}, String(n + 1));
+writeFileSync(file, n === 0 ? text.replace("hunter2", "x: [broken") : text.replace("x: [broken", "fixed"));`,
+      );
+      // script(1) gives hush a terminal; its standard input (one Enter) goes to that terminal.
+      const cmd = `${JSON.stringify(process.execPath)} ${JSON.stringify(HUSH)} edit ${JSON.stringify(f)}`;
+      const r = spawnSync("script", ["-qec", cmd, "/dev/null"], { env: { ...env, EDITOR: editor, TMPDIR: tmp }, input: "\n", encoding: "utf8", timeout: 30_000 });
+      expect(r.stdout).toMatch(/invalid YAML/);
+      expect(r.stdout).toMatch(/press Enter to re-open the editor, or Ctrl-C to abort/);
+      expect(r.status).toBe(0);
+      expect(readFileSync(count, "utf8")).toBe("2");
+      expect(runHush(["decrypt", f], { env }).stdout).toBe(PLAIN.replace("hunter2", "fixed"));
+      expect(readdirSync(tmp)).toEqual([]);
+    });
+  });
+
+  it("no editor found exits 201 (sops's NoEditorFound); so does a failing editor", async () => {
+    await withTempDir(async (dir) => {
+      const f = await encryptedFile(dir);
+      const before = readFileSync(f, "utf8");
+      const missing = runHush(["edit", f], { env: { ...env, EDITOR: join(dir, "no-such-editor") } });
+      expect(missing.status).toBe(201);
+      expect(missing.stderr).toMatch(/^hush: error: cannot run the editor/);
+      const none = runHush(["edit", f], { env: { ...env, EDITOR: "", VISUAL: "", SOPS_EDITOR: "", PATH: join(dir, "empty") } });
+      expect(none.status).toBe(201);
+      expect(none.stderr).toMatch(/no editor found/);
+      expect(readFileSync(f, "utf8")).toBe(before);
+    });
+  });
+
+  it("-s shows the sops block in the editor; values change as usual, the block cannot", async () => {
+    const shown = await setup(`writeFileSync(file + ".seen", text); writeFileSync(file, text.replace("hunter2", "changed"));`);
+    expect(shown.result.status).toBe(0); // without -s: no sops block seen
+    const s2 = await withTempDir(async (dir) => {
+      const tmp = join(dir, "tmp");
+      mkdirSync(tmp);
+      const f = await encryptedFile(dir);
+      const seen = join(dir, "seen");
+      const ok = runHush(["edit", "-s", f], {
+        env: { ...env, TMPDIR: tmp, EDITOR: editorScript(dir, `writeFileSync(${JSON.stringify(seen)}, text); writeFileSync(file, text.replace("hunter2", "changed"));`) },
+      });
+      const bad = runHush(["edit", "--show-master-keys", f], {
+        env: { ...env, TMPDIR: tmp, EDITOR: editorScript(dir, `writeFileSync(file, text.replace(/recipient: age1\\w+/, "recipient: age1attacker"));`) },
+      });
+      return { ok, bad, seen: readFileSync(seen, "utf8"), out: runHush(["decrypt", f], { env }).stdout, tmpLeft: readdirSync(tmp) };
+    });
+    expect(s2.ok.status).toBe(0);
+    expect(s2.seen).toContain("sops:");
+    expect(s2.seen).toContain(`recipient: ${key.recipient}`);
+    expect(s2.seen).toContain("password: hunter2");
+    expect(s2.out).toBe(PLAIN.replace("hunter2", "changed"));
+    expect(s2.bad.status).toBe(2);
+    expect(s2.bad.stderr).toMatch(/the sops metadata was changed/);
+    expect(s2.tmpLeft).toEqual([]);
   });
 
   it("an editor crash leaves the file as it was and cleans up", async () => {

@@ -8,10 +8,11 @@ import { runHush } from "./helpers.js";
 const COMMANDS = [
   "encrypt", "decrypt", "keygen", "edit", "set", "rotate-value", "unset", "rotate", "filestatus", "exec-env", "exec-file",
   "updatekeys", "git", "check", "verify", "audit", "rotation-status", "init", "invite", "revoke", "share", "import",
-  "k8s", "import-dotenv", "import-env",
+  "k8s", "import-dotenv", "import-env", "get", "groups", "completion", "version",
 ];
 const GIT = ["install", "textconv", "merge", "resolve", "log", "diff"];
 const K8S = ["secret", "kustomize-plugin", "install-kustomize-plugin"];
+const GROUPS = ["add", "delete"];
 
 /** The argument lists whose output is pinned, each with the name of its file. */
 const CASES: [name: string, args: string[]][] = [
@@ -19,6 +20,7 @@ const CASES: [name: string, args: string[]][] = [
   ...COMMANDS.map((c): [string, string[]] => [c, [c, "--help"]]),
   ...GIT.map((g): [string, string[]] => [`git-${g}`, ["git", g, "--help"]]),
   ...K8S.map((k): [string, string[]] => [`k8s-${k}`, ["k8s", k, "--help"]]),
+  ...GROUPS.map((g): [string, string[]] => [`groups-${g}`, ["groups", g, "--help"]]),
 ];
 
 function transcript(args: string[]): string {

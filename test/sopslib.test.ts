@@ -106,6 +106,29 @@ describe.skipIf(reason !== undefined)(`sops (the Go library, via test/sopslib) r
     });
   }, 180_000);
 
+  it("a file after hush groups add (two key groups, Shamir) and set on dotenv decrypts with sops", async () => {
+    const key = await generateAgeKeyFile();
+    const other = await generateAgeKeyFile();
+    await withTempDir(async (dir) => {
+      const keyFile = join(dir, "keys.txt");
+      writeFileSync(keyFile, `${key.text}\n${other.text}`, { mode: 0o600 });
+      const f = hushEncrypt(dir, "g.yaml", "a: secret\n", key.recipient);
+      writeFileSync(join(dir, ".sops.yaml"), `creation_rules:\n  - age: ${key.recipient}\n`);
+      const add = runHush(["groups", "add", "-i", "--file", f, "--age", other.recipient], { env: cleanEnv({ SOPS_AGE_KEY: key.identity }), cwd: dir });
+      expect(add.stderr).toBe("");
+      const res = sopsDecrypt(f, "yaml", keyFile);
+      expect(res.status).toBe("SUCCESS");
+      expect(JSON.parse(res.secretString!)).toEqual({ a: "secret" });
+
+      const e = hushEncrypt(dir, "d.env", "A=1\n", key.recipient);
+      const set = runHush(["set", "--string", e, "B", "two words"], { env: cleanEnv({ SOPS_AGE_KEY: key.identity }) });
+      expect(set.stderr).toBe("");
+      const env = sopsDecrypt(e, "dotenv", keyFile);
+      expect(env.status).toBe("SUCCESS");
+      expect(JSON.parse(env.secretString!)).toEqual({ A: "1", B: "two words" });
+    });
+  }, 180_000);
+
   it("an attacker's change to an unencrypted value: sops refuses the file (MAC mismatch), as hush does", async () => {
     const key = await generateAgeKeyFile();
     await withTempDir(async (dir) => {

@@ -17,4 +17,9 @@ export interface CommandSpec {
    * the new command inherits (exitOverride, output).
    */
   define(program: Command): void;
+  /**
+   * The command reads the whole program (shell completion): main defines every command even when
+   * this one is named first. Its action finds the program as its command's `parent`.
+   */
+  readonly needsAllCommands?: boolean;
 }

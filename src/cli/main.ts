@@ -7,6 +7,7 @@ import type { Command } from "commander";
 import type { CommandSpec } from "./command.js";
 import { newProgram } from "./program.js";
 import { reportError } from "./report.js";
+import { rewriteSopsForm } from "./sops-forms.js";
 import { command as encrypt } from "./commands/encrypt.command.js";
 import { command as decrypt } from "./commands/decrypt.command.js";
 import { command as keygen } from "./commands/keygen.command.js";
@@ -32,6 +33,10 @@ import { command as importBundle } from "./commands/import.command.js";
 import { command as k8s } from "./commands/k8s.command.js";
 import { command as importDotenv } from "./commands/import-dotenv.command.js";
 import { command as importEnv } from "./commands/import-env.command.js";
+import { command as get } from "./commands/get.command.js";
+import { command as completion } from "./commands/completion.command.js";
+import { command as version } from "./commands/version.command.js";
+import { command as groups } from "./commands/groups.command.js";
 
 /** The top-level commands, in the order `--help` lists them. */
 const COMMANDS: readonly CommandSpec[] = [
@@ -39,6 +44,7 @@ const COMMANDS: readonly CommandSpec[] = [
   updatekeys, git, check, verify, audit, rotationStatus, init, invite, revoke, share, importBundle,
   k8s,
   importDotenv, importEnv,
+  get, groups, completion, version,
 ];
 
 /**
@@ -49,10 +55,20 @@ const COMMANDS: readonly CommandSpec[] = [
  */
 function buildProgram(first: string | undefined): Command {
   const program = newProgram();
-  const named = COMMANDS.find((c) => c.name === first);
+  const named = COMMANDS.find((c) => c.name === first && !c.needsAllCommands);
   for (const c of named ? [named] : COMMANDS) c.define(program);
   return program;
 }
+
+/** What `rewriteSopsForm` asks about the program (built in full only for a sops form). */
+const sopsFormProgram = {
+  isCommand: (word: string) => word === "help" || COMMANDS.some((c) => c.name === word),
+  takesValue(command: string, flag: string): boolean | undefined {
+    const cmd = buildProgram(command).commands.find((c) => c.name() === command);
+    const o = cmd?.options.find((x) => x.short === flag || x.long === flag);
+    return o ? o.required || o.optional : undefined;
+  },
+};
 
 /** Runs the CLI; never throws: errors are printed as one line and mapped to exit codes. */
 export async function main(argv: string[] = process.argv): Promise<void> {
@@ -65,8 +81,9 @@ export async function main(argv: string[] = process.argv): Promise<void> {
       process.exit(3);
     });
   }
-  const program = buildProgram(argv[2]);
   try {
+    argv = [...argv.slice(0, 2), ...rewriteSopsForm(argv.slice(2), sopsFormProgram)];
+    const program = buildProgram(argv[2]);
     await program.parseAsync(argv);
   } catch (e) {
     const code = (e as { code?: string }).code;

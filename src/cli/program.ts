@@ -18,11 +18,21 @@ files hush writes decrypt with sops. Keys are found where sops finds them (SOPS_
 SOPS_AGE_KEY_FILE, SOPS_AGE_KEY_CMD, ~/.config/sops/age/keys.txt, GnuPG, cloud credentials).
 `;
 
+const SOPS_FORMS = `
+sops's command forms work as well, so scripts run with hush in place of sops:
+  hush -d FILE  (decrypt)   hush -e FILE  (encrypt)   hush -r FILE  (rotate)
+  hush -d -i FILE / -e -i / -r -i          in place
+  hush -d --extract '["db"]["password"]' FILE
+  hush --set '["db"]["password"] "secret"' FILE
+  hush FILE     (edit)      hush -V, hush version, hush -v, hush --version
+`;
+
 const EXIT_CODES = `
 Exit codes (sops's): 1 generic, 2 unreadable input, 3 cannot write output, 8 conflicting
 options, 25 a value does not decrypt, 51 MAC mismatch or no MAC, 91 bad --extract path,
-92 empty file, 100 file not found, 128 no key could decrypt the data key, 203 already
-encrypted. hush's own: 75 the file is locked by another hush command (try again).
+92 empty file, 100 file not found or not given, 128 no key could decrypt the data key,
+200 edit made no change, 201 no editor found, 203 already encrypted. hush's own: 75 the
+file is locked by another hush command (try again).
 `;
 
 /**
@@ -34,7 +44,7 @@ export function newProgram(): Command {
     .description("Encrypted configuration for git, in the SOPS file format.")
     .version(VERSION, "-v, --version", "print hush's version")
     .showHelpAfterError("(run with --help for usage)")
-    .addHelpText("after", EXAMPLES + EXIT_CODES);
+    .addHelpText("after", EXAMPLES + SOPS_FORMS + EXIT_CODES);
   // commander throws instead of exiting; main maps its errors to exit codes.
   program.exitOverride();
   program.configureOutput({ outputError: (s, write) => write(s.replace(/^error: /, "hush: error: ")) });

@@ -37,6 +37,8 @@ export interface CheckOptions {
   paths?: readonly string[];
   /** `--config`: the `.sops.yaml` to use instead of discovering one. */
   configPath?: string;
+  /** Called after each file (for a progress line): files done so far, and of how many. */
+  onProgress?: (done: number, total: number) => void;
 }
 
 /** One failed file. */
@@ -110,7 +112,9 @@ export async function checkFiles(opts: CheckOptions = {}): Promise<CheckResult> 
   const config = await loadEffectiveConfig({ cwd: base, env, ...(opts.configPath ? { configPath: opts.configPath } : {}) });
   const problems: CheckProblem[] = [];
   let checked = 0;
+  let done = 0;
   for (const f of files) {
+    opts.onProgress?.(done++, files.length);
     let text: string | undefined;
     try {
       text = await f.read();
@@ -124,5 +128,6 @@ export async function checkFiles(opts: CheckOptions = {}): Promise<CheckResult> 
     for (const problem of checkText(f.path, text, config, base)) problems.push({ path: f.path, problem });
     for (const problem of await plaintextProblems(f.path, text, shapes)) problems.push({ path: f.path, problem });
   }
+  opts.onProgress?.(done, files.length);
   return { checked, problems };
 }

@@ -10,13 +10,16 @@
 
 // ---- whole operations ----
 export { decryptText, parseDocument } from "./files.js";
-export { encryptAsConfigured, encryptPlanned, encryptReusing, isEncryptedFile, planEncryption, regenerateValues, setValues, unsetValue } from "./operations.js";
+export { encryptAsConfigured, encryptPlanned, encryptReusing, isEditableFormat, isEncryptedFile, planEncryption, regenerateValues, setValues, unsetValue } from "./operations.js";
+export type { EditableFormat } from "./operations.js";
 export { entryLabel, rewriteBytes, rotateText } from "./rewrite.js";
 export { DEFAULT_JOBS, mapLimit, updateKeysSession, updateKeysText } from "./updatekeys.js";
 export { mergeEncrypted } from "./merge.js";
 export type { ConflictChooser, MergeChoice, MergeConflict } from "./merge.js";
 export { configFileFor, ruleSpecsFromConfigText, type KeySpec } from "./recipients.js";
 export { encryptionProblems, isSealedText, storedMetadata } from "./inspect.js";
+export { withMetadataShown, withoutMetadataShown } from "./edit-view.js";
+export { changeKeyGroups } from "./groups.js";
 export { findPath, openDocument, pathLabel, scalars } from "./plain.js";
 export type { OpenedDocument } from "./plain.js";
 export { formatForSecretsPath, load, readSource } from "./load.js";
@@ -39,7 +42,7 @@ export type { KeyKind, Metadata, SelectionRules } from "../model/metadata.js";
 export { Keyring, type KeyringOptions } from "../keys/registry.js";
 export { defaultAgeKeyFile, loadAgeIdentities, parseAgeRecipients } from "../keys/age-client.js";
 export { appendNewAgeIdentity } from "../keys/age-key-file.js";
-export { CONFIG_FILE_NAME, displayPath, findConfigFile, keySpecsFromFlags, loadConfig, loadEffectiveConfig, matchPath, parseConfig, parseKmsContext, selectCreationRule, storeIndent } from "../config/index.js";
+export { CONFIG_FILE_NAME, displayPath, findConfigFile, keySpecsFromFlags, loadConfig, loadEffectiveConfig, matchPath, specsFromString, parseConfig, parseKmsContext, selectCreationRule, storeIndent } from "../config/index.js";
 export { limitsFor, parseDuration, stateOf } from "../config/rotation-policy.js";
 export type { AppliedLimits, RotationLimits, RotationPolicy, RotationState } from "../config/rotation-policy.js";
 export { generateValue, parseGenerateSpec } from "./generate.js";

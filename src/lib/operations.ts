@@ -10,6 +10,7 @@ import { formatTreePath, type TreePath } from "../model/tree-path.js";
 import type { Metadata } from "../model/metadata.js";
 import type { FormatName, TreeNode } from "../model/tree.js";
 import { parseSetValue, setAtPath, unsetAtPath } from "../formats/cst-edit.js";
+import { setFlatValue, unsetFlatValue } from "../formats/flat-edit.js";
 import type { Keyring } from "../keys/registry.js";
 import { decryptHeld, encryptText, parseDocument } from "./files.js";
 import { rewriteText, type RewriteResult } from "./rewrite.js";
@@ -127,8 +128,21 @@ export async function encryptReusing(data: string | Uint8Array, previous: string
   }
 }
 
-/** The formats `set`, `unset` and `import` change structurally. */
-type EditableFormat = "yaml" | "json";
+/** The formats `set`, `unset` and `import` change (dotenv and INI: flat, string values). */
+export type EditableFormat = "yaml" | "json" | "dotenv" | "ini";
+
+/** Whether `set` and `unset` can change a file of this format (binary files cannot). */
+export function isEditableFormat(format: FormatName): format is EditableFormat {
+  return format !== "binary";
+}
+
+function setIn(text: string, format: EditableFormat, path: TreePath, node: TreeNode, step: number | undefined): string {
+  return format === "dotenv" || format === "ini" ? setFlatValue(text, format, path, node) : setAtPath(text, format, path, node, step);
+}
+
+function unsetIn(text: string, format: EditableFormat, path: TreePath): string | undefined {
+  return format === "dotenv" || format === "ini" ? unsetFlatValue(text, format, path) : unsetAtPath(text, format, path);
+}
 
 /** Options of {@link setValues} and {@link unsetValue}. */
 export interface ValueEditOptions {
@@ -158,7 +172,7 @@ export async function setValues(
       let next = plain;
       for (const e of entries) {
         try {
-          next = setAtPath(next, opts.format, e.path, e.node, opts.step);
+          next = setIn(next, opts.format, e.path, e.node, opts.step);
         } catch (err) {
           if (opts.failurePrefix !== undefined && err instanceof HushError) {
             throw new HushError(err.code, `${opts.failurePrefix} ${formatTreePath(e.path)}: ${err.message}`);
@@ -180,7 +194,7 @@ export async function unsetValue(encrypted: string, path: TreePath, opts: ValueE
   return rewriteText(
     encrypted,
     (plain) => {
-      const next = unsetAtPath(plain, opts.format, path);
+      const next = unsetIn(plain, opts.format, path);
       if (next === undefined) {
         if (opts.idempotent) return plain;
         throw new HushError("PATH_NOT_FOUND", `${formatTreePath(path)} not found`);
@@ -214,7 +228,7 @@ export async function regenerateValues(
           throw new HushError("USAGE", `${pathLabel(path)} is not a single value`, "name each value to rotate (a leaf, not a map or list)");
         }
         const next = generateValue(opts.spec ?? specLike(node.value.text));
-        text = setAtPath(text, opts.format, path, parseSetValue(JSON.stringify(next)), opts.step);
+        text = setIn(text, opts.format, path, parseSetValue(JSON.stringify(next)), opts.step);
         values[pathLabel(path)] = next;
       }
       return text;

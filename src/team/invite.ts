@@ -18,6 +18,14 @@ export interface TeamOptions {
   configPath?: string;
   /** Files processed at once (default 8). */
   jobs?: number;
+  /** Called after each file is processed (for a progress line): files done so far, and of how many. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** `task`, reporting to `onProgress` after each item, done or failed. */
+export function counted<T, R>(total: number, onProgress: TeamOptions["onProgress"], task: (item: T) => Promise<R>): (item: T) => Promise<R> {
+  let done = 0;
+  return (item) => task(item).finally(() => onProgress?.(++done, total));
 }
 
 /** Options of {@link inviteRecipient}. */
@@ -110,7 +118,7 @@ export async function updateAllKeys(configPath: string, options: TeamOptions, ke
   const env = options.env ?? process.env;
   const files = await encryptedFiles(dirname(configPath), env);
   const ring = keyring ?? new Keyring({ env });
-  const results = await mapLimit(files, options.jobs ?? DEFAULT_JOBS, async (f) => {
+  const results = await mapLimit(files, options.jobs ?? DEFAULT_JOBS, counted(files.length, options.onProgress, async (f) => {
     let res;
     try {
       res = await updateKeysText(f.path, f.text, { format: f.format, configPath, cwd: options.cwd ?? process.cwd(), env, keyring: ring });
@@ -123,7 +131,7 @@ export async function updateAllKeys(configPath: string, options: TeamOptions, ke
     if (res.text === undefined) return { shown: f.shown, status: "up to date", added: res.added, removed: res.removed } satisfies FileOutcome;
     await writeFileAtomic(f.path, res.text);
     return { shown: f.shown, status: "updated", added: res.added, removed: res.removed } satisfies FileOutcome;
-  });
+  }));
   return results.map((r, i) =>
     r.status === "fulfilled"
       ? r.value

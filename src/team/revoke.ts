@@ -28,7 +28,7 @@ import {
   writeFileAtomic,
 } from "../lib/internal.js";
 import { encryptedFiles, type EncryptedFile } from "./files.js";
-import { oneAgeRecipient, readConfigText, type TeamOptions } from "./invite.js";
+import { counted, oneAgeRecipient, readConfigText, type TeamOptions } from "./invite.js";
 
 /** Options of {@link revokeRecipient}. */
 export interface RevokeOptions extends TeamOptions {
@@ -115,7 +115,7 @@ export async function revokeRecipient(recipientArg: string, options: RevokeOptio
   const all = await encryptedFiles(root, env);
   const affected = all.filter((f) => namesRecipient(f, recipient));
   const keyring = new Keyring({ env });
-  const rotated = await mapLimit(affected, options.jobs ?? DEFAULT_JOBS, async (f) => {
+  const rotated = await mapLimit(affected, options.jobs ?? DEFAULT_JOBS, counted(affected.length, options.onProgress, async (f) => {
     const res = await rotateText(f.text, {
       format: f.format,
       keyring,
@@ -128,7 +128,7 @@ export async function revokeRecipient(recipientArg: string, options: RevokeOptio
       ...(options.configPath ? { configPath: options.configPath } : {}),
     });
     return res.text;
-  });
+  }));
   const failed = rotated.flatMap((r, i) => (r.status === "rejected" ? [`${affected[i]!.shown}: ${r.reason instanceof HushError ? r.reason.message : "unexpected failure"}`] : []));
   if (failed.length > 0) {
     throw new HushError(

@@ -1,6 +1,7 @@
 /** `hush check [--staged] [PATHS…]`: refuse plaintext secrets and broken encrypted files (see src/git/check.ts). */
 import { HushError } from "../../errors.js";
 import { checkFiles } from "../../git/check.js";
+import { progressCallback } from "../bulk.js";
 
 interface CheckFlags {
   staged?: boolean;
@@ -10,11 +11,13 @@ interface CheckFlags {
 
 /** Prints each problem as `hush: check: PATH: …` and fails when there is any. */
 export async function runCheck(paths: string[], flags: CheckFlags): Promise<void> {
+  const bar = progressCallback("checked");
   const res = await checkFiles({
     paths,
+    onProgress: bar.onProgress,
     ...(flags.staged ? { staged: true } : {}),
     ...(flags.config ? { configPath: flags.config } : {}),
-  });
+  }).finally(bar.end);
   for (const p of res.problems) process.stderr.write(`hush: check: ${p.path}: ${p.problem}\n`);
   const failed = new Set(res.problems.map((p) => p.path)).size;
   if (failed > 0) {

@@ -6,13 +6,16 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { accessSync, constants, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { constants as osConstants } from "node:os";
-import { basename, join } from "node:path";
+import { basename, delimiter, join } from "node:path";
 import { createInterface } from "node:readline";
 import { HushError, isHushError } from "../../errors.js";
 import {
   encryptPlanned,
+  Keyring,
+  withMetadataShown,
+  withoutMetadataShown,
   formatNameForPath,
   isFormatName,
   keySpecsFromFlags,
@@ -29,12 +32,16 @@ import {
   type KeyFlags,
 } from "../../lib/internal.js";
 import { commandConfig } from "../common.js";
+import { parseDecryptionOrder } from "./decrypt.js";
 
 interface EditFlags extends KeyFlags {
   inputType?: string;
   ignoreMac?: boolean;
   config?: string;
   indent?: number;
+  showMasterKeys?: boolean;
+  decryptionOrder?: string;
+  shamirSecretSharingThreshold?: number;
 }
 
 const TEMPLATES: Partial<Record<FormatName, string>> = {
@@ -42,12 +49,28 @@ const TEMPLATES: Partial<Record<FormatName, string>> = {
   json: '{\n\t"example_key": "example_value"\n}\n',
 };
 
-/** The editor command: $SOPS_EDITOR, $VISUAL, $EDITOR, else vi. */
+/** The editor command: $SOPS_EDITOR, $VISUAL, $EDITOR, else the first of vim, nano, vi found (as sops). */
 function editorCommand(env: NodeJS.ProcessEnv): string[] {
-  const cmd = env["SOPS_EDITOR"] || env["VISUAL"] || env["EDITOR"] || "vi";
+  const cmd = env["SOPS_EDITOR"] || env["VISUAL"] || env["EDITOR"];
+  if (!cmd) {
+    const found = ["vim", "nano", "vi"].find((name) => onPath(name, env));
+    if (!found) throw new HushError("NO_EDITOR", "no editor found: set SOPS_EDITOR, VISUAL or EDITOR (vim, nano and vi are not on PATH)");
+    return [found];
+  }
   const argv = splitCommand(cmd);
-  if (argv.length === 0) throw new HushError("USAGE", "the editor command is empty");
+  if (argv.length === 0) throw new HushError("NO_EDITOR", "the editor command is empty");
   return argv;
+}
+
+function onPath(name: string, env: NodeJS.ProcessEnv): boolean {
+  return (env["PATH"] ?? "").split(delimiter).some((dir) => {
+    try {
+      accessSync(join(dir || ".", name), constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
 }
 
 const sha = (s: Uint8Array) => createHash("sha256").update(s).digest("hex");
@@ -84,14 +107,22 @@ export async function runEdit(file: string, flags: EditFlags): Promise<void> {
       await editNew(file, tmp, format, flags);
     } else {
       // As bytes: a binary file's content need not be UTF-8, and every byte must come back.
-      const res = await rewriteBytes(format === "binary" ? existing : existing.toString("utf8"), (plain) => editLoop(tmp, plain, format), {
+      const encrypted = format === "binary" ? existing : existing.toString("utf8");
+      const edit = flags.showMasterKeys
+        ? async (plain: Uint8Array) => {
+            const shown = withMetadataShown(Buffer.from(plain).toString("utf8"), existing.toString("utf8"), format);
+            const edited = await editLoop(tmp, Buffer.from(shown, "utf8"), format, (text) => withoutMetadataShown(text, shown, format));
+            return Buffer.from(withoutMetadataShown(edited.toString("utf8"), shown, format), "utf8");
+          }
+        : (plain: Uint8Array) => editLoop(tmp, plain, format);
+      const order = parseDecryptionOrder(flags.decryptionOrder ?? process.env["SOPS_DECRYPTION_ORDER"]);
+      const res = await rewriteBytes(encrypted, edit, {
         format,
+        ...(order ? { keyring: new Keyring({ decryptionOrder: order }) } : {}),
         ...(flags.ignoreMac ? { ignoreMac: true } : {}),
       });
-      if (!res.changed) {
-        process.stderr.write("hush: no changes; the file was left as it was\n");
-        return;
-      }
+      // The text may differ only in layout the format does not keep: nothing to write then.
+      if (!res.changed) throw notModified();
       await writeFileAtomic(file, res.text);
     }
   } finally {
@@ -115,6 +146,7 @@ async function editNew(file: string, tmp: string, format: FormatName, flags: Edi
     keys,
     ...(kmsEncryptionContext ? { kmsEncryptionContext } : {}),
     ...(flags.config !== undefined ? { configPath: flags.config } : {}),
+    ...(flags.shamirSecretSharingThreshold ? { shamirThreshold: flags.shamirSecretSharingThreshold } : {}),
     env,
     format,
     indent: flags.indent,
@@ -125,37 +157,49 @@ async function editNew(file: string, tmp: string, format: FormatName, flags: Edi
   await writeFileAtomic(file, text);
 }
 
+const notModified = () => new HushError("FILE_NOT_MODIFIED", "the file has not changed; nothing was written");
+
 /**
- * Writes `plain` to the temp file, runs the editor until the result parses, and returns it. An
- * unparsable result reopens the editor with the error shown (on a terminal, after Enter).
+ * Writes `plain` to the temp file, runs the editor until the result parses, and returns it. Saved
+ * unchanged: FILE_NOT_MODIFIED (exit 200, as sops). An edit that does not parse (or that `check`
+ * refuses) is reported; on a terminal hush waits for Enter and reopens the editor on the same
+ * text, as sops does; without one it fails: nothing could answer the prompt.
  */
-async function editLoop(tmp: string, plain: Uint8Array, format: FormatName): Promise<Buffer> {
+async function editLoop(tmp: string, plain: Uint8Array, format: FormatName, check?: (text: string) => unknown): Promise<Buffer> {
   writeFileSync(tmp, plain, { mode: 0o600 });
   const before = sha(plain);
-  for (let attempt = 0; ; attempt++) {
+  for (;;) {
     await runEditor(tmp);
     const edited = readFileSync(tmp);
-    if (sha(edited) === before) return Buffer.from(plain);
+    if (sha(edited) === before) throw notModified();
     try {
-      const doc = parseInput(format === "binary" ? edited : edited.toString("utf8"), format);
-      if (doc.rawMetadata() !== undefined) throw new HushError("PARSE", "the edited file must not contain a top-level sops key");
+      if (check) check(edited.toString("utf8"));
+      else {
+        const doc = parseInput(format === "binary" ? edited : edited.toString("utf8"), format);
+        if (doc.rawMetadata() !== undefined) throw new HushError("PARSE", "the edited file must not contain a top-level sops key");
+      }
       return edited;
     } catch (e) {
-      if (!isHushError(e, "PARSE", "INVALID_METADATA") || attempt >= 50) throw e;
+      if (!isHushError(e, "PARSE", "INVALID_METADATA")) throw e;
+      if (!process.stdin.isTTY) {
+        throw new HushError(e.code, `the edit is not valid: ${e.message}; nothing was written`, e.hint);
+      }
       process.stderr.write(`hush: error: ${e.message}\n`);
-      await pause();
+      if (e.hint) process.stderr.write(`hush: hint: ${e.hint}\n`);
+      await pressEnter();
     }
   }
 }
 
-async function pause(): Promise<void> {
-  if (!process.stdin.isTTY) {
-    process.stderr.write("hush: reopening the editor\n");
-    return;
-  }
-  process.stderr.write("hush: press Enter to reopen the editor, or Ctrl-C to abandon the edit\n");
+/** sops's pause after an invalid edit; Ctrl-C ends hush through the signal handler (temp removed). */
+async function pressEnter(): Promise<void> {
+  process.stderr.write("hush: press Enter to re-open the editor, or Ctrl-C to abort (nothing is written)\n");
   const rl = createInterface({ input: process.stdin });
-  await new Promise<void>((resolve) => rl.once("line", () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    rl.once("line", () => resolve());
+    // End of input (Ctrl-D): abandon rather than reopen forever.
+    rl.once("close", () => reject(new HushError("GENERIC", "the edit was abandoned; nothing was written")));
+  });
   rl.close();
 }
 
@@ -167,14 +211,15 @@ function runEditor(path: string): Promise<void> {
     const child = spawn(cmd!, [...args, path], { stdio: "inherit" });
     currentEditor = child;
     child.on("error", (e: NodeJS.ErrnoException) =>
-      reject(new HushError("USAGE", `cannot run the editor ${cmd}: ${e.code ?? "failed"}`, "set EDITOR (or VISUAL, SOPS_EDITOR)")),
+      reject(new HushError("NO_EDITOR", `cannot run the editor ${cmd}: ${e.code ?? "failed"}`, "set EDITOR (or VISUAL, SOPS_EDITOR)")),
     );
     child.on("exit", (code, signal) => {
       currentEditor = undefined;
       if (code === 0) resolve();
       else
+        // sops reports any editor failure as "Could not run editor" (exit 201).
         reject(
-          new HushError("GENERIC", `the editor ${signal ? `was killed by ${signal}` : `exited with status ${code}`}; the file was not changed`),
+          new HushError("NO_EDITOR", `the editor ${signal ? `was killed by ${signal}` : `exited with status ${code}`}; the file was not changed`),
         );
     });
   });

@@ -29,8 +29,11 @@ export const command: CommandSpec = {
       .addHelpText(
         "after",
         `
-Top-level values keep their names; nested ones are named by their path, upper-cased and joined
-with the separator: db.password -> DB_PASSWORD. Non-strings are written as sops writes them
+Variable names follow one rule (also for hush/config and the library's toEnv()): a top-level
+key is the name exactly as written, as in sops (http_proxy stays http_proxy); a nested value is
+named by its path, each part upper-cased with any character but A-Z, 0-9 and _ made _, joined
+by the separator: db.password -> DB_PASSWORD, api-keys.stripe -> API_KEYS_STRIPE. Two values
+that would get the same name are an error. Non-strings are written as sops writes them
 (3 -> 3.0 for floats, true/false). The values override variables of the same name, and a
 later file overrides an earlier one, as with sops exec-env; with --no-overload, dotenv's rule instead: a variable already set
 keeps its value, and the first file that defines one wins.

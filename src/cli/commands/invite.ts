@@ -3,6 +3,7 @@ import { relative } from "node:path";
 import { HushError } from "../../errors.js";
 import { inviteRecipient, type FileOutcome } from "../../team/invite.js";
 import { writeStdout } from "../stdout.js";
+import { progressCallback } from "../bulk.js";
 
 interface InviteFlags {
   name?: string;
@@ -45,7 +46,9 @@ export async function runInvite(recipient: string, flags: InviteFlags): Promise<
     return Number(r.trim());
   });
   const jobs = parseJobs(flags.jobs);
+  const bar = progressCallback("re-keyed");
   const report = await inviteRecipient(recipient, {
+    onProgress: bar.onProgress,
     ...(flags.name ? { name: flags.name } : {}),
     ...(rules ? { rules } : {}),
     ...(flags.all ? { all: true } : {}),
@@ -53,7 +56,7 @@ export async function runInvite(recipient: string, flags: InviteFlags): Promise<
     ...(flags.update === false ? { update: false } : {}),
     ...(flags.config ? { configPath: flags.config } : {}),
     ...(jobs ? { jobs } : {}),
-  });
+  }).finally(bar.end);
   const config = relative(process.cwd(), report.configPath) || report.configPath;
   if (report.readable) {
     const list = report.readable.map((f) => `  ${f}\n`).join("");

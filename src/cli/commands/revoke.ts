@@ -4,6 +4,7 @@ import { deleteTextconvCache, TEXTCONV_CACHE_REF } from "../../git/textconv-cach
 import { revokeRecipient } from "../../team/revoke.js";
 import { writeStdout } from "../stdout.js";
 import { parseJobs } from "./invite.js";
+import { progressCallback } from "../bulk.js";
 
 interface RevokeFlags {
   dryRun?: boolean;
@@ -15,11 +16,13 @@ interface RevokeFlags {
 /** Runs `hush revoke RECIPIENT` and prints the report (paths of values, never values). */
 export async function runRevoke(recipient: string, flags: RevokeFlags): Promise<void> {
   const jobs = parseJobs(flags.jobs);
+  const bar = progressCallback("rotated");
   const r = await revokeRecipient(recipient, {
+    onProgress: bar.onProgress,
     ...(flags.dryRun ? { dryRun: true } : {}),
     ...(flags.config ? { configPath: flags.config } : {}),
     ...(jobs ? { jobs } : {}),
-  });
+  }).finally(bar.end);
   // Decrypted diff views an earlier `hush git install` let git cache outlive the revocation.
   let cache = { deleted: false, objects: 0 };
   if (!flags.dryRun) cache = await deleteTextconvCache().catch(() => cache);

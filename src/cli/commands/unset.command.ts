@@ -1,7 +1,7 @@
 /** `hush unset`: its arguments, flags and help (the body is `runUnset` in `set.ts`). */
 import type { CommandSpec } from "../command.js";
 import { configOption } from "../key-options.js";
-import { ignoreMacOption, typeOption } from "../options.js";
+import { decryptionOrderOption, ignoreMacOption, typeOption } from "../options.js";
 
 export const command: CommandSpec = {
   name: "unset",
@@ -10,9 +10,10 @@ export const command: CommandSpec = {
       .command("unset")
       .description("remove the value at a path")
       .argument("<file>", "encrypted file, changed in place")
-      .argument("<path>", `db.password, list[0] or '["key"][0]' (as for set)`)
+      .argument("<path>", `db.password, list[0] or '["key"][0]'; a dotenv key, an INI '["section"]["key"]' (as for set)`)
       .option("--idempotent", "succeed without change when the path does not exist")
       .addOption(ignoreMacOption("do not verify the MAC first"))
+      .addOption(decryptionOrderOption())
       .addOption(typeOption("input-type", "format of the file (default: from the file name)"))
       .addOption(configOption())
       .action(async (file: string, path: string, opts: Record<string, unknown>) => {

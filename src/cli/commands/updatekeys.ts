@@ -9,6 +9,7 @@ import { createInterface } from "node:readline";
 import { HushError } from "../../errors.js";
 import { DEFAULT_JOBS, formatNameForPath, isFormatName, mapLimit, readInput, rotateText, updateKeysSession, updateKeysText, writeFileAtomic, type FormatName } from "../../lib/internal.js";
 import { withFileLock } from "../../lib/internal.js";
+import { progress } from "../bulk.js";
 
 interface Flags {
   yes?: boolean;
@@ -113,33 +114,27 @@ export async function runUpdatekeys(paths: string[], flags: Flags): Promise<void
     texts.clear();
   }
 
-  // 2. Apply, in parallel, bounded; a progress bar on a terminal.
-  let done = 0;
-  const tty = process.stderr.isTTY === true;
-  const progress = () => {
-    if (!tty) return;
-    const width = 30;
-    const filled = Math.round((done / todo.length) * width);
-    process.stderr.write(`\r[${"#".repeat(filled)}${" ".repeat(width - filled)}] ${done}/${todo.length}`);
-  };
+  // 2. Apply, in parallel, bounded; a progress line on a terminal.
+  const bar = progress(todo.length, "updated");
   const results = await mapLimit(todo, jobs, async (f) => {
-    const res = await withFileLock(f, async () => {
-      // Read under the lock: the text the plan saw may have changed since.
-      const text = (await readInput(f)).toString("utf8");
-      texts.delete(f);
-      const r = await updateKeysText(f, text, { format: format(f), session, ...common });
-      if (r.text === undefined) return r;
-      // Someone removed still holds the data key (in their copy of the file, in git history):
-      // with --rotate the values get a new data key, wrapped for the new recipients only.
-      const out = flags.rotate && r.removed.length > 0 ? (await rotateText(r.text, { format: format(f), keyring: session.keyring })).text : r.text;
-      await writeFileAtomic(f, out);
-      return r;
-    });
-    done++;
-    progress();
-    return res;
+    try {
+      return await withFileLock(f, async () => {
+        // Read under the lock: the text the plan saw may have changed since.
+        const text = (await readInput(f)).toString("utf8");
+        texts.delete(f);
+        const r = await updateKeysText(f, text, { format: format(f), session, ...common });
+        if (r.text === undefined) return r;
+        // Someone removed still holds the data key (in their copy of the file, in git history):
+        // with --rotate the values get a new data key, wrapped for the new recipients only.
+        const out = flags.rotate && r.removed.length > 0 ? (await rotateText(r.text, { format: format(f), keyring: session.keyring })).text : r.text;
+        await writeFileAtomic(f, out);
+        return r;
+      });
+    } finally {
+      bar.tick();
+    }
   });
-  if (tty && todo.length > 0) process.stderr.write("\n");
+  bar.end();
   results.forEach((r, i) => {
     const f = todo[i]!;
     if (r.status === "rejected") {
