@@ -82,7 +82,8 @@ export class HushError extends Error {
     readonly code: ErrorCode,
     message: string,
     readonly hint?: string,
-    options?: ErrorOptions,
+    // ES2022's ErrorOptions, spelled out: the published types then compile with an older `lib`.
+    options?: { cause?: unknown },
   ) {
     // One line, always: a message may quote a (non-secret) name or id that holds a line break.
     super(oneLine(message), options);

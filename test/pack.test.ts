@@ -159,7 +159,8 @@ describe("the packed package, installed into an empty project", () => {
 
   // The published types (scripts/bundle-dts.js): one rolled-up file for the library and two small
   // ones for hush-sops/config, checked as a consumer checks them (skipLibCheck off), without and with
-  // @types/node, ES module and CommonJS files, under every module resolution a consumer may use.
+  // @types/node, ES module and CommonJS files, under every module resolution a consumer may use,
+  // with the strictest compiler options and an ES2020 `lib`.
   describe("type-checks consumers (skipLibCheck off)", () => {
     const consumers: Record<string, string[]> = {
       // An ES module: named imports, the typed get, the public age identities, hush-sops/config.
@@ -190,6 +191,17 @@ describe("the packed package, installed into an empty project", () => {
         '  return (await hush.load("secrets.enc.yaml")).get("db.password", "string");',
         "}",
       ],
+      // An older project: `moduleResolution: node10` reads no "exports" (types, typesVersions).
+      "node10.ts": [
+        'import { load, type SecretValue } from "hush-sops";',
+        'import hush = require("hush-sops");',
+        'import loaded = require("hush-sops/config");',
+        "export async function password(): Promise<string | undefined> {",
+        '  const any: SecretValue | undefined = (await load("other.enc.yaml")).get("a");',
+        "  if (any === undefined || loaded === undefined) throw new hush.HushError(\"NO_FILE\", \"nothing loaded\");",
+        '  return (await load("secrets.enc.yaml")).get("db.password", "string");',
+        "}",
+      ],
       // A bundler's view of the same.
       "bundler.ts": [
         'import { load, decrypt, type SecretValue } from "hush-sops";',
@@ -203,12 +215,15 @@ describe("the packed package, installed into an empty project", () => {
         "}",
       ],
     };
-    const modes: Record<string, { module: string; moduleResolution: string; files: string[] }> = {
+    const modes: Record<string, { module: string; moduleResolution: string; files: string[]; esModuleInterop?: boolean }> = {
       node16: { module: "Node16", moduleResolution: "Node16", files: ["esm.mts", "cjs.cts"] },
       nodenext: { module: "NodeNext", moduleResolution: "NodeNext", files: ["esm.mts", "cjs.cts"] },
       bundler: { module: "ESNext", moduleResolution: "Bundler", files: ["bundler.ts"] },
       preserve: { module: "Preserve", moduleResolution: "Bundler", files: ["bundler.ts"] },
+      node10: { module: "CommonJS", moduleResolution: "Node10", files: ["node10.ts"], esModuleInterop: true },
     };
+    // The strictest settings a consumer may have, and the oldest `lib` Node 20 code would use.
+    const strictest = { strict: true, exactOptionalPropertyTypes: true, noUncheckedIndexedAccess: true, noPropertyAccessFromIndexSignature: true, noImplicitOverride: true, isolatedModules: true, target: "ES2020", lib: ["ES2020"] };
     // With @types/node: the repository's own copy (the offline install has none to add).
     const nodeTypes = { types: ["node"], typeRoots: [join(ROOT, "node_modules", "@types")] };
 
@@ -219,7 +234,7 @@ describe("the packed package, installed into an empty project", () => {
       for (const f of files) writeFileSync(join(dir, f), `${[...consumers[f]!, ...(extra[f] ?? [])].join("\n")}\n`);
       writeFileSync(
         join(dir, "tsconfig.json"),
-        JSON.stringify({ compilerOptions: { strict: true, ...options, target: "ES2022", lib: ["ES2023"], types: [], ...(withNode ? nodeTypes : {}), skipLibCheck: false, noEmit: true }, files }),
+        JSON.stringify({ compilerOptions: { ...strictest, ...options, types: [], ...(withNode ? nodeTypes : {}), skipLibCheck: false, noEmit: true }, files }),
       );
       const r = spawnSync(process.execPath, [join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", join(dir, "tsconfig.json")], { cwd: project, encoding: "utf8", timeout: 120_000 });
       return { status: r.status ?? -1, output: r.stdout + r.stderr };
