@@ -82,8 +82,7 @@ export class HushError extends Error {
     readonly code: ErrorCode,
     message: string,
     readonly hint?: string,
-    // ES2022's ErrorOptions, spelled out: the published types then compile with an older `lib`.
-    options?: { cause?: unknown },
+    options?: ErrorOptions,
   ) {
     // One line, always: a message may quote a (non-secret) name or id that holds a line break.
     super(oneLine(message), options);
