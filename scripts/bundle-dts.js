@@ -26,7 +26,7 @@ const OUT = `${ROOT}dist/types`;
 /**
  * The global types the public types name, declared as their owners declare them, so that the file
  * compiles wherever they are missing and merges with them where they are not:
- * - `NodeJS.ProcessEnv`, as @types/node declares it (src/lib/process-env.ts);
+ * - `NodeJS.ProcessEnv`, as @types/node declares it (a string dictionary);
  * - `ErrorOptions` (HushError's constructor), as TypeScript's ES2022 `lib` declares it, for
  *   projects on an older `lib` (ES2020, ES2021).
  */

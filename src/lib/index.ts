@@ -2,7 +2,6 @@
  * The public library. Everything a command does is reachable from here, so the CLI, the git
  * drivers, the GitHub Action and user code share one implementation.
  */
-export type {} from "./process-env.js"; // NodeJS.ProcessEnv without @types/node
 export { decryptText, encryptText, parseDocument } from "./files.js";
 export type { DecryptTextOptions, DecryptTextResult, EncryptTextOptions } from "./files.js";
 export { load, Secrets, formatForSecretsPath } from "./load.js";
