@@ -69,7 +69,7 @@ try {
       writeFileSync(join(dir, ".sops.yaml"), rule(i % 2 === 0));
       const before = { ...server.calls };
       const nodeArgs = (process.env.HUSH_BENCH_CHILD_NODE_ARGS ?? "").split(" ").filter(Boolean);
-      const args = [...nodeArgs, HUSH, "updatekeys", "--yes", ...(JOBS ? ["--jobs", JOBS] : []), "secrets"];
+      const args = [...nodeArgs, process.env.HUSH_BENCH_ENTRY ?? HUSH, "updatekeys", "--yes", ...(JOBS ? ["--jobs", JOBS] : []), "secrets"];
       const t = performance.now();
       const r = await new Promise((resolve) => {
         // `times` in a shell gives the child's CPU time (user + sys).

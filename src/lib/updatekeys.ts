@@ -4,7 +4,7 @@
  * stay keep their entry verbatim, so the diff shows exactly who was added and removed.
  */
 import { HushError } from "../errors.js";
-import { metadataOf, wrapForGroups } from "../core/document.js";
+import { wrapForGroups } from "../core/document.js";
 import { metadataToNode } from "../core/metadata.js";
 import type { KeyKind, WrappedKey } from "../model/metadata.js";
 import { loadEffectiveConfig, rulesForFile, type ConfigOptions, type SopsConfig } from "../config/index.js";
@@ -13,8 +13,8 @@ import type { FormatName } from "../model/tree.js";
 import { Keyring, recipientFor, unwrapDataKey } from "../keys/registry.js";
 import type { KeyRecipient } from "../keys/key-source.js";
 import { keyService, specLabel } from "../keys/index.js";
-import { parseDocument } from "./files.js";
 import { entryLabel } from "./rewrite.js";
+import { openSopsBlock, type SopsBlockDocument } from "./sops-block.js";
 
 /** Whether a stored entry is the recipient a config spec names. */
 function sameRecipient(w: WrappedKey, k: KeySpec): boolean {
@@ -52,8 +52,8 @@ export interface UpdateKeysSession {
   readonly keyring: Keyring;
   readonly config: Promise<{ config: SopsConfig | undefined }>;
   readonly recipients: Map<string, Promise<KeyRecipient>>;
-  /** Documents parsed by a dry run, by path, reused by the run that applies it to the same text. */
-  readonly parsed: Map<string, { text: string; doc: ReturnType<typeof parseDocument> }>;
+  /** Documents read by a dry run, by path, reused by the run that applies it to the same text. */
+  readonly parsed: Map<string, { text: string; doc: SopsBlockDocument }>;
 }
 
 /** A session for one run over many files with the same options. */
@@ -102,8 +102,9 @@ export async function updateKeysText(path: string, text: string, opts: UpdateKey
   // only for the very same text, and only once.
   const kept = opts.session?.parsed.get(path);
   if (kept) opts.session!.parsed.delete(path);
-  const doc = kept && kept.text === text ? kept.doc : parseDocument(text, opts.format);
-  const meta = metadataOf(doc);
+  // Only the `sops` block changes: it is spliced where that is byte-identical (sops-block.ts).
+  const doc = kept && kept.text === text ? kept.doc : openSopsBlock(text, opts.format);
+  const meta = doc.metadata;
   const want = rule.groups.filter((g) => g.length > 0);
   if (want.length === 0) throw new HushError("CONFIG", `the creation rule for ${path} names no keys`);
   const label = (kind: KeyKind, l: string) => `${kind} ${l}`;
@@ -139,8 +140,7 @@ export async function updateKeysText(path: string, text: string, opts: UpdateKey
       const recipients = await Promise.all(want.map((g) => Promise.all(g.map((k) => cachedRecipient(k, opts.env, opts.session)))));
       groups = await wrapForGroups(dataKey, recipients, threshold);
     }
-    doc.setMetadata(metadataToNode({ ...meta, keyGroups: groups, shamirThreshold: groups.length > 1 ? threshold : meta.shamirThreshold }));
-    return { text: doc.toString(), added, removed };
+    return { text: doc.withMetadata(metadataToNode({ ...meta, keyGroups: groups, shamirThreshold: groups.length > 1 ? threshold : meta.shamirThreshold })), added, removed };
   } finally {
     dataKey.fill(0);
   }
