@@ -70,7 +70,7 @@ export async function runRotate(paths: string[], flags: RotateFlags): Promise<vo
         // The text read while collecting, unless the file changed since; binary files go as bytes
         // (their text form is lossy when not UTF-8).
         const data =
-          format !== "binary" && seen && (await unchangedSince(f, seen.id))
+          format !== "binary" && seen && unchangedSince(f, seen.id)
             ? seen.text
             : (await readInputFile(f, { ...(flags.inputType ? { inputType: flags.inputType } : {}) })).data;
         const res = await rotateText(data, { format, path: f, warn: warn(f), session, ...options });

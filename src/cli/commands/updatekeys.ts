@@ -50,7 +50,7 @@ export async function runUpdatekeys(paths: string[], flags: Flags): Promise<void
   const session = updateKeysSession(common);
   const read = async (f: string): Promise<ReadText> => {
     try {
-      return await readTextWithIdentity(f);
+      return readTextWithIdentity(f);
     } catch {
       // The usual error for the path (not found, a directory, unreadable).
       return { text: (await readInput(f)).toString("utf8"), id: { dev: -1n, ino: -1n, size: -1n, mtimeNs: -1n, ctimeNs: -1n } };
@@ -93,7 +93,7 @@ export async function runUpdatekeys(paths: string[], flags: Flags): Promise<void
         // Under the lock: the text the plan saw, unless the file has changed since (then read again).
         const seen = texts.get(f);
         texts.delete(f);
-        const text = seen && (await unchangedSince(f, seen.id)) ? seen.text : (await readInput(f)).toString("utf8");
+        const text = seen && unchangedSince(f, seen.id) ? seen.text : (await readInput(f)).toString("utf8");
         const r = await updateKeysText(f, text, { format: format(f), session, ...common });
         if (r.text === undefined) return r;
         // Someone removed still holds the data key (in their copy of the file, in git history):
