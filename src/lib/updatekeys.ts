@@ -16,7 +16,7 @@ import { entryLabel } from "./rewrite.js";
 import { openSopsBlock } from "./sops-block.js";
 import { cachedRecipient, type UpdateKeysSession } from "./bulk-session.js";
 
-export { updateKeysSession, type UpdateKeysSession } from "./bulk-session.js";
+export { updateKeysSession } from "./bulk-session.js";
 
 /** Whether a stored entry is the recipient a config spec names. */
 function sameRecipient(w: WrappedKey, k: KeySpec): boolean {
