@@ -80,6 +80,19 @@ function entries(n: number): fc.Arbitrary<Line[]> {
             ...vs.map((v) => ({ depth: indentless ? 0 : 1, text: `- ${v}` })),
           ]),
         },
+        {
+          // A list of maps: `- k: v` then the item's other keys under the first one.
+          weight: 1,
+          arbitrary: fc
+            .tuple(keys, fc.array(fc.tuple(keys, values, fc.array(fc.tuple(keys, values), { maxLength: 2 }), fc.constantFrom(1, 2, 3)), { minLength: 1, maxLength: 3 }), fc.boolean())
+            .map(([k, items, indentless]) => [
+              { depth: 0, text: `${k}:` },
+              ...items.flatMap(([k1, v1, more, gap]) => [
+                { depth: indentless ? 0 : 1, text: `-${" ".repeat(gap)}${k1}: ${v1}` },
+                ...more.map(([k2, v2]) => ({ depth: indentless ? 0 : 1, text: `${" ".repeat(gap + 1)}${k2}: ${v2}` })),
+              ]),
+            ]),
+        },
         { weight: 1, arbitrary: fc.constantFrom("# a comment", "", "#", "- stray", "key without colon", "\tkey: tab", "---").map((t) => [{ depth: 0, text: t }]) },
         { weight: 1, arbitrary: keys.map((k) => [{ depth: 0, text: `${k}:` }]) },
       ),
@@ -149,6 +162,15 @@ describe("the sops block splice", () => {
   it("splices what hush and sops write, and leaves other formats to the full path", async () => {
     const { text } = await encryptText("a: 1\nnested:\n  b: two\n  list:\n    - x\n", { format: "yaml", groups: [[ageRecipient((await generateAgeKeyFile()).recipient)]] });
     expect(spliceYaml(text)).toBeDefined();
+    // Lists of maps (a map nested in an item is measured against the item's map).
+    const items = await encryptText("users:\n- name: a\n  roles:\n     admin: true\n- name: b\n", { format: "yaml", groups: [[ageRecipient((await generateAgeKeyFile()).recipient)]] });
+    const s = spliceYaml(items.text);
+    expect(s).toBeDefined();
+    const full = parseDocument(items.text, "yaml");
+    const block = metadataToNode({ ...s!.metadata, keyGroups: [[...s!.metadata.keyGroups[0]!, other]] });
+    full.setMetadata(block);
+    expect(s!.withMetadata(block)).toBe(full.toString());
+    expect(s!.withMetadata(block)).toContain("\nsops:\n   ");
     const json = await encryptText('{"a": 1}', { format: "json", groups: [[ageRecipient((await generateAgeKeyFile()).recipient)]] });
     const o = openSopsBlock(json.text, "json");
     const p = parseDocument(json.text, "json");

@@ -59,6 +59,8 @@ const VALUE = "(?:(?:-(?=[0-9]))?[A-Za-z0-9_./][^\\s#]*(?<!:)|'(?:[^']|'')*'|\"[
 // Case-insensitive for the words in KEY (`True`, `NULL`); every class there is already both cases.
 const KEY_LINE = new RegExp(`^( *)(${KEY}):(?:( +)(${VALUE}))?(?: +#.*)? *$`, "i");
 const ITEM_LINE = new RegExp(`^( *)- +${VALUE}(?: +#.*)? *$`);
+// A list item that starts a map: `- key: value` or `- key:`.
+const ITEM_KEY_LINE = new RegExp(`^( *)(- +)(${KEY}):(?:( +)(${VALUE}))?(?: +#.*)? *$`, "i");
 const SKIP_LINE = /^ *(?:#.*)?$/;
 
 /**
@@ -77,7 +79,8 @@ function headStep(head: string): number | undefined {
   for (const line of lines) {
     if (SKIP_LINE.test(line)) continue;
     const key = KEY_LINE.exec(line);
-    const item = key ? null : ITEM_LINE.exec(line);
+    const itemKey = key ? null : ITEM_KEY_LINE.exec(line);
+    const item = key ? null : (itemKey ?? ITEM_LINE.exec(line));
     if (!key && !item) return undefined;
     const col = (key ?? item)![1]!.length;
     let top = stack[stack.length - 1]!;
@@ -105,6 +108,12 @@ function headStep(head: string): number | undefined {
       if (top.keys!.has(name)) return undefined;
       top.keys!.add(name);
       if (key[4] === undefined) pending = col;
+    } else if (itemKey) {
+      // The item's map: its keys sit where this one does. Its parent is a list, which cst.ts's
+      // `enter` does not measure; maps nested in it are measured against it.
+      const keyCol = col + itemKey[2]!.length;
+      stack.push({ col: keyCol, kind: "map", keys: new Set([itemKey[3]!]) });
+      if (itemKey[5] === undefined) pending = keyCol;
     }
   }
   return step;
