@@ -111,7 +111,7 @@ export function checkBinaryMemory(size: number, perByte: number, what: string): 
     throw new HushError(
       "CANNOT_READ_INPUT",
       `the input is too large for the memory available: ${mb(size)} of ${what} needs about ${mb(need)} of heap, the limit is ${mb(limit)}`,
-      "raise the limit with NODE_OPTIONS=--max-old-space-size=<MB> (about 4 MB per MB of file)",
+      "raise the limit with NODE_OPTIONS=--max-old-space-size=<MB> (about 5 MB per MB of file)",
     );
   }
 }
