@@ -72,10 +72,17 @@ function readHolder(path: string): Holder | undefined {
   }
 }
 
+/**
+ * How long a lock may have no holder line: its writer writes one right after creating it, so an
+ * empty lock older than this is from a process killed between the two (seen under load, when a
+ * SIGKILL landed there and the next writer waited for the 10-minute rule and failed).
+ */
+const HALF_WRITTEN_MS = 2000;
+
 function isStale(h: Holder, staleMs: number): boolean {
-  if (Date.now() - h.mtimeMs > staleMs) return true;
-  // A half-written lock (crash between create and write) has no pid: the age rule covers it.
-  if (!Number.isInteger(h.pid) || h.pid <= 0) return false;
+  const age = Date.now() - h.mtimeMs;
+  if (age > staleMs) return true;
+  if (!Number.isInteger(h.pid) || h.pid <= 0) return age > Math.min(HALF_WRITTEN_MS, staleMs);
   return h.host === hostname() && !isAlive(h.pid);
 }
 
