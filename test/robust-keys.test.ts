@@ -1,12 +1,12 @@
 // Issue 15, "Library and keys": key files others can read, updatekeys that removes someone, a
 // file without a MAC (sops's exit 52), tampered encrypted comments. Real CLI, real files.
 import { execFileSync, spawnSync } from "node:child_process";
-import { chmodSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { Keyring } from "../src/keys/registry.js";
 import { decryptHeld, decryptText } from "../src/lib/files.js";
-import { cleanEnv, HUSH, withTempDir } from "./helpers.js";
+import { cleanEnv, FIXTURES, fixture, HUSH, withTempDir } from "./helpers.js";
 
 const NODE = process.execPath;
 
@@ -91,6 +91,20 @@ describe("--strict and CI refuse a key file other users can read", () => {
         expect(r.stdout).toBe("a: 1\n");
         expect(r.stderr).toBe("");
       }
+    });
+  });
+});
+
+describe("the key-file check reads the caller's environment, not the process's", () => {
+  it("a PGP key file (0644) under a Keyring whose env says HUSH_STRICT=1 is refused; with HUSH_STRICT=0 it is used", async () => {
+    await withTempDir(async (dir) => {
+      const key = join(dir, "key.asc");
+      copyFileSync(join(FIXTURES, "key-pgp-sops-functional-tests-private.asc"), key);
+      chmodSync(key, 0o644);
+      const text = fixture("pgp-yaml-v3.13.1-format.enc.yaml");
+      const env = (strict: string) => ({ SOPS_PGP_KEY_FILE: key, SOPS_GPG_EXEC: join(dir, "no-gpg"), HUSH_STRICT: strict, HUSH_NO_WARNINGS: "1" });
+      await expect(decryptText(text, { format: "yaml", keyring: new Keyring({ env: env("1") }) })).rejects.toThrow(/not used \(--strict or HUSH_STRICT=1\)/);
+      expect((await decryptText(text, { format: "yaml", keyring: new Keyring({ env: env("0") }) })).text).toBe(fixture("pgp-yaml-v3.13.1-format.expected.yaml"));
     });
   });
 });
