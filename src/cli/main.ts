@@ -82,7 +82,10 @@ export async function main(argv: string[] = process.argv): Promise<void> {
     });
   }
   try {
-    argv = [...argv.slice(0, 2), ...rewriteSopsForm(argv.slice(2), sopsFormProgram)];
+    // `hush --strict -d FILE`: the program's flag before a sops form (or a command) is taken here.
+    let args = argv.slice(2);
+    while (args[0] === "--strict") [process.env["HUSH_STRICT"], args] = ["1", args.slice(1)];
+    argv = [...argv.slice(0, 2), ...rewriteSopsForm(args, sopsFormProgram)];
     const program = buildProgram(argv[2]);
     await program.parseAsync(argv);
   } catch (e) {
