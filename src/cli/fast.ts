@@ -77,7 +77,7 @@ export interface Parsed {
  * anything this parser does not take. With `rest`, a `--` ends the options and everything after
  * it is an operand (exec-env); otherwise a `--` is not taken.
  */
-export function parseArgs(args: readonly string[], flags: Record<string, FlagSpec>, rest: boolean): Parsed | undefined {
+function parseArgs(args: readonly string[], flags: Record<string, FlagSpec>, rest: boolean): Parsed | undefined {
   const operands: string[] = [];
   const opts: Record<string, unknown> = {};
   const seen = new Set<string>();
@@ -126,39 +126,48 @@ async function run(body: () => Promise<void>): Promise<void> {
   }
 }
 
+/** What the fast path runs: a command, its operands and its options object as commander gives them. */
+export interface FastCommand extends Parsed {
+  command: "decrypt" | "git textconv" | "exec-env";
+}
+
+/** The command argv (`[node, script, …args]`) names, when the fast path takes its arguments. */
+export function parseFast(argv: readonly string[]): FastCommand | undefined {
+  const [command, ...args] = argv.slice(2);
+  if (command === "decrypt") {
+    const p = parseArgs(args, DECRYPT, false);
+    return p && p.operands.length <= 1 ? { command, ...p } : undefined;
+  }
+  if (command === "git" && args[0] === "textconv") {
+    const p = parseArgs(args.slice(1), TEXTCONV, false);
+    return p && p.operands.length === 1 ? { command: "git textconv", ...p } : undefined;
+  }
+  if (command === "exec-env") {
+    const p = parseArgs(args, EXEC_ENV, true);
+    return p ? { command, ...p } : undefined;
+  }
+  return undefined;
+}
+
 /**
  * Runs argv (`[node, script, …args]`) on the fast path, or returns undefined without doing
  * anything when the arguments are not ones it takes (then the full CLI must run them).
  */
 export function main(argv: readonly string[]): Promise<void> | undefined {
-  const [command, ...args] = argv.slice(2);
-  if (command === "decrypt") {
-    const p = parseArgs(args, DECRYPT, false);
-    if (!p || p.operands.length > 1) return undefined;
-    guardOutputStreams();
-    return run(async () => {
+  const p = parseFast(argv);
+  if (!p) return undefined;
+  guardOutputStreams();
+  return run(async () => {
+    if (p.command === "decrypt") {
       const { runDecrypt } = await import("./commands/decrypt.js");
       await runDecrypt(p.operands[0], p.opts);
-    });
-  }
-  if (command === "git" && args[0] === "textconv") {
-    const p = parseArgs(args.slice(1), TEXTCONV, false);
-    if (!p || p.operands.length !== 1) return undefined;
-    guardOutputStreams();
-    return run(async () => {
+    } else if (p.command === "git textconv") {
       const { runGitTextconv } = await import("./commands/git-textconv.js");
       await runGitTextconv(p.operands[0]!, p.opts);
-    });
-  }
-  if (command === "exec-env") {
-    const p = parseArgs(args, EXEC_ENV, true);
-    if (!p) return undefined;
-    guardOutputStreams();
-    return run(async () => {
+    } else {
       const { runExecEnv } = await import("./commands/exec-env.js");
       // runExecEnv finds the `--` the user typed in the raw arguments, as commander keeps them.
       await runExecEnv(p.operands, p.opts, { parent: { rawArgs: [...argv] } } as unknown as Parameters<typeof runExecEnv>[2]);
-    });
-  }
-  return undefined;
+    }
+  });
 }
