@@ -1,20 +1,25 @@
 #!/usr/bin/env node
-// Tiny shim. `npm run build` compiles src/ to dist/ and bundles the CLI into one script,
-// dist/bundle/hush.cjs, with a V8 code cache for it (scripts/bundle.js). The script is compiled
-// here with the cache, so the code `hush decrypt` runs is not parsed or compiled again at every
-// start. Without the bundle, the compiled dist/cli/main.js runs.
+// Tiny shim. `npm run build` compiles src/ to dist/ and bundles the CLI into two scripts, each with
+// a V8 code cache (scripts/bundle.js): dist/bundle/hush.cjs, the whole CLI, and
+// dist/bundle/hush-fast.cjs, the fast path (src/cli/fast.ts): decrypt, git textconv and exec-env
+// with plain arguments, without commander or any other command (a script and cache about 60% of
+// the full one's). For those three commands the fast path's script runs first; for arguments it
+// does not take (--help, an unknown or repeated flag…) it does nothing and returns undefined, and
+// the full CLI runs them. A script is compiled here with its cache, so the code `hush decrypt`
+// runs is not parsed or compiled again at every start. Without the bundle, the compiled
+// dist/cli/main.js runs.
 //
 // A code cache fits one V8 version with one set of V8 flags (V8 checks both, and rejects a cache
-// made for others). The build makes dist/bundle/hush.cjs.<V8 version>.cache for the Node that
+// made for others). The build makes dist/bundle/<script>.<V8 version>.cache for the Node that
 // built it, with no options; the package directory is only ever read. With another Node, or with
 // options (on the command line or in NODE_OPTIONS, e.g. --no-opt), the first decrypt or exec-env
 // that finds no cache compiles as usual, then saves one in the user's cache directory,
-// $XDG_CACHE_HOME/hush/code-cache (default ~/.cache/hush/code-cache; mode 0700), named by build
-// id, V8 version and a hash of the options, atomically; when that fails, nothing is written and
+// $XDG_CACHE_HOME/hush/code-cache (default ~/.cache/hush/code-cache; mode 0700), named by script,
+// build id, V8 version and a hash of the options, atomically; when that fails, nothing is written and
 // nothing fails. (Not v8.cachedDataVersionTag(): loading node:v8 loads node:stream too, ~3 ms of
 // CPU at every start.) A cache holds code only, never data from the run. HUSH_DEBUG_CODE_CACHE=1
 // says on stderr whether a cache was accepted, rejected (by V8) or missing (none, another build's,
-// or damaged), and when one is saved.
+// or damaged), and when one is saved: one line per script loaded.
 //
 // On Node >= 22.1, Node's own compile cache (module.enableCompileCache) is turned on too, in
 // $XDG_CACHE_HOME/hush/compile-cache: it serves everything loaded as a module after the bundle
@@ -54,7 +59,7 @@ const args = process.argv.slice(2);
  * CLI's. It is tried for those commands; for arguments it does not take (--help, an unusual flag)
  * its main returns undefined having done nothing, and the full CLI runs them.
  */
-const fastCommand = args[0] === "decrypt" || args[0] === "exec-env" || (args[0] === "git" && args[1] === "textconv");
+const fastCommand = ["decrypt", "exec-env", "-d", "--decrypt"].includes(args[0]) || (args[0] === "git" && args[1] === "textconv");
 
 /** The commands after which a missing cache of the full CLI is saved (as at build time); not their --help. */
 const SAVE_AFTER = ["decrypt", "exec-env"];

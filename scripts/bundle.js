@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // Bundles the compiled CLI (dist/cli/main.js, from `tsc`) into one script, dist/bundle/hush.cjs,
-// plus a V8 code cache for it, dist/bundle/hush.cjs.cache, because start-up is dominated by
+// and its fast path (dist/cli/fast.js: decrypt, git textconv and exec-env without commander or the
+// other commands; bin/hush.js tries it first for those) into another, dist/bundle/hush-fast.cjs,
+// each with a V8 code cache, dist/bundle/<script>.<V8>.cache, because start-up is dominated by
 // loading and compiling code: yaml and commander are CommonJS packages of dozens of files each,
 // our own code is ~30 more, and every ES module is parsed and compiled on every run (Node 20 has
 // no compile cache for ES modules). bin/hush.js compiles the script with `vm.Script` and the

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// The V8 code cache of the bundled CLI (run by scripts/bundle.js, in a process of its own:
-// `node scripts/code-cache.js dist/bundle/hush.cjs BUILD_ID`). Writes dist/bundle/hush.cjs.V8.cache,
+// The V8 code cache of a bundled CLI script (run by scripts/bundle.js, in a process of its own:
+// `node scripts/code-cache.js dist/bundle/hush.cjs BUILD_ID full`, or `… hush-fast.cjs BUILD_ID
+// fast` for the fast path's script, trained on decrypt, exec-env and git textconv only). Writes dist/bundle/hush.cjs.V8.cache,
 // V8 being this Node's V8 version (process.versions.v8), as bin/hush.js looks for it; it must run
 // with no Node options (V8 rejects a cache made with other flags; scripts/bundle.js clears
 // NODE_OPTIONS).

@@ -17,6 +17,7 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseFast } from "../src/cli/fast.js";
 import { newProgram } from "../src/cli/program.js";
+import { rewriteSopsForm } from "../src/cli/sops-forms.js";
 import { command as decrypt } from "../src/cli/commands/decrypt.command.js";
 import { command as git } from "../src/cli/commands/git.command.js";
 import { command as execEnv } from "../src/cli/commands/exec-env.command.js";
@@ -82,6 +83,7 @@ describe("the fast path's argument parser", () => {
       [["decrypt", "s.enc.yaml"], { operands: ["s.enc.yaml"], opts: {} }],
       [["decrypt"], { operands: [], opts: {} }],
       [["decrypt", "-"], { operands: ["-"], opts: {} }],
+      [["-d", "s.enc.yaml"], { operands: ["s.enc.yaml"], opts: {} }], // sops's form
       [["decrypt", "--extract", '["a"]["b"]', "--output-type=json", "s.enc.yaml", "--ignore-mac"], { operands: ["s.enc.yaml"], opts: { extract: '["a"]["b"]', outputType: "json", ignoreMac: true } }],
       [["decrypt", "-i", "--indent", "4", "s.enc.json"], { operands: ["s.enc.json"], opts: { inPlace: true, indent: 4 } }],
       [["git", "textconv", "/tmp/x"], { operands: ["/tmp/x"], opts: {} }],
@@ -93,8 +95,11 @@ describe("the fast path's argument parser", () => {
     for (const [args, want] of cases) {
       const fast = parseFast(["node", "hush", ...args]);
       expect(fast && { operands: fast.operands, opts: fast.opts }, args.join(" ")).toEqual(want);
-      expect(await viaCommander(args), args.join(" ")).toEqual(want);
+      // (sops's form as main.ts rewrites it)
+      const full = args[0] === "-d" ? ["decrypt", ...args.slice(1)] : args;
+      expect(await viaCommander(full), args.join(" ")).toEqual(want);
     }
+    expect(rewriteSopsForm(["-d", "s.enc.yaml"], { isCommand: () => false, takesValue: () => undefined })).toEqual(["decrypt", "s.enc.yaml"]);
   });
 
   it("leaves help, unknown or repeated flags, values starting with - and other commands to the full CLI", () => {
@@ -104,7 +109,7 @@ describe("the fast path's argument parser", () => {
       ["decrypt", "-o", "a", "-o", "b", "f"], ["decrypt", "-io", "f"], ["decrypt", "--ignore-mac=1", "f"],
       ["git", "textconv"], ["git", "textconv", "a", "b"], ["git", "install"], ["git", "textconv", "--help", "f"],
       ["exec-env", "--help"], ["exec-env", "-x", "f", "--", "true"], ["exec-env", "--only", "--", "true"],
-      ["encrypt", "f"], ["-d", "f"], ["--version"], [],
+      ["encrypt", "f"], ["-d", "-x"], ["-d", "a", "b"], ["-di", "f"], ["-d", "--extract", "a", "f"], ["--version"], [],
     ]) {
       expect(parseFast(["node", "hush", ...args]), args.join(" ")).toBeUndefined();
     }
@@ -151,6 +156,7 @@ describe("the fast path in the real CLI", () => {
 
   it("prints, fails and exits exactly as the full CLI", () => {
     expect(same(["decrypt", file]).stdout).toContain("password: p4ss\n");
+    same(["-d", file]);
     same(["decrypt", "--extract", '["db"]["password"]', file]);
     same(["decrypt", "--output-type", "json", file]);
     same(["decrypt", "--output-type=dotenv", "--indent", "2", jsonFile]);

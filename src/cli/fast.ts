@@ -1,6 +1,6 @@
 /**
- * The fast path of the CLI: `hush decrypt`, `hush git textconv` and `hush exec-env` with plain
- * arguments, run without commander and without the other commands' declarations. bin/hush.js
+ * The fast path of the CLI: `hush decrypt` (and sops's `hush -d FILE`), `hush git textconv` and
+ * `hush exec-env` with plain arguments, run without commander and without the other commands' declarations. bin/hush.js
  * runs this file's bundle (dist/bundle/hush-fast.cjs, a script and code cache a fraction of the full
  * CLI's) for those commands; `main` returns undefined for anything it does not take, and the full
  * CLI (main.ts) runs instead, so help, errors and every unusual form behave exactly as there.
@@ -134,6 +134,10 @@ export interface FastCommand extends Parsed {
 /** The command argv (`[node, script, …args]`) names, when the fast path takes its arguments. */
 export function parseFast(argv: readonly string[]): FastCommand | undefined {
   const [command, ...args] = argv.slice(2);
+  // sops's `-d FILE` (sops-forms.ts makes it `decrypt FILE`), in its plainest form only.
+  if ((command === "-d" || command === "--decrypt") && args.length === 1 && (args[0] === "-" || !args[0]!.startsWith("-"))) {
+    return { command: "decrypt", operands: [args[0]!], opts: {} };
+  }
   if (command === "decrypt") {
     const p = parseArgs(args, DECRYPT, false);
     return p && p.operands.length <= 1 ? { command, ...p } : undefined;
