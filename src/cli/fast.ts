@@ -20,8 +20,8 @@ const FORMAT_NAMES = new Set(["yaml", "json", "dotenv", "ini", "binary"]);
 interface FlagSpec {
   /** The name commander gives it (camel case of the long name; `--no-x` sets `x` to false). */
   key: string;
-  /** Takes a value; `check` when only some values are accepted as commander would. */
-  value?: { repeatable?: boolean; check?: (v: string) => boolean };
+  /** Takes a value; `check` when only some values are accepted, `parse` when it is not kept as a string (as the option's argParser). */
+  value?: { repeatable?: boolean; check?: (v: string) => boolean; parse?: (v: string) => unknown };
   /** For a flag without a value: what it sets (true, or false for `--no-…`). */
   sets?: boolean;
 }
@@ -38,7 +38,7 @@ const DECRYPT: Record<string, FlagSpec> = {
   "--filename-override": { key: "filenameOverride", value: {} },
   "--ignore-mac": { key: "ignoreMac", sets: true },
   "--decryption-order": { key: "decryptionOrder", value: {} },
-  "--indent": { key: "indent", value: { check: (v) => /^-?\d+$/.test(v) } },
+  "--indent": { key: "indent", value: { check: (v) => /^-?\d+$/.test(v), parse: Number } },
   "--config": { key: "config", value: {} },
 };
 
@@ -110,7 +110,7 @@ function parseArgs(args: readonly string[], flags: Record<string, FlagSpec>, res
     }
     if (seen.has(spec.key)) return undefined;
     seen.add(spec.key);
-    opts[spec.key] = spec.key === "indent" ? Number(v) : v;
+    opts[spec.key] = spec.value.parse ? spec.value.parse(v) : v;
   }
   // The defaults commander gives: a lone `--no-x` makes x true unless given.
   for (const spec of Object.values(flags)) if (spec.sets === false && !(spec.key in opts) && !Object.values(flags).some((s) => s.key === spec.key && s.sets === true)) opts[spec.key] = true;
