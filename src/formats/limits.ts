@@ -10,8 +10,13 @@
  * 10–28 bytes per byte of a long line (a single 5 MB value took 70–140 MB). With Node's default
  * heap (2–4 GB) the limit lies at tens of megabytes of configuration.
  */
-import { getHeapStatistics } from "node:v8";
 import { HushError } from "../errors.js";
+
+/**
+ * node:v8, loaded when a large input is checked: loading it (with node:stream's heap utilities)
+ * costs ~1 ms at every start, and a small input never needs it (issue 20, cold start).
+ */
+const getHeapStatistics = () => process.getBuiltinModule("node:v8").getHeapStatistics();
 
 const PER_LINE = 2_560;
 /** Per byte of a line beyond {@link SHORT_LINE} (shorter lines are in the per-line cost). */
