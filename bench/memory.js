@@ -101,6 +101,10 @@ for (const [format, ext, make] of [
   rows.push({ what: `${format} encrypt, ${N.toLocaleString("en-US")} values`, r: e, size: encSize, plainSize, target: 6 });
   const d = medianPeak([HUSH, "decrypt", enc], { env });
   rows.push({ what: `${format} decrypt, ${N.toLocaleString("en-US")} values`, r: d, size: encSize, plainSize, target: 6 });
+  // Not a target: how much of the peak is V8's young generation (16 MiB semi-spaces by default).
+  // The flag only works on Node's command line (v8.setFlagsFromString is too late for it).
+  const small = medianPeak(["--max-semi-space-size=1", HUSH, "decrypt", enc], { env });
+  rows.push({ what: `(for comparison) ${format} decrypt, \`node --max-semi-space-size=1\``, r: small, size: encSize, plainSize });
   if (format === "YAML") {
     const lib = join(ROOT, "dist", "lib", "index.js");
     const script = join(dir, "load.mjs");
@@ -135,11 +139,12 @@ console.log("|---|---:|---:|---:|---:|---:|---:|---:|---|---|");
 let unmet = 0;
 for (const { what, r, size, plainSize, target, limit } of rows) {
   const ratio = r.rss / size;
-  const ok = r.ok && (target ? ratio <= target : r.rss <= limit);
-  if (!ok) unmet++;
-  const t = target ? `≤ ${target}× file` : `≤ ${fmt(limit)}`;
+  const ok = r.ok && (target ? ratio <= target : limit ? r.rss <= limit : true);
+  if (!ok && (target || limit)) unmet++;
+  const t = target ? `≤ ${target}× file` : limit ? `≤ ${fmt(limit)}` : "—";
   console.log(
-    `| ${what} | ${fmt(size)} | ${fmt(plainSize)} | ${r.ok ? fmt(r.rss) : `failed${r.err ? ` (${r.err.slice(0, 80)})` : ""}`} | ${ratio.toFixed(1)}× | ${(r.rss / plainSize).toFixed(1)}× | ${fmt(r.rss - floor)} | ${((r.rss - floor) / size).toFixed(1)}× | ${t} | ${ok ? "yes" : "**no**"} |`,
+    `| ${what} | ${fmt(size)} | ${fmt(plainSize)} | ${r.ok ? fmt(r.rss) : `failed${r.err ? ` (${r.err.slice(0, 80)})` : ""}`} | ${ratio.toFixed(1)}× | ${(r.rss / plainSize).toFixed(1)}× | ${fmt(r.rss - floor)} | ${((r.rss - floor) / size).toFixed(1)}× | ${t} | ${!target && !limit ? "—" : ok ? "yes" : "**no**"} |`,
   );
 }
-console.log(`\n${unmet === 0 ? "Every memory target is met." : `${unmet} of ${rows.length} memory targets not met.`}`);
+const targets = rows.filter((r) => r.target || r.limit).length;
+console.log(`\n${unmet === 0 ? "Every memory target is met." : `${unmet} of ${targets} memory targets not met.`}`);
