@@ -280,7 +280,7 @@ function encryptLeaves(
   for (const leaf of leaves) {
     const encrypted = sel.encrypts(leaf.path, leaf.commentStack, leaf.kind === "comment");
     const aad = aadOf(leaf.path);
-    const position = nth(aad, leaf.kind);
+    const position = stash ? nth(aad, leaf.kind) : 0; // only the stash needs positions
     if (leaf.kind === "comment") {
       // Comments inside lists stay in clear: sops turns them into list items and then fails its
       // own MAC check on them (SOPS-FORMAT §14-Q8).
