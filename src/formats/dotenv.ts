@@ -197,19 +197,20 @@ export class DotenvDocument implements FormatDocument {
 
   toString(): string {
     const encrypted = this.meta !== null && this.meta !== undefined;
-    let out = "";
+    // Pieces joined once: one flat string, not a rope of a node per piece held until written.
+    const out: string[] = [];
     for (const item of this.items) {
-      if (item.kind === "blank") out += "\n";
+      if (item.kind === "blank") out.push("\n");
       // A decrypted comment is one line in sops's tree too; never let one inject entries.
-      else if (item.kind === "comment") out += `#${item.text.replace(/\n/g, " ")}\n`;
+      else if (item.kind === "comment") out.push(`#${item.text.replace(/\n/g, " ")}\n`);
       else if (item.meta) {
-        if (this.meta === null) out += `${item.key}=${item.valueRaw}\n`;
-      } else out += this.entryLine(item, encrypted);
+        if (this.meta === null) out.push(`${item.key}=${item.valueRaw}\n`);
+      } else out.push(this.entryLine(item, encrypted));
     }
     if (this.meta) {
-      for (const [k, v] of flattenMetadata(this.meta, SOPS_PREFIX)) out += `${k}=${v.replace(/\n/g, "\\n")}\n`;
+      for (const [k, v] of flattenMetadata(this.meta, SOPS_PREFIX)) out.push(`${k}=${v.replace(/\n/g, "\\n")}\n`);
     }
-    return out;
+    return out.join("");
   }
 
   private entryLine(e: EntryItem, encrypted: boolean): string {
