@@ -5,7 +5,8 @@
 // benchmark's Markdown output. Exits non-zero if any of them does. Needs `npm run build` first
 // (the npm script does it).
 //
-// `node bench/run.js load bulk` runs only those (and leaves RESULTS.md alone unless --write).
+// `node bench/run.js load bulk` runs only those (and leaves RESULTS.md alone unless --write);
+// with --update, their sections in RESULTS.md are replaced (or added) and the rest is kept.
 // Sizes: each benchmark reads its own HUSH_BENCH_* variables (see its header).
 //
 // Per Node version (issue 21): cold start and bulk also run on the pinned Node 22 and 24
@@ -22,7 +23,8 @@ const here = fileURLToPath(new URL(".", import.meta.url));
 const self = basename(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
 const write = args.includes("--write");
-const only = args.filter((a) => a !== "--write"); // optional: names to run, e.g. `node bench/run.js load`
+const update = args.includes("--update");
+const only = args.filter((a) => a !== "--write" && a !== "--update"); // optional: names to run, e.g. `node bench/run.js load`
 const benches = readdirSync(here)
   .filter((f) => f.endsWith(".js") && f !== self)
   .filter((f) => only.length === 0 || only.includes(f.replace(/\.js$/, "")))
@@ -130,7 +132,26 @@ function perVersion() {
 }
 const summary = perVersion();
 
-if (only.length === 0 || write) {
+if (update && only.length > 0 && !write) {
+  // Replace just these sections (each starts at its `<!-- bench/NAME.js… -->` marker) in place.
+  const file = join(here, "RESULTS.md");
+  const doc = readFileSync(file, "utf8");
+  const parts = doc.split(/(?=^<!-- bench\/)/m);
+  const nameOf = (s) => /^<!-- bench\/([^:]+?\.js)(?: \(Node ([^)]+)\))?:/.exec(s);
+  for (const [i, run] of runs.entries()) {
+    const on = run.node === process.execPath ? undefined : run.version;
+    const at = parts.findIndex((p) => nameOf(p)?.[1] === run.file && nameOf(p)?.[2] === on);
+    const text = `${sections[i]}\n\n`;
+    if (at !== -1) parts[at] = text;
+    else {
+      // Keep the alphabetical order of the full run.
+      const next = parts.findIndex((p) => nameOf(p) && nameOf(p)[1] > run.file);
+      parts.splice(next === -1 ? parts.length : next, 0, text);
+    }
+  }
+  writeFileSync(file, parts.join(""));
+  console.log(`\nupdated ${only.join(", ")} in bench/RESULTS.md`);
+} else if (only.length === 0 || write) {
   const doc = [
     "# Benchmark results",
     "",

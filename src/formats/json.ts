@@ -61,10 +61,14 @@ function makeDialect(unit: string): Dialect {
   };
 }
 
-/** Strict JSON check first: the YAML parser would accept YAML-only syntax in a .json file. */
-function checkJson(text: string): void {
+/**
+ * Strict JSON check first: the YAML parser would accept YAML-only syntax in a .json file. Returns
+ * the top-level `sops` value (the metadata, read here rather than by composing the whole file).
+ */
+function checkJson(text: string): { sops: unknown } {
+  let parsed: unknown;
   try {
-    JSON.parse(text);
+    parsed = JSON.parse(text);
   } catch (e) {
     // Node's message quotes the input; report only the position.
     const m = /position (\d+)/.exec(String((e as Error).message));
@@ -81,6 +85,8 @@ function checkJson(text: string): void {
   if (!first || text[first.index] !== "{") {
     throw new HushError("PARSE", "JSON documents that are not objects are not supported");
   }
+  const sops = parsed !== null && typeof parsed === "object" && Object.hasOwn(parsed, "sops") ? (parsed as { sops: unknown }).sops : undefined;
+  return { sops };
 }
 
 /** The indentation unit of the first member line, or one tab (sops's default). */
@@ -93,7 +99,7 @@ function detectUnit(text: string, indent?: number): string {
 export const jsonFormat: Format = {
   name: "json",
   parse(text: string, options?: FormatOptions) {
-    checkJson(text);
-    return new CstDocument(text, makeDialect(detectUnit(text, options?.indent)), parseCst(text, "json"));
+    const json = checkJson(text);
+    return new CstDocument(text, makeDialect(detectUnit(text, options?.indent)), parseCst(text, "json", json));
   },
 };

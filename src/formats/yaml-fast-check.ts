@@ -171,39 +171,42 @@ function coreScalar(s: string): unknown {
 
 // ---- text -------------------------------------------------------------------------------------
 
-/** The text of tokens (the yaml package's `CST.stringify`: sources in order). */
+/**
+ * The text of tokens (the yaml package's `CST.stringify`: sources in order). Collected and joined
+ * once: one flat string, where `+=` per token built a rope of a node per token (100k values:
+ * tens of MB held while the output is written).
+ */
 export function stringify(t: Token): string {
+  const parts: string[] = [];
+  collect(t, parts);
+  return parts.join("");
+}
+
+function collect(t: Token, out: string[]): void {
   switch (t.type) {
-    case "block-scalar": {
-      let res = "";
-      for (const tok of t.props) res += stringify(tok);
-      return res + t.source;
-    }
+    case "block-scalar":
+      for (const tok of t.props) collect(tok, out);
+      out.push(t.source);
+      return;
     case "block-map":
-    case "block-seq": {
-      let res = "";
-      for (const item of t.items) res += stringifyItem(item);
-      return res;
-    }
-    case "document": {
-      let res = stringifyItem(t as unknown as Item);
-      if (t.end) for (const st of t.end) res += st.source;
-      return res;
-    }
+    case "block-seq":
+      for (const item of t.items) collectItem(item, out);
+      return;
+    case "document":
+      collectItem(t as unknown as Item, out);
+      if (t.end) for (const st of t.end) out.push(st.source);
+      return;
     default: {
-      let res = (t as SourceToken).source;
+      out.push((t as SourceToken).source);
       const end = (t as { end?: SourceToken[] }).end;
-      if (end) for (const st of end) res += st.source;
-      return res;
+      if (end) for (const st of end) out.push(st.source);
     }
   }
 }
 
-function stringifyItem(item: Item): string {
-  let res = "";
-  for (const st of item.start) res += st.source;
-  if ("key" in item && item.key) res += stringify(item.key);
-  if ("sep" in item && item.sep) for (const st of item.sep) res += st.source;
-  if (item.value) res += stringify(item.value);
-  return res;
+function collectItem(item: Item, out: string[]): void {
+  for (const st of item.start) out.push(st.source);
+  if ("key" in item && item.key) collect(item.key, out);
+  if ("sep" in item && item.sep) for (const st of item.sep) out.push(st.source);
+  if (item.value) collect(item.value, out);
 }

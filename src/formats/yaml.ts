@@ -7,7 +7,7 @@ import { yamlBinaryBase64, yamlFloat, yamlScalar } from "./yaml-scalars.js";
 import { CstDocument } from "./cst.js";
 import { type Dialect, type RenderedScalar, type ScalarContext } from "./cst-dialect.js";
 import { parseCst } from "./cst-parse.js";
-import { parseFastYaml } from "./yaml-fast.js";
+import { parseFastYaml, shareLayoutTokens } from "./yaml-fast.js";
 import { childIndent, yamlMetadataBlock } from "./emit.js";
 import type { Format, FormatOptions } from "./format.js";
 
@@ -93,7 +93,9 @@ export const yamlFormat: Format = {
   parse(text: string, options?: FormatOptions) {
     // Plain configuration files (and all that sops writes) take the fast reader; the rest, and
     // every error, the yaml package.
-    return new CstDocument(text, yamlDialect, parseFastYaml(text) ?? parseCst(text, "yaml"), options?.indent);
+    const fast = parseFastYaml(text);
+    if (fast) shareLayoutTokens(fast.tokens);
+    return new CstDocument(text, yamlDialect, fast ?? parseCst(text, "yaml"), options?.indent);
   },
 };
 

@@ -63,7 +63,8 @@ export function parseDocument(text: string | Uint8Array, format: FormatName, ind
  * before this returns (a `dataKey` passed in is copied, never modified).
  */
 export async function decryptText(text: string | Uint8Array, options: DecryptTextOptions): Promise<DecryptTextResult> {
-  const res = await decryptPlain(text, options);
+  // No stash: nothing is re-encrypted, so the ciphertexts need not outlive the walk.
+  const res = await decryptPlain(text, options, false);
   res.dataKey.fill(0);
   return textResult(res.plain, { metadata: res.metadata });
 }
@@ -82,13 +83,13 @@ export async function decryptHeld(text: string | Uint8Array, options: DecryptTex
  * The data key is unwrapped here, not in core, so that the library owns it from the start: any
  * failure after unwrapping (a bad MAC, a missing `--extract` path) zero-fills it before throwing.
  */
-async function decryptPlain(text: string | Uint8Array, options: DecryptTextOptions) {
+async function decryptPlain(text: string | Uint8Array, options: DecryptTextOptions, stash = true) {
   const doc = parseDocument(text, options.format, options.indent);
   const dataKey = options.dataKey
     ? Uint8Array.from(options.dataKey)
     : await unwrapDataKey(metadataOf(doc), options.keyring ?? new Keyring(options));
   try {
-    const res = await decryptDocument(doc, { dataKey, ...(options.ignoreMac ? { ignoreMac: true } : {}) });
+    const res = await decryptDocument(doc, { dataKey, stash, ...(options.ignoreMac ? { ignoreMac: true } : {}) });
     const out = options.outputFormat ?? options.format;
     // Text, or bytes where the output may not be UTF-8 (binary output, a string leaf).
     let plain: string | Uint8Array;
