@@ -506,14 +506,15 @@ describe("duplicate keys (checked by the walk since the Composer's quadratic che
   it("cost linear time: 30,000 keys in one map (the quadratic check took ~6 s here, now ~0.3 s)", () => {
     // Growth, not a wall-clock bound (the machine may be busy): ten times the keys must cost well
     // under a hundred times the time (linear: ~10×; the quadratic check it replaced: ~100×). Each
-    // size is timed as the best of three runs, which also leaves JIT warm-up out.
+    // size is timed as the best of five runs, which also leaves JIT warm-up and most GC pauses of
+    // a loaded machine out; the bound (60×) stays far from both.
     const doc = (n: number, format: "yaml" | "json") => {
       const keys = Array.from({ length: n }, (_, i) => `key${i}`);
       return format === "yaml" ? keys.map((k) => `${k}: v\n`).join("") : `{${keys.map((k) => `"${k}": "v"`).join(",")}}`;
     };
     const best = (text: string, format: "yaml" | "json") => {
       let min = Infinity;
-      for (let i = 0; i < 3; i++) {
+      for (let i = 0; i < 5; i++) {
         const t0 = performance.now();
         parseDocument(text, format);
         min = Math.min(min, performance.now() - t0);
@@ -523,7 +524,7 @@ describe("duplicate keys (checked by the walk since the Composer's quadratic che
     for (const format of ["yaml", "json"] as const) {
       const small = best(doc(3_000, format), format);
       const large = best(doc(30_000, format), format);
-      expect(large / Math.max(small, 0.5), format).toBeLessThan(40);
+      expect(large / Math.max(small, 0.5), format).toBeLessThan(60);
     }
   });
 });
