@@ -44,11 +44,12 @@ export function checkParseMemory(text: string | Uint8Array, what: string): void 
   }
   const need = lines * PER_LINE + long * PER_LONG_BYTE;
   const heap = getHeapStatistics();
-  const room = heap.heap_size_limit * SHARE - heap.used_heap_size;
+  const limit = oldSpaceLimit(heap.heap_size_limit);
+  const room = limit * SHARE - heap.used_heap_size;
   if (need > room) {
     throw new HushError(
       "CANNOT_READ_INPUT",
-      `the input is too large for the memory available: ${mb(text.length)} of ${what} needs about ${mb(need)} of heap, the limit is ${mb(heap.heap_size_limit)}`,
+      `the input is too large for the memory available: ${mb(text.length)} of ${what} needs about ${mb(need)} of heap, the limit is ${mb(limit)}`,
       "raise the limit with NODE_OPTIONS=--max-old-space-size=<MB>, or split the file",
     );
   }
@@ -66,11 +67,12 @@ export function checkAliasExpansion(expanded: number, aliases: number, what: str
   if (expanded < 1 << 16) return;
   const need = expanded * PER_LONG_BYTE;
   const heap = getHeapStatistics();
-  const room = heap.heap_size_limit * SHARE - heap.used_heap_size;
+  const limit = oldSpaceLimit(heap.heap_size_limit);
+  const room = limit * SHARE - heap.used_heap_size;
   if (need > room) {
     throw new HushError(
       "CANNOT_READ_INPUT",
-      `the input is too large for the memory available: its ${aliases.toLocaleString("en-US")} aliases expand to ${mb(expanded)} of ${what} values, which needs about ${mb(need)} of heap, the limit is ${mb(heap.heap_size_limit)}`,
+      `the input is too large for the memory available: its ${aliases.toLocaleString("en-US")} aliases expand to ${mb(expanded)} of ${what} values, which needs about ${mb(need)} of heap, the limit is ${mb(limit)}`,
       "sops expands every alias into a value of its own: write fewer copies, or raise the limit with NODE_OPTIONS=--max-old-space-size=<MB>",
     );
   }
