@@ -46,11 +46,11 @@ export interface InstallReport {
   textconvCacheLeft?: boolean;
 }
 
-export const BLOCK_BEGIN = "# >>> hush: encrypted files (managed by `hush git install`) >>>";
-export const BLOCK_END = "# <<< hush <<<";
+const BLOCK_BEGIN = "# >>> hush: encrypted files (managed by `hush git install`) >>>";
+const BLOCK_END = "# <<< hush <<<";
 /** Marks the hook file as hush's (uninstall removes only a hook carrying it). */
-export const HOOK_MARKER = "# hush-managed-hook";
-export const CHAINED_HOOK = "pre-commit.hush-chained";
+const HOOK_MARKER = "# hush-managed-hook";
+const CHAINED_HOOK = "pre-commit.hush-chained";
 
 // ---- path_regex → gitattributes patterns ----
 
@@ -207,7 +207,7 @@ function real(p: string): string {
  * install), else `node /abs/path/bin/hush.js` (a checkout or a local install), so the drivers run
  * the same version that installed them.
  */
-export function defaultCommand(env: NodeJS.ProcessEnv = process.env): string {
+function defaultCommand(env: NodeJS.ProcessEnv = process.env): string {
   const script = process.argv[1];
   if (!script) return "hush";
   const self = real(script);
@@ -227,7 +227,7 @@ export function defaultCommand(env: NodeJS.ProcessEnv = process.env): string {
 const UNSAFE_CONFIG: readonly string[] = ["diff.hush.cachetextconv"];
 
 /** The git config hush sets, as key → value. */
-export function gitConfigEntries(command: string): [string, string][] {
+function gitConfigEntries(command: string): [string, string][] {
   return [
     ["diff.hush.textconv", `${command} git textconv`],
     ["merge.hush.name", "hush: merge encrypted files by key"],
@@ -246,7 +246,7 @@ const SHARED_HOOK_COMMAND = `"$(if [ -x node_modules/.bin/hush-sops ]; then echo
  * The pre-commit hook's text. `command` runs hush; a hook in a shared place gets
  * {@link SHARED_HOOK_COMMAND} instead (see installGit).
  */
-export function hookText(command: string): string {
+function hookText(command: string): string {
   return `#!/bin/sh
 ${HOOK_MARKER}: installed by \`hush git install\`; \`hush git install --uninstall\` removes it.
 # Refuses commits of plaintext secrets (\`hush check --staged\`), after running the hook that was

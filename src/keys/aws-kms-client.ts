@@ -165,7 +165,7 @@ export function parseKmsSpec(spec: RecipientSpec): KmsKey {
 }
 
 /** sops's `ToString` form, `arn[+role][|k:v,…][|profile]`, used as the recipient id. */
-export function kmsKeyId(key: KmsKey): string {
+function kmsKeyId(key: KmsKey): string {
   let s = key.role ? `${key.arn}+${key.role}` : key.arn;
   const ctx = Object.keys(key.context)
     .sort()

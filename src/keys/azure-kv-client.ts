@@ -88,7 +88,7 @@ export function parseAzureKvSpec(spec: RecipientSpec): AzureKey {
 }
 
 /** `vault/keys/name[/version]`, for messages and as the recipient id. */
-export function azureKeyUrl(key: AzureKey): string {
+function azureKeyUrl(key: AzureKey): string {
   return `${key.vaultUrl}/keys/${key.name}${key.version ? `/${key.version}` : ""}`;
 }
 

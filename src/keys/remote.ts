@@ -10,7 +10,7 @@
 import { HushError } from "../errors.js";
 
 /** Default for {@link keyTimeoutMs}: long enough for a cold TLS handshake to a far region. */
-export const DEFAULT_KEY_TIMEOUT_MS = 10_000;
+const DEFAULT_KEY_TIMEOUT_MS = 10_000;
 
 /** Attempts per request, the first included: enough for a blip, bounded for a dead endpoint. */
 export const MAX_ATTEMPTS = 3;
@@ -31,7 +31,7 @@ export function keyTimeoutMs(env: NodeJS.ProcessEnv): number {
 }
 
 /** The error a deadline rejects with; {@link networkReason} turns it into "timed out after …". */
-export class DeadlineError extends Error {
+class DeadlineError extends Error {
   override readonly name = "DeadlineError";
   constructor(readonly ms: number) {
     super(`timed out after ${formatMs(ms)}`);
