@@ -108,7 +108,7 @@ function* errorChain(err: unknown, depth = 0): Generator<unknown> {
  * errno code such as ECONNREFUSED), with the address when some error in the chain carries it;
  * undefined when the failure is not a network one.
  */
-export function networkReason(err: unknown): string | undefined {
+function networkReason(err: unknown): string | undefined {
   let code: string | undefined;
   let where: string | undefined;
   for (const e of errorChain(err)) {
