@@ -25,7 +25,7 @@ import { join } from "node:path";
 import { HushError } from "../errors.js";
 import { Keyring } from "../lib/internal.js";
 import { textconvText } from "./textconv.js";
-import { shellQuote } from "./run.js";
+import { shellQuote } from "../util/shlex.js";
 
 /** How to run the history command. */
 export interface HistoryOptions {

@@ -10,12 +10,13 @@
  *   (renamed to `pre-commit.hush-chained` and run first).
  * Running it again changes nothing; `--uninstall` removes exactly what it added.
  */
-import { existsSync, realpathSync, statSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { chmod, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
-import { delimiter, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { HushError } from "../errors.js";
 import { loadEffectiveConfig, writeFileAtomic } from "../lib/internal.js";
-import { git, repoRoot, runGit, shellQuote } from "./run.js";
+import { git, repoRoot, runGit } from "./run.js";
+import { selfCommand } from "../util/self-command.js";
 import { deleteTextconvCache, hasTextconvCache, TEXTCONV_CACHE_REF } from "./textconv-cache.js";
 
 export interface InstallOptions {
@@ -181,41 +182,12 @@ export function globsFromRegex(regex: string, prefix = ""): string[] | undefined
 
 // ---- how git should run hush ----
 
-function which(name: string, env: NodeJS.ProcessEnv): string | undefined {
-  for (const dir of (env["PATH"] ?? "").split(delimiter)) {
-    if (!dir) continue;
-    const p = join(dir, name);
-    try {
-      if (statSync(p).isFile()) return p;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
-
-function real(p: string): string {
-  try {
-    return realpathSync(p);
-  } catch {
-    return resolve(p);
-  }
-}
-
 /**
- * The command that runs this hush: `hush` when that name on PATH is this very script (a global
- * install), else `node /abs/path/bin/hush.js` (a checkout or a local install), so the drivers run
- * the same version that installed them.
+ * The command that runs this hush (`hush`, or `node /abs/path/bin/hush.js` for a checkout or a
+ * local install), so the drivers run the same version that installed them.
  */
 function defaultCommand(env: NodeJS.ProcessEnv = process.env): string {
-  const script = process.argv[1];
-  if (!script) return "hush";
-  const self = real(script);
-  const onPath = which("hush", env);
-  if (onPath && real(onPath) === self) return "hush";
-  const node = which("node", env);
-  const nodeCmd = node && real(node) === real(process.execPath) ? "node" : process.execPath;
-  return `${shellQuote(nodeCmd)} ${shellQuote(self)}`;
+  return selfCommand(env, { nodeFromPath: true });
 }
 
 // ---- the pieces ----
