@@ -14,9 +14,8 @@ import { existsSync } from "node:fs";
 import { chmod, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { HushError } from "../errors.js";
-import { loadEffectiveConfig, writeFileAtomic } from "../lib/internal.js";
+import { loadEffectiveConfig, selfCommand, writeFileAtomic } from "../lib/internal.js";
 import { git, repoRoot, runGit } from "./run.js";
-import { selfCommand } from "../util/self-command.js";
 import { deleteTextconvCache, hasTextconvCache, TEXTCONV_CACHE_REF } from "./textconv-cache.js";
 
 export interface InstallOptions {

@@ -9,7 +9,7 @@ import { promises as fsp } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { HushError } from "../errors.js";
-import { selfCommand } from "../util/self-command.js";
+import { selfCommand } from "../lib/internal.js";
 
 /** A line in every script we write: how we recognise our own file (and may replace it). */
 const PLUGIN_MARKER = "# hush kustomize plugin";

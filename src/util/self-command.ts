@@ -1,7 +1,8 @@
 /**
  * The shell command that runs this hush again, for what hush installs to be run later by another
  * program: git's drivers and hooks (`git/install.ts`), the kustomize plugin script
- * (`k8s/plugin.ts`). It names the version that installed it, not whichever `hush` is on PATH then.
+ * (`k8s/plugin.ts`), which take it through `lib/internal.ts`. It names the version that installed
+ * it, not whichever `hush` is on PATH then.
  */
 import { realpathSync, statSync } from "node:fs";
 import { delimiter, join, resolve } from "node:path";
