@@ -1,37 +1,17 @@
 // Git integration with real `git` in throw-away repositories: textconv diffs, the merge driver
 // (clean merges, conflicts that keep plaintext out of the working tree and the index, the no-key
 // fallback), resolve, install/uninstall, the pre-commit guard, audit and rotation-status.
-import { spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateAgeKeyFile } from "../src/keys/age-client.js";
 import { globsFromRegex, withBlock, withoutBlock } from "../src/git/install.js";
 import { parseDuration } from "../src/config/rotation-policy.js";
-import { cleanEnv, HUSH } from "./helpers.js";
+import { cleanEnv } from "./helpers.js";
+import { COMMAND, makeRepo as makeTestRepo, ok, type Repo } from "./support/git-repo.js";
 
-const COMMAND = `node ${HUSH}`;
 /** Each test runs dozens of git and hush processes; under a loaded full-suite run they need room. */
 const GIT_TIMEOUT = 120_000;
-
-interface Run {
-  status: number;
-  stdout: string;
-  stderr: string;
-}
-
-interface Repo {
-  dir: string;
-  /** The environment with the age identity (git passes it to the drivers). */
-  env: NodeJS.ProcessEnv;
-  /** The same without any key. */
-  noKey: NodeJS.ProcessEnv;
-  git(args: string[], opts?: { env?: NodeJS.ProcessEnv; dates?: string }): Run;
-  hush(args: string[], opts?: { env?: NodeJS.ProcessEnv; input?: string }): Run;
-  write(path: string, text: string): void;
-  read(path: string): string;
-}
 
 let key: { identity: string; recipient: string };
 let key2: { identity: string; recipient: string };
@@ -46,60 +26,15 @@ afterAll(() => {
   for (const t of temps) rmSync(t, { recursive: true, force: true });
 });
 
-function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv, input = ""): Run {
-  const r = spawnSync(cmd, args, { cwd, env, input, encoding: "utf8", timeout: 60_000 });
-  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
-
-/** A new repository with local identity settings, a .sops.yaml for *.enc.yaml, and hush installed. */
+/** A new repository (test/support/git-repo.ts) with a .sops.yaml for *.enc.yaml, and hush installed. */
 function makeRepo(opts: { install?: boolean; identities?: string } = {}): Repo {
-  const base = mkdtempSync(join(tmpdir(), "hush-git-"));
-  temps.push(base);
-  const dir = join(base, "repo");
-  const home = join(base, "home");
-  mkdirSync(dir);
-  mkdirSync(home);
-  const common = {
-    HOME: home,
-    XDG_CONFIG_HOME: join(home, ".config"),
-    GIT_CONFIG_NOSYSTEM: "1",
-    GIT_CONFIG_GLOBAL: join(home, ".gitconfig"),
-    GIT_TERMINAL_PROMPT: "0",
-    GIT_MERGE_AUTOEDIT: "no",
-  };
-  const noKey = cleanEnv(common);
-  const env = cleanEnv({ ...common, SOPS_AGE_KEY: opts.identities ?? key.identity });
-  const repo: Repo = {
-    dir,
-    env,
-    noKey,
-    git(args, o = {}) {
-      const e = { ...(o.env ?? env) };
-      if (o.dates) e["GIT_AUTHOR_DATE"] = e["GIT_COMMITTER_DATE"] = o.dates;
-      return run("git", args, dir, e);
-    },
-    hush(args, o = {}) {
-      return run(process.execPath, [HUSH, ...args], dir, o.env ?? env, o.input ?? "");
-    },
-    write(path, text) {
-      mkdirSync(join(dir, path, ".."), { recursive: true });
-      writeFileSync(join(dir, path), text);
-    },
-    read(path) {
-      return readFileSync(join(dir, path), "utf8");
-    },
-  };
-  ok(repo.git(["init", "-q", "-b", "main"]));
-  ok(repo.git(["config", "user.name", "Alice"]));
-  ok(repo.git(["config", "user.email", "alice@example.com"]));
-  repo.write(".sops.yaml", `creation_rules:\n  - path_regex: \\.enc\\.yaml$\n    age: ${key.recipient}\n`);
+  const repo = makeTestRepo({
+    identity: opts.identities ?? key.identity,
+    sopsYaml: `creation_rules:\n  - path_regex: \\.enc\\.yaml$\n    age: ${key.recipient}\n`,
+  });
+  temps.push(repo.base);
   if (opts.install ?? true) ok(repo.hush(["git", "install", "--command", COMMAND]));
   return repo;
-}
-
-function ok(r: Run): Run {
-  if (r.status !== 0) throw new Error(`exit ${r.status}: ${r.stderr}${r.stdout}`);
-  return r;
 }
 
 /** Names key2 beside key in the repo's .sops.yaml rule. */

@@ -8,7 +8,6 @@ import { fileURLToPath } from "node:url";
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 /** Real sops files and sops's public test keys (copied from getsops/sops; see its NOTICE.md). */
 export const FIXTURES = join(ROOT, "test", "fixtures", "sops");
-export const TEST_KEYS = join(ROOT, "test", "keys");
 export const HUSH = join(ROOT, "bin", "hush.js");
 
 export function fixture(name: string): string {

@@ -12,7 +12,8 @@ import { decryptText, encryptText } from "../src/lib/files.js";
 import { isHushError } from "../src/errors.js";
 import { recipientFor } from "../src/keys/registry.js";
 import { generateAgeKeyFile } from "../src/keys/age-client.js";
-import { keyTimeoutMs, parseVaultKeyUrl, vaultUrlAllowed } from "../src/keys/vault-client.js";
+import { parseVaultKeyUrl, vaultUrlAllowed } from "../src/keys/vault-client.js";
+import { keyTimeoutMs } from "../src/keys/remote.js";
 import { cleanEnv, HUSH, ROOT, withTempDir, type RunResult } from "./helpers.js";
 import { startVaultServer, type VaultServer } from "./servers/vault.js";
 

@@ -51,6 +51,46 @@ describe.skipIf(process.platform !== "linux")("what dispose() leaves in memory",
       }
     });
   });
+
+  // Issue 15: the age identity is read into buffers, bech32-decoded from the bytes into a
+  // node:crypto key object, and the buffers zeroed: no copy from SOPS_AGE_KEY_FILE (there were 4
+  // of the text and 2 lower-cased before). SOPS_AGE_KEY lives in the environment, which cannot be
+  // wiped (the process's environ block and process.env's V8 string), but parsing adds none.
+  it("the age identity: no copy when read from SOPS_AGE_KEY_FILE; only the environment's own from SOPS_AGE_KEY", async () => {
+    await withTempDir(async (dir) => {
+      const keys = join(dir, "keys.txt");
+      execFileSync("age-keygen", ["-o", keys], { stdio: "ignore" });
+      chmodSync(keys, 0o600);
+      const keysText = readFileSync(keys, "utf8");
+      const recipient = /public key: (age1\w+)/.exec(keysText)![1]!;
+      const identity = /AGE-SECRET-KEY-1\w+/.exec(keysText)![0];
+      const data = identity.slice("AGE-SECRET-KEY-1".length);
+      // The whole identity and its bech32 data part, as written and lower-cased (as decoders take it).
+      const needles = [identity, identity.toLowerCase(), data, data.toLowerCase()].map((s) => mask(Buffer.from(s)));
+      writeFileSync(join(dir, "p.yaml"), `read_me: ${READ}\n`);
+      const file = join(dir, "p.enc.yaml");
+      const enc = spawnSync(process.execPath, [HUSH, "encrypt", "--age", recipient, "-o", file, join(dir, "p.yaml")], { env: cleanEnv({}), encoding: "utf8" });
+      expect(enc.status, enc.stderr).toBe(0);
+      const probe = (mode: string, env: NodeJS.ProcessEnv) => {
+        const r = spawnSync(process.execPath, ["--expose-gc", join(ROOT, "test", "support", "memory-probe.mjs"), join(ROOT, "dist"), file, mode, ...needles], {
+          env: { ...env, HOME: dir, XDG_CONFIG_HOME: dir, PROBE_DIR: dir },
+          encoding: "utf8",
+          timeout: 120_000,
+        });
+        expect(r.status, r.stderr).toBe(0);
+        return JSON.parse(r.stdout) as { mem: number[]; snapshot: boolean[] };
+      };
+      for (const mode of ["none", "get"]) {
+        const fromFile = probe(mode, cleanEnv({ SOPS_AGE_KEY_FILE: keys }));
+        expect(fromFile.mem, `${mode}: copies of the identity read from SOPS_AGE_KEY_FILE`).toEqual([0, 0, 0, 0]);
+        expect(fromFile.snapshot).toEqual([false, false, false, false]);
+        const fromEnv = probe(mode, cleanEnv({ SOPS_AGE_KEY: identity }));
+        // At most the environment's own two; no lower-cased copy (parsing makes no string of it).
+        expect(fromEnv.mem[0], `${mode}: copies of the identity given in SOPS_AGE_KEY`).toBeLessThanOrEqual(2);
+        expect(fromEnv.mem[1], `${mode}: lower-cased copies`).toBe(0);
+      }
+    });
+  });
 });
 
 describe("getBuffer()", () => {

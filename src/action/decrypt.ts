@@ -64,7 +64,7 @@ const SAFE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const RESERVED_NAME = /^(GITHUB_|RUNNER_|ACTIONS_)/;
 
 /** The `files` input: one path per line, or comma-separated. */
-export function parseFilesInput(raw: string): string[] {
+function parseFilesInput(raw: string): string[] {
   return raw
     .split(/[\n,]/)
     .map((s) => s.trim())
@@ -76,7 +76,7 @@ export function parseFilesInput(raw: string): string[] {
  * line of a multi-line value (trimmed too). Booleans and nulls are not masked: masking `true`
  * would blank every `true` in the log and hide one bit.
  */
-export function maskCandidates(doc: Pick<OpenedDocument, "trees">): string[] {
+function maskCandidates(doc: Pick<OpenedDocument, "trees">): string[] {
   const out = new Set<string>();
   const add = (s: string) => {
     if (s.trim() === "") return;
@@ -173,7 +173,7 @@ function extractedText(node: TreeNode, format: ReturnType<typeof formatForSecret
 }
 
 /** `secrets.enc.yaml` → `secrets.yaml`, `.env.enc` → `.env`, `prod.enc` → `prod`. */
-export function plaintextName(path: string): string {
+function plaintextName(path: string): string {
   const name = basename(path);
   if (name.endsWith(".enc") && name.length > 4) return name.slice(0, -4);
   const out = name.replace(/\.enc(?=\.[^.]+$)/, "");

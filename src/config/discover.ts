@@ -9,9 +9,9 @@ import { dirname, join, resolve } from "node:path";
 /** The only name sops (and so hush) reads. */
 export const CONFIG_FILE_NAME = ".sops.yaml";
 /** A common misspelling sops has warned about since 3.10.0 but never reads. */
-export const ALTERNATE_CONFIG_NAME = ".sops.yml";
+const ALTERNATE_CONFIG_NAME = ".sops.yml";
 /** sops's `maxDepth`: the working directory and 99 parents. */
-export const MAX_DEPTH = 100;
+const MAX_DEPTH = 100;
 
 /** Where to look, and who hears about an ignored `.sops.yml`. */
 export interface DiscoverOptions {

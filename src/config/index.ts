@@ -13,10 +13,10 @@ import { findConfigFile } from "./discover.js";
 import { displayPath, loadConfig, matchPath, selectCreationRule, type CreationRule, type LoadConfigOptions, type SopsConfig, type StoresConfig } from "./config.js";
 import type { KeySpec } from "./key-specs.js";
 
-export { ALTERNATE_CONFIG_NAME, CONFIG_FILE_NAME, findConfigFile, type DiscoverOptions } from "./discover.js";
+export { CONFIG_FILE_NAME, findConfigFile } from "./discover.js";
 export { displayPath, loadConfig, matchPath, parseConfig, selectCreationRule } from "./config.js";
-export type { CreationRule, LoadConfigOptions, SopsConfig, StoresConfig } from "./config.js";
-export { KEY_FLAG_ENV, keySpecsFromFlags, parseKmsContext, specsFromString, type KeyFlags, type KeySpec, type KmsContext } from "./key-specs.js";
+export type { CreationRule, SopsConfig, StoresConfig } from "./config.js";
+export { keySpecsFromFlags, parseKmsContext, specsFromString, type KeyFlags, type KeySpec } from "./key-specs.js";
 
 /** Where the config comes from and how to read it. */
 export interface ConfigOptions extends LoadConfigOptions {
@@ -27,7 +27,7 @@ export interface ConfigOptions extends LoadConfigOptions {
 }
 
 /** Stores settings when there is no config: nothing set, so each format keeps hush's default. */
-export const DEFAULT_STORES: StoresConfig = Object.freeze({ yaml: {}, json: {}, json_binary: {} });
+const DEFAULT_STORES: StoresConfig = Object.freeze({ yaml: {}, json: {}, json_binary: {} });
 
 /** The config in effect (explicit or discovered), loaded and validated; undefined when there is none. */
 export async function loadEffectiveConfig(options: ConfigOptions = {}): Promise<SopsConfig | undefined> {

@@ -35,7 +35,7 @@ export function specsFromString(kind: KeyKind, csv: string, options: SpecOptions
  * The identity sops deduplicates a config key group by (`%T/ToString()`), so that the same
  * recipient reached twice (directly and through `merge`) is wrapped once.
  */
-export function specKey(k: KeySpec): string {
+function specKey(k: KeySpec): string {
   const s = keyService(k.kind);
   if (s.dedupKey) return `${k.kind}/${s.dedupKey(k.spec)}`;
   return typeof k.spec === "string" ? `${k.kind}/${k.spec}` : `${k.kind}/${JSON.stringify(k.spec)}`;
@@ -61,15 +61,6 @@ export interface KeyFlags {
   awsProfile?: string;
   encryptionContext?: string;
 }
-
-/**
- * The environment variable behind each key flag (urfave `EnvVar`s in sops), by the flag's
- * commander key. Setting one has the same effect as the flag, including that `.sops.yaml` keys are
- * then ignored (SOPS-FORMAT §14-Q27).
- */
-export const KEY_FLAG_ENV: Readonly<Record<string, string>> = Object.fromEntries(
-  SERVICES_FLAG_ORDER.map((s) => [camelCase(s.flags.recipients.name), s.flags.env]),
-);
 
 /**
  * The single key group named by key flags or their environment variables, or undefined when none

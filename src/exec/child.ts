@@ -15,7 +15,7 @@ import { HushError } from "../errors.js";
  * systemd does) would end hush and leave the command running, orphaned (a common complaint about
  * `sops exec-env`).
  */
-export const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = [
+const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = [
   "SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT",
   // Every other signal a process can catch whose default would end or be lost on hush: reload
   // (USR1/USR2), terminal resize, continue, timers, I/O, power. Not KILL/STOP (cannot be caught),
@@ -43,7 +43,7 @@ export interface RunChildOptions {
  * The executable a command name refers to, as `execvp` would find it. Names with a `/` are used as
  * given. Looking it up ourselves lets `--pristine` (no PATH in the child's env) still find `node`.
  */
-export function resolveCommand(command: string, searchPath: string | undefined = process.env["PATH"]): string {
+function resolveCommand(command: string, searchPath: string | undefined = process.env["PATH"]): string {
   if (command === "") throw new HushError("USAGE", "no command given");
   if (command.includes("/")) {
     checkExecutable(command, command);

@@ -8,7 +8,7 @@ import { runChild, type ChildExit } from "./child.js";
 import { withoutKeyEnv } from "./key-env.js";
 import type { EnvOptions } from "../model/env.js";
 
-export interface SecretsEnvOptions extends KeyringOptions, EnvOptions {
+interface SecretsEnvOptions extends KeyringOptions, EnvOptions {
   /** The format of every file; by default each file's own, from its name. */
   format?: FormatName;
   ignoreMac?: boolean;
@@ -27,7 +27,7 @@ export interface SecretsEnvOptions extends KeyringOptions, EnvOptions {
  * override earlier ones, without it the first file that defines a variable wins (lib's
  * env-precedence rule). Each file's data key is zero-filled as soon as its values are read.
  */
-export async function secretsEnv(files: readonly string[], options: SecretsEnvOptions = {}): Promise<Record<string, string>> {
+async function secretsEnv(files: readonly string[], options: SecretsEnvOptions = {}): Promise<Record<string, string>> {
   if (files.length === 0) throw new HushError("USAGE", "no secrets file given", "name it before -- or with -f");
   const keyring = options.keyring ?? new Keyring(options);
   const layers: Record<string, string>[] = [];

@@ -44,7 +44,7 @@ export interface ExecFileOptions extends KeyringOptions {
 const EXTENSIONS: Record<FormatName, string> = { yaml: ".yaml", json: ".json", dotenv: ".env", ini: ".ini", binary: "" };
 
 /** The default name for the plaintext: `secrets.enc.yaml` → `secrets.yaml`. */
-export function plaintextName(file: string, inputFormat: FormatName, outputFormat: FormatName): string {
+function plaintextName(file: string, inputFormat: FormatName, outputFormat: FormatName): string {
   let name = basename(file).replace(/\.enc(?=\.|$)/, "");
   if (name === "" || name === "-") name = "plaintext";
   if (outputFormat !== inputFormat) name = name.replace(/\.[^.]*$/, "") + EXTENSIONS[outputFormat];
@@ -52,14 +52,14 @@ export function plaintextName(file: string, inputFormat: FormatName, outputForma
 }
 
 /** `--filename` must be a plain name: the file is created inside hush's private directory. */
-export function checkFilename(name: string): void {
+function checkFilename(name: string): void {
   if (name === "" || name === "." || name === ".." || name.includes("/") || name.includes("\\") || name.includes("\0")) {
     throw new HushError("USAGE", `--filename must be a plain file name (no directories), got ${JSON.stringify(name)}`);
   }
 }
 
 /** Replaces `{}` in every argument with the path (sops replaces it in its command string). */
-export function substitutePath(command: readonly string[], path: string): string[] {
+function substitutePath(command: readonly string[], path: string): string[] {
   return command.map((a) => a.replaceAll("{}", path));
 }
 

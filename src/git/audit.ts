@@ -18,7 +18,7 @@ import { HushError } from "../errors.js";
 import { entryLabel, formatNameForPath, formatTreePath, isSealedText, parseDocument, storedMetadata, type TreeNode, type TreePath } from "../lib/internal.js";
 
 /** One commit's effect on the file. */
-export interface AuditEntry {
+interface AuditEntry {
   commit: string;
   parents: string[];
   author: string;
@@ -128,7 +128,7 @@ function rotatedFrom(cur: Snapshot, par: Snapshot): boolean {
 }
 
 /** Compares a version with its parents' versions (undefined: the file is absent there). */
-export function compareVersions(cur: Snapshot | undefined, parents: readonly (Snapshot | undefined)[]): Pick<
+function compareVersions(cur: Snapshot | undefined, parents: readonly (Snapshot | undefined)[]): Pick<
   AuditEntry,
   "added" | "changed" | "removed" | "recipientsAdded" | "recipientsRemoved" | "rotated" | "reencrypted"
 > {

@@ -42,7 +42,7 @@ export interface CheckOptions {
 }
 
 /** One failed file. */
-export interface CheckProblem {
+interface CheckProblem {
   path: string;
   /** One line, secret-free (key paths at most). */
   problem: string;
@@ -57,7 +57,7 @@ export interface CheckResult {
 const ENC_MARK = "ENC[AES256_GCM,";
 
 /** Checks one file's text; returns its problems (none when it is fine). */
-export function checkText(path: string, text: string, config: SopsConfig | undefined, cwd: string): string[] {
+function checkText(path: string, text: string, config: SopsConfig | undefined, cwd: string): string[] {
   const rule = config?.creationRules && basename(path) !== ".sops.yaml" ? selectCreationRule(config, path, cwd) : undefined;
   const required = rule !== undefined && rule.pathRegex !== undefined;
   const format = formatNameForPath(path);

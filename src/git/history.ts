@@ -23,9 +23,8 @@ import { Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { HushError } from "../errors.js";
-import { Keyring } from "../lib/internal.js";
+import { Keyring, shellQuote } from "../lib/internal.js";
 import { textconvText } from "./textconv.js";
-import { shellQuote } from "./run.js";
 
 /** How to run the history command. */
 export interface HistoryOptions {

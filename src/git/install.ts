@@ -10,12 +10,12 @@
  *   (renamed to `pre-commit.hush-chained` and run first).
  * Running it again changes nothing; `--uninstall` removes exactly what it added.
  */
-import { existsSync, realpathSync, statSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { chmod, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
-import { delimiter, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { HushError } from "../errors.js";
-import { loadEffectiveConfig, writeFileAtomic } from "../lib/internal.js";
-import { git, repoRoot, runGit, shellQuote } from "./run.js";
+import { loadEffectiveConfig, selfCommand, writeFileAtomic } from "../lib/internal.js";
+import { git, repoRoot, runGit } from "./run.js";
 import { deleteTextconvCache, hasTextconvCache, TEXTCONV_CACHE_REF } from "./textconv-cache.js";
 
 export interface InstallOptions {
@@ -46,11 +46,11 @@ export interface InstallReport {
   textconvCacheLeft?: boolean;
 }
 
-export const BLOCK_BEGIN = "# >>> hush: encrypted files (managed by `hush git install`) >>>";
-export const BLOCK_END = "# <<< hush <<<";
+const BLOCK_BEGIN = "# >>> hush: encrypted files (managed by `hush git install`) >>>";
+const BLOCK_END = "# <<< hush <<<";
 /** Marks the hook file as hush's (uninstall removes only a hook carrying it). */
-export const HOOK_MARKER = "# hush-managed-hook";
-export const CHAINED_HOOK = "pre-commit.hush-chained";
+const HOOK_MARKER = "# hush-managed-hook";
+const CHAINED_HOOK = "pre-commit.hush-chained";
 
 // ---- path_regex → gitattributes patterns ----
 
@@ -181,41 +181,12 @@ export function globsFromRegex(regex: string, prefix = ""): string[] | undefined
 
 // ---- how git should run hush ----
 
-function which(name: string, env: NodeJS.ProcessEnv): string | undefined {
-  for (const dir of (env["PATH"] ?? "").split(delimiter)) {
-    if (!dir) continue;
-    const p = join(dir, name);
-    try {
-      if (statSync(p).isFile()) return p;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
-
-function real(p: string): string {
-  try {
-    return realpathSync(p);
-  } catch {
-    return resolve(p);
-  }
-}
-
 /**
- * The command that runs this hush: `hush` when that name on PATH is this very script (a global
- * install), else `node /abs/path/bin/hush.js` (a checkout or a local install), so the drivers run
- * the same version that installed them.
+ * The command that runs this hush (`hush`, or `node /abs/path/bin/hush.js` for a checkout or a
+ * local install), so the drivers run the same version that installed them.
  */
-export function defaultCommand(env: NodeJS.ProcessEnv = process.env): string {
-  const script = process.argv[1];
-  if (!script) return "hush";
-  const self = real(script);
-  const onPath = which("hush", env);
-  if (onPath && real(onPath) === self) return "hush";
-  const node = which("node", env);
-  const nodeCmd = node && real(node) === real(process.execPath) ? "node" : process.execPath;
-  return `${shellQuote(nodeCmd)} ${shellQuote(self)}`;
+function defaultCommand(env: NodeJS.ProcessEnv = process.env): string {
+  return selfCommand(env, { nodeFromPath: true });
 }
 
 // ---- the pieces ----
@@ -227,7 +198,7 @@ export function defaultCommand(env: NodeJS.ProcessEnv = process.env): string {
 const UNSAFE_CONFIG: readonly string[] = ["diff.hush.cachetextconv"];
 
 /** The git config hush sets, as key → value. */
-export function gitConfigEntries(command: string): [string, string][] {
+function gitConfigEntries(command: string): [string, string][] {
   return [
     ["diff.hush.textconv", `${command} git textconv`],
     ["merge.hush.name", "hush: merge encrypted files by key"],
@@ -246,7 +217,7 @@ const SHARED_HOOK_COMMAND = `"$(if [ -x node_modules/.bin/hush-sops ]; then echo
  * The pre-commit hook's text. `command` runs hush; a hook in a shared place gets
  * {@link SHARED_HOOK_COMMAND} instead (see installGit).
  */
-export function hookText(command: string): string {
+function hookText(command: string): string {
   return `#!/bin/sh
 ${HOOK_MARKER}: installed by \`hush git install\`; \`hush git install --uninstall\` removes it.
 # Refuses commits of plaintext secrets (\`hush check --staged\`), after running the hook that was

@@ -76,7 +76,3 @@ export async function repoRoot(opts: GitOptions = {}): Promise<string> {
   return r.stdout.toString("utf8").trim();
 }
 
-/** Quotes one word for `sh` (git runs drivers, textconv and hooks through the shell). */
-export function shellQuote(word: string): string {
-  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
-}

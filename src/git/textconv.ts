@@ -29,7 +29,7 @@ function commentPrefix(format: FormatName): string {
 }
 
 /** The summary lines shown under the plaintext: recipients, then settings that differ from sops's defaults. */
-export function metadataSummary(meta: Metadata): string[] {
+function metadataSummary(meta: Metadata): string[] {
   const lines: string[] = [];
   meta.keyGroups.forEach((group, i) => {
     const prefix = meta.keyGroups.length > 1 ? `group ${i}: ` : "";

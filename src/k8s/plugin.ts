@@ -5,10 +5,11 @@
  * two-line shell script that execs this hush (`hush k8s kustomize-plugin "$@"`), so upgrading hush
  * upgrades the plugin; with `--ksops` the same script also answers ksops's shape at ksops's path.
  */
-import { promises as fsp, realpathSync, statSync } from "node:fs";
+import { promises as fsp } from "node:fs";
 import { homedir } from "node:os";
-import { delimiter, dirname, join, resolve } from "node:path";
+import { dirname, join } from "node:path";
 import { HushError } from "../errors.js";
+import { selfCommand } from "../lib/internal.js";
 
 /** A line in every script we write: how we recognise our own file (and may replace it). */
 const PLUGIN_MARKER = "# hush kustomize plugin";
@@ -31,43 +32,13 @@ function pluginPath(home: string, [group, version, kind]: readonly [string, stri
   return join(home, group, version, kind.toLowerCase(), kind);
 }
 
-function shellQuote(s: string): string {
-  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
-}
-
-function which(name: string, env: NodeJS.ProcessEnv): string | undefined {
-  for (const dir of (env["PATH"] ?? "").split(delimiter)) {
-    if (!dir) continue;
-    try {
-      const p = join(dir, name);
-      if (statSync(p).isFile()) return p;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
-
-function real(p: string): string {
-  try {
-    return realpathSync(p);
-  } catch {
-    return resolve(p);
-  }
-}
-
 /**
  * The command the script runs: `hush` when that name on PATH is this very hush (a global
  * install), else this node and this hush's script by absolute path, so kustomize (and Argo CD,
  * which may have another PATH) runs the version that installed the plugin.
  */
 function defaultPluginCommand(env: NodeJS.ProcessEnv = process.env): string {
-  const script = process.argv[1];
-  if (!script) return "hush";
-  const self = real(script);
-  const onPath = which("hush", env);
-  if (onPath && real(onPath) === self) return "hush";
-  return `${shellQuote(process.execPath)} ${shellQuote(self)}`;
+  return selfCommand(env, { nodeFromPath: false });
 }
 
 /** The script's text. */

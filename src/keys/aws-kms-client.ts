@@ -34,17 +34,7 @@ import { hostname } from "node:os";
 import { HushError } from "../errors.js";
 import type { KeyEntry, KeyRecipient } from "./key-source.js";
 import type { LoadedUnwrapper, RecipientSpec } from "./key-source.js";
-import {
-  MAX_ATTEMPTS,
-  OnceCache,
-  createdAtNow,
-  decodeBase64,
-  entryString,
-  firstLine,
-  keyTimeoutMs,
-  networkReason,
-  withDeadline,
-} from "./remote.js";
+import { createdAtNow, decodeBase64, entryString, firstLine, keyTimeoutMs, MAX_ATTEMPTS, remoteUnwrapper, serviceReason, withDeadline } from "./remote.js";
 
 type KmsLib = typeof import("@aws-sdk/client-kms");
 type StsLib = typeof import("@aws-sdk/client-sts");
@@ -169,7 +159,7 @@ export function parseKmsSpec(spec: RecipientSpec): KmsKey {
 }
 
 /** sops's `ToString` form, `arn[+role][|k:v,…][|profile]`, used as the recipient id. */
-export function kmsKeyId(key: KmsKey): string {
+function kmsKeyId(key: KmsKey): string {
   let s = key.role ? `${key.arn}+${key.role}` : key.arn;
   const ctx = Object.keys(key.context)
     .sort()
@@ -212,14 +202,13 @@ const AWS_REASONS: Readonly<Record<string, string>> = {
 
 /** One line for an SDK or network error: the cause in words and the AWS error name. */
 function awsReason(err: unknown): string {
-  const net = networkReason(err);
-  if (net) return net;
-  if (!(err instanceof Error)) return "unexpected failure";
-  if (err.name === "CredentialsProviderError") return `no usable AWS credentials (${firstLine(err.message, 120)})`;
-  const reason = AWS_REASONS[err.name];
-  if (reason) return `${reason} (${err.name})`;
-  const msg = firstLine(err.message, 120);
-  return msg && msg !== err.name ? `${err.name}: ${msg}` : err.name;
+  return serviceReason(err, (e) => {
+    if (e.name === "CredentialsProviderError") return `no usable AWS credentials (${firstLine(e.message, 120)})`;
+    const reason = AWS_REASONS[e.name];
+    if (reason) return `${reason} (${e.name})`;
+    const msg = firstLine(e.message, 120);
+    return msg && msg !== e.name ? `${e.name}: ${msg}` : e.name;
+  });
 }
 
 /** Client options shared by KMS and STS: region, profile, bounded retries and timeouts. */
@@ -412,18 +401,13 @@ export function buggyContextVariants(context: Readonly<Record<string, string>>):
  * the reason (no credentials, access denied, wrong context, connection refused, timeout).
  */
 export function loadKmsUnwrapper(env: NodeJS.ProcessEnv = process.env): Promise<LoadedUnwrapper> {
-  const once = new OnceCache<Uint8Array>();
   const clients: KmsClients = new Map();
-  return Promise.resolve({
-    kind: "kms",
-    problems: [],
-    describe: () => "AWS KMS could not decrypt it",
-    unwrap(entry: KeyEntry): Promise<Uint8Array> {
-      const key = keyOfEntry(entry);
-      const enc = entryString(entry, "enc");
-      const cacheKey = JSON.stringify([key.arn, key.role, key.awsProfile, sortedContext(key.context) ?? {}, enc]);
-      // A copy each time: a caller may zero-fill the key it was given.
-      return once.get(cacheKey, async () => {
+  return remoteUnwrapper("kms", "AWS KMS", (entry) => {
+    const key = keyOfEntry(entry);
+    const enc = entryString(entry, "enc");
+    return {
+      id: [key.arn, key.role, key.awsProfile, sortedContext(key.context) ?? {}, enc],
+      async unwrap() {
         if (keyRegion(key.arn, env) === undefined) throw new HushError("KEY_SOURCE", `kms entry has no valid arn: ${JSON.stringify(key.arn.slice(0, 120))}`);
         const blob = decodeBase64(enc);
         if (!blob) throw new HushError("KEY_SOURCE", `kms entry for ${key.arn} has no valid base64 enc`);
@@ -450,7 +434,7 @@ export function loadKmsUnwrapper(env: NodeJS.ProcessEnv = process.env): Promise<
           }
           throw e;
         }
-      }).then((k) => k.slice());
-    },
+      },
+    };
   });
 }

@@ -29,17 +29,7 @@ import { rootCertificates } from "node:tls";
 import { HushError } from "../errors.js";
 import type { KeyEntry, KeyRecipient } from "./key-source.js";
 import type { LoadedUnwrapper, RecipientSpec } from "./key-source.js";
-import {
-  MAX_ATTEMPTS,
-  OnceCache,
-  createdAtNow,
-  decodeBase64,
-  entryString,
-  firstLine,
-  keyTimeoutMs,
-  networkReason,
-  withDeadline,
-} from "./remote.js";
+import { createdAtNow, decodeBase64, entryString, firstLine, keyTimeoutMs, MAX_ATTEMPTS, remoteUnwrapper, serviceReason, withDeadline } from "./remote.js";
 
 type KvLib = typeof import("@azure/keyvault-keys");
 type TokenCredential = ConstructorParameters<KvLib["KeyClient"]>[1];
@@ -88,7 +78,7 @@ export function parseAzureKvSpec(spec: RecipientSpec): AzureKey {
 }
 
 /** `vault/keys/name[/version]`, for messages and as the recipient id. */
-export function azureKeyUrl(key: AzureKey): string {
+function azureKeyUrl(key: AzureKey): string {
   return `${key.vaultUrl}/keys/${key.name}${key.version ? `/${key.version}` : ""}`;
 }
 
@@ -158,22 +148,19 @@ const STATUS_REASONS: Readonly<Record<number, string>> = {
 
 /** One line for a REST, credential or network error. */
 function azureReason(err: unknown): string {
-  const net = networkReason(err);
-  if (net) return net;
-  if (!(err instanceof Error)) return "unexpected failure";
-  if (err.name === "CredentialUnavailableError" || err.name === "AggregateAuthenticationError") {
-    return "no Azure credentials found (DefaultAzureCredential; set AZURE_* or sign in with az login)";
-  }
-  if (err.name === "AuthenticationError") return `Azure sign-in failed: ${firstLine(err.message, 100)}`;
-  const status = (err as { statusCode?: unknown }).statusCode;
-  const code = (err as { code?: unknown }).code;
-  if (typeof status === "number") {
+  return serviceReason(err, (e) => {
+    if (e.name === "CredentialUnavailableError" || e.name === "AggregateAuthenticationError") {
+      return "no Azure credentials found (DefaultAzureCredential; set AZURE_* or sign in with az login)";
+    }
+    if (e.name === "AuthenticationError") return `Azure sign-in failed: ${firstLine(e.message, 100)}`;
+    const status = (e as { statusCode?: unknown }).statusCode;
+    const code = (e as { code?: unknown }).code;
+    if (typeof status !== "number") return undefined;
     const reason = STATUS_REASONS[status] ?? `HTTP ${status}`;
-    const detail = status === 401 ? "" : firstLine(err.message, 100);
+    const detail = status === 401 ? "" : firstLine(e.message, 100);
     const name = typeof code === "string" && code !== "" ? ` (${code})` : "";
     return `${reason}${detail ? `: ${detail}` : ""}${name}`;
-  }
-  return firstLine(err.message, 140) || err.name;
+  });
 }
 
 /** Runs one Key Vault operation under the deadline, with a HushError naming the key on failure. */
@@ -220,36 +207,27 @@ export function azureKvRecipient(spec: RecipientSpec, env: NodeJS.ProcessEnv = p
   };
 }
 
-/**
- * Unwraps `sops.azure_kv[]` entries with Key Vault `unwrapKey`. Whether a key is usable is known
- * only by asking, so `unwrap` never returns null: it throws HushError KEY_SOURCE with the reason.
- */
+/** Unwraps `sops.azure_kv[]` entries with Key Vault `unwrapKey` (never null: see remoteUnwrapper). */
 export function loadAzureKvUnwrapper(env: NodeJS.ProcessEnv = process.env): Promise<LoadedUnwrapper> {
-  const once = new OnceCache<Uint8Array>();
-  return Promise.resolve({
-    kind: "azure_kv",
-    problems: [],
-    describe: () => "Azure Key Vault could not decrypt it",
-    unwrap(entry: KeyEntry): Promise<Uint8Array> {
-      const key: AzureKey = { vaultUrl: entryString(entry, "vault_url"), name: entryString(entry, "name"), version: entryString(entry, "version") };
-      const enc = entryString(entry, "enc");
-      // A copy each time: a caller may zero-fill the key it was given.
-      return once
-        .get(JSON.stringify([key.vaultUrl, key.name, key.version, enc]), async () => {
-          if (!/^https:\/\/[^/]+$/.test(key.vaultUrl) || key.name === "") {
-            throw new HushError("KEY_SOURCE", `azure_kv entry has no valid vault_url and name: ${JSON.stringify(azureKeyUrl(key).slice(0, 160))}`);
-          }
-          const url = azureKeyUrl(key);
-          const wrapped = decodeBase64(enc);
-          if (!wrapped) throw new HushError("KEY_SOURCE", `azure_kv entry for ${url} has no valid base64url enc`);
-          return withKeyVault(key, env, `Azure Key Vault unwrapKey with ${url}`, async (lib, credential, options, signal) => {
-            const crypto = new lib.CryptographyClient(keyRef(key, key.version), credential, options);
-            const res = await crypto.unwrapKey(ALGORITHM, wrapped, { abortSignal: signal });
-            if (res.result.length === 0) throw new Error("Key Vault returned no key");
-            return Uint8Array.from(res.result);
-          });
-        })
-        .then((k) => k.slice());
-    },
+  return remoteUnwrapper("azure_kv", "Azure Key Vault", (entry) => {
+    const key: AzureKey = { vaultUrl: entryString(entry, "vault_url"), name: entryString(entry, "name"), version: entryString(entry, "version") };
+    const enc = entryString(entry, "enc");
+    return {
+      id: [key.vaultUrl, key.name, key.version, enc],
+      async unwrap() {
+        if (!/^https:\/\/[^/]+$/.test(key.vaultUrl) || key.name === "") {
+          throw new HushError("KEY_SOURCE", `azure_kv entry has no valid vault_url and name: ${JSON.stringify(azureKeyUrl(key).slice(0, 160))}`);
+        }
+        const url = azureKeyUrl(key);
+        const wrapped = decodeBase64(enc);
+        if (!wrapped) throw new HushError("KEY_SOURCE", `azure_kv entry for ${url} has no valid base64url enc`);
+        return withKeyVault(key, env, `Azure Key Vault unwrapKey with ${url}`, async (lib, credential, options, signal) => {
+          const crypto = new lib.CryptographyClient(keyRef(key, key.version), credential, options);
+          const res = await crypto.unwrapKey(ALGORITHM, wrapped, { abortSignal: signal });
+          if (res.result.length === 0) throw new Error("Key Vault returned no key");
+          return Uint8Array.from(res.result);
+        });
+      },
+    };
   });
 }

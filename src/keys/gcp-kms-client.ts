@@ -26,17 +26,7 @@ import { createRequire } from "node:module";
 import { HushError } from "../errors.js";
 import type { KeyEntry, KeyRecipient } from "./key-source.js";
 import type { LoadedUnwrapper, RecipientSpec } from "./key-source.js";
-import {
-  MAX_ATTEMPTS,
-  OnceCache,
-  createdAtNow,
-  decodeBase64,
-  entryString,
-  firstLine,
-  keyTimeoutMs,
-  networkReason,
-  withDeadline,
-} from "./remote.js";
+import { createdAtNow, decodeBase64, entryString, firstLine, keyTimeoutMs, MAX_ATTEMPTS, remoteUnwrapper, serviceReason, withDeadline } from "./remote.js";
 
 type GcpKmsLib = typeof import("@google-cloud/kms");
 type Gax = typeof import("google-gax");
@@ -143,19 +133,18 @@ const GRPC_REASONS: Readonly<Record<number, string>> = {
 
 /** One line for a gax, gRPC, auth or network error. */
 function gcpReason(err: unknown): string {
-  const net = networkReason(err);
-  if (net) return net;
-  if (!(err instanceof Error)) return "unexpected failure";
-  const code = (err as { code?: unknown }).code;
-  const details = (err as { details?: unknown }).details;
-  if (typeof code === "number" && code in GRPC_REASONS) {
-    // Google's details run to several sentences ("… Expected OAuth 2 access token, login cookie
-    // or other valid authentication credential. See https://…"); the first one says it.
-    const detail = typeof details === "string" && details !== "" ? firstLine(details.split(/(?<=\.)\s/)[0]!, 120) : "";
-    return detail ? `${GRPC_REASONS[code]}: ${detail}` : GRPC_REASONS[code]!;
-  }
-  if (/default credentials/i.test(err.message)) return "no Google credentials found (Application Default Credentials)";
-  return firstLine(err.message, 140) || err.name;
+  return serviceReason(err, (e) => {
+    const code = (e as { code?: unknown }).code;
+    const details = (e as { details?: unknown }).details;
+    if (typeof code === "number" && code in GRPC_REASONS) {
+      // Google's details run to several sentences ("… Expected OAuth 2 access token, login cookie
+      // or other valid authentication credential. See https://…"); the first one says it.
+      const detail = typeof details === "string" && details !== "" ? firstLine(details.split(/(?<=\.)\s/)[0]!, 120) : "";
+      return detail ? `${GRPC_REASONS[code]}: ${detail}` : GRPC_REASONS[code]!;
+    }
+    if (/default credentials/i.test(e.message)) return "no Google credentials found (Application Default Credentials)";
+    return undefined;
+  });
 }
 
 /** `host:port` (or `[v6]:port`) of SOPS_GCP_KMS_ENDPOINT as the client's apiEndpoint and port. */
@@ -283,32 +272,23 @@ export function gcpKmsRecipient(spec: RecipientSpec, env: NodeJS.ProcessEnv = pr
   };
 }
 
-/**
- * Unwraps `sops.gcp_kms[]` entries with Cloud KMS `Decrypt`. Whether a key is usable is known only
- * by asking, so `unwrap` never returns null: it throws HushError KEY_SOURCE with the reason.
- */
+/** Unwraps `sops.gcp_kms[]` entries with Cloud KMS `Decrypt` (never null: see remoteUnwrapper). */
 export function loadGcpKmsUnwrapper(env: NodeJS.ProcessEnv = process.env): Promise<LoadedUnwrapper> {
-  const once = new OnceCache<Uint8Array>();
-  return Promise.resolve({
-    kind: "gcp_kms",
-    problems: [],
-    describe: () => "GCP KMS could not decrypt it",
-    unwrap(entry: KeyEntry): Promise<Uint8Array> {
-      const resourceId = entryString(entry, "resource_id");
-      const enc = entryString(entry, "enc");
-      // A copy each time: a caller may zero-fill the key it was given.
-      return once
-        .get(JSON.stringify([resourceId, enc]), async () => {
-          if (!RESOURCE_RE.test(resourceId)) {
-            throw new HushError("KEY_SOURCE", `gcp_kms entry has no valid resource_id: ${JSON.stringify(resourceId.slice(0, 160))}`);
-          }
-          const ciphertext = decodeBase64(enc);
-          if (!ciphertext) throw new HushError("KEY_SOURCE", `gcp_kms entry for ${resourceId} has no valid base64 enc`);
-          const plain = bytesOf((await callKms(env, "GCP KMS Decrypt", "decrypt", { name: resourceId, ciphertext })).plaintext);
-          if (!plain) throw new HushError("KEY_SOURCE", "GCP KMS Decrypt failed: Cloud KMS returned no plaintext");
-          return plain;
-        })
-        .then((k) => k.slice());
-    },
+  return remoteUnwrapper("gcp_kms", "GCP KMS", (entry) => {
+    const resourceId = entryString(entry, "resource_id");
+    const enc = entryString(entry, "enc");
+    return {
+      id: [resourceId, enc],
+      async unwrap() {
+        if (!RESOURCE_RE.test(resourceId)) {
+          throw new HushError("KEY_SOURCE", `gcp_kms entry has no valid resource_id: ${JSON.stringify(resourceId.slice(0, 160))}`);
+        }
+        const ciphertext = decodeBase64(enc);
+        if (!ciphertext) throw new HushError("KEY_SOURCE", `gcp_kms entry for ${resourceId} has no valid base64 enc`);
+        const plain = bytesOf((await callKms(env, "GCP KMS Decrypt", "decrypt", { name: resourceId, ciphertext })).plaintext);
+        if (!plain) throw new HushError("KEY_SOURCE", "GCP KMS Decrypt failed: Cloud KMS returned no plaintext");
+        return plain;
+      },
+    };
   });
 }

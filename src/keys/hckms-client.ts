@@ -34,7 +34,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { HushError } from "../errors.js";
 import type { KeyEntry, KeyRecipient, LoadedUnwrapper, RecipientSpec } from "./key-source.js";
-import { createdAtNow, entryString, firstLine, keyTimeoutMs, MAX_ATTEMPTS, networkReason, OnceCache, withDeadline } from "./remote.js";
+import { createdAtNow, entryString, firstLine, keyTimeoutMs, MAX_ATTEMPTS, remoteUnwrapper, serviceReason, withDeadline } from "./remote.js";
 
 /** A key id split: `region:uuid`. */
 export interface HckmsKey {
@@ -209,13 +209,11 @@ async function call(creds: Credentials, method: "GET" | "POST", url: URL, body: 
 
 /** One line for a failure: network, Huawei's error code and message, or HTTP status. */
 function huaweiReason(err: unknown): string {
-  const net = networkReason(err);
-  if (net) return net;
-  if (err instanceof HuaweiHttpError) {
-    const what = err.status === 401 || err.status === 403 ? "access denied" : err.status === 404 ? "not found" : `HTTP ${err.status}`;
-    return `${what}: ${firstLine(err.message, 120)}${err.code ? ` (${err.code})` : ""}`;
-  }
-  return err instanceof Error ? firstLine(err.message, 140) || err.name : "unexpected failure";
+  return serviceReason(err, (e) => {
+    if (!(e instanceof HuaweiHttpError)) return undefined;
+    const what = e.status === 401 || e.status === 403 ? "access denied" : e.status === 404 ? "not found" : `HTTP ${e.status}`;
+    return `${what}: ${firstLine(e.message, 120)}${e.code ? ` (${e.code})` : ""}`;
+  });
 }
 
 /** The project id: from the credentials, else IAM's project named after the region (as the SDK does). */
@@ -266,34 +264,25 @@ export function hckmsRecipient(spec: RecipientSpec, env: NodeJS.ProcessEnv = pro
   };
 }
 
-/**
- * Unwraps `sops.hckms[]` entries with `decrypt-data`. Whether a key is usable is known only by
- * asking, so `unwrap` never returns null: it throws HushError KEY_SOURCE with the reason.
- */
+/** Unwraps `sops.hckms[]` entries with `decrypt-data` (never null: see remoteUnwrapper). */
 export function loadHckmsUnwrapper(env: NodeJS.ProcessEnv = process.env): Promise<LoadedUnwrapper> {
-  const once = new OnceCache<Uint8Array>();
-  return Promise.resolve({
-    kind: "hckms",
-    problems: [],
-    describe: () => "Huawei Cloud KMS could not decrypt it",
-    unwrap(entry: KeyEntry): Promise<Uint8Array> {
-      const keyId = entryString(entry, "key_id");
-      const enc = entryString(entry, "enc");
-      // A copy each time: a caller may zero-fill the key it was given.
-      return once
-        .get(JSON.stringify([keyId, enc]), async () => {
-          const key = parseHckmsKeyId(keyId);
-          if (enc === "") throw new HushError("KEY_SOURCE", `hckms entry for ${key.keyId} has no enc`);
-          const what = `Huawei Cloud KMS decrypt with ${key.keyId}`;
-          const res = await kms(key, env, what, "decrypt-data", { cipher_text: enc, encryption_algorithm: "SYMMETRIC_DEFAULT", key_id: key.uuid });
-          const plain = res["plain_text"];
-          const bytes = typeof plain === "string" && /^[A-Za-z0-9+/]+={0,2}$/.test(plain) ? Buffer.from(plain, "base64") : undefined;
-          if (!bytes || bytes.length === 0) throw new HushError("KEY_SOURCE", `${what} failed: the answer has no base64 plain_text`);
-          const out = Uint8Array.from(bytes);
-          bytes.fill(0);
-          return out;
-        })
-        .then((k) => k.slice());
-    },
+  return remoteUnwrapper("hckms", "Huawei Cloud KMS", (entry) => {
+    const keyId = entryString(entry, "key_id");
+    const enc = entryString(entry, "enc");
+    return {
+      id: [keyId, enc],
+      async unwrap() {
+        const key = parseHckmsKeyId(keyId);
+        if (enc === "") throw new HushError("KEY_SOURCE", `hckms entry for ${key.keyId} has no enc`);
+        const what = `Huawei Cloud KMS decrypt with ${key.keyId}`;
+        const res = await kms(key, env, what, "decrypt-data", { cipher_text: enc, encryption_algorithm: "SYMMETRIC_DEFAULT", key_id: key.uuid });
+        const plain = res["plain_text"];
+        const bytes = typeof plain === "string" && /^[A-Za-z0-9+/]+={0,2}$/.test(plain) ? Buffer.from(plain, "base64") : undefined;
+        if (!bytes || bytes.length === 0) throw new HushError("KEY_SOURCE", `${what} failed: the answer has no base64 plain_text`);
+        const out = Uint8Array.from(bytes);
+        bytes.fill(0);
+        return out;
+      },
+    };
   });
 }

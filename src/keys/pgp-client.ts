@@ -58,7 +58,7 @@ const OPENPGP_CONFIG = { minRSABits: 1024 } as const;
 const GPG_TIMEOUT_MS = 120_000;
 
 /** The key-file variables, in the order they are read. */
-export const PGP_KEY_FILE_VARS = ["SOPS_PGP_KEY_FILE", "HUSH_PGP_KEY_FILE"] as const;
+const PGP_KEY_FILE_VARS = ["SOPS_PGP_KEY_FILE", "HUSH_PGP_KEY_FILE"] as const;
 
 /** The key ID PKESK packets carry for a hidden ("anonymous") recipient. */
 const WILDCARD_KEY_ID = "0000000000000000";

@@ -1,6 +1,7 @@
 /**
- * What the network key services (AWS KMS, GCP KMS, Azure Key Vault) share: one deadline per
- * operation, bounded retries, a one-line reason for any failure, and "unwrap each entry once".
+ * What the network key services (AWS KMS, GCP KMS, Azure Key Vault, Huawei Cloud KMS; Vault takes
+ * the deadline and attempts) share: one deadline per operation, bounded retries, a one-line reason
+ * for any failure, and "unwrap each entry once" ({@link remoteUnwrapper}).
  *
  * Why a deadline of our own on top of each SDK's timeouts: the SDKs time out single attempts, then
  * retry, and some steps (credential chains probing instance metadata, token exchanges) have no
@@ -8,17 +9,19 @@
  * operation runs under one `AbortSignal` and one timer, whichever step it is in.
  */
 import { HushError } from "../errors.js";
+import type { KeyKind } from "../model/metadata.js";
+import type { KeyEntry, LoadedUnwrapper } from "./key-source.js";
 
 /** Default for {@link keyTimeoutMs}: long enough for a cold TLS handshake to a far region. */
-export const DEFAULT_KEY_TIMEOUT_MS = 10_000;
+const DEFAULT_KEY_TIMEOUT_MS = 10_000;
 
 /** Attempts per request, the first included: enough for a blip, bounded for a dead endpoint. */
 export const MAX_ATTEMPTS = 3;
 
 /**
  * The time one key operation may take, retries included: `HUSH_KEY_TIMEOUT_MS` (milliseconds;
- * default 10 s). Throws HushError CONFIG for a value that is not a positive number. Same rule as
- * `keys/vault.ts`, so the variable means one thing for every network key service.
+ * default 10 s). Throws HushError CONFIG for a value that is not a positive number. One rule for
+ * every network key service (Vault included): the variable means one thing everywhere.
  */
 export function keyTimeoutMs(env: NodeJS.ProcessEnv): number {
   const raw = env["HUSH_KEY_TIMEOUT_MS"];
@@ -31,7 +34,7 @@ export function keyTimeoutMs(env: NodeJS.ProcessEnv): number {
 }
 
 /** The error a deadline rejects with; {@link networkReason} turns it into "timed out after …". */
-export class DeadlineError extends Error {
+class DeadlineError extends Error {
   override readonly name = "DeadlineError";
   constructor(readonly ms: number) {
     super(`timed out after ${formatMs(ms)}`);
@@ -105,7 +108,7 @@ function* errorChain(err: unknown, depth = 0): Generator<unknown> {
  * errno code such as ECONNREFUSED), with the address when some error in the chain carries it;
  * undefined when the failure is not a network one.
  */
-export function networkReason(err: unknown): string | undefined {
+function networkReason(err: unknown): string | undefined {
   let code: string | undefined;
   let where: string | undefined;
   for (const e of errorChain(err)) {
@@ -125,6 +128,42 @@ export function networkReason(err: unknown): string | undefined {
   return code === undefined ? undefined : `${ERRNO_REASONS[code]}${where ? ` (${where})` : ""}`;
 }
 
+/**
+ * One line for a key service's failure: a network reason first ({@link networkReason}), then the
+ * service's own reading of the error (`specific`: status codes, credential errors), else the
+ * message's first line.
+ */
+export function serviceReason(err: unknown, specific: (err: Error) => string | undefined): string {
+  const net = networkReason(err);
+  if (net) return net;
+  if (!(err instanceof Error)) return "unexpected failure";
+  return specific(err) ?? (firstLine(err.message, 140) || err.name);
+}
+
+/**
+ * The unwrapper of a network key service. Whether a key is usable is known only by asking, so
+ * `unwrap` never returns null: it throws HushError KEY_SOURCE with the reason. `prepare` reads an
+ * entry: the fields that identify its wrapped key, and the request that unwraps it, made once per
+ * distinct key ({@link OnceCache}). Each caller gets a copy: a caller may zero-fill the key it was
+ * given.
+ */
+export function remoteUnwrapper(
+  kind: KeyKind,
+  service: string,
+  prepare: (entry: KeyEntry) => { readonly id: readonly unknown[]; readonly unwrap: () => Promise<Uint8Array> },
+): Promise<LoadedUnwrapper> {
+  const once = new OnceCache<Uint8Array>();
+  return Promise.resolve({
+    kind,
+    problems: [],
+    describe: () => `${service} could not decrypt it`,
+    unwrap(entry: KeyEntry): Promise<Uint8Array> {
+      const { id, unwrap } = prepare(entry);
+      return once.get(JSON.stringify(id), unwrap).then((k) => k.slice());
+    },
+  });
+}
+
 /** `time.Now().UTC().Format(time.RFC3339)`, as sops writes `created_at`. */
 export function createdAtNow(now: Date = new Date()): string {
   return now.toISOString().replace(/\.\d{3}Z$/, "Z");
@@ -135,7 +174,7 @@ export function createdAtNow(now: Date = new Date()): string {
  * once per distinct wrapped key, even when several files, documents or groups carry the same
  * entry. A failure is remembered too: a dead endpoint is not waited for twice.
  */
-export class OnceCache<T> {
+class OnceCache<T> {
   private readonly done = new Map<string, Promise<T>>();
   /** The result for `key`, computing it with `compute` the first time. */
   get(key: string, compute: () => Promise<T>): Promise<T> {

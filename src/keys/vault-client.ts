@@ -27,11 +27,10 @@ import { join } from "node:path";
 import { HushError } from "../errors.js";
 import type { KeyEntry, KeyRecipient, KeyUnwrapper } from "./key-source.js";
 import { loginConfigured, loginToken } from "./vault-login.js";
+// The deadline of one operation (`HUSH_KEY_TIMEOUT_MS`, retries included) and the attempts per
+// operation, as for the other network key services.
+import { keyTimeoutMs, MAX_ATTEMPTS } from "./remote.js";
 
-/** The default deadline of one Vault operation, retries included. */
-export const DEFAULT_KEY_TIMEOUT_MS = 10_000;
-/** Attempts per operation: the first and two retries. */
-const MAX_ATTEMPTS = 3;
 /** Backoff before retry n (1-based). */
 const BACKOFF_MS = [0, 200, 600];
 /** Redirects followed per request (Vault standbys may redirect to the active node). */
@@ -111,17 +110,6 @@ export function parseVaultKeyUrl(uri: string): VaultKey {
 
 // ---------------------------------------------------------------------------------------------
 // Settings from the environment
-
-/** The deadline of one key-service operation: `HUSH_KEY_TIMEOUT_MS`, else 10 s. */
-export function keyTimeoutMs(env: NodeJS.ProcessEnv): number {
-  const raw = env["HUSH_KEY_TIMEOUT_MS"];
-  if (raw === undefined || raw.trim() === "") return DEFAULT_KEY_TIMEOUT_MS;
-  const n = Number(raw.trim());
-  if (!Number.isFinite(n) || n <= 0 || !/^\d+(\.\d+)?$/.test(raw.trim())) {
-    throw new HushError("CONFIG", `HUSH_KEY_TIMEOUT_MS must be a positive number of milliseconds, not ${JSON.stringify(raw.slice(0, 20))}`);
-  }
-  return Math.ceil(n);
-}
 
 /**
  * Whether `SOPS_HC_VAULT_ALLOWLIST` lets hush contact `url`: unset, empty or `all` allows every

@@ -32,7 +32,8 @@ export { importDotenv, importEnv, migrateRequest, nodeStyleDotenvNote, readNodeD
 // ---- helpers from the floors below: plain functions and types, no key material ----
 export { privateTempDir, readInput, stdoutLooksClosed, writeFileAtomic } from "../util/fs.js";
 export { lockFile, withFileLock } from "../util/lock.js";
-export { splitCommand } from "../util/shlex.js";
+export { shellQuote, splitCommand } from "../util/shlex.js";
+export { selfCommand } from "../util/self-command.js";
 export { formatTreePath, type TreePath } from "../model/tree-path.js";
 export { CELL_RENDERERS, emitTrees, formatNameForPath, isFormatName, parseInput } from "../formats/index.js";
 export type { FormatName, TreeMap, TreeNode } from "../model/tree.js";

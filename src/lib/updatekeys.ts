@@ -26,7 +26,7 @@ function sameRecipient(w: WrappedKey, k: KeySpec): boolean {
   return have === want || (keyService(w.kind).sameRecipient?.(have, want) ?? false);
 }
 
-export interface KeyChanges {
+interface KeyChanges {
   added: string[];
   removed: string[];
 }

@@ -5,7 +5,7 @@
  * Running it again changes nothing that is already there.
  */
 import { promises as fsp } from "node:fs";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { HushError } from "../errors.js";
 import {
   ageRecipientsByRule,

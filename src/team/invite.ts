@@ -101,7 +101,7 @@ async function filesOfRules(configPath: string, rules: ReadonlySet<number> | "al
 }
 
 /** The `.sops.yaml` a team command works on, or a clear error when there is none. */
-export function teamConfigPath(options: TeamOptions): string {
+function teamConfigPath(options: TeamOptions): string {
   const path = findConfigFile({
     ...(options.cwd ? { cwd: options.cwd } : {}),
     ...(options.configPath ? { configPath: options.configPath } : {}),
@@ -128,7 +128,7 @@ export function oneAgeRecipient(arg: string): string {
 }
 
 /** Re-keys every encrypted file below the config to match its creation rule. */
-export async function updateAllKeys(configPath: string, options: TeamOptions, keyring?: Keyring): Promise<FileOutcome[]> {
+async function updateAllKeys(configPath: string, options: TeamOptions, keyring?: Keyring): Promise<FileOutcome[]> {
   const env = options.env ?? process.env;
   const files = await encryptedFiles(dirname(configPath), env);
   const ring = keyring ?? new Keyring({ env });

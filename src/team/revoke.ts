@@ -38,7 +38,7 @@ export interface RevokeOptions extends TeamOptions {
 }
 
 /** One file the revoked recipient could open. */
-export interface RevokedFile {
+interface RevokedFile {
   /** Path relative to the config's directory (or the directory searched). */
   shown: string;
   /** Every encrypted value they could read, as `db.password`, `hosts[1]` (paths, never values). */
@@ -59,7 +59,7 @@ export interface RevokeReport {
 }
 
 /** The paths of every encrypted value of an encrypted document (read without a key). */
-export function encryptedValuePaths(file: Pick<EncryptedFile, "text" | "format">): string[] {
+function encryptedValuePaths(file: Pick<EncryptedFile, "text" | "format">): string[] {
   const doc = parseDocument(file.text, file.format);
   const out: string[] = [];
   doc.trees().forEach((tree, i) => {

@@ -1,4 +1,7 @@
-/** Command-line splitting without a shell (for `SOPS_AGE_KEY_CMD` and the editor command). */
+/**
+ * Command lines: splitting one without a shell (for `SOPS_AGE_KEY_CMD` and the editor command), and
+ * quoting a word for `sh` (for the scripts and git config hush writes).
+ */
 
 /**
  * Splits a command line like google/shlex (which sops uses): whitespace separates words, `'…'`
@@ -56,4 +59,9 @@ export function splitCommand(cmd: string): string[] {
   }
   if (inWord) words.push(word);
   return words;
+}
+
+/** Quotes one word for `sh` (git runs drivers, textconv and hooks through the shell; kustomize runs plugin scripts). */
+export function shellQuote(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }

@@ -18,14 +18,14 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 
 /** Long-lived credentials the server accepts. */
-export interface TestAwsUser {
+interface TestAwsUser {
   accessKeyId: string;
   secretAccessKey: string;
   /** The principal's ARN, used in access lists and error messages. */
   arn: string;
 }
 
-export interface TestKmsKey {
+interface TestKmsKey {
   /** `arn:aws:kms:REGION:ACCOUNT:key/ID`. */
   arn: string;
   /** Alias ARNs that name the same key. */
@@ -34,7 +34,7 @@ export interface TestKmsKey {
   allow?: string[];
 }
 
-export interface TestRole {
+interface TestRole {
   arn: string;
   /** Users allowed to assume it; everyone when omitted. */
   allow?: string[];

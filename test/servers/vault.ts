@@ -33,7 +33,7 @@ export interface VaultServerOptions {
 }
 
 /** One request seen by the server. */
-export interface SeenRequest {
+interface SeenRequest {
   method: string;
   path: string;
   /** Whether an `X-Vault-Token` header was sent (its value is not kept). */

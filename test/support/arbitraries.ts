@@ -6,7 +6,7 @@ import type { TreeMap, TreeNode } from "../../src/model/tree.js";
 import type { KeyRecipient } from "../../src/keys/key-source.js";
 
 export const BREAKS = /[\n\r\u0085\u2028\u2029]/;
-export const key = fc.string({ unit: "grapheme", maxLength: 10 }).filter((k) => !BREAKS.test(k) && Buffer.byteLength(k) <= 128);
+const key = fc.string({ unit: "grapheme", maxLength: 10 }).filter((k) => !BREAKS.test(k) && Buffer.byteLength(k) <= 128);
 
 export const scalar: fc.Arbitrary<PlainValue | null> = fc.oneof(
   fc.string({ unit: "grapheme", maxLength: 30 }).map((text) => ({ type: "str", text }) as const),

@@ -1,6 +1,6 @@
 /**
- * Throw-away git repositories for the trust-boundary tests: real `git`, the built CLI, an isolated
- * HOME and global config, an age identity for the victim.
+ * Throw-away git repositories for the git and trust-boundary tests: real `git`, the built CLI, an
+ * isolated HOME and global config, an age identity (in SOPS_AGE_KEY) for its owner.
  */
 import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -21,7 +21,8 @@ export interface Repo {
   base: string;
   env: NodeJS.ProcessEnv;
   noKey: NodeJS.ProcessEnv;
-  git(args: string[], opts?: { env?: NodeJS.ProcessEnv; input?: string }): Run;
+  /** `dates` sets the author and committer dates (GIT_AUTHOR_DATE, GIT_COMMITTER_DATE). */
+  git(args: string[], opts?: { env?: NodeJS.ProcessEnv; input?: string; dates?: string }): Run;
   hush(args: string[], opts?: { env?: NodeJS.ProcessEnv; input?: string }): Run;
   write(path: string, text: string): void;
   read(path: string): string;
@@ -86,7 +87,11 @@ export function makeRepo(opts: { identity: string; sopsYaml?: string; extraEnv?:
     base,
     env,
     noKey,
-    git: (args, o = {}) => run("git", args, dir, o.env ?? env, o.input ?? ""),
+    git(args, o = {}) {
+      const e = { ...(o.env ?? env) };
+      if (o.dates) e["GIT_AUTHOR_DATE"] = e["GIT_COMMITTER_DATE"] = o.dates;
+      return run("git", args, dir, e, o.input ?? "");
+    },
     hush: (args, o = {}) => run(process.execPath, [HUSH, ...args], dir, o.env ?? env, o.input ?? ""),
     write(path, text) {
       mkdirSync(join(dir, path, ".."), { recursive: true });

@@ -4,8 +4,7 @@ import { command as install } from "./git-install.command.js";
 import { command as textconv } from "./git-textconv.command.js";
 import { command as merge } from "./git-merge.command.js";
 import { command as resolve } from "./git-resolve.command.js";
-import { command as log } from "./git-log.command.js";
-import { command as diff } from "./git-diff.command.js";
+import { diff, log } from "./git-history.command.js";
 
 /** The subcommands, in the order `hush git --help` lists them. */
 const SUBCOMMANDS: readonly CommandSpec[] = [install, textconv, merge, resolve, log, diff];
