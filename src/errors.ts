@@ -19,6 +19,8 @@ export type ErrorCode =
   | "DECRYPT_TREE"
   | "MAC_MISMATCH"
   | "INVALID_TREE_PATH"
+  /** `set`/`unset`/`--set`: the path or the JSON value cannot be read (sops's ErrorInvalidSetFormat). */
+  | "INVALID_SET_FORMAT"
   | "NEED_ONE_DOCUMENT"
   | "NO_FILE"
   | "NO_ENCRYPTION_KEY"
@@ -55,6 +57,7 @@ export const EXIT_CODE: Readonly<Record<ErrorCode, number>> = {
   DECRYPT_TREE: 25,
   MAC_MISMATCH: 51,
   INVALID_TREE_PATH: 91,
+  INVALID_SET_FORMAT: 7,
   NEED_ONE_DOCUMENT: 92,
   NO_FILE: 100,
   NO_ENCRYPTION_KEY: 111,

@@ -128,7 +128,7 @@ new:
       expect(runHush(["set", "--value-stdin", f, '["db"]["password"]'], { env, input: '"hunter2"\n' }).status).toBe(0);
       expect(readFileSync(f, "utf8")).toBe(before);
       const bad = runHush(["set", f, '["db"]["password"]', "not json"], { env });
-      expect(bad.status).toBe(8);
+      expect(bad.status).toBe(7); // sops's ErrorInvalidSetFormat
       expect(bad.stderr).not.toContain("not json");
     });
   });

@@ -186,6 +186,6 @@ function flagOf(mode: string): string {
 export function splitSetExpr(expr: string): [path: string, value: string] {
   const bracket = expr.indexOf("] ");
   const at = bracket >= 0 ? bracket + 1 : expr.indexOf(" ");
-  if (at < 0) throw new HushError("USAGE", `invalid --set: expected a path, a space and a JSON value, e.g. '["db"]["password"] "secret"'`);
+  if (at < 0) throw new HushError("INVALID_SET_FORMAT", `invalid --set: expected a path, a space and a JSON value, e.g. '["db"]["password"] "secret"'`);
   return [expr.slice(0, at).trimEnd(), expr.slice(at + 1)];
 }
