@@ -21,6 +21,8 @@ export type ErrorCode =
   | "INVALID_TREE_PATH"
   /** `set`/`unset`/`--set`: the path or the JSON value cannot be read (sops's ErrorInvalidSetFormat). */
   | "INVALID_SET_FORMAT"
+  /** `--decryption-order` / SOPS_DECRYPTION_ORDER names a kind twice (sops's DuplicateDecryptionKeyType). */
+  | "DUPLICATE_DECRYPTION_KEY_TYPE"
   | "NEED_ONE_DOCUMENT"
   | "NO_FILE"
   | "NO_ENCRYPTION_KEY"
@@ -58,6 +60,7 @@ export const EXIT_CODE: Readonly<Record<ErrorCode, number>> = {
   MAC_MISMATCH: 51,
   INVALID_TREE_PATH: 91,
   INVALID_SET_FORMAT: 7,
+  DUPLICATE_DECRYPTION_KEY_TYPE: 112,
   NEED_ONE_DOCUMENT: 92,
   NO_FILE: 100,
   NO_ENCRYPTION_KEY: 111,

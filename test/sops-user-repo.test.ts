@@ -118,6 +118,7 @@ sops -d --extract '["app2"]["db"]["password"]' secrets.yaml > build/db-password
 DB_USER=$(sops decrypt --extract '["app2"]["db"]["user"]' secrets.yaml)
 echo "db user: $DB_USER"
 sops exec-env app.env 'printenv DB_URL'
+sops exec-env --same-process --enable-local-keyservice app.env 'printenv LOG_LEVEL'
 sops -d legacy.env
 sops decrypt --output-type json secrets.yaml > build/secrets.json
 sops filestatus secrets.yaml
@@ -126,6 +127,7 @@ echo "region: $(sops -d --extract '["region"]' aws/prod.yaml)"
 echo "token: $(sops -d --extract '["token"]' deploy/token.yaml)"
 echo "first name: $(sops --config .sops.yaml decrypt --extract '["firstName"]' config.json)"
 sops exec-file --no-fifo config.json 'cat {}' > build/config.json
+sops decrypt --decryption-order age,pgp --output build/plain.yaml secrets.yaml
 sops --verbose decrypt --ignore-mac --enable-local-keyservice --input-type yaml --output-type dotenv aws/prod.yaml
 `;
 
@@ -144,6 +146,7 @@ sops -e secrets.yaml > /dev/null 2>&1; echo "already encrypted: $?"
 sops --set '["a"] not-json' secrets.yaml > /dev/null 2>&1; echo "bad set value: $?"
 sops decrypt -i --output build/x secrets.yaml > /dev/null 2>&1; echo "in-place and output: $?"
 sops filestatus missing.yaml > /dev/null 2>&1; echo "filestatus missing: $?"
+SOPS_DECRYPTION_ORDER=age,age sops -d secrets.yaml > /dev/null 2>&1; echo "decryption order twice: $?"
 exit 0
 `;
 
@@ -155,10 +158,13 @@ sops -e -i new.yaml
 sops filestatus new.yaml
 sops --set '["app2"]["db"]["password"] "n3w-p4ss"' secrets.yaml
 sops set secrets.yaml '["myapp1"]' '"rotated"'
+sops set --idempotent secrets.yaml '["myapp1"]' '"rotated"'
+printf '"%s"' eve2 | sops set --value-stdin secrets.yaml '["app2"]["db"]["user"]'
 sops unset secrets.yaml '["number"]'
+sops unset --idempotent secrets.yaml '["number"]'
 sops updatekeys -y config.json > /dev/null
 sops -r -i config.json
-sops updatekeys -y aws/prod.yaml > /dev/null
+sops --verbose updatekeys -y aws/prod.yaml > /dev/null
 echo done
 `;
 
@@ -245,6 +251,7 @@ describe("a sops user's repository with hush as `sops`", () => {
       [
         "db user: eve",
         "postgres://app:pw@db/app?sslmode=require", // exec-env, PGP
+        "info",
         "foo = bar", // sops -d of the dotenv file sops wrote: key "foo ", value " bar", byte for byte
         '{"encrypted":true}',
         '{"encrypted":false}',
@@ -262,12 +269,13 @@ describe("a sops user's repository with hush as `sops`", () => {
     // --output-type json: the same tree as the fixture's plaintext (comments are not data).
     const expected = parseYaml(readFileSync(join(FIXTURES, "age-yaml-v3.7.1-example.expected.yaml"), "utf8")) as unknown;
     expect(JSON.parse(readFileSync(join(repo, "build", "secrets.json"), "utf8"))).toEqual(expected);
+    expect(readFileSync(join(repo, "build", "plain.yaml"), "utf8")).toBe(readFileSync(join(FIXTURES, "age-yaml-v3.7.1-example.expected.yaml"), "utf8"));
     // exec-file hands the command the plaintext sops decrypts to.
     expect(readFileSync(join(repo, "build", "config.json"), "utf8")).toBe(readFileSync(join(FIXTURES, "age-json-v3.7.1-example.expected.json"), "utf8"));
     expect(changed()).toEqual([]);
   }, 120_000);
 
-  it("scripts/codes.sh sees sops's exit codes (200 unchanged edit, 100, 1, 91, 128, 203, 7, 8)", async () => {
+  it("scripts/codes.sh sees sops's exit codes (200 unchanged edit, 100, 1, 91, 128, 203, 7, 8, 112)", async () => {
     const before = git("rev-parse", "HEAD");
     const r = await run("sh", ["scripts/codes.sh"]);
     expect(r.status).toBe(0);
@@ -284,6 +292,7 @@ describe("a sops user's repository with hush as `sops`", () => {
         "bad set value: 7", // ErrorInvalidSetFormat ("Value for --set is not valid JSON")
         "in-place and output: 8", // ErrorConflictingParameters
         "filestatus missing: 1", // a plain error in sops
+        "decryption order twice: 112", // DuplicateDecryptionKeyType
         "",
       ].join("\n"),
     );
@@ -313,7 +322,8 @@ describe("a sops user's repository with hush as `sops`", () => {
     const plain = (await run(sopsBin, ["-d", "secrets.yaml"])).stdout;
     const tree = parseYaml(plain) as Record<string, unknown>;
     const want = parseYaml(readFileSync(join(FIXTURES, "age-yaml-v3.7.1-example.expected.yaml"), "utf8")) as Record<string, unknown>;
-    (want["app2"] as { db: { password: string } }).db.password = "n3w-p4ss";
+    (want["app2"] as { db: { password: string; user: string } }).db.password = "n3w-p4ss";
+    (want["app2"] as { db: { password: string; user: string } }).db.user = "eve2";
     want["myapp1"] = "rotated";
     delete want["number"];
     expect(tree).toEqual(want);
@@ -344,7 +354,7 @@ describe("a sops user's repository with hush as `sops`", () => {
     const secrets = sopslibDecrypt(join(repo, "secrets.yaml"), "yaml", keys);
     expect(secrets.reason).toBeUndefined();
     const tree = JSON.parse(secrets.secretString!) as Record<string, unknown>;
-    expect((tree["app2"] as { db: unknown }).db).toEqual({ user: "eve", password: "n3w-p4ss" });
+    expect((tree["app2"] as { db: unknown }).db).toEqual({ user: "eve2", password: "n3w-p4ss" });
     expect(tree["myapp1"]).toBe("rotated");
     expect(tree).not.toHaveProperty("number");
 
