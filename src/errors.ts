@@ -23,6 +23,8 @@ export type ErrorCode =
   | "INVALID_SET_FORMAT"
   /** `--decryption-order` / SOPS_DECRYPTION_ORDER names a kind twice (sops's DuplicateDecryptionKeyType). */
   | "DUPLICATE_DECRYPTION_KEY_TYPE"
+  /** `rotate --add-*`/`--rm-*` on a file that does not exist (sops's CannotChangeKeysFromNonExistentFile). */
+  | "KEYS_OF_MISSING_FILE"
   | "NEED_ONE_DOCUMENT"
   | "NO_FILE"
   | "NO_ENCRYPTION_KEY"
@@ -61,6 +63,7 @@ export const EXIT_CODE: Readonly<Record<ErrorCode, number>> = {
   INVALID_TREE_PATH: 91,
   INVALID_SET_FORMAT: 7,
   DUPLICATE_DECRYPTION_KEY_TYPE: 112,
+  KEYS_OF_MISSING_FILE: 49,
   NEED_ONE_DOCUMENT: 92,
   NO_FILE: 100,
   NO_ENCRYPTION_KEY: 111,

@@ -147,6 +147,7 @@ sops --set '["a"] not-json' secrets.yaml > /dev/null 2>&1; echo "bad set value: 
 sops decrypt -i --output build/x secrets.yaml > /dev/null 2>&1; echo "in-place and output: $?"
 sops filestatus missing.yaml > /dev/null 2>&1; echo "filestatus missing: $?"
 SOPS_DECRYPTION_ORDER=age,age sops -d secrets.yaml > /dev/null 2>&1; echo "decryption order twice: $?"
+sops -r -i --add-age age1yt3tfqlfrwdwx0z0ynwplcr6qxcxfaqycuprpmy89nr83ltx74tqdpszlw missing.yaml > /dev/null 2>&1; echo "keys of a missing file: $?"
 exit 0
 `;
 
@@ -275,7 +276,7 @@ describe("a sops user's repository with hush as `sops`", () => {
     expect(changed()).toEqual([]);
   }, 120_000);
 
-  it("scripts/codes.sh sees sops's exit codes (200 unchanged edit, 100, 1, 91, 128, 203, 7, 8, 112)", async () => {
+  it("scripts/codes.sh sees sops's exit codes (200 unchanged edit, 100, 1, 91, 128, 203, 7, 8, 112, 49)", async () => {
     const before = git("rev-parse", "HEAD");
     const r = await run("sh", ["scripts/codes.sh"]);
     expect(r.status).toBe(0);
@@ -293,6 +294,7 @@ describe("a sops user's repository with hush as `sops`", () => {
         "in-place and output: 8", // ErrorConflictingParameters
         "filestatus missing: 1", // a plain error in sops
         "decryption order twice: 112", // DuplicateDecryptionKeyType
+        "keys of a missing file: 49", // CannotChangeKeysFromNonExistentFile
         "",
       ].join("\n"),
     );

@@ -25,6 +25,7 @@ sops's command forms work as well, so scripts run with hush in place of sops:
   hush -d --extract '["db"]["password"]' FILE
   hush --set '["db"]["password"] "secret"' FILE
   hush FILE     (edit)      hush -V, hush version, hush -v, hush --version
+Every sops flag and variable, and what hush does with it: docs/sops-compat.md.
 `;
 
 const EXIT_CODES = `

@@ -66,6 +66,23 @@ export function withSameOutputTypeOption(cmd: Command, files: (operands: readonl
 }
 
 /**
+ * `rotate --add-*`/`--rm-*` naming a file that does not exist: exit 49 as sops
+ * (CannotChangeKeysFromNonExistentFile), instead of the 100 of a plain missing file.
+ */
+export function withKeyChangeOnMissingFileCheck(cmd: Command): Command {
+  return cmd.hook("preAction", async (_program, action) => {
+    const opts = action.opts<Record<string, unknown>>();
+    if (!Object.keys(opts).some((k) => /^(add|rm)[A-Z]/.test(k) && opts[k] !== undefined)) return;
+    const { existsSync } = await import("node:fs");
+    for (const file of action.processedArgs[0] as string[]) {
+      if (!existsSync(file)) {
+        throw new HushError("KEYS_OF_MISSING_FILE", `cannot add or remove keys on non-existent file ${JSON.stringify(file)}`, "use hush edit (or encrypt) to create it");
+      }
+    }
+  });
+}
+
+/**
  * `--shamir-secret-sharing-threshold` on `set` and `unset`: sops declares it there and never reads
  * it (the file's threshold stays), so it is accepted and changes nothing, as in sops.
  */
