@@ -78,6 +78,7 @@ describe("sops's key-service flags", () => {
         ["decrypt", "--enable-local-keyservice", f],
         ["-d", "--enable-local-keyservice", f],
         ["--enable-local-keyservice", "decrypt", f],
+        ["decrypt", "--enable-local-keyservice=true", f],
       ]) {
         const r = runHush(args, { env: env() });
         expect(r.stderr).toBe("");
@@ -88,11 +89,12 @@ describe("sops's key-service flags", () => {
         ["--keyservice", "unix:///tmp/sops.sock", "-d", f],
         ["exec-env", "--keyservice", "tcp://127.0.0.1:5000", f, "true"],
         ["updatekeys", "-y", "--keyservice", "tcp://127.0.0.1:5000", f],
+        ["decrypt", "--enable-local-keyservice=false", f],
       ]) {
         const r = runHush(args, { env: env() });
         expect(r.status).toBe(8);
         expect(r.stdout).toBe("");
-        expect(r.stderr).toMatch(/^hush: error: --keyservice "[^"]+": hush does not speak sops's key-service protocol/);
+        expect(r.stderr).toMatch(/^hush: error: --(keyservice "[^"]+"|enable-local-keyservice=false): hush .*does not speak sops's key-service protocol/);
       }
     });
   });

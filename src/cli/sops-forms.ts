@@ -45,7 +45,8 @@ const PROGRAM_FLAGS = new Set(["-h", "--help", "-v", "--version"]);
  * Rewrites `args` (the arguments after `hush`) from a sops top-level form into hush's subcommand
  * form; returns them unchanged when they are not one. `-V` alone becomes `--version`.
  */
-export function rewriteSopsForm(args: readonly string[], program: SopsFormProgram): string[] {
+export function rewriteSopsForm(rawArgs: readonly string[], program: SopsFormProgram): string[] {
+  const args = localKeyserviceSpelling(rawArgs);
   const first = args[0];
   if (first === undefined) return [...args];
   if (first === "-V") return ["--version", ...args.slice(1)];
@@ -122,6 +123,21 @@ export function rewriteSopsForm(args: readonly string[], program: SopsFormProgra
     default:
       return [mode, ...(inPlace ? ["--in-place"] : []), ...extract, ...pass, file, ...rest];
   }
+}
+
+/**
+ * sops's `--enable-local-keyservice` is a Go bool flag (default true), so scripts may write
+ * `=true` or `=false`. `=true` is the plain flag; `=false` (remote key services only) is refused
+ * with the reason, as `--keyservice` is. Only options are looked at: what follows `--` is a command.
+ */
+function localKeyserviceSpelling(args: readonly string[]): string[] {
+  const end = args.indexOf("--");
+  return args.map((a, i) => {
+    if ((end >= 0 && i > end) || !a.startsWith("--enable-local-keyservice=")) return a;
+    const v = a.slice("--enable-local-keyservice=".length).toLowerCase();
+    if (["true", "1", "t"].includes(v)) return "--enable-local-keyservice";
+    throw new HushError("USAGE", `${a}: hush always uses the keys on this machine, and does not speak sops's key-service protocol`);
+  });
 }
 
 /** The subcommand a form will become when the mode flag comes after an option (`--age X -e f`). */
