@@ -161,6 +161,8 @@ sops --set '["app2"]["db"]["password"] "n3w-p4ss"' secrets.yaml
 sops set secrets.yaml '["myapp1"]' '"rotated"'
 sops set --idempotent secrets.yaml '["myapp1"]' '"rotated"'
 printf '"%s"' eve2 | sops set --value-stdin secrets.yaml '["app2"]["db"]["user"]'
+mkdir -p build && printf '"%s"' new-key > build/key.json
+sops set --value-file secrets.yaml '["app2"]["key"]' build/key.json
 sops unset secrets.yaml '["number"]'
 sops unset --idempotent secrets.yaml '["number"]'
 sops updatekeys -y config.json > /dev/null
@@ -326,11 +328,15 @@ describe("a sops user's repository with hush as `sops`", () => {
     const want = parseYaml(readFileSync(join(FIXTURES, "age-yaml-v3.7.1-example.expected.yaml"), "utf8")) as Record<string, unknown>;
     (want["app2"] as { db: { password: string; user: string } }).db.password = "n3w-p4ss";
     (want["app2"] as { db: { password: string; user: string } }).db.user = "eve2";
+    (want["app2"] as { key: string }).key = "new-key";
     want["myapp1"] = "rotated";
     delete want["number"];
     expect(tree).toEqual(want);
     // The comments sops wrote encrypted are still there and decrypt.
     expect(plain).toContain("# private key for secret operations in app2");
+    // Values the scripts did not touch keep the ciphertext sops wrote (hush re-encrypts only what changed).
+    const enc = before.get("secrets.yaml")!.match(/^\s+value: ENC\[[^\]]+\]$/m)![0];
+    expect(read("secrets.yaml")).toContain(enc);
 
     // config.json: recipients now as its rule says (team + example 1), new data key (rotate).
     const cfg = JSON.parse(read("config.json")) as { sops: { age: { recipient: string }[] } };
@@ -358,6 +364,7 @@ describe("a sops user's repository with hush as `sops`", () => {
     const tree = JSON.parse(secrets.secretString!) as Record<string, unknown>;
     expect((tree["app2"] as { db: unknown }).db).toEqual({ user: "eve2", password: "n3w-p4ss" });
     expect(tree["myapp1"]).toBe("rotated");
+    expect((tree["app2"] as { key: string }).key).toBe("new-key");
     expect(tree).not.toHaveProperty("number");
 
     const config = sopslibDecrypt(join(repo, "config.json"), "json", keys);
