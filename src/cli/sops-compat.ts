@@ -2,7 +2,7 @@
  * sops flags that scripts pass and hush has no use for, or deliberately does not do: declared as
  * hidden options (they are not in `--help`; docs/sops-compat.md lists them) so a sops script runs
  * unchanged, or stops with one clear line and exit 8 instead of "unknown option". Cheap to import:
- * commander and errors only (the format check loads `common.js` when it runs).
+ * commander and errors only (the checks load what they need when they run).
  */
 import { Option, type Command } from "commander";
 import { HushError } from "../errors.js";
@@ -31,10 +31,10 @@ export function withKeyserviceOptions(cmd: Command): Command {
         ),
       ),
     )
-    .hook("preAction", async () => {
-      if (process.env["SOPS_KEYSERVICE"]) {
-        const { warn } = await import("../util/warn.js");
-        warn("SOPS_KEYSERVICE is set, but hush does not use sops key services: only the keys on this machine are tried");
+    .hook("preAction", () => {
+      // As util/warn.ts words warnings (the CLI reaches util only through lib): HUSH_NO_WARNINGS=1 silences it.
+      if (process.env["SOPS_KEYSERVICE"] && process.env["HUSH_NO_WARNINGS"] !== "1") {
+        process.stderr.write("hush: warning: SOPS_KEYSERVICE is set, but hush does not use sops key services: only the keys on this machine are tried\n");
       }
     });
 }
