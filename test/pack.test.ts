@@ -91,7 +91,7 @@ describe("the packed package, installed into an empty project", () => {
 
   it("ships the bundles, their licences, the types and what the commands point to; not the tsc output", () => {
     const pkg = join(project, "node_modules", "hush-sops");
-    for (const f of ["dist/bundle/hush.cjs", "dist/bundle/lib.cjs", "dist/bundle/THIRD-PARTY-LICENSES.txt", "dist/lib/index.d.ts", "docs/team.md", "README.md"]) {
+    for (const f of ["dist/bundle/hush.cjs", "dist/bundle/lib.cjs", "dist/bundle/THIRD-PARTY-LICENSES.txt", "dist/lib/index.d.ts", "docs/team.md", "docs/sops-compat.md", "README.md"]) {
       expect(statSync(join(pkg, f)).isFile(), f).toBe(true);
     }
     expect(readdirSync(join(pkg, "dist", "lib")).filter((f) => f.endsWith(".js"))).toEqual([]);
