@@ -203,11 +203,12 @@ describe("the CLI keeps every byte", () => {
       expect(e.status).toBe(0);
       expect(readFileSync(f, "utf8")).not.toBe(before);
       expect(hush(["decrypt", f], env).stdout.equals(Buffer.concat([PNG_LIKE, Buffer.from([0xfe])]))).toBe(true);
-      // An editor that changes nothing leaves the file as it was.
+      // An editor that changes nothing leaves the file as it was (exit 200, sops's "file has not
+      // been modified").
       const noop = join(dir, "noop.mjs");
       writeFileSync(noop, "\n");
       const after = readFileSync(f, "utf8");
-      expect(hush(["edit", f], { ...env, EDITOR: `${process.execPath} ${noop}` }).status).toBe(200); // sops's FileHasNotBeenModified
+      expect(hush(["edit", f], { ...env, EDITOR: `${process.execPath} ${noop}` }).status).toBe(200);
       expect(readFileSync(f, "utf8")).toBe(after);
     });
   });

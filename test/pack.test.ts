@@ -1,7 +1,7 @@
 // The package as a user gets it (issue 17): `npm pack`, the tarball installed into an empty
 // project, and everything a user types run there, against the installed copy only: the `hush`
 // command (age and AWS KMS through the loopback server), `require`/`import` of the library,
-// `hush-sops/config` in its four forms, and a TypeScript consumer without @types/node.
+// `hush-sops/config` in its four forms, and TypeScript consumers with and without @types/node.
 // The install is `--offline`: the tarball declares no dependency, so nothing is downloaded.
 // Needs `npm run build` first (as `npm test` does).
 import { execFile, spawnSync } from "node:child_process";
@@ -91,10 +91,9 @@ describe("the packed package, installed into an empty project", () => {
 
   it("ships the bundles, their licences, the types and what the commands point to; not the tsc output", () => {
     const pkg = join(project, "node_modules", "hush-sops");
-    for (const f of ["dist/bundle/hush.cjs", "dist/bundle/lib.cjs", "dist/bundle/THIRD-PARTY-LICENSES.txt", "dist/lib/index.d.ts", "docs/team.md", "docs/sops-compat.md", "README.md"]) {
+    for (const f of ["dist/bundle/hush.cjs", "dist/bundle/lib.cjs", "dist/bundle/THIRD-PARTY-LICENSES.txt", "dist/types/index.d.cts", "docs/team.md", "docs/sops-compat.md", "README.md"]) {
       expect(statSync(join(pkg, f)).isFile(), f).toBe(true);
     }
-    expect(readdirSync(join(pkg, "dist", "lib")).filter((f) => f.endsWith(".js"))).toEqual([]);
     const licences = readFileSync(join(pkg, "dist/bundle/THIRD-PARTY-LICENSES.txt"), "utf8");
     for (const name of ["@aws-sdk/client-kms", "openpgp", "yaml", "commander", "age-encryption"]) expect(licences).toContain(`\n${name} `);
   });
@@ -130,6 +129,10 @@ describe("the packed package, installed into an empty project", () => {
     expect(run("node", ["-r", "hush-sops/config", "-e", print], withKey).stdout).toBe("pack-test-value");
     writeFileSync(join(project, "app.mjs"), `${print};\n`);
     expect(run("node", ["--import", "hush-sops/config", "app.mjs"], withKey).stdout).toBe("pack-test-value");
+    // What each form of hush-sops/config exports, as its published types say (dist/types/config.d.*).
+    const result = '{"files":["secrets.enc.yaml"],"variables":["DB_PASSWORD"]}';
+    expect(run("node", ["-e", 'process.stdout.write(JSON.stringify(require("hush-sops/config")))'], withKey).stdout).toBe(result);
+    expect(run("node", ["--input-type=module", "-e", 'import * as c from "hush-sops/config"; process.stdout.write(JSON.stringify(c))'], withKey).stdout).toBe(`{"loaded":${result}}`);
     // The library, both ways.
     const get = 'load("secrets.enc.yaml").then((s) => process.stdout.write(s.get("db.password")))';
     expect(run("node", ["-e", `const { load } = require("hush-sops"); ${get}`], withKey).stdout).toBe("pack-test-value");
@@ -154,30 +157,113 @@ describe("the packed package, installed into an empty project", () => {
     expect(viaRequire.stdout).toBe("pack-kms-value");
   });
 
-  // Skipped: the published .d.ts still reach internal modules that name Buffer and node:crypto
-  // (core/sealed, keys/age-native, keys/age-ssh), so a consumer without @types/node fails; left
-  // open in issue 17 (the public types need their own surface).
-  it.skip("type-checks a consumer without @types/node (skipLibCheck off)", () => {
-    writeFileSync(
-      join(project, "consumer.ts"),
-      [
-        'import { load, HushError, type SecretValue } from "hush-sops";',
+  // The published types (scripts/bundle-dts.js): one rolled-up file for the library and two small
+  // ones for hush-sops/config, checked as a consumer checks them (skipLibCheck off), without and with
+  // @types/node, ES module and CommonJS files, under every module resolution a consumer may use,
+  // with the strictest compiler options and an ES2020 `lib`.
+  describe("type-checks consumers (skipLibCheck off)", () => {
+    const consumers: Record<string, string[]> = {
+      // An ES module: named imports, the typed get, the public age identities, hush-sops/config.
+      "esm.mts": [
+        'import { load, HushError, loadAgeIdentities, type SecretValue, type AgeIdentities } from "hush-sops";',
+        'import { loaded, type ConfigResult } from "hush-sops/config";',
         "export async function password(): Promise<string> {",
-        '  const secrets = await load("secrets.enc.yaml");',
+        '  const secrets = await load("secrets.enc.yaml", { env: { SOPS_AGE_KEY_FILE: "keys.txt" } });',
         '  const any: SecretValue | undefined = secrets.get("db");',
         '  const v: string | undefined = secrets.get("db.password", "string");',
-        '  if (v === undefined || any === undefined) throw new HushError("PATH_NOT_FOUND", "no password");',
+        '  const port: number | undefined = secrets.get(["db", "port"], "number");',
+        '  const bytes: Uint8Array | null | undefined = secrets.getBuffer("db.password");',
+        "  const ids: AgeIdentities = await loadAgeIdentities();",
+        "  const result: ConfigResult = loaded;",
+        '  if (v === undefined || any === undefined || port === undefined || !bytes || ids.count === 0 || result.files.length === 0) throw new HushError("PATH_NOT_FOUND", "no password");',
         "  return v;",
         "}",
-        "",
-      ].join("\n"),
-    );
-    writeFileSync(
-      join(project, "tsconfig.json"),
-      JSON.stringify({ compilerOptions: { strict: true, module: "NodeNext", moduleResolution: "NodeNext", target: "ES2022", lib: ["ES2023"], types: [], skipLibCheck: false, noEmit: true }, files: ["consumer.ts"] }),
-    );
-    const r = run(process.execPath, [join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.json"]);
-    expect(r.stdout + r.stderr).toBe("");
-    expect(r.status).toBe(0);
+      ],
+      // A CommonJS file: `import … = require(…)` of both entries (the "require" condition's types).
+      "cjs.cts": [
+        'import hush = require("hush-sops");',
+        'import loaded = require("hush-sops/config");',
+        'import { load, type SecretValue } from "hush-sops";',
+        "export async function password(): Promise<string | undefined> {",
+        '  const any: SecretValue | undefined = (await load("other.enc.yaml")).get("a");',
+        "  const files: readonly string[] | undefined = loaded?.files;",
+        "  if (any === undefined || files === undefined) throw new hush.HushError(\"NO_FILE\", \"nothing loaded\");",
+        '  return (await hush.load("secrets.enc.yaml")).get("db.password", "string");',
+        "}",
+      ],
+      // An older project: `moduleResolution: node10` reads no "exports" (types, typesVersions).
+      "node10.ts": [
+        'import { load, type SecretValue } from "hush-sops";',
+        'import hush = require("hush-sops");',
+        'import loaded = require("hush-sops/config");',
+        "export async function password(): Promise<string | undefined> {",
+        '  const any: SecretValue | undefined = (await load("other.enc.yaml")).get("a");',
+        "  if (any === undefined || loaded === undefined) throw new hush.HushError(\"NO_FILE\", \"nothing loaded\");",
+        '  return (await load("secrets.enc.yaml")).get("db.password", "string");',
+        "}",
+      ],
+      // A bundler's view of the same.
+      "bundler.ts": [
+        'import { load, decrypt, type SecretValue } from "hush-sops";',
+        'import { loaded } from "hush-sops/config";',
+        "export async function password(): Promise<string | undefined> {",
+        '  const secrets = await load("secrets.enc.yaml", { env: {} });',
+        '  const any: SecretValue | undefined = secrets.get("db");',
+        '  const text: string = await decrypt("secrets.enc.yaml");',
+        "  if (any === undefined || text === \"\" || loaded.variables.length === 0) return undefined;",
+        '  return secrets.get("db.password", "string");',
+        "}",
+      ],
+    };
+    const modes: Record<string, { module: string; moduleResolution: string; files: string[]; esModuleInterop?: boolean }> = {
+      node16: { module: "Node16", moduleResolution: "Node16", files: ["esm.mts", "cjs.cts"] },
+      nodenext: { module: "NodeNext", moduleResolution: "NodeNext", files: ["esm.mts", "cjs.cts"] },
+      bundler: { module: "ESNext", moduleResolution: "Bundler", files: ["bundler.ts"] },
+      preserve: { module: "Preserve", moduleResolution: "Bundler", files: ["bundler.ts"] },
+      node10: { module: "CommonJS", moduleResolution: "Node10", files: ["node10.ts"], esModuleInterop: true },
+    };
+    // The strictest settings a consumer may have, and the oldest `lib` Node 20 code would use.
+    const strictest = { strict: true, exactOptionalPropertyTypes: true, noUncheckedIndexedAccess: true, noPropertyAccessFromIndexSignature: true, noImplicitOverride: true, isolatedModules: true, target: "ES2020", lib: ["ES2020"] };
+    // With @types/node: the repository's own copy (the offline install has none to add).
+    const nodeTypes = { types: ["node"], typeRoots: [join(ROOT, "node_modules", "@types")] };
+
+    function tsc(mode: keyof typeof modes, withNode: boolean, extra: Record<string, string[]> = {}) {
+      const dir = join(project, "types", `${mode}-${withNode ? "node" : "bare"}-${Object.keys(extra).length}`);
+      mkdirSync(dir, { recursive: true });
+      const { files, ...options } = modes[mode]!;
+      for (const f of files) writeFileSync(join(dir, f), `${[...consumers[f]!, ...(extra[f] ?? [])].join("\n")}\n`);
+      writeFileSync(
+        join(dir, "tsconfig.json"),
+        JSON.stringify({ compilerOptions: { ...strictest, ...options, types: [], ...(withNode ? nodeTypes : {}), skipLibCheck: false, noEmit: true }, files }),
+      );
+      const r = spawnSync(process.execPath, [join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", join(dir, "tsconfig.json")], { cwd: project, encoding: "utf8", timeout: 120_000 });
+      return { status: r.status ?? -1, output: r.stdout + r.stderr };
+    }
+
+    for (const mode of Object.keys(modes)) {
+      for (const withNode of [false, true]) {
+        it(`${mode}, ${withNode ? "with" : "without"} @types/node`, () => {
+          const r = tsc(mode, withNode);
+          expect(r.output).toBe("");
+          expect(r.status).toBe(0);
+        }, 120_000);
+      }
+    }
+
+    it("the same setup reports a type error (the check can fail): get() without a type is not a string", () => {
+      const extra = { "esm.mts": ['export const bad = async (): Promise<string | undefined> => (await load("x.enc.yaml")).get("a");'] };
+      const r = tsc("nodenext", false, extra);
+      expect(r.output).toMatch(/esm\.mts\(\d+,\d+\): error TS2322/);
+      expect(r.status).not.toBe(0);
+    }, 120_000);
+
+    it("ships only the rolled-up declarations: no internal .d.ts, none that imports another module", () => {
+      const pkg = join(project, "node_modules", "hush-sops");
+      expect(readdirSync(join(pkg, "dist")).sort()).toEqual(["bundle", "types"]);
+      expect(readdirSync(join(pkg, "dist", "types")).sort()).toEqual(["config.d.cts", "config.d.ts", "index.d.cts"]);
+      const index = readFileSync(join(pkg, "dist", "types", "index.d.cts"), "utf8");
+      expect(index).not.toMatch(/^\s*import\b|\bimport\(|<reference\b/m);
+      expect(index.replace(/\/\*[\s\S]*?\*\//g, "")).not.toMatch(/\b(Buffer|KeyObject)\b|["']node:/);
+    });
   });
 });

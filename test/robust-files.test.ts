@@ -1,7 +1,7 @@
 // Issue 15, "Files on disk": what `-o`/`-i` do to things that are not plain files, concurrent
 // writers on one file, and a standard output that cannot be written. Real processes, real files.
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { cleanEnv, HUSH, withTempDir } from "./helpers.js";
@@ -184,6 +184,17 @@ describe("concurrent writers on one file: every update lands, or the loser fails
       const r2 = hush(["set", file, '["x"]', '"one"'], { ...env, HUSH_LOCK_TIMEOUT_MS: "0" });
       expect(r2.status, r2.stderr).toBe(0);
       expect(hush(["decrypt", file], env).stdout).toContain("x: one\n");
+      expect(existsSync(lock)).toBe(false);
+      // An empty lock (a writer killed between creating it and writing its pid): a fresh one is
+      // waited for, one older than two seconds is taken over.
+      writeFileSync(lock, "");
+      const r3 = hush(["set", file, '["x"]', '"two"'], { ...env, HUSH_LOCK_TIMEOUT_MS: "0" });
+      expect(r3.status).toBe(75);
+      const old = new Date(Date.now() - 5000);
+      utimesSync(lock, old, old);
+      const r4 = hush(["set", file, '["x"]', '"two"'], { ...env, HUSH_LOCK_TIMEOUT_MS: "0" });
+      expect(r4.status, r4.stderr).toBe(0);
+      expect(hush(["decrypt", file], env).stdout).toContain("x: two\n");
       expect(existsSync(lock)).toBe(false);
     });
   });

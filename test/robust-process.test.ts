@@ -141,7 +141,8 @@ describe("hush edit removes its plaintext on every signal, and keeps it in memor
       const e: NodeJS.ProcessEnv = { ...env, EDITOR: `${NODE} ${editor}` };
       delete e["XDG_RUNTIME_DIR"];
       const r = spawnSync(NODE, [HUSH, "edit", file], { env: e, encoding: "utf8" });
-      expect(r.status, r.stderr).toBe(200); // the editor changed nothing: sops's FileHasNotBeenModified
+      // The editor changes nothing: sops's exit 200 ("file has not been modified").
+      expect(r.status, r.stderr).toBe(200);
       const tmp = readFileSync(seen, "utf8");
       expect(tmp.startsWith("/dev/shm/")).toBe(true);
       expect(existsSync(tmp)).toBe(false);

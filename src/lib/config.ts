@@ -29,7 +29,6 @@
  * `process.env` while being imported should be imported after this one dynamically, or the app
  * started with `--import`.
  */
-export type {} from "./process-env.js"; // NodeJS.ProcessEnv without @types/node
 import { config, failConfig } from "./config-load.js";
 import type { ConfigResult } from "./config-load.js";
 

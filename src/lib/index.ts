@@ -2,7 +2,6 @@
  * The public library. Everything a command does is reachable from here, so the CLI, the git
  * drivers, the GitHub Action and user code share one implementation.
  */
-export type {} from "./process-env.js"; // NodeJS.ProcessEnv without @types/node
 export { decryptText, encryptText, parseDocument } from "./files.js";
 export type { DecryptTextOptions, DecryptTextResult, EncryptTextOptions } from "./files.js";
 export { load, Secrets, formatForSecretsPath } from "./load.js";
@@ -17,7 +16,10 @@ export type { ErrorCode } from "../errors.js";
 export { Keyring } from "../keys/registry.js";
 export { encryptionSettings, findConfigFile, keySpecsFromFlags, loadConfig, parseConfig, recipientsForGroups, rulesForFile } from "../config/index.js";
 export type { CreationRule, EncryptionRequest, EncryptionSettings, KeySpec, ResolvedCreationRule, SopsConfig } from "../config/index.js";
-export { ageRecipient, parseAgeRecipients, generateAgeKeyFile, loadAgeIdentities } from "../keys/age-client.js";
+export { ageRecipient, parseAgeRecipients, generateAgeKeyFile } from "../keys/age-client.js";
+export { loadAgeIdentities } from "./age-identities.js";
+export type { AgeIdentities } from "./age-identities.js";
+export type { ConfigResult } from "./config-load.js";
 export { parseTreePath } from "../model/tree-path.js";
 export { SOPS_VERSION } from "../model/metadata.js";
 export type { Metadata, SelectionRules } from "../model/metadata.js";

@@ -13,7 +13,8 @@
  * The lock only binds hush (and tools that honour it); it is not a security boundary. It is taken
  * on the real file (symlinks resolved), so two names for one file share one lock. Held locks are
  * removed when the process exits (also through `process.exit`); one left by a killed process is
- * stale as soon as its pid is gone.
+ * stale as soon as its pid is gone, and one left empty (killed between creating and writing it)
+ * after two seconds.
  */
 import { closeSync, openSync, readFileSync, realpathSync, statSync, unlinkSync, utimesSync, writeSync, constants } from "node:fs";
 import { hostname } from "node:os";
@@ -71,10 +72,15 @@ function readHolder(path: string): Holder | undefined {
   }
 }
 
+/** How long a lock file may stay empty before it counts as left by a crash. */
+const EMPTY_LOCK_STALE_MS = 2000;
+
 function isStale(h: Holder, staleMs: number): boolean {
-  if (Date.now() - h.mtimeMs > staleMs) return true;
-  // A half-written lock (crash between create and write) has no pid: the age rule covers it.
-  if (!Number.isInteger(h.pid) || h.pid <= 0) return false;
+  const age = Date.now() - h.mtimeMs;
+  if (age > staleMs) return true;
+  // A half-written lock (killed between the create and the write just after it) has no pid. Its
+  // holder writes within microseconds, so one still empty after a few seconds is abandoned.
+  if (!Number.isInteger(h.pid) || h.pid <= 0) return age > EMPTY_LOCK_STALE_MS;
   return h.host === hostname() && !isAlive(h.pid);
 }
 
