@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Cold start of the CLI (issue 9): wall-clock time to spawn `node bin/hush.js decrypt` on a
 // 50-value age YAML file, against `node -e ''` (the floor: Node's own start-up) on the same
-// machine in the same run, and `hush exec-env … -- true` when that command exists.
+// machine in the same run, and `hush exec-env … -- true` and `hush git textconv` (what git runs
+// once per blob side in `git diff`, stdout a pipe) of the same file (issue 20's targets).
 //
 // Runs are interleaved (one of each command per round) so that machine noise hits every command
 // alike; the first rounds only warm the page cache (and, on a Node the build was not made with,
@@ -10,8 +11,9 @@
 // child, from /proc/self/stat's cutime/cstime: mean per run), which a shared, busy machine
 // disturbs much less than wall-clock time.
 //
-// On Node >= 22.1 it also times the alternative bin/hush.js does not take: the bundle loaded by
-// require() with Node's compile cache alone (module.enableCompileCache) and no vm code cache.
+// On Node >= 22.1 it also times the alternative bin/hush.js does not take: the script decrypt
+// runs (the fast path's, dist/bundle/hush-fast.cjs) loaded by require() with Node's compile cache
+// alone (module.enableCompileCache) and no vm code cache.
 //
 // Usage: node bench/cold-start.js [runs]   (default 21; needs `npm run build` first). Any Node
 // runs it (bench/run.js runs it on each version); HUSH_BENCH_SUMMARY=FILE appends a JSON line.
@@ -105,11 +107,12 @@ try {
     { name: `\`hush decrypt\` (${values} values)`, argv: [HUSH, "decrypt", encFile], target: true },
   ];
   if (bundled) commands.push({ name: "`hush decrypt`, unbundled (dist/cli/main.js)", argv: [unbundledShim, "decrypt", encFile] });
-  // Node >= 22.1: the bundle by require() with Node's compile cache only (what bin/hush.js could
-  // do instead of its vm code cache; measured to show why it does not).
+  // Node >= 22.1: decrypt's script (the fast path's) by require() with Node's compile cache only
+  // (what bin/hush.js could do instead of its vm code cache; measured to show why it does not).
   const { enableCompileCache } = await import("node:module");
-  if (bundled && typeof enableCompileCache === "function") {
-    const bundle = join(ROOT, "dist", "bundle", "hush.cjs");
+  const fastScript = join(ROOT, "dist", "bundle", "hush-fast.cjs");
+  if (bundled && typeof enableCompileCache === "function" && existsSync(fastScript)) {
+    const bundle = fastScript;
     const asModule = join(dir, "hush-module.cjs");
     writeFileSync(asModule, `module.exports=${readFileSync(bundle, "latin1")}`);
     const shim = join(dir, "hush-compile-cache.cjs");
@@ -127,15 +130,21 @@ try {
     );
     commands.push({ name: "`hush decrypt`, Node's compile cache only (require, no vm code cache)", argv: [shim, "decrypt", encFile] });
   }
-    const execEnv = hush(["exec-env", "--env-lists", encFile, "--", "true"]);
+  const execEnv = hush(["exec-env", "--env-lists", encFile, "--", "true"]);
   if (execEnv.status === 0) commands.push({ name: "`hush exec-env … -- true`", argv: [HUSH, "exec-env", "--env-lists", encFile, "--", "true"] });
+  // git hands the textconv a temporary copy of the blob and reads its stdout from a pipe.
+  const textconv = hush(["git", "textconv", encFile]);
+  if (textconv.status === 0 && textconv.stdout.startsWith(plainText)) {
+    commands.push({ name: "`hush git textconv` (stdout a pipe)", argv: [HUSH, "git", "textconv", encFile], pipe: true });
+  }
 
   // Output to /dev/null opened write-only, as a shell's `> /dev/null`: hush refuses a /dev/null
   // opened read-write (what `stdio: "ignore"` gives), which is how a closed stdout looks.
   const devnull = openSync("/dev/null", "w");
   const stdio = ["ignore", devnull, devnull];
+  const pipeStdio = ["ignore", "pipe", devnull];
   for (const c of commands) {
-    const r = spawnSync(process.execPath, c.argv, { env, stdio });
+    const r = spawnSync(process.execPath, c.argv, { env, stdio: c.pipe ? pipeStdio : stdio, maxBuffer: 1 << 24 });
     if (r.status !== 0) throw new Error(`${c.name} exited with ${r.status}`);
   }
   const times = commands.map(() => []);
@@ -144,7 +153,7 @@ try {
     commands.forEach((c, i) => {
       const c0 = childCpuMs();
       const t0 = performance.now();
-      spawnSync(process.execPath, c.argv, { env, stdio });
+      spawnSync(process.execPath, c.argv, { env, stdio: c.pipe ? pipeStdio : stdio, maxBuffer: 1 << 24 });
       const t = performance.now() - t0;
       if (round >= WARMUP) {
         times[i].push(t);
@@ -166,7 +175,7 @@ try {
   out.push(
     `Wall-clock time to spawn each command, median of ${RUNS} interleaved runs (after ${WARMUP} warm-up rounds), ` +
       `a ${values}-value age-encrypted YAML file, key from SOPS_AGE_KEY_FILE. ` +
-      `CLI: ${bundled ? "the bundled script with its V8 code cache (dist/bundle/hush.cjs)" : "dist/cli/main.js (no bundle built)"}.`,
+      `CLI: ${bundled ? "the bundled scripts with their V8 code caches (decrypt, exec-env and git textconv: the fast path's, dist/bundle/hush-fast.cjs; --version: the full CLI's, dist/bundle/hush.cjs)" : "dist/cli/main.js (no bundle built)"}.`,
   );
   out.push("");
   const cpuFloor = cpu[0] / RUNS;
@@ -188,11 +197,20 @@ try {
       `and ${cpuRatio.toFixed(2)}× in CPU time; target ≤ ${TARGET}×: **${ratio <= TARGET ? "met" : "not met"}** (wall), **${cpuRatio <= TARGET ? "met" : "not met"}** (CPU).` +
       (execEnv.status === 0 ? "" : " (`hush exec-env` is not available in this build.)"),
   );
+  // Issue 20: exec-env ≤ 1.35×, the textconv ≤ 1.3× per call.
+  for (const [word, target] of [["exec-env", 1.35], ["textconv", 1.3]]) {
+    const i = commands.findIndex((c) => c.name.includes(word));
+    if (i < 0) continue;
+    const w = median(times[i]) / floor;
+    const cp = cpu[i] / RUNS / cpuFloor;
+    out.push("");
+    out.push(`\`hush ${word === "textconv" ? "git textconv" : word}\` takes ${w.toFixed(2)}× (wall) and ${cp.toFixed(2)}× (CPU); target ≤ ${target}×: **${w <= target ? "met" : "not met"}** (wall), **${cp <= target ? "met" : "not met"}** (CPU).`);
+  }
   console.log(out.join("\n"));
   if (process.env["HUSH_BENCH_SUMMARY"]) {
     const row = { bench: "cold-start", node: process.version, runs: RUNS };
     commands.forEach((c, i) => {
-      const key = i === 0 ? "floor" : i === 1 ? "cryptoFloor" : c.target ? "decrypt" : c.name.includes("--version") ? "version" : c.name.includes("exec-env") ? "execEnv" : c.name.includes("compile cache") ? "compileCacheOnly" : "unbundled";
+      const key = i === 0 ? "floor" : i === 1 ? "cryptoFloor" : c.target ? "decrypt" : c.name.includes("--version") ? "version" : c.name.includes("exec-env") ? "execEnv" : c.name.includes("textconv") ? "textconv" : c.name.includes("compile cache") ? "compileCacheOnly" : "unbundled";
       row[key] = { wall: median(times[i]), cpu: cpu[i] / RUNS };
     });
     appendFileSync(process.env["HUSH_BENCH_SUMMARY"], `${JSON.stringify(row)}\n`);

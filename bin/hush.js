@@ -1,20 +1,25 @@
 #!/usr/bin/env node
-// Tiny shim. `npm run build` compiles src/ to dist/ and bundles the CLI into one script,
-// dist/bundle/hush.cjs, with a V8 code cache for it (scripts/bundle.js). The script is compiled
-// here with the cache, so the code `hush decrypt` runs is not parsed or compiled again at every
-// start. Without the bundle, the compiled dist/cli/main.js runs.
+// Tiny shim. `npm run build` compiles src/ to dist/ and bundles the CLI into two scripts, each with
+// a V8 code cache (scripts/bundle.js): dist/bundle/hush.cjs, the whole CLI, and
+// dist/bundle/hush-fast.cjs, the fast path (src/cli/fast.ts): decrypt, git textconv and exec-env
+// with plain arguments, without commander or any other command (a script and cache about 60% of
+// the full one's). For those three commands the fast path's script runs first; for arguments it
+// does not take (--help, an unknown or repeated flag…) it does nothing and returns undefined, and
+// the full CLI runs them. A script is compiled here with its cache, so the code `hush decrypt`
+// runs is not parsed or compiled again at every start. Without the bundle, the compiled
+// dist/cli/main.js runs.
 //
 // A code cache fits one V8 version with one set of V8 flags (V8 checks both, and rejects a cache
-// made for others). The build makes dist/bundle/hush.cjs.<V8 version>.cache for the Node that
+// made for others). The build makes dist/bundle/<script>.<V8 version>.cache for the Node that
 // built it, with no options; the package directory is only ever read. With another Node, or with
 // options (on the command line or in NODE_OPTIONS, e.g. --no-opt), the first decrypt or exec-env
 // that finds no cache compiles as usual, then saves one in the user's cache directory,
-// $XDG_CACHE_HOME/hush/code-cache (default ~/.cache/hush/code-cache; mode 0700), named by build
-// id, V8 version and a hash of the options, atomically; when that fails, nothing is written and
+// $XDG_CACHE_HOME/hush/code-cache (default ~/.cache/hush/code-cache; mode 0700), named by script,
+// build id, V8 version and a hash of the options, atomically; when that fails, nothing is written and
 // nothing fails. (Not v8.cachedDataVersionTag(): loading node:v8 loads node:stream too, ~3 ms of
 // CPU at every start.) A cache holds code only, never data from the run. HUSH_DEBUG_CODE_CACHE=1
 // says on stderr whether a cache was accepted, rejected (by V8) or missing (none, another build's,
-// or damaged), and when one is saved.
+// or damaged), and when one is saved: one line per script loaded.
 //
 // On Node >= 22.1, Node's own compile cache (module.enableCompileCache) is turned on too, in
 // $XDG_CACHE_HOME/hush/compile-cache: it serves everything loaded as a module after the bundle
@@ -31,28 +36,47 @@
 // inspector on 127.0.0.1:9229 (a debugger into a process holding a data key and plaintext). A
 // listener of our own replaces that default; exec-env adds its own to pass the signal on.
 process.on("SIGUSR1", () => {});
-if (/(^|\s)--inspect/.test(process.env.NODE_OPTIONS || "") || process.execArgv.some((a) => a.startsWith("--inspect"))) {
-  process.stderr.write("hush: warning: the Node inspector is enabled (--inspect in NODE_OPTIONS or the node command): a debugger can read this process's keys and secrets\n");
-}
 const { accessSync, constants, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } = require("node:fs");
 const { dirname, join } = require("node:path");
 const { pathToFileURL } = require("node:url");
 const { Script } = require("node:vm");
 
-const file = join(__dirname, "..", "dist", "bundle", "hush.cjs");
-let source;
-try {
-  // ASCII only (scripts/bundle.js checks): read as latin1, which makes the string faster than UTF-8.
-  source = readFileSync(file, "latin1");
-} catch {
-  // no bundle: the plain tsc output
-}
+const bundleDir = join(__dirname, "..", "dist", "bundle");
+/** A bundled script's source, or undefined when it is not there. */
+const readScript = (file) => {
+  try {
+    // ASCII only (scripts/bundle.js checks): read as latin1, which makes the string faster than UTF-8.
+    return readFileSync(file, "latin1");
+  } catch {
+    return undefined;
+  }
+};
 
+const args = process.argv.slice(2);
 /**
- * The commands after which a missing cache is saved: the ones it is for (as at build time); not
- * their --help, which would save a cache of little more than commander.
+ * The fast path (dist/bundle/hush-fast.cjs, from src/cli/fast.ts): decrypt, git textconv and
+ * exec-env without commander or any other command, a script and code cache a fraction of the full
+ * CLI's. It is tried for those commands; for arguments it does not take (--help, an unusual flag)
+ * its main returns undefined having done nothing, and the full CLI runs them.
  */
+const fastCommand = ["decrypt", "exec-env", "-d", "--decrypt"].includes(args[0]) || (args[0] === "git" && args[1] === "textconv");
+
+/** The commands after which a missing cache of the full CLI is saved (as at build time); not their --help. */
 const SAVE_AFTER = ["decrypt", "exec-env"];
+
+let stderrGuarded = false;
+/** This file's own lines on stderr, with the error handling main gives stderr (src/cli/streams.ts). */
+const note = (s) => {
+  if (!stderrGuarded) {
+    stderrGuarded = true;
+    process.stderr.on("error", (e) => process.exit(e.code === "EPIPE" ? (process.exitCode ?? 0) : 3));
+  }
+  process.stderr.write(s);
+};
+
+if (/(^|\s)--inspect/.test(process.env.NODE_OPTIONS || "") || process.execArgv.some((a) => a.startsWith("--inspect"))) {
+  note("hush: warning: the Node inspector is enabled (--inspect in NODE_OPTIONS or the node command): a debugger can read this process's keys and secrets\n");
+}
 
 /** A 32-bit FNV-1a hash, in hex: a short file-name part for a string of options. */
 const fnv1a = (s) => {
@@ -73,16 +97,19 @@ function userCacheDir() {
   return home ? join(home, ".cache", "hush") : undefined;
 }
 
-/** How many saved code caches to keep (one per build and Node/flags in use); older ones go. */
-const KEEP = 6;
+/** How many saved code caches to keep (one per script, build and Node/flags in use); older ones go. */
+const KEEP = 10;
 
 const cacheDir = userCacheDir();
 const { enableCompileCache } = require("node:module");
 if (typeof enableCompileCache === "function" && cacheDir !== undefined) enableCompileCache(join(cacheDir, "compile-cache"));
 
-if (source === undefined) {
-  import("../dist/cli/main.js").then(({ main }) => main(process.argv));
-} else {
+/**
+ * Compiles a bundled script (its source given) with the best code cache there is and runs its top
+ * level; returns its exports and `saveCache(done)`, which saves a code cache in the user's cache
+ * directory after `done` succeeds when there was none V8 took.
+ */
+function load(file, source) {
   // The cache file: the build id that the script's first line holds (/*hush-build:ID*/, 16
   // characters), the SHA-256 of V8's data, then V8's data.
   const id = source.slice(13, 29);
@@ -90,9 +117,10 @@ if (source === undefined) {
   const options = [...process.execArgv, process.env.NODE_OPTIONS || ""].join(" ").trim();
   const key = options === "" ? process.versions.v8 : `${process.versions.v8}-${fnv1a(options)}`;
   const buildCache = options === "" ? `${file}.${process.versions.v8}.cache` : undefined;
-  const userCache = cacheDir === undefined ? undefined : join(cacheDir, "code-cache", `hush.${id}.${key}.cache`);
+  const name = file.slice(bundleDir.length + 1).replace(/\.cjs$/, "");
+  const userCache = cacheDir === undefined ? undefined : join(cacheDir, "code-cache", `${name}.${id}.${key}.cache`);
   /** V8's data from a cache file, when it is for this build and undamaged. */
-  const load = (path) => {
+  const read = (path) => {
     try {
       const cache = readFileSync(path);
       if (cache.toString("latin1", 0, 16) === id && sha256(cache.subarray(48)).equals(cache.subarray(16, 48))) return cache.subarray(48);
@@ -103,19 +131,16 @@ if (source === undefined) {
   };
   // The user's first: one is saved only when the build's was missing or rejected, so a build
   // cache that V8 keeps rejecting is not tried (and a new one saved) at every start.
-  let cachedData = userCache === undefined ? undefined : load(userCache);
-  if (cachedData === undefined && buildCache !== undefined) cachedData = load(buildCache);
+  let cachedData = userCache === undefined ? undefined : read(userCache);
+  if (cachedData === undefined && buildCache !== undefined) cachedData = read(buildCache);
   const script = new Script(source, { filename: file, cachedData });
-  const debug = process.env.HUSH_DEBUG_CODE_CACHE ? (s) => process.stderr.write(`hush: code cache ${s}\n`) : () => {};
   debug(cachedData === undefined ? "missing" : script.cachedDataRejected ? "rejected" : "accepted");
   const bundle = { exports: {} };
   // The script cannot call import() itself (a vm script needs an experimental flag for that):
   // its imports of the vendored packages (dist/bundle/vendor/) come through here.
   script.runInThisContext()(bundle.exports, require, bundle, pathToFileURL(file).href, (s) => import(s));
-  const done = bundle.exports.main(process.argv);
-  const args = process.argv.slice(2);
-  const saveAfter = SAVE_AFTER.includes(args[0]) && !args.includes("--help") && !args.includes("-h");
-  if ((cachedData === undefined || script.cachedDataRejected) && saveAfter && userCache !== undefined) {
+  const saveCache = (done) => {
+    if ((cachedData !== undefined && !script.cachedDataRejected) || userCache === undefined) return;
     done.then(() => {
       if (process.exitCode) return;
       const dir = dirname(userCache);
@@ -142,5 +167,26 @@ if (source === undefined) {
         }
       }
     });
+  };
+  return { exports: bundle.exports, saveCache };
+}
+
+const debug = process.env.HUSH_DEBUG_CODE_CACHE ? (s) => note(`hush: code cache ${s}\n`) : () => {};
+const fastFile = join(bundleDir, "hush-fast.cjs");
+const fastSource = fastCommand ? readScript(fastFile) : undefined;
+const fast = fastSource === undefined ? undefined : load(fastFile, fastSource);
+const fastDone = fast?.exports.main(process.argv);
+if (fastDone !== undefined) {
+  fast.saveCache(fastDone);
+} else {
+  const file = join(bundleDir, "hush.cjs");
+  const source = readScript(file);
+  if (source === undefined) {
+    // no bundle: the plain tsc output
+    import("../dist/cli/main.js").then(({ main }) => main(process.argv));
+  } else {
+    const full = load(file, source);
+    const done = full.exports.main(process.argv);
+    if (SAVE_AFTER.includes(args[0]) && !args.includes("--help") && !args.includes("-h")) full.saveCache(done);
   }
 }

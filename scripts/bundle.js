@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // Bundles the compiled CLI (dist/cli/main.js, from `tsc`) into one script, dist/bundle/hush.cjs,
-// plus a V8 code cache for it, dist/bundle/hush.cjs.cache, because start-up is dominated by
+// and its fast path (dist/cli/fast.js: decrypt, git textconv and exec-env without commander or the
+// other commands; bin/hush.js tries it first for those) into another, dist/bundle/hush-fast.cjs,
+// each with a V8 code cache, dist/bundle/<script>.<V8>.cache, because start-up is dominated by
 // loading and compiling code: yaml and commander are CommonJS packages of dozens of files each,
 // our own code is ~30 more, and every ES module is parsed and compiled on every run (Node 20 has
 // no compile cache for ES modules). bin/hush.js compiles the script with `vm.Script` and the
@@ -63,7 +65,7 @@ if (process.argv.includes("--clean")) {
   rmSync(OUT, { recursive: true, force: true });
   process.exit(0);
 }
-for (const f of existsSync(OUT) ? readdirSync(OUT) : []) if (f.startsWith("hush.cjs")) rmSync(`${OUT}/${f}`, { force: true });
+for (const f of existsSync(OUT) ? readdirSync(OUT) : []) if (/^hush(-fast)?\.cjs/.test(f)) rmSync(`${OUT}/${f}`, { force: true });
 
 /**
  * esbuild plugin: in our compiled modules, `import("pkg")` of an external package becomes
@@ -112,42 +114,57 @@ const lazyBuiltins = {
 const { build } = await import("esbuild");
 const common = { absWorkingDir: ROOT, bundle: true, platform: "node", target: "node20", logLevel: "warning", write: false };
 
-// The CLI: one script.
-const cli = await build({
-  ...common,
-  entryPoints: ["dist/cli/main.js"],
-  outfile: `${OUT}/hush.cjs`,
-  format: "cjs",
-  external,
-  define: { "import.meta.url": "__hushUrl", HUSH_BUNDLE: "true" },
-  plugins: [rewriteImports, lazyBuiltins],
-  // No comments, no indentation: less to read from disk at every start (names are kept, so
-  // stack traces and `name`s stay as they are).
-  minifyWhitespace: true,
-  legalComments: "eof",
-});
-const body = cli.outputFiles[0].text;
-// Any `import(` left would throw at run time in a vm script: fail the build instead.
-const stray = body.match(/\bimport\s*\(/);
-if (stray) throw new Error(`bundle: an import() was not rewritten: …${body.slice(Math.max(0, stray.index - 80), stray.index + 80)}…`);
-// bin/hush.js reads the script as latin1, which is only right for ASCII (esbuild escapes any
-// other character in strings and regular expressions, and no comments are kept but legal ones).
-const nonAscii = body.search(/[^\x00-\x7f]/);
-if (nonAscii !== -1) throw new Error(`bundle: a character outside ASCII: …${body.slice(Math.max(0, nonAscii - 80), nonAscii + 80)}…`);
-const id = createHash("sha256").update(body).digest("hex").slice(0, 16);
-const script = `${WRAPPER.head(id)}${body}${WRAPPER.tail}`;
+/**
+ * Bundles one entry of the CLI into dist/bundle/NAME (ASCII, wrapped, with its build id) and makes
+ * its code cache by a training run in a fresh process (with Node's default V8 flags). `mode` tells
+ * scripts/code-cache.js what to run: "full" (the whole CLI, dist/cli/main.js) or "fast" (the fast
+ * path, dist/cli/fast.js: decrypt, git textconv and exec-env without commander; bin/hush.js runs
+ * it first for those commands).
+ */
+async function buildScript(entry, name, mode) {
+  const out = await build({
+    ...common,
+    entryPoints: [entry],
+    outfile: `${OUT}/${name}`,
+    format: "cjs",
+    external,
+    define: { "import.meta.url": "__hushUrl", HUSH_BUNDLE: "true" },
+    plugins: [rewriteImports, lazyBuiltins],
+    // No comments, no indentation: less to read from disk at every start (names are kept, so
+    // stack traces and `name`s stay as they are).
+    minifyWhitespace: true,
+    legalComments: "eof",
+    metafile: true,
+  });
+  const body = out.outputFiles[0].text;
+  // Any `import(` left would throw at run time in a vm script: fail the build instead.
+  const stray = body.match(/\bimport\s*\(/);
+  if (stray) throw new Error(`bundle: an import() was not rewritten in ${name}: …${body.slice(Math.max(0, stray.index - 80), stray.index + 80)}…`);
+  // bin/hush.js reads the script as latin1, which is only right for ASCII (esbuild escapes any
+  // other character in strings and regular expressions, and no comments are kept but legal ones).
+  const nonAscii = body.search(/[^\x00-\x7f]/);
+  if (nonAscii !== -1) throw new Error(`bundle: a character outside ASCII in ${name}: …${body.slice(Math.max(0, nonAscii - 80), nonAscii + 80)}…`);
+  const id = createHash("sha256").update(body).digest("hex").slice(0, 16);
+  mkdirSync(OUT, { recursive: true });
+  writeFileSync(`${OUT}/${name}`, `${WRAPPER.head(id)}${body}${WRAPPER.tail}`);
 
-mkdirSync(OUT, { recursive: true });
-writeFileSync(`${OUT}/hush.cjs`, script);
+  const trainEnv = { ...process.env };
+  delete trainEnv.NODE_OPTIONS; // the cache is for Node's default flags
+  // Its stdout is a pipe, read and dropped: hush refuses to "write" to a /dev/null opened read-write,
+  // which is what a closed stdout looks like (util/fs.ts stdoutLooksClosed).
+  const train = spawnSync(process.execPath, [`${ROOT}scripts/code-cache.js`, `${OUT}/${name}`, id, mode], { stdio: ["ignore", "pipe", "inherit"], maxBuffer: 1 << 26, env: trainEnv });
+  if (train.status !== 0) throw new Error(`bundle: the code cache training run of ${name} failed (exit ${train.status})`);
+  return Object.keys(out.metafile.inputs);
+}
 
-// The code cache, from a training run in a fresh process (with Node's default V8 flags).
-const trainEnv = { ...process.env };
-delete trainEnv.NODE_OPTIONS; // the cache is for Node's default flags
-// Its stdout is a pipe, read and dropped: hush refuses to "write" to a /dev/null opened read-write,
-// which is what a closed stdout looks like (util/fs.ts stdoutLooksClosed).
-const train = spawnSync(process.execPath, [`${ROOT}scripts/code-cache.js`, `${OUT}/hush.cjs`, id], { stdio: ["ignore", "pipe", "inherit"], maxBuffer: 1 << 26, env: trainEnv });
-if (train.status !== 0) throw new Error(`bundle: the code cache training run failed (exit ${train.status})`);
+// The full CLI, then the fast path. The fast path must not carry commander (the point of it).
+await buildScript("dist/cli/main.js", "hush.cjs", "full");
+const fastInputs = await buildScript("dist/cli/fast.js", "hush-fast.cjs", "fast");
+const heavy = fastInputs.filter((f) => /node_modules\/commander\/|dist\/cli\/(main|program)\.js$|\.command\.js$/.test(f));
+if (heavy.length > 0) throw new Error(`bundle: the fast path (dist/cli/fast.js) bundles ${heavy.join(", ")}`);
 
 const kib = (f) => (statSync(`${OUT}/${f}`).size / 1024).toFixed(0);
-const cache = readdirSync(OUT).find((f) => f.endsWith(".cache"));
-console.log(`bundle: dist/bundle/hush.cjs ${kib("hush.cjs")} KiB, code cache ${cache} ${kib(cache)} KiB`);
+for (const name of ["hush.cjs", "hush-fast.cjs"]) {
+  const cache = readdirSync(OUT).find((f) => f.startsWith(`${name}.`) && f.endsWith(".cache"));
+  console.log(`bundle: dist/bundle/${name} ${kib(name)} KiB, code cache ${cache} ${kib(cache)} KiB`);
+}

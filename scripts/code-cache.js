@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// The V8 code cache of the bundled CLI (run by scripts/bundle.js, in a process of its own:
-// `node scripts/code-cache.js dist/bundle/hush.cjs BUILD_ID`). Writes dist/bundle/hush.cjs.V8.cache,
+// The V8 code cache of a bundled CLI script (run by scripts/bundle.js, in a process of its own:
+// `node scripts/code-cache.js dist/bundle/hush.cjs BUILD_ID full`, or `… hush-fast.cjs BUILD_ID
+// fast` for the fast path's script, trained on decrypt, exec-env and git textconv only). Writes dist/bundle/hush.cjs.V8.cache,
 // V8 being this Node's V8 version (process.versions.v8), as bin/hush.js looks for it; it must run
 // with no Node options (V8 rejects a cache made with other flags; scripts/bundle.js clears
 // NODE_OPTIONS).
@@ -22,8 +23,8 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Script } from "node:vm";
 
-const [file, id] = process.argv.slice(2);
-if (!file || !id) throw new Error("usage: node scripts/code-cache.js dist/bundle/hush.cjs BUILD_ID");
+const [file, id, mode = "full"] = process.argv.slice(2);
+if (!file || !id || !["full", "fast"].includes(mode)) throw new Error("usage: node scripts/code-cache.js dist/bundle/hush.cjs BUILD_ID [full|fast]");
 const HUSH = new URL("../bin/hush.js", import.meta.url);
 
 const dir = mkdtempSync(join(tmpdir(), "hush-code-cache-"));
@@ -51,8 +52,14 @@ try {
   const { main } = module.exports;
 
   process.env = env;
-  for (const args of [["--version"], ["decrypt", enc], ["exec-env", "--env-lists", enc, "--", process.execPath, "-e", ""]]) {
-    await main([process.argv[0], "hush", ...args]);
+  // The fast path (dist/cli/fast.js) takes decrypt, git textconv and exec-env only; the full CLI
+  // also runs them when the fast path passes (unusual arguments), and --version.
+  const decryptPaths = [["decrypt", enc], ["exec-env", "--env-lists", enc, "--", process.execPath, "-e", ""]];
+  const runs = mode === "fast" ? [...decryptPaths, ["git", "textconv", enc]] : [["--version"], ...decryptPaths];
+  for (const args of runs) {
+    const done = main([process.argv[0], "hush", ...args]);
+    if (done === undefined) throw new Error(`code cache: the fast path does not take hush ${args.join(" ")}`);
+    await done;
     if (process.exitCode) throw new Error(`code cache: hush ${args[0]} failed in the training run`);
   }
 

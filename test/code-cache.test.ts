@@ -15,8 +15,13 @@ import { cleanEnv, ROOT } from "./helpers.js";
 
 const BUNDLE = join(ROOT, "dist", "bundle");
 const built = existsSync(join(BUNDLE, "hush.cjs"));
-/** The cache the build made, for this Node's V8 with no options (as the tests run the CLI). */
-const buildCache = (): string => `hush.cjs.${process.versions.v8}.cache`;
+/**
+ * The cache the build made for a script, for this Node's V8 with no options (as the tests run the
+ * CLI): hush.cjs is the full CLI (--version, encrypt), hush-fast.cjs the fast path (decrypt).
+ */
+const buildCache = (script = "hush.cjs"): string => `${script}.${process.versions.v8}.cache`;
+const SCRIPTS = ["hush.cjs", "hush-fast.cjs"];
+const FAST = "hush-fast.cjs";
 
 describe.runIf(built)("code cache of the bundled CLI", () => {
   let dir: string;
@@ -62,17 +67,20 @@ describe.runIf(built)("code cache of the bundled CLI", () => {
     mkdirSync(join(dir, "bin"));
     mkdirSync(copy, { recursive: true });
     for (const f of ["hush.js", "package.json"]) copyFileSync(join(ROOT, "bin", f), join(dir, "bin", f));
-    copyFileSync(join(BUNDLE, "hush.cjs"), join(copy, "hush.cjs"));
     cpSync(join(BUNDLE, "vendor"), join(copy, "vendor"), { recursive: true }); // age-encryption and the SDKs
-    if (existsSync(join(BUNDLE, buildCache()))) copyFileSync(join(BUNDLE, buildCache()), join(copy, buildCache()));
-    else {
-      // Built by another Node: make this Node's build cache for the copy, as the build does.
-      const id = readFileSync(join(copy, "hush.cjs"), "latin1").slice(13, 29);
-      const r = spawnSync(process.execPath, [join(ROOT, "scripts", "code-cache.js"), join(copy, "hush.cjs"), id], { encoding: "utf8", env: cleanEnv() });
-      expect(r.stderr).toBe("");
-      expect(r.status).toBe(0);
-    }
     symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"));
+    for (const script of SCRIPTS) {
+      copyFileSync(join(BUNDLE, script), join(copy, script));
+      if (existsSync(join(BUNDLE, buildCache(script)))) copyFileSync(join(BUNDLE, buildCache(script)), join(copy, buildCache(script)));
+      else {
+        // Built by another Node: make this Node's build cache for the copy, as the build does.
+        const id = readFileSync(join(copy, script), "latin1").slice(13, 29);
+        const mode = script === FAST ? "fast" : "full";
+        const r = spawnSync(process.execPath, [join(ROOT, "scripts", "code-cache.js"), join(copy, script), id, mode], { encoding: "utf8", env: cleanEnv() });
+        expect(r.stderr).toBe("");
+        expect(r.status).toBe(0);
+      }
+    }
     bin = join(dir, "bin", "hush.js");
     userCache = join(dir, "xdg-cache");
     // A file whose plaintext, key and identity must never reach a cache.
@@ -97,12 +105,21 @@ describe.runIf(built)("code cache of the bundled CLI", () => {
   });
 
   it("holds none of the training run's data", () => {
-    const cache = readFileSync(join(copy, buildCache()));
-    // scripts/code-cache.js's throwaway file has "training-only" in a comment, a key and a value.
-    for (const s of ["training-only", "db.internal"]) {
-      expect(cache.includes(Buffer.from(s, "latin1"))).toBe(false);
-      expect(cache.includes(Buffer.from(s, "utf16le"))).toBe(false);
+    for (const script of SCRIPTS) {
+      const cache = readFileSync(join(copy, buildCache(script)));
+      // scripts/code-cache.js's throwaway file has "training-only" in a comment, a key and a value.
+      for (const s of ["training-only", "db.internal"]) {
+        expect(cache.includes(Buffer.from(s, "latin1"))).toBe(false);
+        expect(cache.includes(Buffer.from(s, "utf16le"))).toBe(false);
+      }
     }
+  });
+
+  it("the fast path's script (decrypt) has its own, accepted by V8", () => {
+    const r = run(["decrypt", secretsFile]);
+    expect(r.stdout).toBe("marker_key: not-in-any-cache-value\n");
+    expect(r.stderr).toBe("hush: code cache accepted\n");
+    expect(r.status).toBe(0);
   });
 
   it("is not used when damaged (V8 would crash on it), and the CLI runs without it", () => {
@@ -126,7 +143,7 @@ describe.runIf(built)("code cache of the bundled CLI", () => {
     expect(r.stderr).toBe("hush: code cache missing\n");
     expect(r.stdout).toBe(version());
     expect(r.status).toBe(0);
-    expect(caches()).toEqual([]); // --version saves none
+    expect(caches()).toEqual([buildCache(FAST)]); // --version saves none
     expect(saved()).toEqual([]);
     writeFileSync(join(copy, buildCache()), good);
   });
@@ -154,10 +171,10 @@ describe.runIf(built)("code cache of the bundled CLI", () => {
 
   it("a build cache V8 rejects: a decrypt saves one in the user's directory, used from then on", () => {
     rmSync(userCache, { recursive: true, force: true });
-    const good = readFileSync(join(copy, buildCache()));
+    const good = readFileSync(join(copy, buildCache(FAST)));
     // A cache for other V8 flags, in the build cache's place: valid for hush, rejected by V8.
     expect(run(["decrypt", secretsFile], ["--no-opt"]).stderr).toBe("hush: code cache missing\nhush: code cache saved\n");
-    copyFileSync(join(userCache, "hush", "code-cache", saved()[0]!), join(copy, buildCache()));
+    copyFileSync(join(userCache, "hush", "code-cache", saved()[0]!), join(copy, buildCache(FAST)));
     try {
       const first = run(["decrypt", secretsFile]);
       expect(first.stdout).toBe("marker_key: not-in-any-cache-value\n");
@@ -167,14 +184,14 @@ describe.runIf(built)("code cache of the bundled CLI", () => {
       expect(second.stderr).toBe("hush: code cache accepted\n");
       expect(second.status).toBe(0);
     } finally {
-      writeFileSync(join(copy, buildCache()), good);
+      writeFileSync(join(copy, buildCache(FAST)), good);
       rmSync(userCache, { recursive: true, force: true });
     }
   });
 
   it("never writes into the package's own directory (read-only install), on any Node", () => {
     rmSync(userCache, { recursive: true, force: true });
-    rmSync(join(copy, buildCache())); // as under a Node other than the build's
+    for (const script of SCRIPTS) rmSync(join(copy, buildCache(script))); // as under a Node other than the build's
     const before = listing();
     chmodSync(copy, 0o555);
     chmodSync(join(dir, "bin"), 0o555);

@@ -219,6 +219,14 @@ describe("a standard output that cannot be written", () => {
       // a shell's > /dev/null is a choice, not a mistake
       const ok = spawnSync("sh", ["-c", `"$0" "$@" > /dev/null`, process.execPath, HUSH, "decrypt", file], { env, encoding: "utf8" });
       expect(ok.status, ok.stderr).toBe(0);
+      // The documented trade-off (README, "Errors and exit codes"): /dev/null opened read-write
+      // (Node's stdio "ignore", Python's DEVNULL, 1<>/dev/null) is what Node makes of a closed
+      // descriptor 1, so it is refused the same way (sops exits 0 there).
+      const ignored = spawnSync(process.execPath, [HUSH, "decrypt", file], { env, encoding: "utf8", stdio: ["ignore", "ignore", "pipe"] });
+      expect(ignored.status).toBe(3);
+      expect(ignored.stderr).toMatch(/^hush: error: standard output is closed\n/);
+      const rw = spawnSync("sh", ["-c", `"$0" "$@" 1<>/dev/null`, process.execPath, HUSH, "decrypt", file], { env, encoding: "utf8" });
+      expect(rw.status).toBe(3);
     });
   });
 });

@@ -1,12 +1,12 @@
 // Issue 15, "Library and keys": key files others can read, updatekeys that removes someone, a
 // file without a MAC (sops's exit 52), tampered encrypted comments. Real CLI, real files.
 import { execFileSync, spawnSync } from "node:child_process";
-import { chmodSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { Keyring } from "../src/keys/registry.js";
 import { decryptHeld, decryptText } from "../src/lib/files.js";
-import { cleanEnv, HUSH, withTempDir } from "./helpers.js";
+import { cleanEnv, FIXTURES, fixture, HUSH, withTempDir } from "./helpers.js";
 
 const NODE = process.execPath;
 
@@ -40,13 +40,71 @@ describe("a key file other users can read", () => {
         expect(r.stderr.split("\n").filter(Boolean)).toHaveLength(1);
         const strict = hush(["decrypt", enc], { ...env, HUSH_STRICT: "1" });
         expect(strict.status).toBe(128);
-        expect(strict.stderr).toMatch(/not used \(HUSH_STRICT=1\)/);
+        expect(strict.stderr).toMatch(/not used \(--strict or HUSH_STRICT=1\)/);
         expect(strict.stdout).toBe("");
       }
       chmodSync(k.file, 0o600);
       const quiet = hush(["decrypt", enc], env);
       expect(quiet.status).toBe(0);
       expect(quiet.stderr).toBe("");
+    });
+  });
+});
+
+describe("--strict and CI refuse a key file other users can read", () => {
+  /** One error line (the key it could not use, and why) and hints; nothing on stdout. */
+  function expectRefused(r: { status: number | null; stdout: string; stderr: string }, why: RegExp): void {
+    expect(r.status).toBe(128);
+    expect(r.stdout).toBe("");
+    const lines = r.stderr.trimEnd().split("\n");
+    expect(lines.filter((l) => !l.startsWith("hush: hint: "))).toHaveLength(1);
+    expect(lines[0]).toMatch(/^hush: error: could not decrypt the data key: .*keys\.txt is readable by any user \(mode 0644\): not used \(/);
+    expect(lines[0]).toMatch(why);
+  }
+
+  it("0644: a warning and success by default; refused under --strict (anywhere on the line) and CI=true; HUSH_STRICT=0 wins over CI", async () => {
+    await withTempDir((dir) => {
+      const k = ageKey(dir, "keys.txt");
+      writeFileSync(join(dir, "s.yaml"), "a: 1\n");
+      const enc = join(dir, "s.enc.yaml");
+      expect(hush(["encrypt", "--age", k.recipient, "-o", enc, join(dir, "s.yaml")], cleanEnv()).status).toBe(0);
+      chmodSync(k.file, 0o644);
+      // Neither HUSH_STRICT nor CI from the environment this test runs in.
+      const env = cleanEnv({ SOPS_AGE_KEY_FILE: k.file });
+      delete env["HUSH_STRICT"];
+      delete env["CI"];
+      const plain = hush(["decrypt", enc], env);
+      expect(plain.status).toBe(0);
+      expect(plain.stdout).toBe("a: 1\n");
+      expect(plain.stderr).toMatch(/^hush: warning: .*readable by any user \(mode 0644\).*--strict refuses such files, as do CI runs\)\n$/);
+      for (const args of [["--strict", "decrypt", enc], ["decrypt", "--strict", enc], ["--strict", "-d", enc]]) {
+        expectRefused(hush(args, env), /not used \(--strict or HUSH_STRICT=1\); chmod 600 it/);
+      }
+      for (const ci of ["true", "1"]) expectRefused(hush(["decrypt", enc], { ...env, CI: ci }), /not used \(CI=true; HUSH_STRICT=0 allows it\)/);
+      const allowed = hush(["decrypt", enc], { ...env, CI: "true", HUSH_STRICT: "0" });
+      expect(allowed.status).toBe(0);
+      expect(allowed.stdout).toBe("a: 1\n");
+      // A private key file is used under --strict and in CI alike, silently.
+      chmodSync(k.file, 0o600);
+      for (const r of [hush(["--strict", "decrypt", enc], env), hush(["decrypt", enc], { ...env, CI: "true" })]) {
+        expect(r.status).toBe(0);
+        expect(r.stdout).toBe("a: 1\n");
+        expect(r.stderr).toBe("");
+      }
+    });
+  });
+});
+
+describe("the key-file check reads the caller's environment, not the process's", () => {
+  it("a PGP key file (0644) under a Keyring whose env says HUSH_STRICT=1 is refused; with HUSH_STRICT=0 it is used", async () => {
+    await withTempDir(async (dir) => {
+      const key = join(dir, "key.asc");
+      copyFileSync(join(FIXTURES, "key-pgp-sops-functional-tests-private.asc"), key);
+      chmodSync(key, 0o644);
+      const text = fixture("pgp-yaml-v3.13.1-format.enc.yaml");
+      const env = (strict: string) => ({ SOPS_PGP_KEY_FILE: key, SOPS_GPG_EXEC: join(dir, "no-gpg"), HUSH_STRICT: strict, HUSH_NO_WARNINGS: "1" });
+      await expect(decryptText(text, { format: "yaml", keyring: new Keyring({ env: env("1") }) })).rejects.toThrow(/not used \(--strict or HUSH_STRICT=1\)/);
+      expect((await decryptText(text, { format: "yaml", keyring: new Keyring({ env: env("0") }) })).text).toBe(fixture("pgp-yaml-v3.13.1-format.expected.yaml"));
     });
   });
 });

@@ -13,6 +13,7 @@ import {
   type SopsConfig,
   type StoresConfig,
 } from "../lib/internal.js";
+import { writeResult } from "./streams.js";
 
 export interface IoOptions {
   inPlace?: boolean;
@@ -75,11 +76,7 @@ export async function writeOutput(input: Input, opts: IoOptions, text: string | 
   if (stdoutLooksClosed()) {
     throw new HushError("CANNOT_WRITE_OUTPUT", "standard output is closed", "to discard the output, redirect it with > /dev/null or pass -o /dev/null");
   }
-  await new Promise<void>((resolve, reject) => {
-    process.stdout.write(text, (err) =>
-      err ? reject(new HushError("CANNOT_WRITE_OUTPUT", `cannot write to standard output: ${(err as NodeJS.ErrnoException).code ?? "write failed"}`)) : resolve(),
-    );
-  });
+  await writeResult(text, (code) => `cannot write to standard output: ${code ?? "write failed"}`);
 }
 
 /** `--config` as commands receive it. */

@@ -8,6 +8,7 @@ import type { CommandSpec } from "./command.js";
 import { newProgram } from "./program.js";
 import { reportError } from "./report.js";
 import { rewriteSopsForm } from "./sops-forms.js";
+import { guardOutputStreams } from "./streams.js";
 import { command as encrypt } from "./commands/encrypt.command.js";
 import { command as decrypt } from "./commands/decrypt.command.js";
 import { command as keygen } from "./commands/keygen.command.js";
@@ -72,17 +73,12 @@ const sopsFormProgram = {
 
 /** Runs the CLI; never throws: errors are printed as one line and mapped to exit codes. */
 export async function main(argv: string[] = process.argv): Promise<void> {
-  // `hush … | head`: a closed pipe ends the output quietly, as for any Unix tool.
-  for (const stream of [process.stdout, process.stderr]) {
-    stream.on("error", (e: NodeJS.ErrnoException) => {
-      if (e.code === "EPIPE") process.exit(process.exitCode ?? 0);
-      // A full disk, an I/O error, a closed descriptor: one line and sops's exit 3, never a trace.
-      if (stream === process.stdout) process.stderr.write(`hush: error: cannot write to standard output: ${e.code ?? "write failed"}\n`);
-      process.exit(3);
-    });
-  }
+  guardOutputStreams();
   try {
-    argv = [...argv.slice(0, 2), ...rewriteSopsForm(argv.slice(2), sopsFormProgram)];
+    // `hush --strict -d FILE`: the program's flag before a sops form (or a command) is taken here.
+    let args = argv.slice(2);
+    while (args[0] === "--strict") [process.env["HUSH_STRICT"], args] = ["1", args.slice(1)];
+    argv = [...argv.slice(0, 2), ...rewriteSopsForm(args, sopsFormProgram)];
     const program = buildProgram(argv[2]);
     await program.parseAsync(argv);
   } catch (e) {

@@ -44,10 +44,15 @@ export function newProgram(): Command {
   const program = new Command("hush")
     .description("Encrypted configuration for git, in the SOPS file format.")
     .version(VERSION, "-v, --version", "print hush's version")
+    .option("--strict", "refuse key files other users can read (default: a warning; HUSH_STRICT=1 and CI=true refuse too)")
     .showHelpAfterError("(run with --help for usage)")
     .addHelpText("after", EXAMPLES + SOPS_FORMS + EXIT_CODES);
   // commander throws instead of exiting; main maps its errors to exit codes.
   program.exitOverride();
+  // --strict goes where the key code reads it, the environment (util/fs.ts), before any command runs.
+  program.hook("preAction", () => {
+    if (program.opts()["strict"]) process.env["HUSH_STRICT"] = "1";
+  });
   program.configureOutput({ outputError: (s, write) => write(s.replace(/^error: /, "hush: error: ")) });
   return program;
 }

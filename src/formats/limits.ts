@@ -10,8 +10,13 @@
  * 10–28 bytes per byte of a long line (a single 5 MB value took 70–140 MB). With Node's default
  * heap (2–4 GB) the limit lies at tens of megabytes of configuration.
  */
-import { getHeapStatistics } from "node:v8";
 import { HushError } from "../errors.js";
+
+/**
+ * node:v8, loaded when a large input is checked: loading it (with node:stream's heap utilities)
+ * costs ~1 ms at every start, and a small input never needs it (issue 20, cold start).
+ */
+const getHeapStatistics = () => process.getBuiltinModule("node:v8").getHeapStatistics();
 
 const PER_LINE = 2_560;
 /** Per byte of a line beyond {@link SHORT_LINE} (shorter lines are in the per-line cost). */
@@ -82,17 +87,36 @@ export function checkAliasExpansion(expanded: number, aliases: number, what: str
 export const BINARY_PER_PLAIN_BYTE = 4.1;
 export const BINARY_PER_ENVELOPE_BYTE = 3;
 
+/**
+ * The old generation's limit, which `--max-old-space-size` sets: a large string (the base64 text,
+ * the envelope) lives there, and V8 aborts when it is full. `heap_size_limit` adds the young
+ * generation, which V8 sizes by version and machine (48 MB on Node 20 and 22, 192 MB on Node 24
+ * here): compared with that total, an 80 MB file passed the check under `--max-old-space-size=256`
+ * on Node 24 and V8 aborted. V8 does not report the old generation's limit, so the flag is read
+ * where Node takes it from (NODE_OPTIONS, then the command line, which wins); without it (a default
+ * heap of gigabytes), the largest young generation seen is taken off the total.
+ */
+function oldSpaceLimit(total: number): number {
+  let flag: number | undefined;
+  for (const arg of [...(process.env["NODE_OPTIONS"] ?? "").split(/\s+/), ...process.execArgv]) {
+    const m = /^--max[-_]old[-_]space[-_]size=(\d+)$/.exec(arg);
+    if (m) flag = Number(m[1]) * 1048576;
+  }
+  return flag !== undefined ? Math.min(flag, total) : total - Math.min(192 * 1048576, total / 4);
+}
+
 /** Like {@link checkParseMemory}, for the binary format's one value: `size` bytes at `perByte`. */
 export function checkBinaryMemory(size: number, perByte: number, what: string): void {
   if (size < 1 << 20) return;
   const need = size * perByte;
   const heap = getHeapStatistics();
-  const room = heap.heap_size_limit * SHARE - heap.used_heap_size;
+  const limit = oldSpaceLimit(heap.heap_size_limit);
+  const room = limit * SHARE - heap.used_heap_size;
   if (need > room) {
     throw new HushError(
       "CANNOT_READ_INPUT",
-      `the input is too large for the memory available: ${mb(size)} of ${what} needs about ${mb(need)} of heap, the limit is ${mb(heap.heap_size_limit)}`,
-      "raise the limit with NODE_OPTIONS=--max-old-space-size=<MB> (about 4 MB per MB of file)",
+      `the input is too large for the memory available: ${mb(size)} of ${what} needs about ${mb(need)} of heap, the limit is ${mb(limit)}`,
+      "raise the limit with NODE_OPTIONS=--max-old-space-size=<MB> (about 5 MB per MB of file)",
     );
   }
 }

@@ -5,7 +5,7 @@
  */
 import { resolve as resolvePath } from "node:path";
 import { HushError } from "../errors.js";
-import { emitTrees, formatNameForPath, mergeEncrypted, writeFileAtomic, type ConflictChooser, type MergeConflict, type TreeNode } from "../lib/internal.js";
+import { emitTrees, formatNameForPath, mergeEncrypted, withFileLock, writeFileAtomic, type ConflictChooser, type MergeConflict, type TreeNode } from "../lib/internal.js";
 import { git, repoRoot, runGit } from "./run.js";
 import { committedRuleSpecs } from "./committed-config.js";
 
@@ -57,6 +57,12 @@ async function blob(id: string | undefined, opts: ResolveOptions): Promise<strin
  * Plaintext never reaches the disk or the index: only the chooser sees values.
  */
 export async function resolveConflict(file: string, opts: ResolveOptions = {}): Promise<ResolveResult> {
+  // The file's lock (util/lock.ts) from the read of the index to `git add`: a second resolve, or a
+  // `hush set`, waits, then sees the resolved file, instead of two writers racing to the index.
+  return withFileLock(resolvePath(opts.cwd ?? process.cwd(), file), () => resolveLocked(file, opts), opts.env ?? process.env);
+}
+
+async function resolveLocked(file: string, opts: ResolveOptions): Promise<ResolveResult> {
   const { path, stages } = await unmergedStages(file, opts);
   if (!stages.has(2) || !stages.has(3)) {
     throw new HushError(

@@ -67,13 +67,17 @@ function quietNodeVersionWarning(): void {
  * The SDK logs to `console` by default, for example a multi-line warning when both a profile and
  * `AWS_ACCESS_KEY_ID` are set. hush prints one line per failure, so SDK logging goes nowhere unless
  * `HUSH_DEBUG` is set. A plain object, not the SDK's NoOpLogger: that class name is what makes the
- * SDK fall back to `console.warn`.
+ * SDK fall back to `console.warn`. No `info` at all: the SDK's logger middleware calls
+ * `logger?.info?.(…)` after every call, and with an `info` present it first copies the request and
+ * the response through their sensitive-field filters, only for `info` to drop them (a measurable
+ * share of each KMS call's CPU in a 1,000-file updatekeys, issue 20).
  */
 function sdkLogger(env: NodeJS.ProcessEnv) {
   const quiet = (): void => {};
-  return env["HUSH_DEBUG"]
-    ? { debug: quiet, info: quiet, warn: console.warn, error: console.error }
-    : { debug: quiet, info: quiet, warn: quiet, error: quiet };
+  // The SDK's Logger type lists `info`; its only caller checks for it (`logger?.info?.(…)`).
+  type SdkLogger = { debug: typeof quiet; info: typeof quiet; warn: typeof quiet; error: typeof quiet };
+  const logger = env["HUSH_DEBUG"] ? { debug: quiet, warn: console.warn, error: console.error } : { debug: quiet, warn: quiet, error: quiet };
+  return logger as unknown as SdkLogger;
 }
 
 /** sops's ARN pattern; group 1 is the region. */
@@ -344,19 +348,39 @@ function kmsEntry(key: KmsKey, enc: string, createdAt: string): KeyEntry {
 export function kmsRecipient(spec: RecipientSpec, env: NodeJS.ProcessEnv = process.env): KeyRecipient {
   const key = parseKmsSpec(spec);
   const id = kmsKeyId(key);
+  // The SDK client is kept while wraps keep coming (a run over many files wraps for one recipient
+  // object: one client and its connections, not one per file), and destroyed a moment after the
+  // last, so a recipient that is dropped leaves no sockets behind.
+  const clients: KmsClients = new Map();
+  let inFlight = 0;
+  let idle: NodeJS.Timeout | undefined;
   return {
     kind: "kms",
     id,
     async wrap(dataKey: Uint8Array): Promise<KeyEntry> {
-      const blob = await withKmsClient(key, env, `AWS KMS Encrypt with ${id}`, async (lib, client, signal) => {
-        const ctx = sortedContext(key.context);
-        const out = await client.send(
-          new lib.EncryptCommand({ KeyId: key.arn, Plaintext: dataKey, ...(ctx ? { EncryptionContext: ctx } : {}) }),
-          { abortSignal: signal },
-        );
-        if (!out.CiphertextBlob || out.CiphertextBlob.length === 0) throw new Error("KMS returned no ciphertext");
-        return { blob: out.CiphertextBlob, keyId: out.KeyId };
-      });
+      inFlight++;
+      if (idle) clearTimeout(idle);
+      idle = undefined;
+      let blob;
+      try {
+        blob = await withKmsClient(key, env, `AWS KMS Encrypt with ${id}`, async (lib, client, signal) => {
+          const ctx = sortedContext(key.context);
+          const out = await client.send(
+            new lib.EncryptCommand({ KeyId: key.arn, Plaintext: dataKey, ...(ctx ? { EncryptionContext: ctx } : {}) }),
+            { abortSignal: signal },
+          );
+          if (!out.CiphertextBlob || out.CiphertextBlob.length === 0) throw new Error("KMS returned no ciphertext");
+          return { blob: out.CiphertextBlob, keyId: out.KeyId };
+        }, clients);
+      } finally {
+        if (--inFlight === 0) {
+          idle = setTimeout(() => {
+            for (const c of clients.values()) c.destroy();
+            clients.clear();
+          }, 1000);
+          idle.unref();
+        }
+      }
       const stored = BARE_ALIAS_RE.test(key.arn) ? { ...key, arn: aliasArn(key.arn, blob.keyId) } : key;
       return kmsEntry(stored, Buffer.from(blob.blob).toString("base64"), createdAtNow());
     },

@@ -283,7 +283,7 @@ interface KeyFileKeys {
 }
 
 /** Reads every OpenPGP key in a file: concatenated armored blocks, or binary packets. */
-async function readKeyFile(path: string, source: string): Promise<KeyFileKeys> {
+async function readKeyFile(path: string, source: string, env: NodeJS.ProcessEnv): Promise<KeyFileKeys> {
   const problems: string[] = [];
   let raw: Buffer;
   try {
@@ -293,7 +293,7 @@ async function readKeyFile(path: string, source: string): Promise<KeyFileKeys> {
   }
   // Only secret keys need hiding: a file of public keys may be readable by anyone.
   if (raw.includes("PRIVATE KEY BLOCK")) {
-    const exposed = await keyFileExposure(path, source);
+    const exposed = await keyFileExposure(path, source, env);
     if (exposed) return { keys: [], problems: [exposed] };
   }
   const openpgp = await loadOpenPgp();
@@ -344,7 +344,7 @@ function keyFilesOf(env: NodeJS.ProcessEnv): { path: string; source: string }[] 
 async function findPublicKey(fp: string, env: NodeJS.ProcessEnv): Promise<{ key: PgpKey; source: string }> {
   const looked: string[] = [];
   for (const f of keyFilesOf(env)) {
-    const { keys, problems } = await readKeyFile(f.path, f.source);
+    const { keys, problems } = await readKeyFile(f.path, f.source, env);
     const key = keys.find((k) => k.getKeys().some((s) => namesKey(fp, s)));
     if (key) return { key: key.isPrivate() ? key.toPublic() : key, source: f.source };
     looked.push(problems.length > 0 ? problems.join("; ") : `${f.source}: not there`);
@@ -554,7 +554,7 @@ export async function loadPgpKeyring(env: NodeJS.ProcessEnv = process.env): Prom
   const sources: string[] = [];
   for (const f of keyFilesOf(env)) {
     sources.push(f.source);
-    const r = await readKeyFile(f.path, f.source);
+    const r = await readKeyFile(f.path, f.source, env);
     problems.push(...r.problems);
     for (const k of r.keys) {
       if (!k.isPrivate()) continue;

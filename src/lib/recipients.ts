@@ -11,7 +11,7 @@
  */
 import { HushError } from "../errors.js";
 import { dirname } from "node:path";
-import { displayPath, findConfigFile, parseConfig, rulesForFile, selectCreationRule, type ConfigOptions, type KeySpec } from "../config/index.js";
+import { displayPath, findConfigFile, parseConfig, rulesForFile, selectCreationRule, type ConfigOptions, type KeySpec, type SopsConfig } from "../config/index.js";
 import type { KeyEntry, KeyKind, WrappedKey } from "../model/metadata.js";
 import { EndpointTrust, normaliseUrl } from "../keys/trust.js";
 
@@ -185,10 +185,15 @@ export async function authorizeRewrap(groups: readonly (readonly WrappedKey[])[]
 }
 
 /** The rule groups and name for a file, or undefined when no `.sops.yaml` rule applies to it. */
-export async function ruleFor(path: string | undefined, options: ConfigOptions = {}): Promise<{ groups: readonly (readonly KeySpec[])[]; name: string } | undefined> {
+export async function ruleFor(
+  path: string | undefined,
+  options: ConfigOptions = {},
+  /** The config already loaded with these options (a run over many files, lib/bulk-session.ts). */
+  preloaded?: Promise<{ config: SopsConfig | undefined }>,
+): Promise<{ groups: readonly (readonly KeySpec[])[]; name: string } | undefined> {
   if (path === undefined || path === "-") return undefined;
   try {
-    const rule = await rulesForFile(path, { ...options, warn: () => {} });
+    const rule = await rulesForFile(path, { ...options, warn: () => {} }, preloaded ? await preloaded : undefined);
     if (!rule) return undefined;
     return { groups: rule.groups, name: `creation_rules[${rule.index}] of ${displayPath(rule.configPath, options.cwd ?? process.cwd())}` };
   } catch (e) {

@@ -9,11 +9,12 @@ import { type KeyEntry, type KeyKind, type Metadata, SOPS_VERSION, type WrappedK
 import { wrapForGroups } from "../core/document.js";
 import type { FormatName } from "../model/tree.js";
 import type { KeyRecipient } from "../keys/key-source.js";
-import { Keyring, recipientFor, type RecipientSpec } from "../keys/registry.js";
+import { Keyring, type RecipientSpec } from "../keys/registry.js";
 import { keyService, specLabel } from "../keys/index.js";
 import { utf8 } from "../formats/index.js";
 import { decryptHeld, encryptText, type DecryptTextOptions, type HeldDecryption } from "./files.js";
 import { authorizeRewrap, ruleFor } from "./recipients.js";
+import { cachedRecipient, type UpdateKeysSession } from "./bulk-session.js";
 
 export interface RewriteOptions {
   format: FormatName;
@@ -131,6 +132,12 @@ export interface RotateOptions extends RewriteOptions {
   dropUnknownRecipients?: boolean;
   /** Receives the "unauthenticated recipients" warning. */
   warn?: (message: string) => void;
+  /**
+   * Shared state of a run over many files (lib/bulk-session.ts): its config stands for
+   * `.sops.yaml` lookups (it must be loaded with this call's cwd, configPath and env), its
+   * recipients are made once, its keyring is used when no `keyring` is given.
+   */
+  session?: UpdateKeysSession;
 }
 
 /**
@@ -138,7 +145,7 @@ export interface RotateOptions extends RewriteOptions {
  * recipients (plus or minus the given ones). Entries keep their `created_at`.
  */
 export async function rotateText(encrypted: string | Uint8Array, opts: RotateOptions): Promise<RewriteResult & { removed: string[]; dropped: string[] }> {
-  const dec = await decryptHeld(encrypted, decryptOptions(opts));
+  const dec = await decryptHeld(encrypted, decryptOptions(opts.session && !opts.keyring ? { ...opts, keyring: opts.session.keyring } : opts));
   // The old key is not needed: rotation draws a new one.
   dec.dataKey.fill(0);
   const env = opts.env ?? process.env;
@@ -155,7 +162,7 @@ export async function rotateText(encrypted: string | Uint8Array, opts: RotateOpt
     throw new HushError("USAGE", `not a recipient of this file: ${missing.map((m) => `${m.kind} ${m.label}`).join(", ")}`);
   }
   // The new data key goes only to recipients .sops.yaml names (issue 14, attack 2).
-  const rule = await ruleFor(opts.path, { ...(opts.cwd ? { cwd: opts.cwd } : {}), ...(opts.configPath ? { configPath: opts.configPath } : {}), env });
+  const rule = await ruleFor(opts.path, { ...(opts.cwd ? { cwd: opts.cwd } : {}), ...(opts.configPath ? { configPath: opts.configPath } : {}), env }, opts.session?.config);
   const allowed = await authorizeRewrap(kept, {
     ruleGroups: rule?.groups,
     ...(rule ? { ruleName: rule.name } : {}),
@@ -171,7 +178,7 @@ export async function rotateText(encrypted: string | Uint8Array, opts: RotateOpt
   if (groups.some((g) => g.length === 0)) {
     throw new HushError("USAGE", "removing these recipients would leave a key group with no keys");
   }
-  const recipients: KeyRecipient[][] = await Promise.all(groups.map((g) => Promise.all(g.map((r) => recipientFor(r.kind, r.spec, env)))));
+  const recipients: KeyRecipient[][] = await Promise.all(groups.map((g) => Promise.all(g.map((r) => cachedRecipient(r, env, opts.session)))));
   // Filled in place: no other buffer ever holds the new key, and this one is zeroed below.
   const dataKey = randomFillSync(new Uint8Array(32));
   try {

@@ -4,17 +4,19 @@
  * stay keep their entry verbatim, so the diff shows exactly who was added and removed.
  */
 import { HushError } from "../errors.js";
-import { metadataOf, wrapForGroups } from "../core/document.js";
+import { wrapForGroups } from "../core/document.js";
 import { metadataToNode } from "../core/metadata.js";
 import type { KeyKind, WrappedKey } from "../model/metadata.js";
-import { loadEffectiveConfig, rulesForFile, type ConfigOptions, type SopsConfig } from "../config/index.js";
+import { rulesForFile, type ConfigOptions } from "../config/index.js";
 import type { KeySpec } from "../config/key-specs.js";
 import type { FormatName } from "../model/tree.js";
-import { Keyring, recipientFor, unwrapDataKey } from "../keys/registry.js";
-import type { KeyRecipient } from "../keys/key-source.js";
+import { Keyring, unwrapDataKey } from "../keys/registry.js";
 import { keyService, specLabel } from "../keys/index.js";
-import { parseDocument } from "./files.js";
 import { entryLabel } from "./rewrite.js";
+import { openSopsBlock } from "./sops-block.js";
+import { cachedRecipient, type UpdateKeysSession } from "./bulk-session.js";
+
+export { updateKeysSession } from "./bulk-session.js";
 
 /** Whether a stored entry is the recipient a config spec names. */
 function sameRecipient(w: WrappedKey, k: KeySpec): boolean {
@@ -43,46 +45,6 @@ export interface UpdateKeysResult extends KeyChanges {
  */
 export const DEFAULT_JOBS = 32;
 
-/**
- * What many `updateKeysText` calls of one run share: the `.sops.yaml` (read and parsed once), the
- * keyring (identities and key-service clients load once), and the recipients of the rules (an
- * age recipient is parsed once, a KMS client made once), instead of once per file.
- */
-export interface UpdateKeysSession {
-  readonly keyring: Keyring;
-  readonly config: Promise<{ config: SopsConfig | undefined }>;
-  readonly recipients: Map<string, Promise<KeyRecipient>>;
-  /** Documents parsed by a dry run, by path, reused by the run that applies it to the same text. */
-  readonly parsed: Map<string, { text: string; doc: ReturnType<typeof parseDocument> }>;
-}
-
-/** A session for one run over many files with the same options. */
-export function updateKeysSession(opts: ConfigOptions = {}): UpdateKeysSession {
-  const config = loadEffectiveConfig(opts).then((c) => ({ config: c }));
-  // A bad config is reported by every file that awaits it; until then it must not count as an
-  // unhandled rejection (which would end the process with a stack trace).
-  config.catch(() => {});
-  return {
-    keyring: new Keyring(opts.env ? { env: opts.env } : {}),
-    config,
-    recipients: new Map(),
-    parsed: new Map(),
-  };
-}
-
-function cachedRecipient(k: KeySpec, env: NodeJS.ProcessEnv | undefined, session: UpdateKeysSession | undefined): Promise<KeyRecipient> {
-  if (!session) return recipientFor(k.kind, k.spec, env);
-  const id = JSON.stringify([k.kind, k.spec]);
-  let r = session.recipients.get(id);
-  if (!r) {
-    r = recipientFor(k.kind, k.spec, env);
-    session.recipients.set(id, r);
-    // A failure is reported for every file that needs it, not cached as a rejection forever.
-    r.catch(() => session.recipients.delete(id));
-  }
-  return r;
-}
-
 export interface UpdateKeysOptions extends ConfigOptions {
   format: FormatName;
   keyring?: Keyring;
@@ -102,8 +64,9 @@ export async function updateKeysText(path: string, text: string, opts: UpdateKey
   // only for the very same text, and only once.
   const kept = opts.session?.parsed.get(path);
   if (kept) opts.session!.parsed.delete(path);
-  const doc = kept && kept.text === text ? kept.doc : parseDocument(text, opts.format);
-  const meta = metadataOf(doc);
+  // Only the `sops` block changes: it is spliced where that is byte-identical (sops-block.ts).
+  const doc = kept && kept.text === text ? kept.doc : openSopsBlock(text, opts.format);
+  const meta = doc.metadata;
   const want = rule.groups.filter((g) => g.length > 0);
   if (want.length === 0) throw new HushError("CONFIG", `the creation rule for ${path} names no keys`);
   const label = (kind: KeyKind, l: string) => `${kind} ${l}`;
@@ -139,8 +102,7 @@ export async function updateKeysText(path: string, text: string, opts: UpdateKey
       const recipients = await Promise.all(want.map((g) => Promise.all(g.map((k) => cachedRecipient(k, opts.env, opts.session)))));
       groups = await wrapForGroups(dataKey, recipients, threshold);
     }
-    doc.setMetadata(metadataToNode({ ...meta, keyGroups: groups, shamirThreshold: groups.length > 1 ? threshold : meta.shamirThreshold }));
-    return { text: doc.toString(), added, removed };
+    return { text: doc.withMetadata(metadataToNode({ ...meta, keyGroups: groups, shamirThreshold: groups.length > 1 ? threshold : meta.shamirThreshold })), added, removed };
   } finally {
     dataKey.fill(0);
   }

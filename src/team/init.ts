@@ -16,6 +16,7 @@ import {
   loadAgeIdentities,
   parseAgeRecipients,
   kubernetesPathRegex,
+  lockFile,
   withKubernetesRule,
   writeFileAtomic,
 } from "../lib/internal.js";
@@ -135,6 +136,8 @@ export async function initRepo(options: InitOptions = {}): Promise<InitReport> {
   let wroteConfig = false;
   let addedKubernetes = false;
   let existing: string | undefined;
+  // Read-change-write of .sops.yaml and .gitignore under their locks (util/lock.ts), held to exit.
+  await lockFile(configPath, env);
   try {
     existing = await fsp.readFile(configPath, "utf8");
   } catch {
@@ -180,6 +183,7 @@ export async function initRepo(options: InitOptions = {}): Promise<InitReport> {
   let wroteGitignore = false;
   if (top !== undefined) {
     const path = join(root, ".gitignore");
+    await lockFile(path, env);
     let before = "";
     try {
       before = await fsp.readFile(path, "utf8");

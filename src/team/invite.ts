@@ -7,8 +7,22 @@
 import { promises as fsp } from "node:fs";
 import { dirname } from "node:path";
 import { HushError } from "../errors.js";
-import { addAgeRecipient, ageRecipientsByRule, DEFAULT_JOBS, findConfigFile, Keyring, loadConfig, mapLimit, parseAgeRecipients, selectCreationRule, updateKeysText, writeFileAtomic } from "../lib/internal.js";
-import { encryptedFiles } from "./files.js";
+import {
+  addAgeRecipient,
+  ageRecipientsByRule,
+  DEFAULT_JOBS,
+  findConfigFile,
+  Keyring,
+  loadConfig,
+  lockFile,
+  mapLimit,
+  parseAgeRecipients,
+  selectCreationRule,
+  updateKeysText,
+  withFileLock,
+  writeFileAtomic,
+} from "../lib/internal.js";
+import { encryptedFiles, readEncryptedFile } from "./files.js";
 
 /** Where the config is and how to run. */
 export interface TeamOptions {
@@ -118,20 +132,26 @@ export async function updateAllKeys(configPath: string, options: TeamOptions, ke
   const env = options.env ?? process.env;
   const files = await encryptedFiles(dirname(configPath), env);
   const ring = keyring ?? new Keyring({ env });
-  const results = await mapLimit(files, options.jobs ?? DEFAULT_JOBS, counted(files.length, options.onProgress, async (f) => {
-    let res;
-    try {
-      res = await updateKeysText(f.path, f.text, { format: f.format, configPath, cwd: options.cwd ?? process.cwd(), env, keyring: ring });
-    } catch (e) {
-      if (e instanceof HushError && e.code === "CONFIG" && /no matching creation rule/.test(e.message)) {
-        return { shown: f.shown, status: "no rule", added: [], removed: [] } satisfies FileOutcome;
+  const root = dirname(configPath);
+  // Each file is re-read under its lock (util/lock.ts): a `hush set` that ran since the scan is
+  // kept, and one that comes while the file is re-keyed waits, instead of one update being lost.
+  const results = await mapLimit(files, options.jobs ?? DEFAULT_JOBS, counted(files.length, options.onProgress, (scanned) =>
+    withFileLock(scanned.path, async (): Promise<FileOutcome> => {
+      const f = (await readEncryptedFile(scanned.path, root)) ?? scanned;
+      let res;
+      try {
+        res = await updateKeysText(f.path, f.text, { format: f.format, configPath, cwd: options.cwd ?? process.cwd(), env, keyring: ring });
+      } catch (e) {
+        if (e instanceof HushError && e.code === "CONFIG" && /no matching creation rule/.test(e.message)) {
+          return { shown: f.shown, status: "no rule", added: [], removed: [] };
+        }
+        throw e;
       }
-      throw e;
-    }
-    if (res.text === undefined) return { shown: f.shown, status: "up to date", added: res.added, removed: res.removed } satisfies FileOutcome;
-    await writeFileAtomic(f.path, res.text);
-    return { shown: f.shown, status: "updated", added: res.added, removed: res.removed } satisfies FileOutcome;
-  }));
+      if (res.text === undefined) return { shown: f.shown, status: "up to date", added: res.added, removed: res.removed };
+      await writeFileAtomic(f.path, res.text);
+      return { shown: f.shown, status: "updated", added: res.added, removed: res.removed };
+    }, env),
+  ));
   return results.map((r, i) =>
     r.status === "fulfilled"
       ? r.value
@@ -151,6 +171,9 @@ export async function inviteRecipient(recipientArg: string, options: InviteOptio
     );
   }
   if (options.all && options.rules && options.rules.length > 0) throw new HushError("CONFLICTING_PARAMETERS", "--all and --rule cannot be used together");
+  // The config's lock, from before its read to the end (released at exit): two team commands at
+  // once take turns instead of one dropping the other's recipient.
+  if (!options.dryRun) await lockFile(configPath, options.env ?? process.env);
   const source = await readConfigText(configPath);
   if (options.dryRun) {
     const readable = await filesOfRules(configPath, options.all ? "all" : new Set(options.rules), options);

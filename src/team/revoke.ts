@@ -18,6 +18,7 @@ import {
   findConfigFile,
   isSealedText,
   Keyring,
+  lockFile,
   mapLimit,
   parseConfig,
   parseDocument,
@@ -27,7 +28,7 @@ import {
   scalars,
   writeFileAtomic,
 } from "../lib/internal.js";
-import { encryptedFiles, type EncryptedFile } from "./files.js";
+import { encryptedFiles, readEncryptedFile, type EncryptedFile } from "./files.js";
 import { counted, oneAgeRecipient, readConfigText, type TeamOptions } from "./invite.js";
 
 /** Options of {@link revokeRecipient}. */
@@ -87,6 +88,9 @@ export async function revokeRecipient(recipientArg: string, options: RevokeOptio
   // 1. The config edit, checked before anything is written.
   let newConfig: string | undefined;
   let rulesChanged: number[] = [];
+  // Locks (util/lock.ts), held to the end (released at exit): the config's before it is read, and
+  // below every file's before its final read, so a concurrent `hush set` or team command waits.
+  if (configPath && !options.dryRun) await lockFile(configPath, env);
   if (configPath) {
     const source = await readConfigText(configPath);
     const edit = removeAgeRecipient(source, recipient);
@@ -113,7 +117,16 @@ export async function revokeRecipient(recipientArg: string, options: RevokeOptio
   // 2. The files they could open, rotated in memory.
   const root = configPath ? dirname(configPath) : cwd;
   const all = await encryptedFiles(root, env);
-  const affected = all.filter((f) => namesRecipient(f, recipient));
+  let affected = all.filter((f) => namesRecipient(f, recipient));
+  if (!options.dryRun) {
+    const fresh: EncryptedFile[] = [];
+    for (const f of affected) {
+      await lockFile(f.path, env);
+      const again = await readEncryptedFile(f.path, root);
+      if (again && namesRecipient(again, recipient)) fresh.push(again);
+    }
+    affected = fresh;
+  }
   const keyring = new Keyring({ env });
   const rotated = await mapLimit(affected, options.jobs ?? DEFAULT_JOBS, counted(affected.length, options.onProgress, async (f) => {
     const res = await rotateText(f.text, {

@@ -261,9 +261,23 @@ export function privateTempDir(prefix: string, env: NodeJS.ProcessEnv = process.
 }
 
 /**
+ * Why key files others can read are refused, or undefined when they are only warned about:
+ * `--strict` (which sets `HUSH_STRICT=1`), `HUSH_STRICT=1`, or a CI run (`CI=true`, as GitHub,
+ * GitLab and most runners set), where a key file is written by a script and nobody reads a warning.
+ * `HUSH_STRICT=0` turns it off, CI included.
+ */
+function strictReason(env: NodeJS.ProcessEnv): string | undefined {
+  const strict = env["HUSH_STRICT"];
+  if (strict === "1") return "--strict or HUSH_STRICT=1";
+  if (strict === "0") return undefined;
+  const ci = (env["CI"] ?? "").toLowerCase();
+  return ci === "true" || ci === "1" ? "CI=true; HUSH_STRICT=0 allows it" : undefined;
+}
+
+/**
  * The check ssh makes of a private key file: one that other users can read is reported. By
- * default a warning (sops reads such files silently, and CI runners often check keys out 0644);
- * with `HUSH_STRICT=1` the file is not used, and the returned problem line says why. Reads the
+ * default a warning (sops reads such files silently); under `--strict`, `HUSH_STRICT=1` or CI
+ * ({@link strictReason}) the file is not used, and the returned problem line says why. Reads the
  * mode of the file itself (symlinks followed); Windows has no such modes.
  */
 export async function keyFileExposure(path: string, source: string, env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
@@ -277,7 +291,8 @@ export async function keyFileExposure(path: string, source: string, env: NodeJS.
   if ((mode & 0o044) === 0) return undefined;
   const who = mode & 0o004 ? "any user" : "its group";
   const what = `${source} is readable by ${who} (mode ${mode.toString(8).padStart(4, "0")})`;
-  if (env["HUSH_STRICT"] === "1") return `${what}: not used (HUSH_STRICT=1); chmod 600 it`;
-  warn(`${what}: anyone who can read it can decrypt your files; chmod 600 it (HUSH_STRICT=1 refuses such files)`, env);
+  const strict = strictReason(env);
+  if (strict) return `${what}: not used (${strict}); chmod 600 it`;
+  warn(`${what}: anyone who can read it can decrypt your files; chmod 600 it (--strict refuses such files, as do CI runs)`, env);
   return undefined;
 }

@@ -1,6 +1,7 @@
 /**
  * Advisory locks for commands that read a file, change it and write it back (`set`, `unset`,
- * `edit`, `rotate`/`encrypt`/`decrypt -i`, `updatekeys`). Without one, two such commands at once
+ * `edit`, `rotate`/`encrypt`/`decrypt -i`, `updatekeys`, `git resolve`, and the team commands for
+ * `.sops.yaml` and the files they re-key). Without one, two such commands at once
  * both read the old file and the second rename silently drops the first one's change.
  *
  * The lock is a file beside the target, `.<name>.hush.lock`, created with O_EXCL and holding

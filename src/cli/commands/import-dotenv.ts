@@ -3,7 +3,7 @@
  * `.env`, or the environment) into an encrypted file (the operations are in lib/migrate.ts).
  */
 import { HushError } from "../../errors.js";
-import { importDotenv, importEnv, migrateRequest, readInput, readNodeDotenv, writeFileAtomic, type DotenvImportChange, type KeyFlags } from "../../lib/internal.js";
+import { importDotenv, importEnv, lockFile, migrateRequest, readInput, readNodeDotenv, writeFileAtomic, type DotenvImportChange, type KeyFlags } from "../../lib/internal.js";
 import { writeStdout } from "../stdout.js";
 
 interface MigrateFlags extends KeyFlags {
@@ -21,6 +21,7 @@ interface MigrateFlags extends KeyFlags {
 export async function runImportDotenv(file: string, flags: MigrateFlags): Promise<void> {
   if (flags.inPlace && flags.output) throw new HushError("CONFLICTING_PARAMETERS", "--in-place and --output cannot be used together");
   if (file === "-" && flags.inPlace) throw new HushError("CONFLICTING_PARAMETERS", "--in-place needs a file, not standard input");
+  if (flags.inPlace && !flags.dryRun) await lockFile(file); // read-change-write, as `hush set` (util/lock.ts)
   const source = (await readInput(file)).toString("utf8");
   const name = file === "-" ? "standard input" : file;
   if (flags.dryRun) {

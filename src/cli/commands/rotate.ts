@@ -5,9 +5,9 @@
  */
 import { relative } from "node:path";
 import { HushError } from "../../errors.js";
-import { Keyring, mapLimit, parseKmsContext, rotateText, specsFromString, writeFileAtomic, type KeyKind } from "../../lib/internal.js";
+import { DEFAULT_JOBS, Keyring, formatNameForPath, isFormatName, mapLimit, parseKmsContext, rotateText, specsFromString, updateKeysSession, withFileLock, writeFileAtomic, type KeyKind } from "../../lib/internal.js";
 import { rotateFlagOptions } from "../../lib/key-services.js";
-import { collectEncryptedFiles, progress } from "../bulk.js";
+import { collectEncryptedTexts, progress, unchangedSince } from "../bulk.js";
 import { commandConfig, readInputFile, writeOutput, type ConfigFlags, type IoOptions } from "../common.js";
 import { parseDecryptionOrder } from "./decrypt.js";
 import { parseJobs } from "./invite.js";
@@ -53,16 +53,30 @@ export async function runRotate(paths: string[], flags: RotateFlags): Promise<vo
   // Many files: in place only (there is no one place to print them to).
   if (!flags.inPlace) throw new HushError("CONFLICTING_PARAMETERS", "rotate of several files or a directory needs --in-place (-i)");
   if (flags.output) throw new HushError("CONFLICTING_PARAMETERS", "--output takes one file");
-  const files = await collectEncryptedFiles(paths);
+  const { files, texts } = await collectEncryptedTexts(paths);
   if (files.length === 0) throw new HushError("NO_FILE", "no encrypted files found");
-  const jobs = parseJobs(typeof flags["jobs"] === "string" ? flags["jobs"] : undefined) ?? 8;
+  // Network-bound (each file unwraps and wraps a key): sized by latency, not cores, as updatekeys.
+  const jobs = parseJobs(typeof flags["jobs"] === "string" ? flags["jobs"] : undefined) ?? DEFAULT_JOBS;
+  // One .sops.yaml lookup, one keyring, each new recipient (and its KMS client) made once.
+  const session = updateKeysSession({ ...(typeof flags["config"] === "string" ? { configPath: flags["config"] } : {}), keyring, warn: () => {} });
   const bar = progress(files.length, "rotated");
   const results = await mapLimit(files, jobs, async (f) => {
     try {
-      const input = await readInputFile(f, { inPlace: true, ...(flags.inputType ? { inputType: flags.inputType } : {}) });
-      const res = await rotateText(input.data, { format: input.format, path: f, warn: warn(f), ...options });
-      await writeFileAtomic(f, res.text);
-      return res;
+      // The lock is held from before the read to after the write, then released (not kept to exit).
+      return await withFileLock(f, async () => {
+        const seen = texts.get(f);
+        texts.delete(f);
+        const format = flags.inputType && isFormatName(flags.inputType) ? flags.inputType : formatNameForPath(f);
+        // The text read while collecting, unless the file changed since; binary files go as bytes
+        // (their text form is lossy when not UTF-8).
+        const data =
+          format !== "binary" && seen && unchangedSince(f, seen.id)
+            ? seen.text
+            : (await readInputFile(f, { ...(flags.inputType ? { inputType: flags.inputType } : {}) })).data;
+        const res = await rotateText(data, { format, path: f, warn: warn(f), session, ...options });
+        await writeFileAtomic(f, res.text);
+        return res;
+      });
     } finally {
       bar.tick();
     }

@@ -1,6 +1,6 @@
 /** `hush share --to AGE_RECIPIENT KEY…`: a few values as one armored age file (src/team/share.ts). */
 import { HushError } from "../../errors.js";
-import { formatForSecretsPath, readInput, writeFileAtomic } from "../../lib/internal.js";
+import { formatForSecretsPath, readInput, withFileLock, writeFileAtomic } from "../../lib/internal.js";
 import { shareSecrets } from "../../team/share.js";
 import { writeStdout } from "../stdout.js";
 
@@ -19,7 +19,7 @@ export async function runShare(keys: string[], flags: ShareFlags): Promise<void>
   const text = (await readInput(file)).toString("utf8");
   const format = flags.inputType === "yaml" || flags.inputType === "json" ? flags.inputType : formatForSecretsPath(file);
   const r = await shareSecrets({ text, format, keys, to, source: file });
-  if (flags.output) await writeFileAtomic(flags.output, r.armored, 0o644);
+  if (flags.output) await withFileLock(flags.output, () => writeFileAtomic(flags.output!, r.armored, 0o644));
   else await writeStdout(r.armored);
   process.stderr.write(
     `hush: shared ${r.values} value${r.values === 1 ? "" : "s"} (${r.paths.join(", ")}) with ${to.length === 1 ? to[0] : `${to.length} recipients`}${flags.output ? ` in ${flags.output}` : ""}; they open it with \`hush import\` or \`age -d\`\n`,

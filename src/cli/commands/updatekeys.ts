@@ -3,13 +3,12 @@
  * and removed, asks before writing (`--yes` to skip), then updates the files in parallel with a
  * bounded number in flight, reporting each file.
  */
-import { promises as fsp } from "node:fs";
-import { join, relative } from "node:path";
+import { relative } from "node:path";
 import { createInterface } from "node:readline";
 import { HushError } from "../../errors.js";
 import { DEFAULT_JOBS, formatNameForPath, isFormatName, mapLimit, readInput, rotateText, updateKeysSession, updateKeysText, writeFileAtomic, type FormatName } from "../../lib/internal.js";
 import { withFileLock } from "../../lib/internal.js";
-import { progress } from "../bulk.js";
+import { collectEncryptedTexts, progress, readTextWithIdentity, unchangedSince, type ReadText } from "../bulk.js";
 
 interface Flags {
   yes?: boolean;
@@ -18,41 +17,6 @@ interface Flags {
   config?: string;
   shamirSecretSharingThreshold?: string;
   rotate?: boolean;
-}
-
-const SKIP_DIRS = new Set([".git", "node_modules"]);
-
-/**
- * Files named, with directories expanded to the encrypted files below them. A file found in a
- * directory was read to see that it is encrypted; its text comes along, so it is read only once.
- */
-async function collect(paths: string[]): Promise<{ files: string[]; texts: Map<string, string> }> {
-  const out: string[] = [];
-  const texts = new Map<string, string>();
-  const walk = async (p: string, explicit: boolean): Promise<void> => {
-    let st;
-    try {
-      st = await fsp.stat(p);
-    } catch {
-      throw new HushError("NO_FILE", `file not found: ${p}`);
-    }
-    if (st.isDirectory()) {
-      const names = (await fsp.readdir(p)).sort();
-      for (const n of names) if (!SKIP_DIRS.has(n)) await walk(join(p, n), false);
-      return;
-    }
-    if (explicit) out.push(p);
-    else {
-      // In a directory, only files that carry sops metadata count.
-      const text = await fsp.readFile(p, "utf8");
-      if (/sops|"mac"|sops_mac/.test(text.slice(-4096))) {
-        out.push(p);
-        texts.set(p, text);
-      }
-    }
-  };
-  for (const p of paths) await walk(p, true);
-  return { files: out, texts };
 }
 
 function describe(added: string[], removed: string[]): string {
@@ -73,7 +37,7 @@ async function confirm(question: string): Promise<boolean> {
 export async function runUpdatekeys(paths: string[], flags: Flags): Promise<void> {
   const jobs = flags.jobs ? Number(flags.jobs) : DEFAULT_JOBS;
   if (!Number.isInteger(jobs) || jobs < 1) throw new HushError("USAGE", "--jobs takes a whole number ≥ 1");
-  const { files, texts } = await collect(paths);
+  const { files, texts } = await collectEncryptedTexts(paths);
   if (files.length === 0) throw new HushError("NO_FILE", "no encrypted files found");
   const format = (f: string): FormatName => (flags.inputType && isFormatName(flags.inputType) ? flags.inputType : formatNameForPath(f));
   const threshold = flags.shamirSecretSharingThreshold ? Number(flags.shamirSecretSharingThreshold) : undefined;
@@ -84,13 +48,20 @@ export async function runUpdatekeys(paths: string[], flags: Flags): Promise<void
   const show = (f: string) => relative(process.cwd(), f) || f;
   // One .sops.yaml read, one keyring, each recipient parsed once, for all the files.
   const session = updateKeysSession(common);
-  const read = async (f: string) => texts.get(f) ?? (await readInput(f)).toString("utf8");
+  const read = async (f: string): Promise<ReadText> => {
+    try {
+      return readTextWithIdentity(f);
+    } catch {
+      // The usual error for the path (not found, a directory, unreadable).
+      return { text: (await readInput(f)).toString("utf8"), id: { dev: -1n, ino: -1n, size: -1n, mtimeNs: -1n, ctimeNs: -1n } };
+    }
+  };
 
   // 1. Work out the changes (no key needed).
   const plans = await mapLimit(files, jobs, async (f) => {
-    const text = await read(f);
-    texts.set(f, text);
-    return updateKeysText(f, text, { format: format(f), dryRun: true, session, ...common });
+    const r = texts.get(f) ?? (await read(f));
+    texts.set(f, r);
+    return updateKeysText(f, r.text, { format: format(f), dryRun: true, session, ...common });
   });
   const todo: string[] = [];
   let failed = 0;
@@ -119,9 +90,10 @@ export async function runUpdatekeys(paths: string[], flags: Flags): Promise<void
   const results = await mapLimit(todo, jobs, async (f) => {
     try {
       return await withFileLock(f, async () => {
-        // Read under the lock: the text the plan saw may have changed since.
-        const text = (await readInput(f)).toString("utf8");
+        // Under the lock: the text the plan saw, unless the file has changed since (then read again).
+        const seen = texts.get(f);
         texts.delete(f);
+        const text = seen && unchangedSince(f, seen.id) ? seen.text : (await readInput(f)).toString("utf8");
         const r = await updateKeysText(f, text, { format: format(f), session, ...common });
         if (r.text === undefined) return r;
         // Someone removed still holds the data key (in their copy of the file, in git history):
