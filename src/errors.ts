@@ -19,6 +19,12 @@ export type ErrorCode =
   | "DECRYPT_TREE"
   | "MAC_MISMATCH"
   | "INVALID_TREE_PATH"
+  /** `set`/`unset`/`--set`: the path or the JSON value cannot be read (sops's ErrorInvalidSetFormat). */
+  | "INVALID_SET_FORMAT"
+  /** `--decryption-order` / SOPS_DECRYPTION_ORDER names a kind twice (sops's DuplicateDecryptionKeyType). */
+  | "DUPLICATE_DECRYPTION_KEY_TYPE"
+  /** `rotate --add-*`/`--rm-*` on a file that does not exist (sops's CannotChangeKeysFromNonExistentFile). */
+  | "KEYS_OF_MISSING_FILE"
   | "NEED_ONE_DOCUMENT"
   | "NO_FILE"
   | "NO_ENCRYPTION_KEY"
@@ -55,6 +61,9 @@ export const EXIT_CODE: Readonly<Record<ErrorCode, number>> = {
   DECRYPT_TREE: 25,
   MAC_MISMATCH: 51,
   INVALID_TREE_PATH: 91,
+  INVALID_SET_FORMAT: 7,
+  DUPLICATE_DECRYPTION_KEY_TYPE: 112,
+  KEYS_OF_MISSING_FILE: 49,
   NEED_ONE_DOCUMENT: 92,
   NO_FILE: 100,
   NO_ENCRYPTION_KEY: 111,

@@ -91,7 +91,7 @@ describe("the packed package, installed into an empty project", () => {
 
   it("ships the bundles, their licences, the types and what the commands point to; not the tsc output", () => {
     const pkg = join(project, "node_modules", "hush-sops");
-    for (const f of ["dist/bundle/hush.cjs", "dist/bundle/lib.cjs", "dist/bundle/THIRD-PARTY-LICENSES.txt", "dist/types/index.d.cts", "docs/team.md", "README.md"]) {
+    for (const f of ["dist/bundle/hush.cjs", "dist/bundle/lib.cjs", "dist/bundle/THIRD-PARTY-LICENSES.txt", "dist/types/index.d.cts", "docs/team.md", "docs/sops-compat.md", "README.md"]) {
       expect(statSync(join(pkg, f)).isFile(), f).toBe(true);
     }
     const licences = readFileSync(join(pkg, "dist/bundle/THIRD-PARTY-LICENSES.txt"), "utf8");

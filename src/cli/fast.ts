@@ -158,6 +158,8 @@ export function parseFast(argv: readonly string[]): FastCommand | undefined {
  * anything when the arguments are not ones it takes (then the full CLI must run them).
  */
 export function main(argv: readonly string[]): Promise<void> | undefined {
+  // SOPS_KEYSERVICE gets its warning from the full CLI (sops-compat.ts): rare, so not duplicated here.
+  if (process.env["SOPS_KEYSERVICE"]) return undefined;
   const p = parseFast(argv);
   if (!p) return undefined;
   guardOutputStreams();

@@ -25,14 +25,15 @@ sops's command forms work as well, so scripts run with hush in place of sops:
   hush -d --extract '["db"]["password"]' FILE
   hush --set '["db"]["password"] "secret"' FILE
   hush FILE     (edit)      hush -V, hush version, hush -v, hush --version
+Every sops flag and variable, and what hush does with it: docs/sops-compat.md.
 `;
 
 const EXIT_CODES = `
-Exit codes (sops's): 1 generic, 2 unreadable input, 3 cannot write output, 8 conflicting
-options, 25 a value does not decrypt, 51 MAC mismatch or no MAC, 91 bad --extract path,
-92 empty file, 100 file not found or not given, 128 no key could decrypt the data key,
-200 edit made no change, 201 no editor found, 203 already encrypted. hush's own: 75 the
-file is locked by another hush command (try again).
+Exit codes (sops's): 1 generic, 2 unreadable input, 3 cannot write output, 7 bad set
+path or value, 8 conflicting or unsupported options, 25 a value does not decrypt, 51 MAC
+mismatch or no MAC, 91 bad --extract path, 92 empty file, 100 file not found or not given,
+128 no key could decrypt the data key, 200 edit made no change, 201 no editor found, 203
+already encrypted. hush's own: 75 the file is locked by another hush command (try again).
 `;
 
 /**

@@ -2,12 +2,12 @@
 import type { CommandSpec } from "../command.js";
 import { configOption } from "../key-options.js";
 import { decryptionOrderOption, filenameOverrideOption, ignoreMacOption, indentOption, typeOption } from "../options.js";
+import { withKeyserviceOptions } from "../sops-compat.js";
 
 export const command: CommandSpec = {
   name: "decrypt",
   define(program) {
-    program
-      .command("decrypt")
+    withKeyserviceOptions(program.command("decrypt"))
       .description("decrypt a file written by hush or sops and print the plaintext")
       .argument("[file]", "file to decrypt; standard input when omitted or -")
       .option("-i, --in-place", "replace the file with its plaintext (atomically)")

@@ -19,7 +19,7 @@ export function parseDecryptionOrder(s: string | undefined): KeyKind[] | undefin
   for (const k of kinds) {
     if (!isKeyKind(k)) throw new HushError("USAGE", `unknown key kind ${JSON.stringify(k)} in the decryption order (known: ${KEY_KINDS.join(", ")})`);
   }
-  if (new Set(kinds).size !== kinds.length) throw new HushError("USAGE", "the decryption order names a key kind twice");
+  if (new Set(kinds).size !== kinds.length) throw new HushError("DUPLICATE_DECRYPTION_KEY_TYPE", "the decryption order names a key kind twice");
   return kinds as KeyKind[];
 }
 

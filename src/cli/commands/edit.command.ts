@@ -2,13 +2,13 @@
 import type { CommandSpec } from "../command.js";
 import { configOption, thresholdOption, withKeyOptions } from "../key-options.js";
 import { decryptionOrderOption, ignoreMacOption, indentOption, typeOption } from "../options.js";
+import { withKeyserviceOptions, withSameOutputTypeOption } from "../sops-compat.js";
 
 export const command: CommandSpec = {
   name: "edit",
   define(program) {
     withKeyOptions(
-      program
-        .command("edit")
+      withSameOutputTypeOption(withKeyserviceOptions(program.command("edit")), (a) => [a[0] as string])
         .description("edit an encrypted file in $EDITOR; unchanged values keep their exact ciphertext")
         .argument("<file>", "encrypted file (a new one is created from a template)"),
     )
@@ -16,6 +16,13 @@ export const command: CommandSpec = {
       .addOption(typeOption("input-type", "format of the file (default: from the file name)"))
       .addOption(ignoreMacOption("do not verify the MAC before editing"))
       .addOption(decryptionOrderOption())
+      .option("--unencrypted-suffix <suffix>", "new file: leave values under keys ending with this in clear (default _unencrypted)")
+      .option("--encrypted-suffix <suffix>", "new file: encrypt only values under keys ending with this")
+      .option("--unencrypted-regex <re>", "new file: leave values under keys matching this in clear")
+      .option("--encrypted-regex <re>", "new file: encrypt only values under keys matching this")
+      .option("--unencrypted-comment-regex <re>", "new file: leave values after a comment matching this in clear")
+      .option("--encrypted-comment-regex <re>", "new file: encrypt only values after a comment matching this")
+      .option("--mac-only-encrypted", "new file: compute the MAC over encrypted values only")
       .addOption(thresholdOption())
       .addOption(indentOption("indentation of a new file's metadata (default: .sops.yaml stores:)"))
       .addOption(configOption())

@@ -26,10 +26,12 @@ import {
   privateTempDir,
   readInput,
   rewriteBytes,
+  RULE_NAMES,
   splitCommand,
   writeFileAtomic,
   type FormatName,
   type KeyFlags,
+  type SelectionRules,
 } from "../../lib/internal.js";
 import { commandConfig } from "../common.js";
 import { parseDecryptionOrder } from "./decrypt.js";
@@ -42,6 +44,9 @@ interface EditFlags extends KeyFlags {
   showMasterKeys?: boolean;
   decryptionOrder?: string;
   shamirSecretSharingThreshold?: number;
+  macOnlyEncrypted?: boolean;
+  /** The selection options (`unencryptedSuffix`, …), used for a new file only, as in sops. */
+  [rule: string]: unknown;
 }
 
 const TEMPLATES: Partial<Record<FormatName, string>> = {
@@ -141,9 +146,19 @@ async function editNew(file: string, tmp: string, format: FormatName, flags: Edi
   const keys = keySpecsFromFlags(flags, env);
   const kmsEncryptionContext = parseKmsContext(flags.encryptionContext);
   // Planned before the editor opens: a config problem is reported before any typing.
+  const rules: SelectionRules = {};
+  for (const name of RULE_NAMES) {
+    const v = flags[name.replace(/_(\w)/g, (_, c: string) => c.toUpperCase())];
+    if (typeof v === "string") rules[name] = v;
+  }
+  if (Object.keys(rules).length > 1) {
+    throw new HushError("CONFLICTING_PARAMETERS", `use only one of ${RULE_NAMES.map((r) => `--${r.replace(/_/g, "-")}`).join(", ")}`);
+  }
   const plan = await planEncryption({
     file,
     keys,
+    rules,
+    ...(flags.macOnlyEncrypted ? { macOnlyEncrypted: true } : {}),
     ...(kmsEncryptionContext ? { kmsEncryptionContext } : {}),
     ...(flags.config !== undefined ? { configPath: flags.config } : {}),
     ...(flags.shamirSecretSharingThreshold ? { shamirThreshold: flags.shamirSecretSharingThreshold } : {}),

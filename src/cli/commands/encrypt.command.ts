@@ -2,13 +2,13 @@
 import type { CommandSpec } from "../command.js";
 import { configOption, thresholdOption, withKeyOptions } from "../key-options.js";
 import { filenameOverrideOption, indentOption, typeOption } from "../options.js";
+import { withKeyserviceOptions } from "../sops-compat.js";
 
 export const command: CommandSpec = {
   name: "encrypt",
   define(program) {
     withKeyOptions(
-      program
-        .command("encrypt")
+      withKeyserviceOptions(program.command("encrypt"))
         .description("encrypt the values of a YAML, JSON, dotenv or INI file (keys stay readable), or any file whole")
         .argument("[file]", "file to encrypt; standard input when omitted or -"),
     )

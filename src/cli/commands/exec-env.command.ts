@@ -3,12 +3,12 @@ import type { Command } from "commander";
 import type { CommandSpec } from "../command.js";
 import { configOption } from "../key-options.js";
 import { decryptionOrderOption, ignoreMacOption, repeatable, typeOption } from "../options.js";
+import { withKeyserviceOptions, withSopsExecOptions } from "../sops-compat.js";
 
 export const command: CommandSpec = {
   name: "exec-env",
   define(program) {
-    program
-      .command("exec-env")
+    withSopsExecOptions(withKeyserviceOptions(program.command("exec-env")), true)
       .usage("[options] [file] -- <command> [args...]")
       .description("run a command with the decrypted values in its environment (nothing written to disk)")
       .argument("[args...]", "the file, then -- and the command with its arguments")

@@ -3,12 +3,12 @@ import type { Command } from "commander";
 import type { CommandSpec } from "../command.js";
 import { configOption } from "../key-options.js";
 import { decryptionOrderOption, ignoreMacOption, indentOption, typeOption } from "../options.js";
+import { withKeyserviceOptions, withSopsExecOptions } from "../sops-compat.js";
 
 export const command: CommandSpec = {
   name: "exec-file",
   define(program) {
-    program
-      .command("exec-file")
+    withSopsExecOptions(withKeyserviceOptions(program.command("exec-file")), false)
       .usage("[options] <file> -- <command> [args...]")
       .description("run a command that reads the decrypted file at {} (a FIFO by default)")
       .argument("[args...]", "the file, then -- and the command; {} in it is replaced by the path")

@@ -4,6 +4,7 @@ import type { CommandSpec } from "../command.js";
 import { configOption, thresholdOption } from "../key-options.js";
 import { decryptionOrderOption, ignoreMacOption, typeOption } from "../options.js";
 import { keyFlagOptions } from "../../lib/key-services.js";
+import { withKeyserviceOptions } from "../sops-compat.js";
 
 /** The key options of a new group: repeatable (as sops's string slices) or comma-separated; no environment variables. */
 function groupKeyOptions(): Option[] {
@@ -28,8 +29,7 @@ With several key groups, the data key is split so that --shamir-secret-sharing-t
 (default: all) are needed to decrypt, each group by any one of its keys. Both subcommands need a
 key that can decrypt the file now, verify its MAC, and change only the sops block.`,
       );
-    const add = groups
-      .command("add")
+    const add = withKeyserviceOptions(groups.command("add"))
       .description("add a key group to a file")
       .argument("[file]", "the file (or --file)")
       .option("-f, --file <path>", "the file to add the group to");
@@ -52,8 +52,7 @@ Examples:
         const { runGroupsAdd } = await import("./groups.js");
         await runGroupsAdd(file, opts);
       });
-    groups
-      .command("delete")
+    withKeyserviceOptions(groups.command("delete"))
       .description("delete a key group from a file, by its index (0 is the first)")
       .argument("<index>", "the group's index, as listed in the file's key_groups")
       .option("-f, --file <path>", "the file to delete the group from")

@@ -2,12 +2,12 @@
 import type { CommandSpec } from "../command.js";
 import { configOption, rotateKeyOptions } from "../key-options.js";
 import { decryptionOrderOption, filenameOverrideOption, ignoreMacOption, jobsOption, typeOption } from "../options.js";
+import { withKeyChangeOnMissingFileCheck, withKeyserviceOptions, withSameOutputTypeOption } from "../sops-compat.js";
 
 export const command: CommandSpec = {
   name: "rotate",
   define(program) {
-    const rotate = program
-      .command("rotate")
+    const rotate = withKeyChangeOnMissingFileCheck(withSameOutputTypeOption(withKeyserviceOptions(program.command("rotate")), (a) => a[0] as string[]))
       .description("generate a new data key and re-encrypt every value; optionally add or remove recipients")
       .argument("<paths...>", "encrypted file; or, with -i, several files and directories to search for them")
       .option("-i, --in-place", "replace the file (atomically) instead of printing the result")

@@ -2,12 +2,12 @@
 import type { CommandSpec } from "../command.js";
 import { configOption } from "../key-options.js";
 import { decryptionOrderOption, ignoreMacOption, typeOption } from "../options.js";
+import { withKeyserviceOptions, withSameOutputTypeOption, withIgnoredThresholdOption } from "../sops-compat.js";
 
 export const command: CommandSpec = {
   name: "set",
   define(program) {
-    program
-      .command("set")
+    withIgnoredThresholdOption(withSameOutputTypeOption(withKeyserviceOptions(program.command("set")), (a) => [a[0] as string]))
       .description("set one value (JSON, or a plain string with --string) at a path; unchanged values keep their ciphertext")
       .argument("<file>", "encrypted file, changed in place")
       .argument("[path]", `db.password, list[0] or '["key"][0]'; missing keys are created, past a list's end appends`)

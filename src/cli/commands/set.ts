@@ -36,9 +36,22 @@ function keyringFor(flags: SetFlags): { keyring?: Keyring } {
  * text itself (from a file or standard input, less one final newline).
  */
 function valueNode(raw: string, fromInput: boolean, asString: boolean): TreeNode {
-  if (!asString) return parseSetValue(raw.trim());
+  if (!asString) return asSetFormat(() => parseSetValue(raw.trim()));
   const text = fromInput ? raw.replace(/\r?\n$/, "") : raw;
   return { value: { type: "str", text } };
+}
+
+/**
+ * A path or value `set`/`unset` cannot read exits 7, as sops's "Invalid set index format" and
+ * "Value for --set is not valid JSON" (ErrorInvalidSetFormat), not 8 or 91.
+ */
+function asSetFormat<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof HushError && (e.code === "USAGE" || e.code === "INVALID_TREE_PATH")) throw new HushError("INVALID_SET_FORMAT", e.message, e.hint, { cause: e });
+    throw e;
+  }
 }
 
 export async function runSet(fileArg: string, indexArg: string | undefined, value: string | undefined, flags: SetFlags): Promise<void> {
@@ -63,7 +76,7 @@ export async function runSet(fileArg: string, indexArg: string | undefined, valu
   if ([value !== undefined, flags.valueStdin, flags.valueFile !== undefined, generating].filter(Boolean).length !== 1) {
     throw new HushError("CONFLICTING_PARAMETERS", "give the value as an argument, or --value-stdin, --value-file or --generate (exactly one)");
   }
-  const path = parsePath(index);
+  const path = asSetFormat(() => parsePath(index));
   let raw = value;
   let generated: string | undefined;
   if (generating) {
@@ -86,7 +99,7 @@ export async function runSet(fileArg: string, indexArg: string | undefined, valu
 }
 
 export async function runUnset(file: string, index: string, flags: SetFlags): Promise<void> {
-  const path = parsePath(index);
+  const path = asSetFormat(() => parsePath(index));
   await commandConfig(flags, false); // an explicit --config must still be valid
   const io: IoOptions = { inPlace: true, ...(flags.inputType ? { inputType: flags.inputType } : {}) };
   const input = await readInputFile(file, io);

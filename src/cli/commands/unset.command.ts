@@ -2,12 +2,12 @@
 import type { CommandSpec } from "../command.js";
 import { configOption } from "../key-options.js";
 import { decryptionOrderOption, ignoreMacOption, typeOption } from "../options.js";
+import { withKeyserviceOptions, withSameOutputTypeOption, withIgnoredThresholdOption } from "../sops-compat.js";
 
 export const command: CommandSpec = {
   name: "unset",
   define(program) {
-    program
-      .command("unset")
+    withIgnoredThresholdOption(withSameOutputTypeOption(withKeyserviceOptions(program.command("unset")), (a) => [a[0] as string]))
       .description("remove the value at a path")
       .argument("<file>", "encrypted file, changed in place")
       .argument("<path>", `db.password, list[0] or '["key"][0]'; a dotenv key, an INI '["section"]["key"]' (as for set)`)

@@ -2,12 +2,12 @@
 import type { CommandSpec } from "../command.js";
 import { configOption } from "../key-options.js";
 import { jobsOption, typeOption } from "../options.js";
+import { withKeyserviceOptions } from "../sops-compat.js";
 
 export const command: CommandSpec = {
   name: "updatekeys",
   define(program) {
-    program
-      .command("updatekeys")
+    withKeyserviceOptions(program.command("updatekeys"))
       .description("make files' recipients match .sops.yaml (values, mac and lastmodified stay as they are)")
       .argument("<paths...>", "encrypted files, or directories to search for them")
       .option("-y, --yes", "apply without asking")
