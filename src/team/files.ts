@@ -48,7 +48,7 @@ async function walk(dir: string, out: string[]): Promise<void> {
 }
 
 /** Reads one file and returns it when it is encrypted (sops metadata that reads), else undefined. */
-async function readEncryptedFile(path: string, root: string): Promise<EncryptedFile | undefined> {
+export async function readEncryptedFile(path: string, root: string): Promise<EncryptedFile | undefined> {
   let text: string;
   try {
     const st = await fsp.stat(path);
