@@ -1,5 +1,5 @@
 /** `hush groups add|delete`: sops's key group commands (the body is `groups.ts`). */
-import { Option } from "commander";
+import { type Command, Option } from "commander";
 import type { CommandSpec } from "../command.js";
 import { configOption, thresholdOption } from "../key-options.js";
 import { decryptionOrderOption, ignoreMacOption, typeOption } from "../options.js";
@@ -14,6 +14,17 @@ function groupKeyOptions(): Option[] {
     const description = `${o.description.replace(/ \(env [A-Z_]+\)$/, "")}; repeatable`;
     return new Option(flags, description).argParser((v: string, prev: string | undefined) => (prev ? `${prev},${v}` : v));
   });
+}
+
+/** The options both subcommands share after their own: writing back, threshold, reading the file. */
+function withFileOptions(cmd: Command): Command {
+  return cmd
+      .option("-i, --in-place", "write the result back to the file instead of standard output")
+      .addOption(thresholdOption())
+      .addOption(typeOption("input-type", "format of the file (default: from the file name)"))
+      .addOption(ignoreMacOption("do not verify the MAC first"))
+      .addOption(decryptionOrderOption())
+      .addOption(configOption());
 }
 
 export const command: CommandSpec = {
@@ -34,13 +45,7 @@ key that can decrypt the file now, verify its MAC, and change only the sops bloc
       .argument("[file]", "the file (or --file)")
       .option("-f, --file <path>", "the file to add the group to");
     for (const o of groupKeyOptions()) add.addOption(o);
-    add
-      .option("-i, --in-place", "write the result back to the file instead of standard output")
-      .addOption(thresholdOption())
-      .addOption(typeOption("input-type", "format of the file (default: from the file name)"))
-      .addOption(ignoreMacOption("do not verify the MAC first"))
-      .addOption(decryptionOrderOption())
-      .addOption(configOption())
+    withFileOptions(add)
       .addHelpText(
         "after",
         `
@@ -52,16 +57,11 @@ Examples:
         const { runGroupsAdd } = await import("./groups.js");
         await runGroupsAdd(file, opts);
       });
-    withKeyserviceOptions(groups.command("delete"))
+    const del = withKeyserviceOptions(groups.command("delete"))
       .description("delete a key group from a file, by its index (0 is the first)")
       .argument("<index>", "the group's index, as listed in the file's key_groups")
-      .option("-f, --file <path>", "the file to delete the group from")
-      .option("-i, --in-place", "write the result back to the file instead of standard output")
-      .addOption(thresholdOption())
-      .addOption(typeOption("input-type", "format of the file (default: from the file name)"))
-      .addOption(ignoreMacOption("do not verify the MAC first"))
-      .addOption(decryptionOrderOption())
-      .addOption(configOption())
+      .option("-f, --file <path>", "the file to delete the group from");
+    withFileOptions(del)
       .addHelpText(
         "after",
         `
