@@ -13,6 +13,7 @@ import { addAgeRecipient } from "../src/config/edit.js";
 import { metadataToNode, readMetadata } from "../src/core/metadata.js";
 import type { MetaNode } from "../src/model/metadata.js";
 import { parseDecryptionOrder } from "../src/cli/commands/decrypt.js";
+import { withoutKeyEnv } from "../src/exec/key-env.js";
 import { cleanEnv, ROOT, runHush } from "./helpers.js";
 
 /** One recipient per service: as a flag value, as a key_groups item, and the kind's entry id. */
@@ -109,6 +110,23 @@ describe("key service descriptors", () => {
       expect(rotate).toContain(add.flags);
       expect(rotate).toContain(rm.flags);
     }
+  });
+
+  it("every service's secret variables are taken from exec-env's child (derived, not a list to keep in step) and named in README", () => {
+    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+    const all: Record<string, string> = { PATH: "/usr/bin", SOPS_AGE_KEY_FILE: "/k.txt" };
+    for (const s of KEY_SERVICES) {
+      // Every service that authenticates with something in the environment declares it; PGP's
+      // secrets live in GnuPG (its agent, its home), whose path is kept.
+      if (s.kind !== "pgp") expect(s.secretEnv.length, s.kind).toBeGreaterThan(0);
+      for (const name of s.secretEnv) {
+        all[name] = "secret";
+        expect(readme, `README names ${name}`).toContain(`\`${name}\``);
+      }
+    }
+    const { env, removed } = withoutKeyEnv(all);
+    expect(Object.keys(env).sort()).toEqual(["PATH", "SOPS_AGE_KEY_FILE"]);
+    expect(removed.sort()).toEqual(KEY_SERVICES.flatMap((s) => s.secretEnv).sort());
   });
 
   it("schemas/sops-config.schema.json names exactly the descriptors' rule and key group fields", () => {

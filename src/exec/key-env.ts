@@ -11,31 +11,15 @@
  * defines is added after the removal: what the file gives the command, it gets.
  */
 
-/** Removed from the command's environment unless `--keep-key-env` (documented in the README). */
-const KEY_ENV_VARIABLES: readonly string[] = [
-  // age (sops): the identity itself, and a command that prints it
-  "SOPS_AGE_KEY",
-  "SOPS_AGE_KEY_CMD",
-  // HashiCorp Vault
-  "VAULT_TOKEN",
-  // AWS (the key id goes with its secret: one without the other only confuses an SDK)
-  "AWS_ACCESS_KEY_ID",
-  "AWS_SECRET_ACCESS_KEY",
-  "AWS_SESSION_TOKEN",
-  "AWS_SECURITY_TOKEN",
-  // Google Cloud (credentials as JSON, and a bearer token; sops reads both)
-  "GOOGLE_CREDENTIALS",
-  "GOOGLE_OAUTH_ACCESS_TOKEN",
-  // Azure (a service principal's secret or certificate password, a user's password)
-  "AZURE_CLIENT_SECRET",
-  "AZURE_CLIENT_CERTIFICATE_PASSWORD",
-  "AZURE_PASSWORD",
-  "HUSH_AZURE_TOKEN",
-  // Huawei Cloud KMS (hckms)
-  "HUAWEICLOUD_SDK_AK",
-  "HUAWEICLOUD_SDK_SK",
-  "HUAWEICLOUD_SDK_SECURITY_TOKEN",
-];
+import { KEY_MATERIAL_ENV } from "../lib/key-services.js";
+
+/**
+ * Removed from the command's environment unless `--keep-key-env` (documented in the README): each
+ * key service declares its own (`secretEnv` in `keys/<service>.ts`), e.g. `SOPS_AGE_KEY`,
+ * `SOPS_AGE_KEY_CMD`, `VAULT_TOKEN`, `VAULT_SECRET_ID`, `AWS_SECRET_ACCESS_KEY`, `AZURE_CLIENT_SECRET`,
+ * `HUAWEICLOUD_SDK_SK`. The AWS key id goes with its secret: one without the other only confuses an SDK.
+ */
+const KEY_ENV_VARIABLES: readonly string[] = KEY_MATERIAL_ENV;
 
 /** `env` without {@link KEY_ENV_VARIABLES}, and the names removed. */
 export function withoutKeyEnv(env: NodeJS.ProcessEnv): { env: NodeJS.ProcessEnv; removed: string[] } {

@@ -27,6 +27,7 @@ export const age = defineKeyService({
   },
   specsFromString: (csv) => splitList(csv),
   specFromEntry: (e) => field(e, "recipient"),
+  secretEnv: ["SOPS_AGE_KEY", "SOPS_AGE_KEY_CMD", "SOPS_AGE_SSH_PRIVATE_KEY_CMD"],
   async load() {
     const { ageRecipient, loadAgeIdentities } = await import("./age-client.js");
     return {

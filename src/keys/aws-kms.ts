@@ -87,6 +87,7 @@ export const awsKms = defineKeyService({
     const profile = str(spec, "aws_profile");
     return `${str(spec, "arn")}${role ? `+${role}` : ""}${pairs ? `|${pairs}` : ""}${profile ? `|${profile}` : ""}`;
   },
+  secretEnv: ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"],
   async load() {
     const { kmsRecipient, loadKmsUnwrapper } = await import("./aws-kms-client.js");
     return { recipient: kmsRecipient, unwrapper: loadKmsUnwrapper };

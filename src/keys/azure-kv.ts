@@ -30,6 +30,7 @@ export const azureKv = defineKeyService({
   specFromEntry: (e) => `${field(e, "vault_url")}/keys/${field(e, "name")}${field(e, "version") ? `/${field(e, "version")}` : ""}`,
   // An Azure key named without a version matches any version of that key (updatekeys).
   sameRecipient: (have, want) => /\/keys\/[^/]+$/.test(want) && have.startsWith(`${want}/`),
+  secretEnv: ["AZURE_CLIENT_SECRET", "AZURE_CLIENT_CERTIFICATE_PASSWORD", "AZURE_PASSWORD", "HUSH_AZURE_TOKEN"],
   async load() {
     const { azureKvRecipient, loadAzureKvUnwrapper } = await import("./azure-kv-client.js");
     return { recipient: azureKvRecipient, unwrapper: loadAzureKvUnwrapper };

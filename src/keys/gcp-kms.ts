@@ -23,6 +23,7 @@ export const gcpKms = defineKeyService({
   },
   specsFromString: (csv) => splitList(csv).map(noSpaces),
   specFromEntry: (e) => field(e, "resource_id"),
+  secretEnv: ["GOOGLE_CREDENTIALS", "GOOGLE_OAUTH_ACCESS_TOKEN"],
   async load() {
     const { gcpKmsRecipient, loadGcpKmsUnwrapper } = await import("./gcp-kms-client.js");
     return { recipient: gcpKmsRecipient, unwrapper: loadGcpKmsUnwrapper };

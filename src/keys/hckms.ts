@@ -24,6 +24,7 @@ export const hckms = defineKeyService({
   },
   specsFromString: (csv) => splitList(csv),
   specFromEntry: (e) => field(e, "key_id"),
+  secretEnv: ["HUAWEICLOUD_SDK_AK", "HUAWEICLOUD_SDK_SK", "HUAWEICLOUD_SDK_SECURITY_TOKEN"],
   async load() {
     const { hckmsRecipient, loadHckmsUnwrapper } = await import("./hckms-client.js");
     return { recipient: hckmsRecipient, unwrapper: loadHckmsUnwrapper };

@@ -33,6 +33,12 @@ void everyKindListed;
 
 const BY_KIND = new Map<string, KeyService>(KEY_SERVICES.map((s) => [s.kind, s]));
 
+/**
+ * Every service's {@link KeyService.secretEnv}: the variables `exec-env`/`exec-file` take out of
+ * the command's environment (unless `--keep-key-env`). Derived, so a new service cannot be left out.
+ */
+export const KEY_MATERIAL_ENV: readonly string[] = [...new Set(KEY_SERVICES.flatMap((s) => s.secretEnv))];
+
 /** The descriptor of a kind. */
 export function keyService(kind: KeyKind): KeyService {
   return BY_KIND.get(kind)!;

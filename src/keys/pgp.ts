@@ -23,6 +23,7 @@ export const pgp = defineKeyService({
   },
   specsFromString: (csv) => splitList(csv).map(noSpaces),
   specFromEntry: (e) => field(e, "fp"),
+  secretEnv: [],
   async load() {
     const { pgpRecipient, loadPgpKeyring } = await import("./pgp-client.js");
     return { recipient: pgpRecipient, unwrapper: loadPgpKeyring };

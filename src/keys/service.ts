@@ -114,6 +114,13 @@ export interface KeyService {
   sameRecipient?(entryLabel: string, specLabel: string): boolean;
   /** The identity sops deduplicates a key group by (`ToString()`), when it is not the spec itself. */
   dedupKey?(spec: RecipientSpec): string;
+  /**
+   * Environment variables whose value is key material or yields it (a secret, a token, a command
+   * that prints an identity): `exec-env`/`exec-file` remove them from the command's environment
+   * unless `--keep-key-env`. Paths to key files are not listed (the command, running as the same
+   * user, can read the file anyway). Required, so a new service has to say what its secrets are.
+   */
+  readonly secretEnv: readonly string[];
   /** Imports the client file; the SDK or library it needs loads only now. */
   load(): Promise<KeyClient>;
 }

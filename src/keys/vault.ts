@@ -24,6 +24,7 @@ export const vault = defineKeyService({
   },
   specsFromString: (csv) => splitList(csv),
   specFromEntry: (e) => `${field(e, "vault_address")}/v1/${field(e, "engine_path")}/keys/${field(e, "key_name")}`,
+  secretEnv: ["VAULT_TOKEN", "VAULT_SECRET_ID"],
   async load() {
     const { vaultRecipient, loadVaultUnwrapper } = await import("./vault-client.js");
     return { recipient: vaultRecipient, unwrapper: loadVaultUnwrapper };

@@ -3,4 +3,4 @@
  * `--decryption-order`): re-exported from the descriptors in `keys/index.ts`, so that cli/ imports
  * only lib. Cheap: descriptors load no SDK.
  */
-export { isKeyKind, KEY_KINDS, keyFlagOptions, rotateFlagOptions } from "../keys/index.js";
+export { isKeyKind, KEY_KINDS, KEY_MATERIAL_ENV, keyFlagOptions, rotateFlagOptions } from "../keys/index.js";

@@ -7,11 +7,13 @@
  */
 import { isMap, isSeq, parseDocument, YAMLMap, type Pair } from "yaml";
 import { HushError } from "../errors.js";
+import { KEY_SERVICES } from "../keys/index.js";
 
 /** The selection sops applies to Secret manifests (Flux's and ksops's documented setting). */
 const KUBERNETES_ENCRYPTED_REGEX = "^(data|stringData)$";
 
-const KEY_FIELDS = ["age", "pgp", "kms", "gcp_kms", "hckms", "azure_keyvault", "hc_vault_transit_uri", "key_groups"];
+/** The rule fields that name keys: every service's flat field (from its descriptor), and key groups. */
+const KEY_FIELDS = [...KEY_SERVICES.map((s) => s.config.flat), "key_groups"];
 const SELECTION_FIELDS = new Set([
   "path_regex", "encrypted_regex", "unencrypted_regex", "encrypted_suffix", "unencrypted_suffix",
   "encrypted_comment_regex", "unencrypted_comment_regex",

@@ -3,6 +3,7 @@ import { HushError } from "../../errors.js";
 import { changeKeyGroups, Keyring, keySpecsFromFlags, type KeyFlags } from "../../lib/internal.js";
 import { commandConfig, readInputFile, writeOutput, type ConfigFlags, type IoOptions } from "../common.js";
 import { parseDecryptionOrder } from "./decrypt.js";
+import { keyFlagOptions } from "../../lib/key-services.js";
 
 interface GroupsFlags extends KeyFlags, ConfigFlags {
   file?: string;
@@ -44,7 +45,11 @@ export async function runGroupsAdd(positional: string | undefined, flags: Groups
   const file = fileOf(positional, flags);
   // Only the flags name the new group: the SOPS_*_RECIPIENTS variables are for encrypt and edit.
   const add = keySpecsFromFlags(flags, {});
-  if (!add) throw new HushError("USAGE", "name the new group's keys: --age, --pgp, --kms, --gcp-kms, --azure-kv, --hc-vault-transit or --hckms");
+  if (!add) {
+    // The recipient flags (each has its variable; the qualifiers such as --aws-profile have none).
+    const names = keyFlagOptions().filter((o) => o.env).map((o) => /--[a-z-]+/.exec(o.flags)![0]);
+    throw new HushError("USAGE", `name the new group's keys: ${names.slice(0, -1).join(", ")} or ${names[names.length - 1]}`);
+  }
   await change(file, flags, { add });
 }
 
