@@ -29,6 +29,16 @@ function mb(n: number): string {
   return `${Math.ceil(n / 1048576).toLocaleString("en-US")} MB`;
 }
 
+/**
+ * Throws `CANNOT_READ_INPUT` when `need` bytes of heap do not fit in what is left of the old
+ * generation ({@link oldSpaceLimit}, {@link SHARE} of it); `cause` says what needs them.
+ */
+function ensureRoom(need: number, cause: (limit: string) => string, hint: string): void {
+  const heap = getHeapStatistics();
+  const limit = oldSpaceLimit(heap.heap_size_limit);
+  if (need > limit * SHARE - heap.used_heap_size) throw new HushError("CANNOT_READ_INPUT", `the input is too large for the memory available: ${cause(mb(limit))}`, hint);
+}
+
 /** Throws a clean error when parsing `text` would likely exhaust the heap. */
 export function checkParseMemory(text: string | Uint8Array, what: string): void {
   // Small inputs (all real configuration files) cost nothing to check.
@@ -43,16 +53,11 @@ export function checkParseMemory(text: string | Uint8Array, what: string): void 
     start = end + 1;
   }
   const need = lines * PER_LINE + long * PER_LONG_BYTE;
-  const heap = getHeapStatistics();
-  const limit = oldSpaceLimit(heap.heap_size_limit);
-  const room = limit * SHARE - heap.used_heap_size;
-  if (need > room) {
-    throw new HushError(
-      "CANNOT_READ_INPUT",
-      `the input is too large for the memory available: ${mb(text.length)} of ${what} needs about ${mb(need)} of heap, the limit is ${mb(limit)}`,
-      "raise the limit with NODE_OPTIONS=--max-old-space-size=<MB>, or split the file",
-    );
-  }
+  ensureRoom(
+    need,
+    (limit) => `${mb(text.length)} of ${what} needs about ${mb(need)} of heap, the limit is ${limit}`,
+    "raise the limit with NODE_OPTIONS=--max-old-space-size=<MB>, or split the file",
+  );
 }
 
 /**
@@ -66,16 +71,11 @@ export function checkParseMemory(text: string | Uint8Array, what: string): void 
 export function checkAliasExpansion(expanded: number, aliases: number, what: string): void {
   if (expanded < 1 << 16) return;
   const need = expanded * PER_LONG_BYTE;
-  const heap = getHeapStatistics();
-  const limit = oldSpaceLimit(heap.heap_size_limit);
-  const room = limit * SHARE - heap.used_heap_size;
-  if (need > room) {
-    throw new HushError(
-      "CANNOT_READ_INPUT",
-      `the input is too large for the memory available: its ${aliases.toLocaleString("en-US")} aliases expand to ${mb(expanded)} of ${what} values, which needs about ${mb(need)} of heap, the limit is ${mb(limit)}`,
-      "sops expands every alias into a value of its own: write fewer copies, or raise the limit with NODE_OPTIONS=--max-old-space-size=<MB>",
-    );
-  }
+  ensureRoom(
+    need,
+    (limit) => `its ${aliases.toLocaleString("en-US")} aliases expand to ${mb(expanded)} of ${what} values, which needs about ${mb(need)} of heap, the limit is ${limit}`,
+    "sops expands every alias into a value of its own: write fewer copies, or raise the limit with NODE_OPTIONS=--max-old-space-size=<MB>",
+  );
 }
 
 /**
@@ -111,14 +111,9 @@ function oldSpaceLimit(total: number): number {
 export function checkBinaryMemory(size: number, perByte: number, what: string): void {
   if (size < 1 << 20) return;
   const need = size * perByte;
-  const heap = getHeapStatistics();
-  const limit = oldSpaceLimit(heap.heap_size_limit);
-  const room = limit * SHARE - heap.used_heap_size;
-  if (need > room) {
-    throw new HushError(
-      "CANNOT_READ_INPUT",
-      `the input is too large for the memory available: ${mb(size)} of ${what} needs about ${mb(need)} of heap, the limit is ${mb(limit)}`,
-      "raise the limit with NODE_OPTIONS=--max-old-space-size=<MB> (about 5 MB per MB of file)",
-    );
-  }
+  ensureRoom(
+    need,
+    (limit) => `${mb(size)} of ${what} needs about ${mb(need)} of heap, the limit is ${limit}`,
+    "raise the limit with NODE_OPTIONS=--max-old-space-size=<MB> (about 5 MB per MB of file)",
+  );
 }
