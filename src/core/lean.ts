@@ -30,14 +30,14 @@ export interface LeanDecryptOptions {
  * every failure declines, so that the full path's error (with its wording and exit code) is the
  * one reported.
  */
-export function decryptLean(doc: LeanDocument, options: LeanDecryptOptions): string | null {
+export function decryptLean(doc: LeanDocument, options: LeanDecryptOptions): string | Uint8Array | null {
   const { dataKey: key, metadata } = options;
   checkDataKey(key);
   // Comment rules need sops's comment stack, which only the full reader keeps.
   if (metadata.rules.unencrypted_comment_regex || metadata.rules.encrypted_comment_regex) return null;
   const sel = selector(metadata.rules);
   const mac = new MacBuilder(metadata.macOnlyEncrypted);
-  let out: string | null;
+  let out: string | Uint8Array | null;
   try {
     const visit: LeanVisitor = (path, aad, value): PlainValue | undefined => {
       if (!sel.encrypts(path, NO_COMMENTS, false)) {
@@ -64,6 +64,7 @@ export function decryptLean(doc: LeanDocument, options: LeanDecryptOptions): str
     try {
       verifyMac(metadata, key, mac.digest());
     } catch (e) {
+      if (typeof out !== "string") out.fill(0); // plaintext of a file that failed its MAC
       if (e instanceof HushError) return null;
       throw e;
     }

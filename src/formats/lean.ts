@@ -31,9 +31,10 @@ export interface LeanDocument {
    * Walks every value leaf in file order, then returns the document's text with each value the
    * visitor replaced and the `sops` block removed, byte for byte what the full reader's
    * `toString()` gives after the same `set()` calls and `setMetadata(undefined)`; or null when
-   * the scanner declines part-way (nothing of the walk may then be used).
+   * the scanner declines part-way (nothing of the walk may then be used). Bytes (UTF-8) where
+   * the scanner writes into a buffer: no string copy of the output is made.
    */
-  walk(visit: LeanVisitor): string | null;
+  walk(visit: LeanVisitor): string | Uint8Array | null;
 }
 
 /** A format's lean scanner: opens a document, or returns null when it is outside the subset. */

@@ -8,6 +8,8 @@
 import type { FormatName } from "../model/tree.js";
 import type { LeanDocument, LeanScanner } from "../formats/lean.js";
 import { yamlLeanScanner } from "../formats/yaml-lean.js";
+import { jsonLeanScanner } from "../formats/json-lean.js";
+import { dotenvLeanScanner } from "../formats/dotenv-lean.js";
 import { readMetadata } from "../core/metadata.js";
 import type { Metadata } from "../model/metadata.js";
 import { utf8 } from "../formats/index.js";
@@ -15,6 +17,8 @@ import { utf8 } from "../formats/index.js";
 /** The lean scanner of each format that has one (JSON and dotenv plug in here). */
 const LEAN_SCANNERS: Partial<Record<FormatName, LeanScanner>> = {
   yaml: yamlLeanScanner,
+  json: jsonLeanScanner,
+  dotenv: dotenvLeanScanner,
 };
 
 /** A document the lean path took, with its metadata read as the full path reads it. */
