@@ -16,6 +16,7 @@ import { isHushError } from "../src/errors.js";
 import type { SelectionRules } from "../src/model/metadata.js";
 import { FIXTURES, fixture, manifestKeys } from "./helpers.js";
 import { FAKE_RECIPIENT } from "./support/arbitraries.js";
+import { importNodeDotenv, readAlikeBySopsAndNode } from "../src/formats/dotenv-node.js";
 
 const RUNS = Number(process.env["HUSH_PROPERTY_RUNS"] ?? 150);
 const DATA_KEY = Buffer.alloc(32, 7);
@@ -83,7 +84,7 @@ async function leanEncrypt(text: string, format: Flat, rules: SelectionRules | u
 }
 
 /** encryptText's result (the seam: lean where it takes the text, else the full path). */
-function seamEncrypt(text: string, format: Flat, rules: SelectionRules | undefined, moe: boolean): Promise<Outcome> {
+function seamEncrypt(text: string | Uint8Array, format: Flat, rules: SelectionRules | undefined, moe: boolean): Promise<Outcome> {
   return outcome(async () => {
     const r = await encryptText(text, {
       format,
@@ -98,7 +99,7 @@ function seamEncrypt(text: string, format: Flat, rules: SelectionRules | undefin
   });
 }
 
-function seamDecrypt(text: string, format: Flat, ignoreMac = false): Promise<Outcome> {
+function seamDecrypt(text: string | Uint8Array, format: Flat, ignoreMac = false): Promise<Outcome> {
   return outcome(async () => (await decryptText(text, { format, dataKey: DATA_KEY, ...(ignoreMac ? { ignoreMac } : {}) })).bytes);
 }
 
@@ -200,8 +201,9 @@ describe("lean encrypt gives the full path's bytes", () => {
             handled++;
             expect(full).toEqual({ ok: true, out: lean });
           }
-          // Through the seam, whichever path runs: the same output or error code.
+          // Through the seam, whichever path runs: the same output or error code, from text or bytes.
           expect(await seamEncrypt(text, format, rules, moe)).toEqual(full);
+          expect(await seamEncrypt(Buffer.from(text), format, rules, moe)).toEqual(full);
         }),
         { numRuns: RUNS },
       );
@@ -245,6 +247,7 @@ describe("lean decrypt gives the full path's bytes", () => {
           expect(full).toEqual({ ok: true, out: lean });
         }
         expect(await seamDecrypt(enc, "json", ignoreMac)).toEqual(full);
+        expect(await seamDecrypt(Buffer.from(enc), "json", ignoreMac)).toEqual(full);
       }),
       { numRuns: RUNS },
     );
@@ -278,6 +281,7 @@ describe("lean decrypt gives the full path's bytes", () => {
           expect(full).toEqual({ ok: true, out: lean });
         }
         expect(await seamDecrypt(enc, "dotenv", ignoreMac)).toEqual(full);
+        expect(await seamDecrypt(Buffer.from(enc), "dotenv", ignoreMac)).toEqual(full);
       }),
       { numRuns: RUNS },
     );
@@ -327,6 +331,24 @@ describe("what the lean path leaves to the full path", () => {
     expect((await seamDecrypt(moved, "json")).ok).toBe(true);
   });
 
+  it("bytes that are not UTF-8, and strings with a lone surrogate", async () => {
+    for (const format of ["json", "dotenv"] as const) {
+      const plain = format === "json" ? Buffer.from('{"a": "x\xff", "b_unencrypted": "\xfe"}\n', "latin1") : Buffer.from("A=x\xff\nB_unencrypted=\xfe\n", "latin1");
+      expect(await leanEncrypt(plain as unknown as string, format, undefined, false)).toBeNull();
+      const full = await fullEncrypt(plain.toString("utf8"), format, undefined, false);
+      expect(full.ok).toBe(true);
+      expect(await seamEncrypt(plain, format, undefined, false)).toEqual(full);
+      // An encrypted file whose clear value holds a byte that is not UTF-8.
+      const enc = Buffer.from((full as { out: string }).out, "latin1");
+      const bad = Buffer.from(enc.toString("latin1").replace("\xef\xbf\xbd", "\xfe"), "latin1");
+      expect(openLean(bad, format)).toBeNull();
+      expect(await seamDecrypt(bad, format)).toEqual(await fullDecrypt(bad.toString("utf8"), format));
+      const lone = format === "json" ? '{"a": "x\ud800"}' : "A=x\ud800\n";
+      expect(await leanEncrypt(lone, format, undefined, false)).toBeNull();
+      expect(await seamEncrypt(lone, format, undefined, false)).toEqual(await fullEncrypt(lone, format, undefined, false));
+    }
+  });
+
   it("a dotenv file with an encrypted comment", async () => {
     const enc = Buffer.from(((await fullEncrypt("#note\nA=x\n", "dotenv", undefined, false)) as { out: string }).out, "latin1").toString();
     expect(enc).toMatch(/^#ENC\[/);
@@ -361,4 +383,23 @@ describe("the sops fixtures", () => {
       expect(seam).toEqual(full);
     });
   }
+});
+
+describe("the dotenv note's quick check (encrypt of a large dotenv file)", () => {
+  it("says 'read alike' only when importNodeDotenv reports no change", () => {
+    const line = fc.oneof(
+      fc.tuple(fc.stringMatching(/^[\w.\- ]{0,5}$/), fc.stringMatching(/^[^\n]{0,10}$/)).map(([k, v]) => `${k}=${v}`),
+      fc.constantFrom("", "#c", "# x=1", "A=1", "A=1", "B=x y", "C= x", "D=x ", "E='q'", 'F="a\\nb"', "G=a#b", "export H=1", "I:1", "J=\u00a0x", "K=x\\ny", "L=`x`", "M="),
+      fc.stringMatching(/^[^\n]{0,8}$/),
+    );
+    fc.assert(
+      fc.property(fc.array(line, { maxLength: 8 }), fc.boolean(), (lines, nl) => {
+        const text = lines.join("\n") + (nl ? "\n" : "");
+        if (readAlikeBySopsAndNode(text)) expect(importNodeDotenv(text).changes).toEqual([]);
+      }),
+      { numRuns: RUNS * 10 },
+    );
+    expect(readAlikeBySopsAndNode("A=1\n#c\n\nB=two words\n")).toBe(true);
+    expect(readAlikeBySopsAndNode("A=1\nA=2\n")).toBe(false);
+  });
 });

@@ -63,7 +63,10 @@ export async function readInputFile(file: string | undefined, opts: IoOptions): 
       return textOf();
     },
     bytes,
-    data: format === "binary" ? bytes : textOf(),
+    // A getter: a command that passes the bytes on (decrypt, encrypt) never makes the string.
+    get data() {
+      return format === "binary" ? bytes : textOf();
+    },
     format,
     outputFormat,
   };

@@ -1,11 +1,12 @@
 /**
  * A streaming reader of JSON for the lean decrypt and encrypt paths (issue 20, memory): one pass
- * over the text reporting each member key and scalar by its offsets, building no tree, no CST and
- * no copy of the text. It is at least as strict as `JSON.parse` (anything it does not accept makes
+ * over the file's bytes (as read: no string copy of the file is made) reporting each member key
+ * and scalar by its offsets, building no tree and no CST. It is at least as strict as `JSON.parse` (anything it does not accept makes
  * it return null, and the caller takes the full path, which gives the real result or error), and
  * it accepts only the layouts whose output it knows byte for byte:
  *
- * - no `\r` (a CRLF file goes through the full path, which keeps it CRLF);
+ * - valid UTF-8 (the full path reads other bytes as U+FFFD), and no `\r` (a CRLF file goes
+ *   through the full path, which keeps it CRLF);
  * - the top level is an object, with at most one member named `sops`; when there is one, it is
  *   the last member, at least one member comes before it, and a `,` follows that member's value
  *   immediately (what sops and hush write);
@@ -14,16 +15,19 @@
  * {@link jsonLeanScanner} (decrypt, `lean.ts`) and {@link jsonLeanPlainScanner} (encrypt,
  * `lean-plain.ts`) are built on it.
  */
+import { isUtf8 } from "node:buffer";
 import type { MetadataBlock } from "../model/metadata.js";
 import type { PlainValue } from "../model/value.js";
 import { OutBuffer } from "../util/out-buffer.js";
 import { detectUnit, jsonMetadataMember, jsonScalarSource, typeJsonNumber } from "./json.js";
 import { jsonString } from "./json-scalars.js";
-import type { LeanDocument, LeanScanner, LeanVisitor } from "./lean.js";
-import type { LeanPlainDocument, LeanPlainScanner, LeanSealVisitor } from "./lean-plain.js";
+import type { LeanBytesScanner, LeanDocument, LeanVisitor } from "./lean.js";
+import type { LeanPlainBytesScanner, LeanPlainDocument, LeanSealVisitor } from "./lean-plain.js";
 
 /** Kinds of scalar reported by {@link scanJson}. */
 export const JSON_STRING = 0;
+/** A string with a `\` escape (decoded by `JSON.parse`). */
+export const JSON_STRING_ESCAPED = 5;
 export const JSON_NUMBER = 1;
 export const JSON_TRUE = 2;
 export const JSON_FALSE = 3;
@@ -54,14 +58,20 @@ const MAX_DEPTH = 400;
 class Unhandled extends Error {}
 const UNHANDLED = new Unhandled();
 
+/** The bytes as a Buffer (a view, no copy). */
+export function asBuffer(b: Uint8Array): Buffer {
+  return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+}
+
 /**
- * Scans `text` as a JSON document, calling `sink` (when given) for every member and scalar
+ * Scans `bytes` as a JSON document, calling `sink` (when given) for every member and scalar
  * outside the top-level `sops` member. Returns null for anything outside what the module comment
- * lists; exceptions thrown by the sink propagate.
+ * lists; exceptions thrown by the sink propagate. `checked`: the bytes were already found valid
+ * UTF-8 without `\r` (a second pass over the same bytes).
  */
-export function scanJson(text: string, sink?: JsonScanSink): JsonLayout | null {
-  if (text.indexOf("\r") !== -1) return null;
-  const s = new Scanner(text, sink);
+export function scanJson(bytes: Buffer, sink?: JsonScanSink, checked = false): JsonLayout | null {
+  if (!checked && (bytes.indexOf(0x0d) !== -1 || !isUtf8(bytes))) return null;
+  const s = new Scanner(bytes, sink);
   try {
     return s.document();
   } catch (e) {
@@ -70,40 +80,41 @@ export function scanJson(text: string, sink?: JsonScanSink): JsonLayout | null {
   }
 }
 
-/** A JSON string token's text (with its quotes) decoded. */
-export function decodeJsonString(text: string, start: number, end: number): string {
-  const inner = text.slice(start + 1, end - 1);
-  return inner.indexOf("\\") === -1 ? inner : (JSON.parse(text.slice(start, end)) as string);
+/** A JSON string token's bytes (with its quotes) decoded; `escaped`: it holds a `\`. */
+function decodeString(b: Buffer, start: number, end: number, escaped: boolean): string {
+  return escaped ? (JSON.parse(b.toString("utf8", start, end)) as string) : b.toString("utf8", start + 1, end - 1);
 }
 
-function isWs(c: number): boolean {
+function isWs(c: number | undefined): boolean {
   return c === 0x20 || c === 0x0a || c === 0x09 || c === 0x0d;
 }
 
-function isDigit(c: number): boolean {
-  return c >= 0x30 && c <= 0x39;
+function isDigit(c: number | undefined): boolean {
+  return c !== undefined && c >= 0x30 && c <= 0x39;
 }
 
-function isHex(c: number): boolean {
-  return isDigit(c) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
+function isHex(c: number | undefined): boolean {
+  return c !== undefined && (isDigit(c) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66));
 }
 
 class Scanner {
   private i = 0;
+  /** Whether the last string scanned held an escape. */
+  private escaped = false;
   constructor(
-    private readonly t: string,
+    private readonly t: Buffer,
     private readonly sink: JsonScanSink | undefined,
   ) {}
 
   private ws(): void {
     const t = this.t;
     let i = this.i;
-    while (i < t.length && isWs(t.charCodeAt(i))) i++;
+    while (isWs(t[i])) i++;
     this.i = i;
   }
 
   private at(): number {
-    return this.i < this.t.length ? this.t.charCodeAt(this.i) : -1;
+    return this.t[this.i] ?? -1;
   }
 
   document(): JsonLayout {
@@ -122,14 +133,14 @@ class Scanner {
       if (this.at() !== 0x22) throw UNHANDLED;
       const ks = this.i;
       const ke = this.string();
-      const key = decodeJsonString(this.t, ks, ke);
+      const key = decodeString(this.t, ks, ke, this.escaped);
       this.ws();
       if (this.at() !== 0x3a) throw UNHANDLED;
       this.i++;
       this.ws();
       const vs = this.i;
       if (key === "sops") {
-        if (sops || prevEnd === -1 || this.t.charCodeAt(prevEnd) !== 0x2c) throw UNHANDLED;
+        if (sops || prevEnd === -1 || this.t[prevEnd] !== 0x2c) throw UNHANDLED;
         this.value(0, false);
         sops = { cutStart: prevEnd, valueStart: vs, valueEnd: this.i };
       } else {
@@ -163,7 +174,7 @@ class Scanner {
     const c = this.at();
     if (c === 0x22) {
       const end = this.string();
-      sink?.scalar(JSON_STRING, start, end);
+      sink?.scalar(this.escaped ? JSON_STRING_ESCAPED : JSON_STRING, start, end);
     } else if (c === 0x7b) {
       this.i++;
       this.ws();
@@ -175,11 +186,12 @@ class Scanner {
         if (this.at() !== 0x22) throw UNHANDLED;
         const ks = this.i;
         const ke = this.string();
+        const escaped = this.escaped;
         this.ws();
         if (this.at() !== 0x3a) throw UNHANDLED;
         this.i++;
         this.ws();
-        if (sink) sink.enter(decodeJsonString(this.t, ks, ke));
+        if (sink) sink.enter(decodeString(this.t, ks, ke, escaped));
         this.value(depth + 1, report);
         sink?.leave();
         this.ws();
@@ -206,13 +218,13 @@ class Scanner {
         this.ws();
       }
     } else if (c === 0x74) {
-      this.literal("true");
+      this.literal(TRUE);
       sink?.scalar(JSON_TRUE, start, this.i);
     } else if (c === 0x66) {
-      this.literal("false");
+      this.literal(FALSE);
       sink?.scalar(JSON_FALSE, start, this.i);
     } else if (c === 0x6e) {
-      this.literal("null");
+      this.literal(NULL);
       sink?.scalar(JSON_NULL, start, this.i);
     } else {
       this.number();
@@ -220,8 +232,8 @@ class Scanner {
     }
   }
 
-  private literal(word: string): void {
-    if (!this.t.startsWith(word, this.i)) throw UNHANDLED;
+  private literal(word: Buffer): void {
+    if (this.i + word.length > this.t.length || this.t.compare(word, 0, word.length, this.i, this.i + word.length) !== 0) throw UNHANDLED;
     this.i += word.length;
   }
 
@@ -229,23 +241,23 @@ class Scanner {
   private number(): void {
     const t = this.t;
     let i = this.i;
-    if (t.charCodeAt(i) === 0x2d) i++;
-    const first = t.charCodeAt(i);
+    if (t[i] === 0x2d) i++;
+    const first = t[i];
     if (first === 0x30) i++;
-    else if (first >= 0x31 && first <= 0x39) while (isDigit(t.charCodeAt(i))) i++;
+    else if (first !== undefined && first >= 0x31 && first <= 0x39) while (isDigit(t[i])) i++;
     else throw UNHANDLED;
-    if (t.charCodeAt(i) === 0x2e) {
+    if (t[i] === 0x2e) {
       i++;
-      if (!isDigit(t.charCodeAt(i))) throw UNHANDLED;
-      while (isDigit(t.charCodeAt(i))) i++;
+      if (!isDigit(t[i])) throw UNHANDLED;
+      while (isDigit(t[i])) i++;
     }
-    const e = t.charCodeAt(i);
+    const e = t[i];
     if (e === 0x65 || e === 0x45) {
       i++;
-      const sign = t.charCodeAt(i);
+      const sign = t[i];
       if (sign === 0x2b || sign === 0x2d) i++;
-      if (!isDigit(t.charCodeAt(i))) throw UNHANDLED;
-      while (isDigit(t.charCodeAt(i))) i++;
+      if (!isDigit(t[i])) throw UNHANDLED;
+      while (isDigit(t[i])) i++;
     }
     this.i = i;
   }
@@ -254,15 +266,17 @@ class Scanner {
   private string(): number {
     const t = this.t;
     let i = this.i + 1;
+    this.escaped = false;
     for (;;) {
-      if (i >= t.length) throw UNHANDLED;
-      const c = t.charCodeAt(i);
+      const c = t[i];
+      if (c === undefined) throw UNHANDLED;
       if (c === 0x22) break;
       if (c < 0x20) throw UNHANDLED;
       if (c === 0x5c) {
-        const e = t.charCodeAt(i + 1);
+        this.escaped = true;
+        const e = t[i + 1];
         if (e === 0x75) {
-          if (!isHex(t.charCodeAt(i + 2)) || !isHex(t.charCodeAt(i + 3)) || !isHex(t.charCodeAt(i + 4)) || !isHex(t.charCodeAt(i + 5))) throw UNHANDLED;
+          if (!isHex(t[i + 2]) || !isHex(t[i + 3]) || !isHex(t[i + 4]) || !isHex(t[i + 5])) throw UNHANDLED;
           i += 6;
           continue;
         }
@@ -278,13 +292,18 @@ class Scanner {
   }
 }
 
+const TRUE = Buffer.from("true");
+const FALSE = Buffer.from("false");
+const NULL = Buffer.from("null");
+
 /** A scalar as the full reader types it (null: a JSON null, which is no leaf). */
-function typed(text: string, kind: number, start: number, end: number): PlainValue | null {
+function typed(b: Buffer, kind: number, start: number, end: number): PlainValue | null {
   switch (kind) {
     case JSON_STRING:
-      return { type: "str", text: decodeJsonString(text, start, end) };
+    case JSON_STRING_ESCAPED:
+      return { type: "str", text: decodeString(b, start, end, kind === JSON_STRING_ESCAPED) };
     case JSON_NUMBER:
-      return typeJsonNumber(text.slice(start, end));
+      return typeJsonNumber(b.toString("latin1", start, end));
     case JSON_TRUE:
       return { type: "bool", text: "True" };
     case JSON_FALSE:
@@ -297,66 +316,71 @@ function typed(text: string, kind: number, start: number, end: number): PlainVal
 const NO_COMMENTS: readonly string[] = Object.freeze([]);
 
 /**
- * Walks `text`, calling `replace` for each non-null scalar with its path and additional data, and
- * writes the text into `out` up to the last scalar replaced, each replaced by the source `replace`
- * gave. Returns where the copy stopped (the text was checked when it was opened).
+ * Walks the (checked) bytes, calling `replace` for each non-null scalar with its path and
+ * additional data, and writes them into `out` up to the last scalar replaced, each replaced by
+ * the source `replace` gave. Returns where the copy stopped.
  */
-function rewrite(text: string, out: OutBuffer, replace: (path: readonly string[], aad: string, value: PlainValue) => string | undefined): number {
+function rewrite(b: Buffer, out: OutBuffer, replace: (path: readonly string[], aad: string, value: PlainValue) => string | undefined): number {
   const path: string[] = [];
   // aads[i]: the additional data of path[0..i) (`a:b:`), built once per member.
   const aads: string[] = [":"];
   let copied = 0;
-  const layout = scanJson(text, {
-    enter(key) {
-      aads[path.length + 1] = path.length === 0 ? `${key}:` : `${aads[path.length]!}${key}:`;
-      path.push(key);
+  const layout = scanJson(
+    b,
+    {
+      enter(key) {
+        aads[path.length + 1] = path.length === 0 ? `${key}:` : `${aads[path.length]!}${key}:`;
+        path.push(key);
+      },
+      leave() {
+        path.pop();
+      },
+      scalar(kind, start, end) {
+        const value = typed(b, kind, start, end);
+        if (value === null) return;
+        const source = replace(path, aads[path.length]!, value);
+        if (source === undefined) return;
+        out.copy(b, copied, start);
+        out.write(source);
+        copied = end;
+      },
     },
-    leave() {
-      path.pop();
-    },
-    scalar(kind, start, end) {
-      const value = typed(text, kind, start, end);
-      if (value === null) return;
-      const source = replace(path, aads[path.length]!, value);
-      if (source === undefined) return;
-      out.write(text.slice(copied, start));
-      out.write(source);
-      copied = end;
-    },
-  });
-  if (!layout) throw new Error("json-lean: the text changed between open and walk");
+    true,
+  );
+  if (!layout) throw new Error("json-lean: the bytes changed between open and walk");
   return copied;
 }
 
 /**
- * The lean decrypt of an encrypted JSON document (`lean.ts`): the output is the text with each
+ * The lean decrypt of an encrypted JSON document (`lean.ts`): the output is the file with each
  * replaced value rendered as the full reader renders it and the `sops` member cut from the `,`
  * after the previous value to the end of its own value (what the CST removal leaves), ending in
  * a newline. Written into one Buffer, zero-filled if the walk fails.
  */
-export const jsonLeanScanner: LeanScanner = (text) => {
-  const layout = scanJson(text);
+export const jsonLeanScanner: LeanBytesScanner = (bytes) => {
+  const b = asBuffer(bytes);
+  const layout = scanJson(b);
   if (!layout?.sops) return null;
   const sops = layout.sops;
   let rawMetadata: unknown;
   try {
-    rawMetadata = JSON.parse(text.slice(sops.valueStart, sops.valueEnd));
+    rawMetadata = JSON.parse(b.toString("utf8", sops.valueStart, sops.valueEnd));
   } catch {
     return null;
   }
   const doc: LeanDocument = {
     rawMetadata,
     walk(visit: LeanVisitor) {
-      const out = new OutBuffer(text.length + 1024);
+      const out = new OutBuffer(b.length + 1024);
       try {
-        const copied = rewrite(text, out, (path, aad, value) => {
+        const copied = rewrite(b, out, (path, aad, value) => {
           const next = visit(path, aad, value);
           return next === undefined ? undefined : jsonScalarSource(next);
         });
-        out.write(text.slice(copied, sops.cutStart));
-        out.write(text.slice(sops.valueEnd));
+        out.copy(b, copied, sops.cutStart);
+        out.copy(b, sops.valueEnd, b.length);
         // sops ≥ 3.10 ends JSON output with a newline (CstDocument.toString).
-        if (text.charCodeAt(text.length - 1) !== 0x0a) out.write("\n");
+        if (b[b.length - 1] !== 0x0a) out.write("\n");
         return out.result();
       } catch (e) {
         out.wipe();
@@ -367,32 +391,50 @@ export const jsonLeanScanner: LeanScanner = (text) => {
   return doc;
 };
 
+/** `detectUnit` (json.ts) on the few first bytes it looks at. */
+function unitOf(b: Buffer, indent: number | undefined): string {
+  let i = 0;
+  while (isWs(b[i])) i++;
+  if (b[i] === 0x7b) {
+    i++;
+    while (b[i] === 0x20 || b[i] === 0x09) i++;
+    if (b[i] === 0x0a) {
+      i++;
+      while (b[i] === 0x20 || b[i] === 0x09) i++;
+    }
+  }
+  // The character after the indentation decides (`\S`): up to 4 bytes of it.
+  return detectUnit(b.toString("utf8", 0, Math.min(b.length, i + 4)), indent);
+}
+
 /**
  * The lean encrypt of a plaintext JSON document (`lean-plain.ts`): each replaced value becomes a
- * JSON string, and the `sops` member goes after the last non-space before the root's closing
- * brace, indented as the full reader indents it (`insertJsonMember`, `detectUnit`).
+ * JSON string, and the `sops` member goes after the last space before the root's closing brace,
+ * indented as the full reader indents it (`insertJsonMember`, `detectUnit`).
  */
-export const jsonLeanPlainScanner: LeanPlainScanner = (text, options) => {
-  const layout = scanJson(text);
+export const jsonLeanPlainScanner: LeanPlainBytesScanner = (bytes, options) => {
+  const b = asBuffer(bytes);
+  const layout = scanJson(b);
   // Already encrypted: the full reader reports it.
   if (!layout || layout.sops) return null;
-  const out = new OutBuffer(text.length * 4 + 65536);
+  const out = new OutBuffer(b.length * 4 + 65536);
   let copied = 0;
   const doc: LeanPlainDocument = {
     walk(visit: LeanSealVisitor) {
-      copied = rewrite(text, out, (path, aad, value) => {
+      copied = rewrite(b, out, (path, aad, value) => {
         const enc = visit(path, aad, value, NO_COMMENTS, false);
         return enc === undefined ? undefined : jsonString(enc);
       });
     },
     finish(meta: MetadataBlock) {
+      // Only JSON whitespace lies between the last value and the closing brace.
       let p = layout.close;
-      while (p > 0 && /\s/.test(text[p - 1]!)) p--;
-      out.write(text.slice(copied, p));
+      while (p > 0 && isWs(b[p - 1])) p--;
+      out.copy(b, copied, p);
       if (layout.hasMembers) out.write(",");
-      out.write(jsonMetadataMember(meta, detectUnit(text, options.indent)));
-      out.write(text.slice(p));
-      if (text.charCodeAt(text.length - 1) !== 0x0a) out.write("\n");
+      out.write(jsonMetadataMember(meta, unitOf(b, options.indent)));
+      out.copy(b, p, b.length);
+      if (b[b.length - 1] !== 0x0a) out.write("\n");
       return out.result();
     },
   };

@@ -38,3 +38,6 @@ export interface LeanPlainDocument {
 
 /** A format's lean plaintext scanner: opens a document, or returns null when it is outside the subset. */
 export type LeanPlainScanner = (text: string, options: { indent?: number }) => LeanPlainDocument | null;
+
+/** A lean plaintext scanner over the file's bytes (valid UTF-8 only; it declines others): no string copy of the file. */
+export type LeanPlainBytesScanner = (bytes: Uint8Array, options: { indent?: number }) => LeanPlainDocument | null;

@@ -39,3 +39,9 @@ export interface LeanDocument {
 
 /** A format's lean scanner: opens a document, or returns null when it is outside the subset. */
 export type LeanScanner = (text: string) => LeanDocument | null;
+
+/**
+ * A lean scanner that reads the file's bytes as they were read (valid UTF-8 only; it declines
+ * others): no string copy of the file is made (JSON, dotenv).
+ */
+export type LeanBytesScanner = (bytes: Uint8Array) => LeanDocument | null;

@@ -5,7 +5,7 @@
 import { HushError } from "../errors.js";
 import { CiphertextStash, decryptDocument, encryptDocument, metadataOf, type EncryptOptions } from "../core/document.js";
 import { decryptLean } from "../core/lean.js";
-import { hasLeanScanner, openLean } from "./lean.js";
+import { hasLeanScanner, leanReadsBytes, openLean } from "./lean.js";
 import { encryptLeanText, hasLeanEncrypt } from "./lean-encrypt.js";
 import type { Metadata, SelectionRules, WrappedKey } from "../model/metadata.js";
 import { getTreePath, type TreePath } from "../model/tree-path.js";
@@ -93,7 +93,8 @@ async function decryptPlain(text: string | Uint8Array, options: DecryptTextOptio
   // then reused below, so a key service is asked once.
   const out = options.outputFormat ?? options.format;
   if (!stash && !options.extract && out === options.format && hasLeanScanner(options.format)) {
-    if (typeof text !== "string") text = utf8(text);
+    // Decoded once, up front, unless the scanner reads bytes (JSON, dotenv: no string copy).
+    if (typeof text !== "string" && !leanReadsBytes(options.format)) text = utf8(text);
     const lean = openLean(text, options.format);
     if (lean) {
       dataKey = options.dataKey ? Uint8Array.from(options.dataKey) : await unwrapDataKey(lean.metadata, options.keyring ?? new Keyring(options));
@@ -216,7 +217,6 @@ export async function encryptText(text: string | Uint8Array, options: EncryptTex
   // The lean path (lib/lean-encrypt.ts): the plain case, no conversion and no stash. It takes the
   // text or leaves it, before drawing any key or IV, so the full path below sees the same ones.
   if (out === options.format && !options.stash && hasLeanEncrypt(options.format)) {
-    if (typeof text !== "string") text = utf8(text);
     const lean = await encryptLeanText(text, options.format, { ...opts, ...(options.indent === undefined ? {} : { indent: options.indent }) });
     if (lean) return textResult(lean.output, { metadata: lean.metadata });
   }

@@ -9,23 +9,35 @@
 import { randomBytes } from "node:crypto";
 import type { FormatName } from "../model/tree.js";
 import type { Metadata } from "../model/metadata.js";
-import type { LeanPlainScanner } from "../formats/lean-plain.js";
+import type { LeanPlainBytesScanner, LeanPlainDocument, LeanPlainScanner } from "../formats/lean-plain.js";
 import { jsonLeanPlainScanner } from "../formats/json-lean.js";
 import { dotenvLeanPlainScanner } from "../formats/dotenv-lean.js";
 import { randomIvSource } from "../core/cipher.js";
 import { encryptionRules, sealMetadata, type EncryptOptions } from "../core/document.js";
 import { encryptLean } from "../core/lean-encrypt.js";
 import { metadataToNode } from "../core/metadata.js";
+import { utf8 } from "../formats/index.js";
+import { wellFormed } from "./lean.js";
 
-/** The lean plaintext scanner of each format that has one (YAML plugs in here). */
-const LEAN_PLAIN_SCANNERS: Partial<Record<FormatName, LeanPlainScanner>> = {
+/** The lean plaintext scanner of each format that has one over text (YAML plugs in here). */
+const LEAN_PLAIN_SCANNERS: Partial<Record<FormatName, LeanPlainScanner>> = {};
+
+/** The lean plaintext scanners over the file's bytes, with no string copy of it (a format is in one table). */
+const LEAN_PLAIN_BYTES_SCANNERS: Partial<Record<FormatName, LeanPlainBytesScanner>> = {
   json: jsonLeanPlainScanner,
   dotenv: dotenvLeanPlainScanner,
 };
 
-/** True when `format` has a lean encrypt (so its text is worth decoding once, up front). */
+/** True when `format` has a lean encrypt. */
 export function hasLeanEncrypt(format: FormatName): boolean {
-  return LEAN_PLAIN_SCANNERS[format] !== undefined;
+  return LEAN_PLAIN_SCANNERS[format] !== undefined || LEAN_PLAIN_BYTES_SCANNERS[format] !== undefined;
+}
+
+function openPlain(text: string | Uint8Array, format: FormatName, options: { indent?: number }): LeanPlainDocument | null {
+  const scanBytes = LEAN_PLAIN_BYTES_SCANNERS[format];
+  if (scanBytes) return typeof text !== "string" ? scanBytes(text, options) : wellFormed(text) ? scanBytes(Buffer.from(text, "utf8"), options) : null;
+  const scan = LEAN_PLAIN_SCANNERS[format];
+  return scan ? scan(typeof text === "string" ? text : utf8(text), options) : null;
 }
 
 /**
@@ -34,13 +46,12 @@ export function hasLeanEncrypt(format: FormatName): boolean {
  * full path's (`encryptDocument`'s); `stash` must not be set.
  */
 export async function encryptLeanText(
-  text: string,
+  text: string | Uint8Array,
   format: FormatName,
   options: EncryptOptions & { indent?: number },
 ): Promise<{ output: string | Uint8Array; metadata: Metadata } | null> {
-  const scan = LEAN_PLAIN_SCANNERS[format];
-  if (!scan || options.stash) return null;
-  const doc = scan(text, options.indent === undefined ? {} : { indent: options.indent });
+  if (options.stash) return null;
+  const doc = openPlain(text, format, options.indent === undefined ? {} : { indent: options.indent });
   if (!doc) return null;
   const rules = encryptionRules(options.rules);
   const dataKey = options.dataKey ?? new Uint8Array(randomBytes(32));

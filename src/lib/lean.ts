@@ -6,7 +6,7 @@
  * or the real error; the data key is unwrapped once either way.
  */
 import type { FormatName } from "../model/tree.js";
-import type { LeanDocument, LeanScanner } from "../formats/lean.js";
+import type { LeanBytesScanner, LeanDocument, LeanScanner } from "../formats/lean.js";
 import { yamlLeanScanner } from "../formats/yaml-lean.js";
 import { jsonLeanScanner } from "../formats/json-lean.js";
 import { dotenvLeanScanner } from "../formats/dotenv-lean.js";
@@ -17,6 +17,10 @@ import { utf8 } from "../formats/index.js";
 /** The lean scanner of each format that has one (JSON and dotenv plug in here). */
 const LEAN_SCANNERS: Partial<Record<FormatName, LeanScanner>> = {
   yaml: yamlLeanScanner,
+};
+
+/** The lean scanners that read the file's bytes, with no string copy of it (a format is in one table). */
+const LEAN_BYTES_SCANNERS: Partial<Record<FormatName, LeanBytesScanner>> = {
   json: jsonLeanScanner,
   dotenv: dotenvLeanScanner,
 };
@@ -32,9 +36,12 @@ export interface LeanOpened {
  * subset, or metadata the full path should report on: its error is the one the user sees).
  */
 export function openLean(text: string | Uint8Array, format: FormatName): LeanOpened | null {
+  const scanBytes = LEAN_BYTES_SCANNERS[format];
   const scan = LEAN_SCANNERS[format];
-  if (!scan) return null;
-  const doc = scan(typeof text === "string" ? text : utf8(text));
+  let doc: LeanDocument | null;
+  if (scanBytes) doc = typeof text !== "string" ? scanBytes(text) : wellFormed(text) ? scanBytes(Buffer.from(text, "utf8")) : null;
+  else if (scan) doc = scan(typeof text === "string" ? text : utf8(text));
+  else return null;
   if (!doc || doc.rawMetadata === undefined) return null;
   try {
     return { doc, metadata: readMetadata(doc.rawMetadata) };
@@ -43,7 +50,20 @@ export function openLean(text: string | Uint8Array, format: FormatName): LeanOpe
   }
 }
 
-/** True when `format` has a lean scanner (so its text is worth decoding once, up front). */
+/** True when `format` has a lean scanner. */
 export function hasLeanScanner(format: FormatName): boolean {
-  return LEAN_SCANNERS[format] !== undefined;
+  return LEAN_SCANNERS[format] !== undefined || LEAN_BYTES_SCANNERS[format] !== undefined;
+}
+
+/** True when the lean scanner of `format` reads bytes (so bytes given are not decoded up front). */
+export function leanReadsBytes(format: FormatName): boolean {
+  return LEAN_BYTES_SCANNERS[format] !== undefined;
+}
+
+/**
+ * A string the full path would keep a lone surrogate of in its text result (which UTF-8 bytes
+ * cannot carry) is left to it: only strings given by library callers can hold one.
+ */
+export function wellFormed(text: string): boolean {
+  return (text as string & { isWellFormed(): boolean }).isWellFormed();
 }

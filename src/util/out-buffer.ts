@@ -18,6 +18,14 @@ export class OutBuffer {
     this.len += this.buf.write(s, this.len, "utf8");
   }
 
+  /** Appends `src[from, to)`. */
+  copy(src: Uint8Array, from: number, to: number): void {
+    if (to <= from) return;
+    if (this.len + (to - from) > this.buf.length) this.grow(this.len + (to - from));
+    this.buf.set(src.subarray(from, to), this.len);
+    this.len += to - from;
+  }
+
   private grow(need: number): void {
     const next = Buffer.allocUnsafeSlow(Math.max(need, this.buf.length * 2));
     this.buf.copy(next, 0, 0, this.len);
