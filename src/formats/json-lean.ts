@@ -25,16 +25,16 @@ import type { LeanBytesScanner, LeanDocument, LeanVisitor } from "./lean.js";
 import type { LeanPlainBytesScanner, LeanPlainDocument, LeanSealVisitor } from "./lean-plain.js";
 
 /** Kinds of scalar reported by {@link scanJson}. */
-export const JSON_STRING = 0;
+const JSON_STRING = 0;
 /** A string with a `\` escape (decoded by `JSON.parse`). */
-export const JSON_STRING_ESCAPED = 5;
-export const JSON_NUMBER = 1;
-export const JSON_TRUE = 2;
-export const JSON_FALSE = 3;
-export const JSON_NULL = 4;
+const JSON_STRING_ESCAPED = 5;
+const JSON_NUMBER = 1;
+const JSON_TRUE = 2;
+const JSON_FALSE = 3;
+const JSON_NULL = 4;
 
 /** What a scan reports, in file order. The top-level `sops` member is never reported. */
-export interface JsonScanSink {
+interface JsonScanSink {
   /** An object member's key (decoded); its value follows, then {@link leave}. */
   enter(key: string): void;
   leave(): void;
@@ -43,7 +43,7 @@ export interface JsonScanSink {
 }
 
 /** Where the pieces of the document are, for writing it back with or without its `sops` member. */
-export interface JsonLayout {
+interface JsonLayout {
   /** The top-level `sops` member: from the `,` after the previous value to the end of its value; absent when the file has none. */
   readonly sops?: { readonly cutStart: number; readonly valueStart: number; readonly valueEnd: number };
   /** Offset of the root object's closing `}`. */
@@ -69,7 +69,7 @@ export function asBuffer(b: Uint8Array): Buffer {
  * lists; exceptions thrown by the sink propagate. `checked`: the bytes were already found valid
  * UTF-8 without `\r` (a second pass over the same bytes).
  */
-export function scanJson(bytes: Buffer, sink?: JsonScanSink, checked = false): JsonLayout | null {
+function scanJson(bytes: Buffer, sink?: JsonScanSink, checked = false): JsonLayout | null {
   if (!checked && (bytes.indexOf(0x0d) !== -1 || !isUtf8(bytes))) return null;
   const s = new Scanner(bytes, sink);
   try {
