@@ -3,7 +3,9 @@
  * GitHub Action and user code share.
  */
 import { HushError } from "../errors.js";
-import { decryptDocument, encryptDocument, metadataOf, type CiphertextStash, type EncryptOptions } from "../core/document.js";
+import { CiphertextStash, decryptDocument, encryptDocument, metadataOf, type EncryptOptions } from "../core/document.js";
+import { decryptLean } from "../core/lean.js";
+import { hasLeanScanner, openLean } from "./lean.js";
 import type { Metadata, SelectionRules, WrappedKey } from "../model/metadata.js";
 import { getTreePath, type TreePath } from "../model/tree-path.js";
 import type { IvSource } from "../core/cipher.js";
@@ -84,13 +86,38 @@ export async function decryptHeld(text: string | Uint8Array, options: DecryptTex
  * failure after unwrapping (a bad MAC, a missing `--extract` path) zero-fills it before throwing.
  */
 async function decryptPlain(text: string | Uint8Array, options: DecryptTextOptions, stash = true) {
-  const doc = parseDocument(text, options.format, options.indent);
-  const dataKey = options.dataKey
+  let dataKey: Uint8Array | undefined;
+  // The lean path (lib/lean.ts): a plain decrypt of the whole file to its own format, nothing
+  // kept for a rewrite. It declines anything it does not handle; the data key it unwrapped is
+  // then reused below, so a key service is asked once.
+  const out = options.outputFormat ?? options.format;
+  if (!stash && !options.extract && out === options.format && hasLeanScanner(options.format)) {
+    if (typeof text !== "string") text = utf8(text);
+    const lean = openLean(text, options.format);
+    if (lean) {
+      dataKey = options.dataKey ? Uint8Array.from(options.dataKey) : await unwrapDataKey(lean.metadata, options.keyring ?? new Keyring(options));
+      let plain: string | null;
+      try {
+        plain = decryptLean(lean.doc, { dataKey, metadata: lean.metadata, ...(options.ignoreMac ? { ignoreMac: true } : {}) });
+      } catch (e) {
+        dataKey.fill(0);
+        throw e;
+      }
+      if (plain !== null) return { plain, metadata: lean.metadata, dataKey, stash: new CiphertextStash() };
+    }
+  }
+  let doc: FormatDocument;
+  try {
+    doc = parseDocument(text, options.format, options.indent);
+  } catch (e) {
+    dataKey?.fill(0);
+    throw e;
+  }
+  dataKey ??= options.dataKey
     ? Uint8Array.from(options.dataKey)
     : await unwrapDataKey(metadataOf(doc), options.keyring ?? new Keyring(options));
   try {
     const res = await decryptDocument(doc, { dataKey, stash, ...(options.ignoreMac ? { ignoreMac: true } : {}) });
-    const out = options.outputFormat ?? options.format;
     // Text, or bytes where the output may not be UTF-8 (binary output, a string leaf).
     let plain: string | Uint8Array;
     if (options.extract) plain = extract(doc, options.extract, out, options.indent);

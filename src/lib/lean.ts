@@ -1,0 +1,45 @@
+/**
+ * Which formats have a lean decrypt (issue 20, memory), and the choice to use it: one entry per
+ * format in {@link LEAN_SCANNERS}. A scanner (formats/*-lean.ts) streams an encrypted document's
+ * values off its text; core/lean.ts decrypts them and checks the MAC. Whatever a scanner does not
+ * handle, or any failure, falls back to the full path (files.ts), which gives the real result
+ * or the real error; the data key is unwrapped once either way.
+ */
+import type { FormatName } from "../model/tree.js";
+import type { LeanDocument, LeanScanner } from "../formats/lean.js";
+import { yamlLeanScanner } from "../formats/yaml-lean.js";
+import { readMetadata } from "../core/metadata.js";
+import type { Metadata } from "../model/metadata.js";
+import { utf8 } from "../formats/index.js";
+
+/** The lean scanner of each format that has one (JSON and dotenv plug in here). */
+const LEAN_SCANNERS: Partial<Record<FormatName, LeanScanner>> = {
+  yaml: yamlLeanScanner,
+};
+
+/** A document the lean path took, with its metadata read as the full path reads it. */
+export interface LeanOpened {
+  doc: LeanDocument;
+  metadata: Metadata;
+}
+
+/**
+ * Opens `text` with the lean scanner of `format`, or returns null (no scanner, outside its
+ * subset, or metadata the full path should report on: its error is the one the user sees).
+ */
+export function openLean(text: string | Uint8Array, format: FormatName): LeanOpened | null {
+  const scan = LEAN_SCANNERS[format];
+  if (!scan) return null;
+  const doc = scan(typeof text === "string" ? text : utf8(text));
+  if (!doc || doc.rawMetadata === undefined) return null;
+  try {
+    return { doc, metadata: readMetadata(doc.rawMetadata) };
+  } catch {
+    return null;
+  }
+}
+
+/** True when `format` has a lean scanner (so its text is worth decoding once, up front). */
+export function hasLeanScanner(format: FormatName): boolean {
+  return LEAN_SCANNERS[format] !== undefined;
+}
