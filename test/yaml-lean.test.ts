@@ -35,7 +35,8 @@ function lean(text: string, dataKey: Uint8Array, ignoreMac = false): string | nu
   try {
     const opened = openLean(text, "yaml");
     if (!opened) return null;
-    return decryptLean(opened.doc, { dataKey: Uint8Array.from(dataKey), metadata: opened.metadata, ignoreMac });
+    const out = decryptLean(opened.doc, { dataKey: Uint8Array.from(dataKey), metadata: opened.metadata, ignoreMac });
+    return out === null || typeof out === "string" ? out : Buffer.from(out).toString("utf8");
   } catch (e) {
     return `error ${(e as { code?: string }).code ?? String(e)}`;
   }

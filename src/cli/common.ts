@@ -63,7 +63,10 @@ export async function readInputFile(file: string | undefined, opts: IoOptions): 
       return textOf();
     },
     bytes,
-    data: format === "binary" ? bytes : textOf(),
+    // A getter: `hush decrypt` passes the bytes (the lean path reads them), never making the text.
+    get data() {
+      return format === "binary" ? bytes : textOf();
+    },
     format,
     outputFormat,
   };

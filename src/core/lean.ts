@@ -25,19 +25,19 @@ export interface LeanDecryptOptions {
 }
 
 /**
- * Decrypts a lean document and returns its plaintext text, or null when the lean path declines
+ * Decrypts a lean document and returns its plaintext (text, or UTF-8 bytes), or null when the lean path declines
  * (the caller then decrypts through the full path). Throws nothing of its own for a bad file:
  * every failure declines, so that the full path's error (with its wording and exit code) is the
  * one reported.
  */
-export function decryptLean(doc: LeanDocument, options: LeanDecryptOptions): string | null {
+export function decryptLean(doc: LeanDocument, options: LeanDecryptOptions): string | Uint8Array | null {
   const { dataKey: key, metadata } = options;
   checkDataKey(key);
   // Comment rules need sops's comment stack, which only the full reader keeps.
   if (metadata.rules.unencrypted_comment_regex || metadata.rules.encrypted_comment_regex) return null;
   const sel = selector(metadata.rules);
   const mac = new MacBuilder(metadata.macOnlyEncrypted);
-  let out: string | null;
+  let out: string | Uint8Array | null;
   try {
     const visit: LeanVisitor = (path, aad, value): PlainValue | undefined => {
       if (!sel.encrypts(path, NO_COMMENTS, false)) {

@@ -28,13 +28,19 @@ export interface LeanDocument {
   /** The `sops` block as plain JS, exactly what the full reader's `rawMetadata()` gives. */
   readonly rawMetadata: unknown;
   /**
-   * Walks every value leaf in file order, then returns the document's text with each value the
+   * Walks every value leaf in file order, then returns the document's text (or its UTF-8 bytes) with each value the
    * visitor replaced and the `sops` block removed, byte for byte what the full reader's
    * `toString()` gives after the same `set()` calls and `setMetadata(undefined)`; or null when
    * the scanner declines part-way (nothing of the walk may then be used).
    */
-  walk(visit: LeanVisitor): string | null;
+  walk(visit: LeanVisitor): string | Uint8Array | null;
 }
 
 /** A format's lean scanner: opens a document, or returns null when it is outside the subset. */
 export type LeanScanner = (text: string) => LeanDocument | null;
+
+/**
+ * A lean scanner that reads the bytes the file was read into (UTF-8), so that the process holds
+ * no string copy of a large file; it returns null for bytes that are not valid UTF-8.
+ */
+export type LeanByteScanner = (bytes: Uint8Array) => LeanDocument | null;

@@ -13,12 +13,15 @@
  * handles the document, with its real result or its real error.
  */
 import type { PlainValue } from "../model/value.js";
-import { LEAN_DECLINE, type LeanDocument, type LeanScanner, type LeanVisitor } from "./lean.js";
+import { isUtf8 } from "node:buffer";
+import { LEAN_DECLINE, type LeanByteScanner, type LeanDocument, type LeanVisitor } from "./lean.js";
 import { resolveYamlPlain } from "./yaml-resolve.js";
 import { yamlDialect, yamlFormat } from "./yaml.js";
 
-/** As the fast reader: tab, CR, BOM, control and line-separator characters have rules of their own. */
-const SPECIAL_CHARS = /[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]/;
+/**
+ * As the fast reader (its SPECIAL_CHARS): tab, CR, BOM, control and line-separator characters
+ * have rules of their own; checked on the bytes by plainBytes.
+ */
 /** Characters a plain scalar may not start with (YAML c-indicator, less `-?:`, handled apart). */
 const INDICATOR = new Set([..."#,[]{}&*!|>'\"%@`"].map((c) => c.charCodeAt(0)));
 /** A decrypted text that yaml.v3 would not write as a one-line scalar independent of indentation. */
@@ -28,6 +31,7 @@ const MAX_FRAMES = 100;
 
 const SP = 32;
 const HASH = 35;
+const NL = 10;
 const DASH = 45;
 const COLON = 58;
 const SQ = 39;
@@ -45,14 +49,15 @@ interface Frame {
 }
 
 /** Opens a YAML document in the lean subset, or returns null. */
-export const yamlLeanScanner: LeanScanner = (text) => {
-  if (SPECIAL_CHARS.test(text) || !text.endsWith("\n")) return null;
-  const sops = sopsStart(text);
+export const yamlLeanScanner: LeanByteScanner = (bytes) => {
+  const b = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (b.length === 0 || b[b.length - 1] !== NL || !plainBytes(b)) return null;
+  const sops = sopsStart(b);
   if (sops === -1) return null;
   let rawMetadata: unknown;
   try {
     // The block alone, read by the full reader: the same tokens, so the same metadata and errors.
-    rawMetadata = yamlFormat.parse(text.slice(sops)).rawMetadata();
+    rawMetadata = yamlFormat.parse(b.toString("utf8", sops)).rawMetadata();
   } catch {
     return null;
   }
@@ -61,7 +66,7 @@ export const yamlLeanScanner: LeanScanner = (text) => {
     rawMetadata,
     walk(visit) {
       try {
-        return new Walk(text, sops, visit).run();
+        return new Walk(b, sops, visit).run();
       } catch (e) {
         if (e === LEAN_DECLINE) return null;
         throw e;
@@ -72,24 +77,89 @@ export const yamlLeanScanner: LeanScanner = (text) => {
 };
 
 /**
+ * Valid UTF-8 (else the full reader's U+FFFD replacements decide the output) without the
+ * characters {@link SPECIAL_CHARS} names, checked on the bytes: C0 controls but `\n`, DEL, C1
+ * controls (`C2 80`–`C2 9F`), U+2028/2029 (`E2 80 A8`/`A9`), U+FEFF (`EF BB BF`), U+FFFE/FFFF
+ * (`EF BF BE`/`BF`).
+ */
+function plainBytes(b: Buffer): boolean {
+  if (!isUtf8(b)) return false;
+  for (let i = 0; i < b.length; i++) {
+    const c = b[i]!;
+    if (c < 0x80) {
+      if ((c < 0x20 && c !== NL) || c === 0x7f) return false;
+      continue;
+    }
+    if (c === 0xc2) {
+      if (b[i + 1]! <= 0x9f) return false;
+    } else if (c === 0xe2) {
+      if (b[i + 1] === 0x80 && (b[i + 2] === 0xa8 || b[i + 2] === 0xa9)) return false;
+    } else if (c === 0xef) {
+      if ((b[i + 1] === 0xbb && b[i + 2] === 0xbf) || (b[i + 1] === 0xbf && (b[i + 2] === 0xbe || b[i + 2] === 0xbf))) return false;
+    }
+  }
+  return true;
+}
+
+const SOPS_LINE = Buffer.from("\nsops:\n");
+
+/**
  * Where the `sops:` line starts, when the block is last and plain: `sops:` alone on its line at
  * column 0, then only indented, non-blank, non-comment lines to the end. Else -1.
  */
-function sopsStart(text: string): number {
-  const at = text.startsWith("sops:\n") ? 0 : text.lastIndexOf("\nsops:\n") + 1;
-  if (at === 0 && !text.startsWith("sops:\n")) return -1;
-  for (let p = at + 6; p < text.length; ) {
-    const eol = text.indexOf("\n", p);
+function sopsStart(b: Buffer): number {
+  const head = b.subarray(0, 6).equals(SOPS_LINE.subarray(1));
+  const at = head ? 0 : b.lastIndexOf(SOPS_LINE) + 1;
+  if (at === 0 && !head) return -1;
+  for (let p = at + 6; p < b.length; ) {
+    const eol = b.indexOf(NL, p);
     let q = p;
-    while (text.charCodeAt(q) === SP) q++;
-    if (q === p || q === eol || text.charCodeAt(q) === HASH) return -1;
+    while (b[q] === SP) q++;
+    if (q === p || q === eol || b[q] === HASH) return -1;
     p = eol + 1;
   }
   return at;
 }
 
+/** The output, written as the walk goes: bytes copied from the input and rendered values. */
+class Output {
+  private buf: Buffer;
+  private len = 0;
+  /**
+   * Sized for the usual case, a decrypted file no larger than the encrypted one; pages never
+   * written are never resident. It grows if a file's values render longer than their ciphertexts.
+   */
+  constructor(capacity: number) {
+    this.buf = Buffer.allocUnsafe(capacity + 1024);
+  }
+  private room(n: number): void {
+    if (this.len + n <= this.buf.length) return;
+    const next = Buffer.allocUnsafe(Math.max(this.len + n, this.buf.length * 2));
+    this.buf.copy(next, 0, 0, this.len);
+    this.buf.fill(0, 0, this.len);
+    this.buf = next;
+  }
+  copy(from: Uint8Array, start: number, end: number): void {
+    this.room(end - start);
+    this.buf.set(from.subarray(start, end), this.len);
+    this.len += end - start;
+  }
+  write(s: string): void {
+    this.room(s.length * 3);
+    this.len += this.buf.write(s, this.len, "utf8");
+  }
+  bytes(): Uint8Array {
+    return this.buf.subarray(0, this.len);
+  }
+}
+
+/** Bytes as text (the scanner checked they are valid UTF-8). */
+function utf8(b: Uint8Array, start: number, end: number): string {
+  return (b as Buffer).toString("utf8", start, end);
+}
+
 class Walk {
-  private readonly pieces: string[] = [];
+  private readonly out: Output;
   private copied = 0;
   private readonly frames: Frame[];
   /** A key whose value is not on its line: a nested block below it, or null. */
@@ -98,46 +168,48 @@ class Walk {
   private eol = 0;
 
   constructor(
-    private readonly t: string,
+    private readonly t: Buffer,
     private readonly end: number,
     private readonly visit: LeanVisitor,
   ) {
     // `sops` is taken: an earlier root `sops` key is a duplicate (the full reader's error).
     this.frames = [{ seq: false, col: 0, path: [], aad: "", keys: new Set(["sops"]) }];
+    this.out = new Output(end);
   }
 
-  run(): string {
+  run(): Uint8Array {
     const t = this.t;
     let first = true;
     for (let pos = 0; pos < this.end; ) {
-      const eol = t.indexOf("\n", pos);
+      const eol = t.indexOf(NL, pos);
       this.lineStart = pos;
       this.eol = eol;
       let p = pos;
-      while (t.charCodeAt(p) === SP) p++;
+      while (t[p] === SP) p++;
       pos = eol + 1;
       if (p === eol) continue;
-      if (t.charCodeAt(p) === HASH) {
+      if (t[p] === HASH) {
         this.comment(p);
         continue;
       }
       const col = p - this.lineStart;
-      if (col === 0 && (t.startsWith("---", p) || t.startsWith("...", p))) throw LEAN_DECLINE;
+      if (col === 0 && (t[p] === DASH || t[p] === 46) && t[p + 1] === t[p] && t[p + 2] === t[p]) throw LEAN_DECLINE; // `---`, `...`
       if (first && col !== 0) throw LEAN_DECLINE;
       first = false;
       this.line(p, col);
     }
-    this.pieces.push(t.slice(this.copied, this.end));
-    return this.pieces.join("");
+    this.out.copy(t, this.copied, this.end);
+    return this.out.bytes();
   }
 
   /** A comment: kept as it is, unless it may be encrypted (its sops path needs the full reader). */
   private comment(hash: number): void {
-    if (this.t.startsWith("ENC[", hash + 1)) throw LEAN_DECLINE;
+    const t = this.t;
+    if (t[hash + 1] === 69 && t[hash + 2] === 78 && t[hash + 3] === 67 && t[hash + 4] === 91) throw LEAN_DECLINE; // `#ENC[`
   }
 
   private isDash(p: number): boolean {
-    return this.t.charCodeAt(p) === DASH && (p + 1 === this.eol || this.t.charCodeAt(p + 1) === SP);
+    return this.t[p] === DASH && (p + 1 === this.eol || this.t[p + 1] === SP);
   }
 
   private line(p: number, col: number): void {
@@ -176,8 +248,8 @@ class Walk {
     const t = this.t;
     let q = p + 1;
     if (q === this.eol) throw LEAN_DECLINE; // `-` alone (its value below, or null)
-    while (t.charCodeAt(q) === SP) q++;
-    if (q === this.eol || t.charCodeAt(q) === HASH) throw LEAN_DECLINE;
+    while (t[q] === SP) q++;
+    if (q === this.eol || t[q] === HASH) throw LEAN_DECLINE;
     if (this.frames.length >= MAX_FRAMES) throw LEAN_DECLINE;
     const col = q - this.lineStart;
     if (this.isDash(q)) {
@@ -209,8 +281,8 @@ class Walk {
     if (keys.has(key.text)) throw LEAN_DECLINE; // the full reader's duplicate-key error
     keys.add(key.text);
     let q = key.after;
-    while (t.charCodeAt(q) === SP) q++;
-    if (q === this.eol || t.charCodeAt(q) === HASH) {
+    while (t[q] === SP) q++;
+    if (q === this.eol || t[q] === HASH) {
       if (q !== this.eol) this.comment(q);
       this.pending = { key: key.text, col: p - this.lineStart, frame: map };
       return;
@@ -225,19 +297,20 @@ class Walk {
   private key(p: number): { text: string; after: number } | undefined {
     const t = this.t;
     const eol = this.eol;
-    const c = t.charCodeAt(p);
+    const c = t[p];
     if (c === SQ || c === DQ) {
       const q = this.quotedEnd(p);
-      if (t.charCodeAt(q) !== COLON || (q + 1 !== eol && t.charCodeAt(q + 1) !== SP)) return undefined;
+      if (t[q] !== COLON || (q + 1 !== eol && t[q + 1] !== SP)) return undefined;
       return { text: this.quotedText(p, q), after: q + 1 };
     }
     this.plainStart(p);
-    for (let j = t.indexOf(":", p); j !== -1 && j < eol; j = t.indexOf(":", j + 1)) {
-      if (j + 1 !== eol && t.charCodeAt(j + 1) !== SP) continue;
+    for (let j = t.indexOf(COLON, p); j !== -1 && j < eol; j = t.indexOf(COLON, j + 1)) {
+      if (j + 1 !== eol && t[j + 1] !== SP) continue;
       if (this.commentStart(p, j) !== j) return undefined;
-      const text = t.slice(p, j);
       // `a : b` (space before the colon), merge keys, keys the parser limits: the full reader.
-      if (text.endsWith(" ") || text === "<<" || text.length > 1000) throw LEAN_DECLINE;
+      if (t[j - 1] === SP || j - p > 1000) throw LEAN_DECLINE;
+      const text = utf8(t, p, j);
+      if (text === "<<") throw LEAN_DECLINE;
       const typed = resolvePlain(text);
       if (typed === null || typed.type !== "str") throw LEAN_DECLINE; // "only string keys"
       return { text, after: j + 1 };
@@ -248,33 +321,33 @@ class Walk {
   /** Where a comment (` #`) starts between `from` and `to` (its space), else `to`; searched on this line only. */
   private commentStart(from: number, to: number): number {
     const t = this.t;
-    for (let i = from + 1; i < to; i++) if (t.charCodeAt(i) === HASH && t.charCodeAt(i - 1) === SP) return i - 1;
+    for (let i = from + 1; i < to; i++) if (t[i] === HASH && t[i - 1] === SP) return i - 1;
     return to;
   }
 
   /** Declines a plain scalar that cannot start at `p` (an indicator, `- `, `? `, `: `). */
   private plainStart(p: number): void {
     const t = this.t;
-    const c = t.charCodeAt(p);
-    if (INDICATOR.has(c)) throw LEAN_DECLINE;
-    if ((c === DASH || c === 63 || c === COLON) && (p + 1 === this.eol || t.charCodeAt(p + 1) === SP)) throw LEAN_DECLINE;
+    const c = t[p];
+    if (c === undefined || INDICATOR.has(c)) throw LEAN_DECLINE;
+    if ((c === DASH || c === 63 || c === COLON) && (p + 1 === this.eol || t[p + 1] === SP)) throw LEAN_DECLINE;
   }
 
   /** The end (after the closing quote) of a one-line quoted scalar at `p`. */
   private quotedEnd(p: number): number {
     const t = this.t;
-    const quote = t.charCodeAt(p);
+    const quote = t[p];
     for (let j = p + 1; ; ) {
-      const k = t.indexOf(quote === SQ ? "'" : '"', j);
+      const k = t.indexOf(quote!, j);
       if (k === -1 || k >= this.eol) throw LEAN_DECLINE;
-      if (quote === SQ && t.charCodeAt(k + 1) === SQ) {
+      if (quote === SQ && t[k + 1] === SQ) {
         j = k + 2;
         continue;
       }
       if (quote === DQ) {
         // An escaped quote: skip it (an even run of backslashes before it escapes nothing).
         let b = k;
-        while (t.charCodeAt(b - 1) === 92 && b - 1 > p) b--;
+        while (t[b - 1] === 92 && b - 1 > p) b--;
         if ((k - b) % 2 === 1) {
           j = k + 1;
           continue;
@@ -285,8 +358,8 @@ class Walk {
   }
 
   private quotedText(p: number, end: number): string {
-    const inner = this.t.slice(p + 1, end - 1);
-    if (this.t.charCodeAt(p) === SQ) return inner.replaceAll("''", "'");
+    const inner = utf8(this.t, p + 1, end - 1);
+    if (this.t[p] === SQ) return inner.replaceAll("''", "'");
     return inner.includes("\\") ? unescapeDouble(inner) : inner;
   }
 
@@ -294,24 +367,24 @@ class Walk {
   private value(frame: Frame, key: string | undefined, q: number): void {
     const t = this.t;
     const eol = this.eol;
-    const c = t.charCodeAt(q);
+    const c = t[q];
     let end: number;
     let typed: PlainValue | null;
     if (c === SQ || c === DQ) {
       end = this.quotedEnd(q);
       typed = { type: "str", text: this.quotedText(q, end) };
       let r = end;
-      while (t.charCodeAt(r) === SP) r++;
+      while (t[r] === SP) r++;
       if (r !== eol) {
-        if (r === end || t.charCodeAt(r) !== HASH) throw LEAN_DECLINE;
+        if (r === end || t[r] !== HASH) throw LEAN_DECLINE;
         this.comment(r);
       }
-    } else if ((c === 123 || c === 91) && t.charCodeAt(q + 1) === (c === 123 ? 125 : 93)) {
+    } else if ((c === 123 || c === 91) && t[q + 1] === (c === 123 ? 125 : 93)) {
       // `{}` or `[]`: an empty mapping or sequence, no leaf.
       let r = q + 2;
-      while (t.charCodeAt(r) === SP) r++;
+      while (t[r] === SP) r++;
       if (r !== eol) {
-        if (r === q + 2 || t.charCodeAt(r) !== HASH) throw LEAN_DECLINE;
+        if (r === q + 2 || t[r] !== HASH) throw LEAN_DECLINE;
         this.comment(r);
       }
       return;
@@ -319,8 +392,8 @@ class Walk {
       this.plainStart(q);
       const stop = this.commentStart(q, eol);
       end = stop;
-      while (t.charCodeAt(end - 1) === SP) end--;
-      const src = t.slice(q, end);
+      while (t[end - 1] === SP) end--;
+      const src = utf8(t, q, end);
       // `a: b: c` and `a: b:` are mapping errors in YAML.
       if (src.includes(": ") || src.endsWith(":")) throw LEAN_DECLINE;
       if (stop !== eol) this.comment(stop + 1);
@@ -343,7 +416,8 @@ class Walk {
     const ownerCol = key === undefined ? frame.col - 2 : frame.col;
     const r = yamlDialect.render(next, { inFlow: false, ownerCol, step: 4 });
     if (r.kind !== "flow") throw LEAN_DECLINE;
-    this.pieces.push(t.slice(this.copied, q), r.source);
+    this.out.copy(t, this.copied, q);
+    this.out.write(r.source);
     this.copied = end;
   }
 }

@@ -6,14 +6,17 @@
  * or the real error; the data key is unwrapped once either way.
  */
 import type { FormatName } from "../model/tree.js";
-import type { LeanDocument, LeanScanner } from "../formats/lean.js";
+import type { LeanByteScanner, LeanDocument, LeanScanner } from "../formats/lean.js";
 import { yamlLeanScanner } from "../formats/yaml-lean.js";
 import { readMetadata } from "../core/metadata.js";
 import type { Metadata } from "../model/metadata.js";
 import { utf8 } from "../formats/index.js";
 
-/** The lean scanner of each format that has one (JSON and dotenv plug in here). */
-const LEAN_SCANNERS: Partial<Record<FormatName, LeanScanner>> = {
+/** The lean scanner of each format that has one, reading text (JSON and dotenv plug in here). */
+const LEAN_SCANNERS: Partial<Record<FormatName, LeanScanner>> = {};
+
+/** Lean scanners that read the file's bytes (no string copy of a large file). */
+const LEAN_BYTE_SCANNERS: Partial<Record<FormatName, LeanByteScanner>> = {
   yaml: yamlLeanScanner,
 };
 
@@ -23,14 +26,21 @@ export interface LeanOpened {
   metadata: Metadata;
 }
 
+/** A lone surrogate: its UTF-8 encoding (U+FFFD) would not be what the full path prints. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
 /**
  * Opens `text` with the lean scanner of `format`, or returns null (no scanner, outside its
  * subset, or metadata the full path should report on: its error is the one the user sees).
  */
 export function openLean(text: string | Uint8Array, format: FormatName): LeanOpened | null {
+  let doc: LeanDocument | null = null;
+  const bytes = LEAN_BYTE_SCANNERS[format];
   const scan = LEAN_SCANNERS[format];
-  if (!scan) return null;
-  const doc = scan(typeof text === "string" ? text : utf8(text));
+  if (bytes) {
+    if (typeof text !== "string") doc = bytes(text);
+    else if (!LONE_SURROGATE.test(text)) doc = bytes(Buffer.from(text, "utf8"));
+  } else if (scan) doc = scan(typeof text === "string" ? text : utf8(text));
   if (!doc || doc.rawMetadata === undefined) return null;
   try {
     return { doc, metadata: readMetadata(doc.rawMetadata) };
@@ -39,7 +49,10 @@ export function openLean(text: string | Uint8Array, format: FormatName): LeanOpe
   }
 }
 
-/** True when `format` has a lean scanner (so its text is worth decoding once, up front). */
-export function hasLeanScanner(format: FormatName): boolean {
-  return LEAN_SCANNERS[format] !== undefined;
+/**
+ * How `format`'s lean scanner reads its input: "text" (the caller decodes bytes once, up front,
+ * and reuses the text if it falls back), "bytes", or undefined (no lean path).
+ */
+export function leanInput(format: FormatName): "text" | "bytes" | undefined {
+  return LEAN_BYTE_SCANNERS[format] ? "bytes" : LEAN_SCANNERS[format] ? "text" : undefined;
 }

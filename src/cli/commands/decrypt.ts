@@ -33,7 +33,8 @@ export async function runDecrypt(file: string | undefined, flags: DecryptFlags):
   const generates = input.outputFormat !== input.format || extract !== undefined;
   const config = await commandConfig(flags, generates && flags.indent === undefined);
   const indent = generates ? await outputIndent(input.outputFormat, config?.stores, flags.indent) : flags.indent;
-  const res = await decryptText(input.data, {
+  // The bytes as read: the library decodes them (once) only if it needs the text.
+  const res = await decryptText(input.bytes, {
     format: input.format,
     outputFormat: input.outputFormat,
     ...(flags.ignoreMac ? { ignoreMac: true } : {}),
