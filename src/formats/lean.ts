@@ -7,6 +7,7 @@
  * that picks one is `lib/lean.ts`; the cipher and the MAC are applied by `core/lean.ts`.
  */
 import type { PlainValue } from "../model/value.js";
+import type { LeanIndex } from "./lean-index.js";
 
 /**
  * Thrown (by a scanner, or by the visitor it calls) to give up: the full reader then handles the
@@ -34,6 +35,12 @@ export interface LeanDocument {
    * the scanner declines part-way (nothing of the walk may then be used).
    */
   walk(visit: LeanVisitor): string | Uint8Array | null;
+  /**
+   * For `load()`: walks every value leaf as {@link walk} does (the visitor must return undefined)
+   * and returns an index of the document's structure over its bytes instead of an output, or null
+   * when the scanner declines. Optional: a format without it loads through the full reader.
+   */
+  index?(visit: LeanVisitor): LeanIndex | null;
 }
 
 /** A format's lean scanner: opens a document, or returns null when it is outside the subset. */

@@ -15,6 +15,7 @@
 import type { PlainValue } from "../model/value.js";
 import { isUtf8 } from "node:buffer";
 import { LEAN_DECLINE, type LeanByteScanner, type LeanDocument, type LeanVisitor } from "./lean.js";
+import { IndexBuilder, KIND_MAP, KIND_NULL, KIND_SEQ, type LeanIndex, type TokenReader } from "./lean-index.js";
 import { resolveYamlPlain } from "./yaml-resolve.js";
 import { yamlDialect, yamlFormat } from "./yaml.js";
 
@@ -46,6 +47,8 @@ interface Frame {
   /** aadOf(path) without its last `:` for the root: `""` at the root, `a:b:` below. */
   readonly aad: string;
   readonly keys: Set<string> | undefined;
+  /** Its entry in the index (load()), -1 when none is built. */
+  readonly id: number;
 }
 
 /** Opens a YAML document in the lean subset, or returns null. */
@@ -71,6 +74,16 @@ export const yamlLeanScanner: LeanByteScanner = (bytes) => {
         if (e === LEAN_DECLINE) return null;
         throw e;
       }
+    },
+    index(visit): LeanIndex | null {
+      const ix = new IndexBuilder(b, READER);
+      try {
+        new Walk(b, sops, visit, ix).run();
+      } catch (e) {
+        if (e === LEAN_DECLINE) return null;
+        throw e;
+      }
+      return ix.finish();
     },
   };
   return doc;
@@ -158,12 +171,29 @@ function utf8(b: Uint8Array, start: number, end: number): string {
   return (b as Buffer).toString("utf8", start, end);
 }
 
+/** A one-line quoted scalar's text (`p` its opening quote, `end` after its closing one). */
+function quotedText(b: Uint8Array, p: number, end: number): string {
+  const inner = utf8(b, p + 1, end - 1);
+  if (b[p] === SQ) return inner.replaceAll("''", "'");
+  return inner.includes("\\") ? unescapeDouble(inner) : inner;
+}
+
+/** Reads the keys and scalars the walk indexed back from the bytes, as the walk typed them. */
+const READER: TokenReader = {
+  key(b, start, end) {
+    return b[start] === SQ || b[start] === DQ ? quotedText(b, start, end) : utf8(b, start, end);
+  },
+  scalar(b, start, end) {
+    return b[start] === SQ || b[start] === DQ ? { type: "str", text: quotedText(b, start, end) } : resolveYamlPlain(utf8(b, start, end));
+  },
+};
+
 class Walk {
   private readonly out: Output;
   private copied = 0;
   private readonly frames: Frame[];
   /** A key whose value is not on its line: a nested block below it, or null. */
-  private pending: { key: string; col: number; frame: Frame } | undefined;
+  private pending: { key: string; col: number; frame: Frame; id: number } | undefined;
   private lineStart = 0;
   private eol = 0;
 
@@ -171,10 +201,11 @@ class Walk {
     private readonly t: Buffer,
     private readonly end: number,
     private readonly visit: LeanVisitor,
+    private readonly ix?: IndexBuilder,
   ) {
     // `sops` is taken: an earlier root `sops` key is a duplicate (the full reader's error).
-    this.frames = [{ seq: false, col: 0, path: [], aad: "", keys: new Set(["sops"]) }];
-    this.out = new Output(end);
+    this.frames = [{ seq: false, col: 0, path: [], aad: "", keys: new Set(["sops"]), id: ix ? 0 : -1 }];
+    this.out = new Output(ix ? 0 : end);
   }
 
   run(): Uint8Array {
@@ -198,6 +229,7 @@ class Walk {
       first = false;
       this.line(p, col);
     }
+    if (this.ix) return new Uint8Array(0);
     this.out.copy(t, this.copied, this.end);
     return this.out.bytes();
   }
@@ -223,7 +255,8 @@ class Walk {
         while (frames[frames.length - 1] !== pend.frame) frames.pop();
         if (frames.length >= MAX_FRAMES) throw LEAN_DECLINE;
         const path = [...pend.frame.path, pend.key];
-        const frame: Frame = { seq: dash, col, path, aad: `${pend.frame.aad}${pend.key}:`, keys: dash ? undefined : new Set() };
+        const frame: Frame = { seq: dash, col, path, aad: `${pend.frame.aad}${pend.key}:`, keys: dash ? undefined : new Set(), id: pend.id };
+        this.ix?.setKind(pend.id, dash ? KIND_SEQ : KIND_MAP);
         frames.push(frame);
         if (dash) this.seqItem(frame, p);
         else this.keyLine(frame, p);
@@ -252,20 +285,23 @@ class Walk {
     if (q === this.eol || t[q] === HASH) throw LEAN_DECLINE;
     if (this.frames.length >= MAX_FRAMES) throw LEAN_DECLINE;
     const col = q - this.lineStart;
+    const id = this.ix ? this.ix.add(KIND_NULL, seq.id, -1, -1, "") : -1;
     if (this.isDash(q)) {
-      const inner: Frame = { seq: true, col, path: seq.path, aad: seq.aad, keys: undefined };
+      this.ix?.setKind(id, KIND_SEQ);
+      const inner: Frame = { seq: true, col, path: seq.path, aad: seq.aad, keys: undefined, id };
       this.frames.push(inner);
       this.seqItem(inner, q);
       return;
     }
     const key = this.key(q);
     if (key) {
-      const map: Frame = { seq: false, col, path: seq.path, aad: seq.aad, keys: new Set() };
+      this.ix?.setKind(id, KIND_MAP);
+      const map: Frame = { seq: false, col, path: seq.path, aad: seq.aad, keys: new Set(), id };
       this.frames.push(map);
       this.entry(map, q, key);
       return;
     }
-    this.value(seq, undefined, q);
+    this.value(seq, undefined, q, id);
   }
 
   /** `key: …` at `p` in mapping `map`. */
@@ -275,33 +311,34 @@ class Walk {
     this.entry(map, p, key);
   }
 
-  private entry(map: Frame, p: number, key: { text: string; after: number }): void {
+  private entry(map: Frame, p: number, key: { text: string; end: number; after: number }): void {
     const t = this.t;
     const keys = map.keys!;
     if (keys.has(key.text)) throw LEAN_DECLINE; // the full reader's duplicate-key error
     keys.add(key.text);
+    const id = this.ix ? this.ix.add(KIND_NULL, map.id, p, key.end, key.text) : -1;
     let q = key.after;
     while (t[q] === SP) q++;
     if (q === this.eol || t[q] === HASH) {
       if (q !== this.eol) this.comment(q);
-      this.pending = { key: key.text, col: p - this.lineStart, frame: map };
+      this.pending = { key: key.text, col: p - this.lineStart, frame: map, id };
       return;
     }
-    this.value(map, key.text, q);
+    this.value(map, key.text, q, id);
   }
 
   /**
    * A mapping key at `p` (plain, or quoted without escapes), its text and where its `:` ends;
    * undefined when the line is not a `key:` entry.
    */
-  private key(p: number): { text: string; after: number } | undefined {
+  private key(p: number): { text: string; end: number; after: number } | undefined {
     const t = this.t;
     const eol = this.eol;
     const c = t[p];
     if (c === SQ || c === DQ) {
       const q = this.quotedEnd(p);
       if (t[q] !== COLON || (q + 1 !== eol && t[q + 1] !== SP)) return undefined;
-      return { text: this.quotedText(p, q), after: q + 1 };
+      return { text: quotedText(t, p, q), end: q, after: q + 1 };
     }
     this.plainStart(p);
     for (let j = t.indexOf(COLON, p); j !== -1 && j < eol; j = t.indexOf(COLON, j + 1)) {
@@ -313,7 +350,7 @@ class Walk {
       if (text === "<<") throw LEAN_DECLINE;
       const typed = resolvePlain(text);
       if (typed === null || typed.type !== "str") throw LEAN_DECLINE; // "only string keys"
-      return { text, after: j + 1 };
+      return { text, end: j, after: j + 1 };
     }
     return undefined;
   }
@@ -357,14 +394,9 @@ class Walk {
     }
   }
 
-  private quotedText(p: number, end: number): string {
-    const inner = utf8(this.t, p + 1, end - 1);
-    if (this.t[p] === SQ) return inner.replaceAll("''", "'");
-    return inner.includes("\\") ? unescapeDouble(inner) : inner;
-  }
 
   /** A one-line scalar value at `q` of `frame` (under `key` in a mapping, an item in a sequence). */
-  private value(frame: Frame, key: string | undefined, q: number): void {
+  private value(frame: Frame, key: string | undefined, q: number, id: number): void {
     const t = this.t;
     const eol = this.eol;
     const c = t[q];
@@ -372,7 +404,7 @@ class Walk {
     let typed: PlainValue | null;
     if (c === SQ || c === DQ) {
       end = this.quotedEnd(q);
-      typed = { type: "str", text: this.quotedText(q, end) };
+      typed = { type: "str", text: quotedText(t, q, end) };
       let r = end;
       while (t[r] === SP) r++;
       if (r !== eol) {
@@ -387,6 +419,7 @@ class Walk {
         if (r === q + 2 || t[r] !== HASH) throw LEAN_DECLINE;
         this.comment(r);
       }
+      this.ix?.setKind(id, c === 123 ? KIND_MAP : KIND_SEQ);
       return;
     } else {
       this.plainStart(q);
@@ -400,6 +433,7 @@ class Walk {
       typed = resolvePlain(src);
     }
     if (typed === null) return; // a null is no leaf
+    this.ix?.setValue(id, q, end);
     const path = frame.path;
     let next: PlainValue | undefined;
     if (key === undefined) next = this.visit(path, frame.aad, typed);
