@@ -63,7 +63,7 @@ export async function readInputFile(file: string | undefined, opts: IoOptions): 
       return textOf();
     },
     bytes,
-    // A getter: a command that passes the bytes on (decrypt, encrypt) never makes the string.
+    // A getter: `hush decrypt` passes the bytes (the lean path reads them), never making the text.
     get data() {
       return format === "binary" ? bytes : textOf();
     },

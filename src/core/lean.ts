@@ -25,7 +25,7 @@ export interface LeanDecryptOptions {
 }
 
 /**
- * Decrypts a lean document and returns its plaintext text, or null when the lean path declines
+ * Decrypts a lean document and returns its plaintext (text, or UTF-8 bytes), or null when the lean path declines
  * (the caller then decrypts through the full path). Throws nothing of its own for a bad file:
  * every failure declines, so that the full path's error (with its wording and exit code) is the
  * one reported.

@@ -16,8 +16,8 @@ import { OutBuffer } from "../util/out-buffer.js";
 import { sopsDotenvValue } from "./dotenv.js";
 import { decodeFlatMetadata, flattenMetadata, unflattenMetadata } from "./flatten.js";
 import { asBuffer } from "./json-lean.js";
-import { LEAN_DECLINE, type LeanBytesScanner, type LeanVisitor } from "./lean.js";
-import type { LeanPlainBytesScanner, LeanSealVisitor } from "./lean-plain.js";
+import { LEAN_DECLINE, type LeanByteScanner, type LeanVisitor } from "./lean.js";
+import type { LeanPlainByteScanner, LeanSealVisitor } from "./lean-plain.js";
 
 /** Kinds of line reported by {@link scanDotenv}. */
 const DOTENV_BLANK = 0;
@@ -88,7 +88,7 @@ const NO_PATH: readonly string[] = Object.freeze([]);
  * dropped. It declines a file with an encrypted comment (the visitor decrypts values only; the
  * full path decrypts comments, and warns about one that does not decrypt).
  */
-export const dotenvLeanScanner: LeanBytesScanner = (bytes) => {
+export const dotenvLeanScanner: LeanByteScanner = (bytes) => {
   const b = asBuffer(bytes);
   let rawMetadata: unknown;
   try {
@@ -141,7 +141,7 @@ export const dotenvLeanScanner: LeanBytesScanner = (bytes) => {
  * is `KEY=ENC[...]` or `#ENC[...]`, and the `sops_` lines are appended as `dotenv.ts` writes them.
  * A file that already has `sops_` lines is left to the full path (`ALREADY_ENCRYPTED`).
  */
-export const dotenvLeanPlainScanner: LeanPlainBytesScanner = (bytes) => {
+export const dotenvLeanPlainScanner: LeanPlainByteScanner = (bytes) => {
   const b = asBuffer(bytes);
   let meta = false;
   if (!scanDotenv(b, (kind) => void (kind === DOTENV_META && (meta = true))) || meta) return null;

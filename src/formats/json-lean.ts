@@ -21,8 +21,8 @@ import type { PlainValue } from "../model/value.js";
 import { OutBuffer } from "../util/out-buffer.js";
 import { detectUnit, jsonMetadataMember, jsonScalarSource, typeJsonNumber } from "./json.js";
 import { jsonString } from "./json-scalars.js";
-import type { LeanBytesScanner, LeanDocument, LeanVisitor } from "./lean.js";
-import type { LeanPlainBytesScanner, LeanPlainDocument, LeanSealVisitor } from "./lean-plain.js";
+import type { LeanByteScanner, LeanDocument, LeanVisitor } from "./lean.js";
+import type { LeanPlainByteScanner, LeanPlainDocument, LeanSealVisitor } from "./lean-plain.js";
 
 /** Kinds of scalar reported by {@link scanJson}. */
 const JSON_STRING = 0;
@@ -357,7 +357,7 @@ function rewrite(b: Buffer, out: OutBuffer, replace: (path: readonly string[], a
  * after the previous value to the end of its own value (what the CST removal leaves), ending in
  * a newline. Written into one Buffer, zero-filled if the walk fails.
  */
-export const jsonLeanScanner: LeanBytesScanner = (bytes) => {
+export const jsonLeanScanner: LeanByteScanner = (bytes) => {
   const b = asBuffer(bytes);
   const layout = scanJson(b);
   if (!layout?.sops) return null;
@@ -412,7 +412,7 @@ function unitOf(b: Buffer, indent: number | undefined): string {
  * JSON string, and the `sops` member goes after the last space before the root's closing brace,
  * indented as the full reader indents it (`insertJsonMember`, `detectUnit`).
  */
-export const jsonLeanPlainScanner: LeanPlainBytesScanner = (bytes, options) => {
+export const jsonLeanPlainScanner: LeanPlainByteScanner = (bytes, options) => {
   const b = asBuffer(bytes);
   const layout = scanJson(b);
   // Already encrypted: the full reader reports it.

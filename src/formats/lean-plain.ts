@@ -40,4 +40,4 @@ export interface LeanPlainDocument {
 export type LeanPlainScanner = (text: string, options: { indent?: number }) => LeanPlainDocument | null;
 
 /** A lean plaintext scanner over the file's bytes (valid UTF-8 only; it declines others): no string copy of the file. */
-export type LeanPlainBytesScanner = (bytes: Uint8Array, options: { indent?: number }) => LeanPlainDocument | null;
+export type LeanPlainByteScanner = (bytes: Uint8Array, options: { indent?: number }) => LeanPlainDocument | null;

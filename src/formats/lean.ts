@@ -7,6 +7,7 @@
  * that picks one is `lib/lean.ts`; the cipher and the MAC are applied by `core/lean.ts`.
  */
 import type { PlainValue } from "../model/value.js";
+import type { LeanIndex } from "./lean-index.js";
 
 /**
  * Thrown (by a scanner, or by the visitor it calls) to give up: the full reader then handles the
@@ -28,20 +29,25 @@ export interface LeanDocument {
   /** The `sops` block as plain JS, exactly what the full reader's `rawMetadata()` gives. */
   readonly rawMetadata: unknown;
   /**
-   * Walks every value leaf in file order, then returns the document's text with each value the
+   * Walks every value leaf in file order, then returns the document's text (or its UTF-8 bytes) with each value the
    * visitor replaced and the `sops` block removed, byte for byte what the full reader's
    * `toString()` gives after the same `set()` calls and `setMetadata(undefined)`; or null when
-   * the scanner declines part-way (nothing of the walk may then be used). Bytes (UTF-8) where
-   * the scanner writes into a buffer: no string copy of the output is made.
+   * the scanner declines part-way (nothing of the walk may then be used).
    */
   walk(visit: LeanVisitor): string | Uint8Array | null;
+  /**
+   * For `load()`: walks every value leaf as {@link walk} does (the visitor must return undefined)
+   * and returns an index of the document's structure over its bytes instead of an output, or null
+   * when the scanner declines. Optional: a format without it loads through the full reader.
+   */
+  index?(visit: LeanVisitor): LeanIndex | null;
 }
 
 /** A format's lean scanner: opens a document, or returns null when it is outside the subset. */
 export type LeanScanner = (text: string) => LeanDocument | null;
 
 /**
- * A lean scanner that reads the file's bytes as they were read (valid UTF-8 only; it declines
- * others): no string copy of the file is made (JSON, dotenv).
+ * A lean scanner that reads the bytes the file was read into (UTF-8), so that the process holds
+ * no string copy of a large file; it returns null for bytes that are not valid UTF-8.
  */
-export type LeanBytesScanner = (bytes: Uint8Array) => LeanDocument | null;
+export type LeanByteScanner = (bytes: Uint8Array) => LeanDocument | null;

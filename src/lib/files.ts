@@ -5,7 +5,7 @@
 import { HushError } from "../errors.js";
 import { CiphertextStash, decryptDocument, encryptDocument, metadataOf, type EncryptOptions } from "../core/document.js";
 import { decryptLean } from "../core/lean.js";
-import { hasLeanScanner, leanReadsBytes, openLean } from "./lean.js";
+import { leanInput, openLean } from "./lean.js";
 import { encryptLeanText, hasLeanEncrypt } from "./lean-encrypt.js";
 import type { Metadata, SelectionRules, WrappedKey } from "../model/metadata.js";
 import { getTreePath, type TreePath } from "../model/tree-path.js";
@@ -92,20 +92,20 @@ async function decryptPlain(text: string | Uint8Array, options: DecryptTextOptio
   // kept for a rewrite. It declines anything it does not handle; the data key it unwrapped is
   // then reused below, so a key service is asked once.
   const out = options.outputFormat ?? options.format;
-  if (!stash && !options.extract && out === options.format && hasLeanScanner(options.format)) {
-    // Decoded once, up front, unless the scanner reads bytes (JSON, dotenv: no string copy).
-    if (typeof text !== "string" && !leanReadsBytes(options.format)) text = utf8(text);
-    const lean = openLean(text, options.format);
-    if (lean) {
-      dataKey = options.dataKey ? Uint8Array.from(options.dataKey) : await unwrapDataKey(lean.metadata, options.keyring ?? new Keyring(options));
+  const lean = !stash && !options.extract && out === options.format ? leanInput(options.format) : undefined;
+  if (lean) {
+    if (lean === "text" && typeof text !== "string") text = utf8(text);
+    const opened = openLean(text, options.format);
+    if (opened) {
+      dataKey = options.dataKey ? Uint8Array.from(options.dataKey) : await unwrapDataKey(opened.metadata, options.keyring ?? new Keyring(options));
       let plain: string | Uint8Array | null;
       try {
-        plain = decryptLean(lean.doc, { dataKey, metadata: lean.metadata, ...(options.ignoreMac ? { ignoreMac: true } : {}) });
+        plain = decryptLean(opened.doc, { dataKey, metadata: opened.metadata, ...(options.ignoreMac ? { ignoreMac: true } : {}) });
       } catch (e) {
         dataKey.fill(0);
         throw e;
       }
-      if (plain !== null) return { plain, metadata: lean.metadata, dataKey, stash: new CiphertextStash() };
+      if (plain !== null) return { plain, metadata: opened.metadata, dataKey, stash: new CiphertextStash() };
     }
   }
   let doc: FormatDocument;

@@ -9,7 +9,7 @@
 import { randomBytes } from "node:crypto";
 import type { FormatName } from "../model/tree.js";
 import type { Metadata } from "../model/metadata.js";
-import type { LeanPlainBytesScanner, LeanPlainDocument, LeanPlainScanner } from "../formats/lean-plain.js";
+import type { LeanPlainByteScanner, LeanPlainDocument, LeanPlainScanner } from "../formats/lean-plain.js";
 import { jsonLeanPlainScanner } from "../formats/json-lean.js";
 import { dotenvLeanPlainScanner } from "../formats/dotenv-lean.js";
 import { randomIvSource } from "../core/cipher.js";
@@ -17,13 +17,15 @@ import { encryptionRules, sealMetadata, type EncryptOptions } from "../core/docu
 import { encryptLean } from "../core/lean-encrypt.js";
 import { metadataToNode } from "../core/metadata.js";
 import { utf8 } from "../formats/index.js";
-import { wellFormed } from "./lean.js";
+
+/** A lone surrogate: its UTF-8 encoding (U+FFFD) would not be what the full path prints (as lib/lean.ts). */
+const LONE_SURROGATE = /\p{Cs}/u;
 
 /** The lean plaintext scanner of each format that has one over text (YAML plugs in here). */
 const LEAN_PLAIN_SCANNERS: Partial<Record<FormatName, LeanPlainScanner>> = {};
 
 /** The lean plaintext scanners over the file's bytes, with no string copy of it (a format is in one table). */
-const LEAN_PLAIN_BYTES_SCANNERS: Partial<Record<FormatName, LeanPlainBytesScanner>> = {
+const LEAN_PLAIN_BYTES_SCANNERS: Partial<Record<FormatName, LeanPlainByteScanner>> = {
   json: jsonLeanPlainScanner,
   dotenv: dotenvLeanPlainScanner,
 };
@@ -35,7 +37,7 @@ export function hasLeanEncrypt(format: FormatName): boolean {
 
 function openPlain(text: string | Uint8Array, format: FormatName, options: { indent?: number }): LeanPlainDocument | null {
   const scanBytes = LEAN_PLAIN_BYTES_SCANNERS[format];
-  if (scanBytes) return typeof text !== "string" ? scanBytes(text, options) : wellFormed(text) ? scanBytes(Buffer.from(text, "utf8"), options) : null;
+  if (scanBytes) return typeof text !== "string" ? scanBytes(text, options) : !LONE_SURROGATE.test(text) ? scanBytes(Buffer.from(text, "utf8"), options) : null;
   const scan = LEAN_PLAIN_SCANNERS[format];
   return scan ? scan(typeof text === "string" ? text : utf8(text), options) : null;
 }

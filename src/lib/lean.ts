@@ -6,7 +6,7 @@
  * or the real error; the data key is unwrapped once either way.
  */
 import type { FormatName } from "../model/tree.js";
-import type { LeanBytesScanner, LeanDocument, LeanScanner } from "../formats/lean.js";
+import type { LeanByteScanner, LeanDocument, LeanScanner } from "../formats/lean.js";
 import { yamlLeanScanner } from "../formats/yaml-lean.js";
 import { jsonLeanScanner } from "../formats/json-lean.js";
 import { dotenvLeanScanner } from "../formats/dotenv-lean.js";
@@ -14,13 +14,12 @@ import { readMetadata } from "../core/metadata.js";
 import type { Metadata } from "../model/metadata.js";
 import { utf8 } from "../formats/index.js";
 
-/** The lean scanner of each format that has one (JSON and dotenv plug in here). */
-const LEAN_SCANNERS: Partial<Record<FormatName, LeanScanner>> = {
-  yaml: yamlLeanScanner,
-};
+/** The lean scanner of each format that has one, reading text (JSON and dotenv plug in here). */
+const LEAN_SCANNERS: Partial<Record<FormatName, LeanScanner>> = {};
 
-/** The lean scanners that read the file's bytes, with no string copy of it (a format is in one table). */
-const LEAN_BYTES_SCANNERS: Partial<Record<FormatName, LeanBytesScanner>> = {
+/** Lean scanners that read the file's bytes (no string copy of a large file). */
+const LEAN_BYTE_SCANNERS: Partial<Record<FormatName, LeanByteScanner>> = {
+  yaml: yamlLeanScanner,
   json: jsonLeanScanner,
   dotenv: dotenvLeanScanner,
 };
@@ -31,17 +30,21 @@ export interface LeanOpened {
   metadata: Metadata;
 }
 
+/** A lone surrogate: its UTF-8 encoding (U+FFFD) would not be what the full path prints. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
 /**
  * Opens `text` with the lean scanner of `format`, or returns null (no scanner, outside its
  * subset, or metadata the full path should report on: its error is the one the user sees).
  */
 export function openLean(text: string | Uint8Array, format: FormatName): LeanOpened | null {
-  const scanBytes = LEAN_BYTES_SCANNERS[format];
+  let doc: LeanDocument | null = null;
+  const bytes = LEAN_BYTE_SCANNERS[format];
   const scan = LEAN_SCANNERS[format];
-  let doc: LeanDocument | null;
-  if (scanBytes) doc = typeof text !== "string" ? scanBytes(text) : wellFormed(text) ? scanBytes(Buffer.from(text, "utf8")) : null;
-  else if (scan) doc = scan(typeof text === "string" ? text : utf8(text));
-  else return null;
+  if (bytes) {
+    if (typeof text !== "string") doc = bytes(text);
+    else if (!LONE_SURROGATE.test(text)) doc = bytes(Buffer.from(text, "utf8"));
+  } else if (scan) doc = scan(typeof text === "string" ? text : utf8(text));
   if (!doc || doc.rawMetadata === undefined) return null;
   try {
     return { doc, metadata: readMetadata(doc.rawMetadata) };
@@ -50,20 +53,10 @@ export function openLean(text: string | Uint8Array, format: FormatName): LeanOpe
   }
 }
 
-/** True when `format` has a lean scanner. */
-export function hasLeanScanner(format: FormatName): boolean {
-  return LEAN_SCANNERS[format] !== undefined || LEAN_BYTES_SCANNERS[format] !== undefined;
-}
-
-/** True when the lean scanner of `format` reads bytes (so bytes given are not decoded up front). */
-export function leanReadsBytes(format: FormatName): boolean {
-  return LEAN_BYTES_SCANNERS[format] !== undefined;
-}
-
 /**
- * A string the full path would keep a lone surrogate of in its text result (which UTF-8 bytes
- * cannot carry) is left to it: only strings given by library callers can hold one.
+ * How `format`'s lean scanner reads its input: "text" (the caller decodes bytes once, up front,
+ * and reuses the text if it falls back), "bytes", or undefined (no lean path).
  */
-export function wellFormed(text: string): boolean {
-  return (text as string & { isWellFormed(): boolean }).isWellFormed();
+export function leanInput(format: FormatName): "text" | "bytes" | undefined {
+  return LEAN_BYTE_SCANNERS[format] ? "bytes" : LEAN_SCANNERS[format] ? "text" : undefined;
 }

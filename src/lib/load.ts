@@ -10,7 +10,9 @@ import { ClearValue, openValue, openValueBuffer, sealDocument, SealedValue, type
 import type { Metadata } from "../model/metadata.js";
 import type { PlainValue } from "../model/value.js";
 import { formatNameForPath, parseInput, utf8, type FormatName } from "../formats/index.js";
-import { Keyring, type KeyringOptions } from "../keys/registry.js";
+import { Keyring, unwrapDataKey, type KeyringOptions } from "../keys/registry.js";
+import { sealLean } from "../core/sealed-lean.js";
+import { leanInput, openLean } from "./lean.js";
 import { readInput } from "../util/fs.js";
 import { formatLoosePath, lookupPath, parsePathExpr } from "../model/tree-path.js";
 import { treeToEnv, type EnvOptions, type EnvSourceEntry } from "../model/env.js";
@@ -89,14 +91,72 @@ export async function readSource(
  * secrets.dispose();
  */
 export async function load(source: SecretsSource, options: LoadOptions = {}): Promise<Secrets> {
-  const { data, format } = await readSource(source, options.format);
-  const doc = parseInput(data, format);
-  const sealed = await sealDocument(doc, {
-    keyring: options.keyring ?? new Keyring(options),
-    ...(options.ignoreMac ? { ignoreMac: true } : {}),
-    ...(options.dataKey ? { dataKey: options.dataKey } : {}),
-  });
-  return new Secrets(sealed.root, sealed.dataKey, sealed.metadata, format);
+  const keyring = options.keyring ?? new Keyring(options);
+  // The lean path (lib/lean.ts, issue 20): the file's bytes and a compact index instead of a
+  // parsed tree; anything it declines loads as before, with the data key it unwrapped.
+  let dataKey: Uint8Array | undefined;
+  const lean = await loadLean(source, options, keyring);
+  if (lean && "secrets" in lean) return lean.secrets;
+  dataKey = lean?.dataKey;
+  try {
+    const { data, format } = lean ? { data: lean.data, format: lean.format } : await readSource(source, options.format);
+    const doc = parseInput(data, format);
+    const sealed = await sealDocument(doc, {
+      keyring,
+      ...(options.ignoreMac ? { ignoreMac: true } : {}),
+      ...(dataKey ? { dataKey } : options.dataKey ? { dataKey: options.dataKey } : {}),
+    });
+    return new Secrets(sealed.root, sealed.dataKey, sealed.metadata, format);
+  } finally {
+    // sealDocument copies a key it is given.
+    dataKey?.fill(0);
+  }
+}
+
+/**
+ * The lean load: the secrets, or (declined) the data key it unwrapped and the input to load
+ * through the full reader, or undefined when the format has no lean path.
+ */
+async function loadLean(
+  source: SecretsSource,
+  options: LoadOptions,
+  keyring: Keyring,
+): Promise<{ secrets: Secrets } | { dataKey: Uint8Array | undefined; data: string | Uint8Array; format: FormatName } | undefined> {
+  let data: string | Uint8Array;
+  let format: FormatName;
+  if (typeof source === "string") {
+    format = options.format ?? formatForSecretsPath(source);
+    if (leanInput(format) !== "bytes") return undefined;
+    data = await readInput(source);
+  } else {
+    if (source === null || typeof source !== "object" || (typeof source.text !== "string" && !(source.text instanceof Uint8Array))) return undefined;
+    format = options.format ?? source.format;
+    if (leanInput(format) !== "bytes") return undefined;
+    data = source.text;
+  }
+  const opened = openLean(data, format);
+  if (!opened) return { dataKey: undefined, data, format };
+  const dataKey = options.dataKey ? offHeapKey(options.dataKey) : offHeapKey(await unwrapDataKey(opened.metadata, keyring), true);
+  let sealed;
+  try {
+    sealed = sealLean(opened.doc, opened.metadata, dataKey, options.ignoreMac ?? false);
+  } catch (e) {
+    dataKey.fill(0);
+    throw e;
+  }
+  if (!sealed) return { dataKey, data, format };
+  return { secrets: new Secrets(sealed.root, sealed.dataKey, sealed.metadata, format) };
+}
+
+/**
+ * A copy of the data key over an ArrayBuffer of its own (off V8's heap, as sealed.ts keeps it);
+ * `wipe` zero-fills the original (one this module unwrapped, never the caller's).
+ */
+function offHeapKey(key: Uint8Array, wipe = false): Uint8Array {
+  const out = new Uint8Array(new ArrayBuffer(key.length));
+  out.set(key);
+  if (wipe) key.fill(0);
+  return out;
 }
 
 interface Found {

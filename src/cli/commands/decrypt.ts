@@ -33,7 +33,7 @@ export async function runDecrypt(file: string | undefined, flags: DecryptFlags):
   const generates = input.outputFormat !== input.format || extract !== undefined;
   const config = await commandConfig(flags, generates && flags.indent === undefined);
   const indent = generates ? await outputIndent(input.outputFormat, config?.stores, flags.indent) : flags.indent;
-  // The bytes as read: the lean JSON/dotenv path reads them without a string copy (issue 20).
+  // The bytes as read: the library decodes them (once) only if it needs the text.
   const res = await decryptText(input.bytes, {
     format: input.format,
     outputFormat: input.outputFormat,

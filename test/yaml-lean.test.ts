@@ -1,0 +1,190 @@
+// The lean YAML decrypt (formats/yaml-lean.ts + core/lean.ts, issue 20) against the full path
+// (parse, decryptDocument, toString): byte-identical output, or the same error, over generated
+// documents and every YAML fixture; and the lean path declines (null) what it does not handle.
+import fc from "fast-check";
+import { readdirSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { decryptLean } from "../src/core/lean.js";
+import { decryptDocument } from "../src/core/document.js";
+import { emitTrees } from "../src/formats/index.js";
+import { decryptText, encryptText, parseDocument } from "../src/lib/files.js";
+import { openLean } from "../src/lib/lean.js";
+import { formatFloatF } from "../src/model/go-number.js";
+import type { PlainValue } from "../src/model/value.js";
+import type { TreeMap, TreeNode } from "../src/model/tree.js";
+import { FAKE_RECIPIENT } from "./support/arbitraries.js";
+import { FIXTURES, fixture, manifestKeys } from "./helpers.js";
+
+const DATA_KEY = Buffer.alloc(32, 7);
+const ENCRYPT = { format: "yaml", groups: [[FAKE_RECIPIENT]], dataKey: DATA_KEY } as const;
+const RUNS = Number(process.env["HUSH_PROPERTY_RUNS"] ?? 200);
+
+/** The full path's output, or its error code. */
+async function full(text: string, dataKey: Uint8Array, ignoreMac = false): Promise<string> {
+  try {
+    const doc = parseDocument(text, "yaml");
+    await decryptDocument(doc, { dataKey: Uint8Array.from(dataKey), stash: false, ignoreMac });
+    return doc.toString();
+  } catch (e) {
+    return `error ${(e as { code?: string }).code ?? String(e)}`;
+  }
+}
+
+/** The lean path's output, null when it declines (or its unexpected error). */
+function lean(text: string, dataKey: Uint8Array, ignoreMac = false): string | null {
+  try {
+    const opened = openLean(text, "yaml");
+    if (!opened) return null;
+    const out = decryptLean(opened.doc, { dataKey: Uint8Array.from(dataKey), metadata: opened.metadata, ignoreMac });
+    return out === null || typeof out === "string" ? out : Buffer.from(out).toString("utf8");
+  } catch (e) {
+    return `error ${(e as { code?: string }).code ?? String(e)}`;
+  }
+}
+
+/** What the library gives (lean or not), or its error code. */
+async function lib(text: string, dataKey: Uint8Array, ignoreMac = false): Promise<string> {
+  try {
+    return (await decryptText(text, { format: "yaml", dataKey, ...(ignoreMac ? { ignoreMac } : {}) })).text;
+  } catch (e) {
+    return `error ${(e as { code?: string }).code ?? String(e)}`;
+  }
+}
+
+const BREAKS = /[\n\r\u0085\u2028\u2029]/;
+const word = fc.constantFrom("a", "db", "password", "x_y", "Key-1", "sops", "env", "é", "ключ", "日本", "true", "1", "null", "a b", "'q'", "k#x", "a:b");
+const key = fc.oneof(
+  word,
+  word.map((w) => `${w}_unencrypted`),
+  fc.string({ unit: "grapheme", maxLength: 8 }).filter((k) => !BREAKS.test(k) && Buffer.byteLength(k) <= 128),
+);
+const scalar: fc.Arbitrary<PlainValue | null> = fc.oneof(
+  fc.string({ unit: "grapheme", maxLength: 20 }).map((text) => ({ type: "str", text }) as const),
+  fc.constantFrom("", "yes", "no", "~", "null", "0x1F", "007", "1e3", "-", "#", "a # b", "it's", 'say "hi"', "\\", "ENC[x]", "2001-12-14", "ü ß", "😀").map((text) => ({ type: "str", text }) as const),
+  fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }).map((n) => ({ type: "int", text: n.toString() }) as const),
+  fc.double({ noNaN: true, noDefaultInfinity: true }).filter((x) => !Object.is(x, -0)).map((x) => ({ type: "float", text: formatFloatF(x) }) as const),
+  fc.boolean().map((b) => ({ type: "bool", text: b ? "True" : "False" }) as const),
+  fc.constant(null),
+);
+const { tree } = fc.letrec<{ tree: TreeMap; node: TreeNode; list: TreeNode[] }>((tie) => ({
+  tree: fc.uniqueArray(fc.tuple(key, tie("node")), { selector: ([k]) => k, maxLength: 5 }).map((entries) => new Map(entries)),
+  list: fc.array(tie("node"), { maxLength: 4 }),
+  node: fc.oneof({ depthSize: "small", withCrossShrink: true }, scalar.map((value) => ({ value })), tie("tree"), tie("list")),
+}));
+const document = tree.filter((t) => !t.has("sops"));
+
+/** Edits made to the encrypted text: comments and blank lines (outside the MAC), tampering. */
+const edit = fc.oneof(
+  fc.record({ kind: fc.constant("comment" as const), at: fc.nat(), indent: fc.nat({ max: 8 }), text: fc.constantFrom("", " note", "#", " ENC[AES256_GCM,data:x]", "ENC[AES256_GCM,data:abc=,iv:x,tag:y,type:comment]", " é") }),
+  fc.record({ kind: fc.constant("blank" as const), at: fc.nat(), indent: fc.nat({ max: 4 }) }),
+  fc.record({ kind: fc.constant("trailing" as const), at: fc.nat(), text: fc.constantFrom(" # c", " #", "  # ENC[x]") }),
+  fc.record({ kind: fc.constant("tamper" as const), at: fc.nat() }),
+);
+
+function applyEdits(text: string, edits: readonly fc.Arbitrary<unknown>[] | readonly { kind: string; at: number; indent?: number; text?: string }[]): string {
+  const lines = text.split("\n");
+  const sops = lines.indexOf("sops:");
+  for (const e of edits as { kind: string; at: number; indent?: number; text?: string }[]) {
+    const limit = Math.max(1, sops === -1 ? lines.length - 1 : sops);
+    const i = e.at % limit;
+    if (e.kind === "comment") lines.splice(i, 0, `${" ".repeat(e.indent!)}#${e.text}`);
+    else if (e.kind === "blank") lines.splice(i, 0, " ".repeat(e.indent!));
+    else if (e.kind === "trailing" && lines[i] !== undefined && lines[i] !== "") lines[i] += e.text;
+    else if (e.kind === "tamper") {
+      // Change one base64 character of a ciphertext (a value's, or the MAC's).
+      const enc = lines.map((l, n) => ({ l, n })).filter(({ l }) => l.includes("ENC[AES256_GCM,data:"));
+      if (enc.length === 0) continue;
+      const { l, n } = enc[e.at % enc.length]!;
+      const p = l.indexOf("data:") + 5;
+      lines[n] = l.slice(0, p) + (l[p] === "A" ? "B" : "A") + l.slice(p + 1);
+    }
+  }
+  return lines.join("\n");
+}
+
+describe("the lean YAML decrypt gives the full path's output", () => {
+  it("for generated documents, with comments, blank lines and tampering", async () => {
+    let handled = 0;
+    let runs = 0;
+    await fc.assert(
+      fc.asyncProperty(document, fc.array(edit, { maxLength: 4 }), fc.boolean(), async (t, edits, ignoreMac) => {
+        const enc = await encryptText(emitTrees("yaml", [t]), ENCRYPT);
+        const text = applyEdits(enc.text, edits);
+        const want = await full(text, DATA_KEY, ignoreMac);
+        const got = lean(text, DATA_KEY, ignoreMac);
+        runs++;
+        if (got !== null) {
+          handled++;
+          expect(got).toBe(want);
+        }
+        expect(await lib(text, DATA_KEY, ignoreMac)).toBe(want);
+      }),
+      { numRuns: RUNS },
+    );
+    // Most generated documents are in the subset: the property is not vacuous.
+    expect(handled).toBeGreaterThan(runs / 4);
+  });
+
+  it("for sops's YAML fixtures", async () => {
+    const keys = manifestKeys();
+    const files = readdirSync(FIXTURES).filter((f) => f.endsWith(".enc.yaml"));
+    expect(files.length).toBeGreaterThan(3);
+    for (const f of files) {
+      const k = keys.get(f);
+      if (!k) continue;
+      const text = fixture(f);
+      for (const ignoreMac of [false, true]) {
+        const want = await full(text, k.dataKey, ignoreMac);
+        const got = lean(text, k.dataKey, ignoreMac);
+        if (got !== null) expect(got, f).toBe(want);
+        expect(await lib(text, k.dataKey, ignoreMac), f).toBe(want);
+      }
+    }
+  });
+});
+
+describe("the lean YAML decrypt", () => {
+  const enc = (plain: string) => encryptText(plain, ENCRYPT).then((r) => r.text);
+
+  it("handles sops's common layout", async () => {
+    const text = await enc("a: 1\nb:\n    c: x\n    d:\n        - y\n        - k: v\n          z: 2\n");
+    expect(lean(text, DATA_KEY)).toBe(await full(text, DATA_KEY));
+  });
+
+  it("declines what it does not handle, and the library still gives the full path's result", async () => {
+    const cases = [
+      "a: |\n    x\n    y\n", // a block scalar (a multi-line value)
+      "a: &x v\nb: *x\n", // anchors and aliases
+      "a: !!str 5\n", // tags
+      "a_unencrypted: |-\n    x\n    y\n", // an unencrypted block scalar
+      "a: 1\n---\nb: 2\n", // several documents
+      "# c\na: 1\n", // an encrypted comment
+    ];
+    for (const plain of cases) {
+      const text = await enc(plain);
+      expect(lean(text, DATA_KEY), plain).toBeNull();
+      expect(await lib(text, DATA_KEY), plain).toBe(await full(text, DATA_KEY));
+    }
+  });
+
+  it("declines a duplicate key, a bad MAC and a value that does not decrypt (the full path reports them)", async () => {
+    const text = await enc("a: 1\nb: 2\n");
+    const dup = text.replace("b:", "a:");
+    expect(lean(dup, DATA_KEY)).toBeNull();
+    expect(await lib(dup, DATA_KEY)).toBe(await full(dup, DATA_KEY));
+    const badMac = text.replace(/mac: ENC\[AES256_GCM,data:./, (m) => m.slice(0, -1) + (m.endsWith("A") ? "B" : "A"));
+    expect(lean(badMac, DATA_KEY)).toBeNull();
+    expect(await lib(badMac, DATA_KEY)).toBe("error MAC_MISMATCH");
+    const wrongKey = Buffer.alloc(32, 9);
+    expect(lean(text, wrongKey)).toBeNull();
+    expect(await lib(text, wrongKey)).toBe(await full(text, wrongKey));
+  });
+
+  it("never returns output when the MAC does not match (no plaintext leaves)", async () => {
+    const text = await enc("a: secret\nb: other\n");
+    // Swap the two ciphertexts' lines: each decrypts under its own path only, so swap keys too.
+    const swapped = text.replace(/^a: (.*)$/m, "a: $1").replace(/^(a: .*)\n(b: .*)$/m, "$2\n$1");
+    expect(lean(swapped, DATA_KEY)).toBeNull();
+    expect(await lib(swapped, DATA_KEY)).toBe("error MAC_MISMATCH");
+  });
+});
