@@ -271,8 +271,8 @@ describe("lean decrypt gives the full path's bytes", () => {
         const ignoreMac = tamper === "ignore";
         const full = await fullDecrypt(enc, "dotenv", ignoreMac);
         const lean = leanDecrypt(enc, "dotenv", ignoreMac);
-        // Untampered, no encrypted comment, no comment rule: the lean path's.
-        if (full.ok && tamper === "none" && !/^#ENC\[/m.test(enc) && !rules?.encrypted_comment_regex && !rules?.unencrypted_comment_regex) {
+        // Untampered, no comment rule: the lean path's (encrypted comments included).
+        if (full.ok && tamper === "none" && !rules?.encrypted_comment_regex && !rules?.unencrypted_comment_regex) {
           eligible++;
           expect(lean).not.toBeNull();
         }
@@ -349,11 +349,16 @@ describe("what the lean path leaves to the full path", () => {
     }
   });
 
-  it("a dotenv file with an encrypted comment", async () => {
-    const enc = Buffer.from(((await fullEncrypt("#note\nA=x\n", "dotenv", undefined, false)) as { out: string }).out, "latin1").toString();
+  it("a dotenv file with an encrypted comment: decrypted; one that does not decrypt is left to the full path", async () => {
+    const enc = Buffer.from(((await fullEncrypt("#note\nA=x\n#tail\n", "dotenv", undefined, false)) as { out: string }).out, "latin1").toString();
     expect(enc).toMatch(/^#ENC\[/);
-    expect(leanDecrypt(enc, "dotenv")).toBeNull();
-    expect(await seamDecrypt(enc, "dotenv")).toEqual({ ok: true, out: "#note\nA=x\n" });
+    expect(leanDecrypt(enc, "dotenv")).toBe("#note\nA=x\n#tail\n");
+    // A comment copied from elsewhere (outside the MAC): the full path keeps it and warns.
+    const other = enc.replace(/^#ENC\[AES256_GCM,data:./, (s) => s.slice(0, -1) + (s.endsWith("A") ? "B" : "A"));
+    expect(leanDecrypt(other, "dotenv")).toBeNull();
+    const full = await fullDecrypt(other, "dotenv");
+    expect(full.ok).toBe(true);
+    expect(await seamDecrypt(other, "dotenv")).toEqual(full);
   });
 });
 

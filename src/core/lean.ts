@@ -10,7 +10,7 @@ import { HushError } from "../errors.js";
 import { LEAN_DECLINE, type LeanDocument, type LeanVisitor } from "../formats/lean.js";
 import type { Metadata } from "../model/metadata.js";
 import type { PlainValue } from "../model/value.js";
-import { checkDataKey, decryptValue } from "./cipher.js";
+import { checkDataKey, decryptValue, isEncrypted } from "./cipher.js";
 import { MacBuilder } from "./mac.js";
 import { selector } from "./selection.js";
 import { verifyMac } from "./document.js";
@@ -40,6 +40,13 @@ export function decryptLean(doc: LeanDocument, options: LeanDecryptOptions): str
   let out: string | Uint8Array | null;
   try {
     const visit: LeanVisitor = (path, aad, value): PlainValue | undefined => {
+      if (value.type === "comment") {
+        // Outside the MAC. Decrypted as decryptComment does (its own path only: a scanner whose
+        // comments have other candidate paths does not pass them); one that does not decrypt
+        // declines, and the full path keeps it with a warning.
+        if (!sel.encrypts(path, NO_COMMENTS, true) || !isEncrypted(value.text)) return undefined;
+        return { type: "comment", text: decryptValue(key, value.text, aad).text };
+      }
       if (!sel.encrypts(path, NO_COMMENTS, false)) {
         mac.add(value, false);
         return undefined;

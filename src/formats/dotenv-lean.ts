@@ -16,7 +16,7 @@ import { OutBuffer } from "../util/out-buffer.js";
 import { sopsDotenvValue } from "./dotenv.js";
 import { decodeFlatMetadata, flattenMetadata, unflattenMetadata } from "./flatten.js";
 import { asBuffer } from "./json-lean.js";
-import { LEAN_DECLINE, type LeanByteScanner, type LeanVisitor } from "./lean.js";
+import { type LeanByteScanner, type LeanVisitor } from "./lean.js";
 import type { LeanPlainByteScanner, LeanSealVisitor } from "./lean-plain.js";
 
 /** Kinds of line reported by {@link scanDotenv}. */
@@ -85,8 +85,8 @@ const NO_PATH: readonly string[] = Object.freeze([]);
 /**
  * The lean decrypt of an encrypted dotenv document (`lean.ts`): the lines as they are, each
  * replaced value written `KEY=VALUE` as `dotenv.ts` writes a changed entry, the `sops_` lines
- * dropped. It declines a file with an encrypted comment (the visitor decrypts values only; the
- * full path decrypts comments, and warns about one that does not decrypt).
+ * dropped; an encrypted comment goes through the visitor too, which decrypts it (or declines
+ * when it does not decrypt: the full path keeps it with a warning).
  */
 export const dotenvLeanScanner: LeanByteScanner = (bytes) => {
   const b = asBuffer(bytes);
@@ -109,7 +109,17 @@ export const dotenvLeanScanner: LeanByteScanner = (bytes) => {
             out.write("\n");
             return;
           }
-          if (kind === DOTENV_COMMENT && startsWith(b, start + 1, end, ENC_PREFIX)) throw LEAN_DECLINE;
+          if (kind === DOTENV_COMMENT && startsWith(b, start + 1, end, ENC_PREFIX)) {
+            // An encrypted comment (sops encrypts them by default): its sops path is the top level.
+            const next = visit(NO_PATH, ":", { type: "comment", text: b.toString("utf8", start + 1, end) });
+            if (next !== undefined) {
+              out.write("#");
+              // A decrypted comment is one line in sops's tree too (dotenv.ts).
+              out.write(next.text.replace(/\n/g, " "));
+              out.write("\n");
+              return;
+            }
+          }
           if (kind === DOTENV_ENTRY) {
             const key = b.toString("utf8", start, eq);
             path[0] = key;

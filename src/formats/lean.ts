@@ -16,7 +16,9 @@ import type { LeanIndex } from "./lean-index.js";
 export const LEAN_DECLINE: unique symbol = Symbol("hush.leanDecline");
 
 /**
- * Called once per value leaf in file order (never for nulls, comments, or the `sops` block).
+ * Called once per value leaf in file order (never for nulls or the `sops` block), and for the
+ * comments a scanner passes (`value.type` "comment", its text after `#`; only comments whose one
+ * sops path is `path`: the visitor returns the decrypted comment, or undefined to keep it).
  * `path` is the sops path (map keys from the root; the array is reused: copy it to keep it),
  * `aad` its additional data (`a:b:`), `value` the leaf as the full reader types it. Returns the
  * value to write in its place (rendered as the full reader renders it), or undefined to keep
