@@ -69,25 +69,26 @@ function encryptOptions(rules: SelectionRules | undefined, macOnlyEncrypted: boo
   return { groups: [[FAKE_RECIPIENT]], dataKey: DATA_KEY, ivSource: ivs(), now: NOW, ...(rules ? { rules } : {}), ...(macOnlyEncrypted ? { macOnlyEncrypted } : {}) };
 }
 
-function fullEncrypt(text: string, format: Flat, rules: SelectionRules | undefined, moe: boolean): Promise<Outcome> {
+function fullEncrypt(text: string, format: Flat, rules: SelectionRules | undefined, moe: boolean, indent?: number): Promise<Outcome> {
   return outcome(async () => {
-    const doc = parseDocument(text, format);
+    const doc = parseDocument(text, format, indent);
     await encryptDocument(doc, encryptOptions(rules, moe));
     return bytes(doc.toString());
   });
 }
 
-async function leanEncrypt(text: string, format: Flat, rules: SelectionRules | undefined, moe: boolean): Promise<string | null> {
-  const r = await encryptLeanText(text, format, encryptOptions(rules, moe));
+async function leanEncrypt(text: string, format: Flat, rules: SelectionRules | undefined, moe: boolean, indent?: number): Promise<string | null> {
+  const r = await encryptLeanText(text, format, { ...encryptOptions(rules, moe), ...(indent === undefined ? {} : { indent }) });
   if (!r) return null;
   return typeof r.output === "string" ? bytes(r.output) : Buffer.from(r.output).toString("latin1");
 }
 
 /** encryptText's result (the seam: lean where it takes the text, else the full path). */
-function seamEncrypt(text: string | Uint8Array, format: Flat, rules: SelectionRules | undefined, moe: boolean): Promise<Outcome> {
+function seamEncrypt(text: string | Uint8Array, format: Flat, rules: SelectionRules | undefined, moe: boolean, indent?: number): Promise<Outcome> {
   return outcome(async () => {
     const r = await encryptText(text, {
       format,
+      ...(indent === undefined ? {} : { indent }),
       groups: [[FAKE_RECIPIENT]],
       dataKey: DATA_KEY,
       [IV_SOURCE]: ivs(),
@@ -194,16 +195,16 @@ describe("lean encrypt gives the full path's bytes", () => {
     it(`for generated ${format} documents, rules and mac_only_encrypted`, async () => {
       let handled = 0;
       await fc.assert(
-        fc.asyncProperty(doc, rulesArb, fc.boolean(), async (text, rules, moe) => {
-          const full = await fullEncrypt(text, format, rules, moe);
-          const lean = await leanEncrypt(text, format, rules, moe).catch(() => null);
+        fc.asyncProperty(doc, rulesArb, fc.boolean(), fc.constantFrom(undefined, undefined, -1, 0, 2, 4), async (text, rules, moe, indent) => {
+          const full = await fullEncrypt(text, format, rules, moe, indent);
+          const lean = await leanEncrypt(text, format, rules, moe, indent).catch(() => null);
           if (lean !== null) {
             handled++;
             expect(full).toEqual({ ok: true, out: lean });
           }
           // Through the seam, whichever path runs: the same output or error code, from text or bytes.
-          expect(await seamEncrypt(text, format, rules, moe)).toEqual(full);
-          expect(await seamEncrypt(Buffer.from(text), format, rules, moe)).toEqual(full);
+          expect(await seamEncrypt(text, format, rules, moe, indent)).toEqual(full);
+          expect(await seamEncrypt(Buffer.from(text), format, rules, moe, indent)).toEqual(full);
         }),
         { numRuns: RUNS },
       );
