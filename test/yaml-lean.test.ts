@@ -14,6 +14,9 @@ import type { PlainValue } from "../src/model/value.js";
 import type { TreeMap, TreeNode } from "../src/model/tree.js";
 import { FAKE_RECIPIENT } from "./support/arbitraries.js";
 import { FIXTURES, fixture, manifestKeys } from "./helpers.js";
+import { sealDocument } from "../src/core/sealed.js";
+import { sealLean } from "../src/core/sealed-lean.js";
+import { load, Secrets } from "../src/lib/load.js";
 
 const DATA_KEY = Buffer.alloc(32, 7);
 const ENCRYPT = { format: "yaml", groups: [[FAKE_RECIPIENT]], dataKey: DATA_KEY } as const;
@@ -186,5 +189,78 @@ describe("the lean YAML decrypt", () => {
     const swapped = text.replace(/^a: (.*)$/m, "a: $1").replace(/^(a: .*)\n(b: .*)$/m, "$2\n$1");
     expect(lean(swapped, DATA_KEY)).toBeNull();
     expect(await lib(swapped, DATA_KEY)).toBe("error MAC_MISMATCH");
+  });
+});
+
+/** Everything a loaded document shows, or the error code. */
+function view(s: Secrets): unknown {
+  const attempt = (fn: () => unknown) => {
+    try {
+      return fn();
+    } catch (e) {
+      return `error ${(e as { code?: string }).code ?? String(e)}`;
+    }
+  };
+  const keys = s.keys();
+  return {
+    object: attempt(() => s.toObject()),
+    keys,
+    env: attempt(() => s.toEnv()),
+    each: keys.map((k) => [k, attempt(() => s.get(k)), s.has(k), attempt(() => s.getBuffer(k))]),
+    missing: [s.get("no.such.key"), s.has("nope"), attempt(() => s.get(["a", 0, "b"]))],
+  };
+}
+
+async function fullLoad(text: string, dataKey: Uint8Array, ignoreMac = false): Promise<unknown> {
+  try {
+    const sealed = await sealDocument(parseDocument(text, "yaml"), { dataKey, ignoreMac });
+    return view(new Secrets(sealed.root, sealed.dataKey, sealed.metadata, "yaml"));
+  } catch (e) {
+    return `error ${(e as { code?: string }).code ?? String(e)}`;
+  }
+}
+
+async function libLoad(text: string, dataKey: Uint8Array, ignoreMac = false): Promise<unknown> {
+  try {
+    return view(await load({ text, format: "yaml" }, { dataKey, ignoreMac }));
+  } catch (e) {
+    return `error ${(e as { code?: string }).code ?? String(e)}`;
+  }
+}
+
+describe("the lean load() gives the full path's view", () => {
+  it("for generated documents, with comments, blank lines and tampering", async () => {
+    let handled = 0;
+    let runs = 0;
+    await fc.assert(
+      fc.asyncProperty(document, fc.array(edit, { maxLength: 3 }), fc.boolean(), async (t, edits, ignoreMac) => {
+        const enc = await encryptText(emitTrees("yaml", [t]), ENCRYPT);
+        const text = applyEdits(enc.text, edits);
+        runs++;
+        const opened = openLean(text, "yaml");
+        const sealed = opened && sealLean(opened.doc, opened.metadata, Uint8Array.from(DATA_KEY), ignoreMac);
+        const want = await fullLoad(text, DATA_KEY, ignoreMac);
+        if (sealed) {
+          handled++;
+          expect(view(new Secrets(sealed.root, sealed.dataKey, sealed.metadata, "yaml"))).toEqual(want);
+        }
+        expect(await libLoad(text, DATA_KEY, ignoreMac)).toEqual(want);
+      }),
+      { numRuns: Math.ceil(RUNS / 2) },
+    );
+    expect(handled).toBeGreaterThan(runs / 4);
+  });
+
+  it("reads a value on demand, and nothing after dispose()", async () => {
+    const text = (await encryptText("db:\n    password: hunter2\n    port: 5432\nlist:\n    - a\n    - k: v\n", ENCRYPT)).text;
+    const opened = openLean(text, "yaml");
+    expect(opened && sealLean(opened.doc, opened.metadata, Uint8Array.from(DATA_KEY), false)).not.toBeNull();
+    const s = await load({ text, format: "yaml" }, { dataKey: DATA_KEY });
+    expect(s.get("db.password")).toBe("hunter2");
+    expect(s.get("db.port")).toBe(5432);
+    expect(s.get("list[1].k")).toBe("v");
+    expect(s.get(["db", "nope"])).toBeUndefined();
+    s.dispose();
+    expect(() => s.get("db.password")).toThrow(/disposed/);
   });
 });

@@ -196,6 +196,13 @@ class Walk {
   private pending: { key: string; col: number; frame: Frame; id: number } | undefined;
   private lineStart = 0;
   private eol = 0;
+  /**
+   * For the index: the full reader's tree holds a comment inside a list as a null item (sops
+   * does, SOPS-FORMAT §14-Q8); which comments it counts there is its business: a document with
+   * both comments and lists is left to it.
+   */
+  private sawComment = false;
+  private sawSeq = false;
 
   constructor(
     private readonly t: Buffer,
@@ -229,7 +236,10 @@ class Walk {
       first = false;
       this.line(p, col);
     }
-    if (this.ix) return new Uint8Array(0);
+    if (this.ix) {
+      if (this.sawComment && this.sawSeq) throw LEAN_DECLINE;
+      return new Uint8Array(0);
+    }
     this.out.copy(t, this.copied, this.end);
     return this.out.bytes();
   }
@@ -237,6 +247,7 @@ class Walk {
   /** A comment: kept as it is, unless it may be encrypted (its sops path needs the full reader). */
   private comment(hash: number): void {
     const t = this.t;
+    this.sawComment = true;
     if (t[hash + 1] === 69 && t[hash + 2] === 78 && t[hash + 3] === 67 && t[hash + 4] === 91) throw LEAN_DECLINE; // `#ENC[`
   }
 
@@ -279,6 +290,7 @@ class Walk {
   /** `- …` at `p` in sequence `seq`. */
   private seqItem(seq: Frame, p: number): void {
     const t = this.t;
+    this.sawSeq = true;
     let q = p + 1;
     if (q === this.eol) throw LEAN_DECLINE; // `-` alone (its value below, or null)
     while (t[q] === SP) q++;
