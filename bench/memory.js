@@ -8,7 +8,9 @@
 // binary round trip within 1 GiB. Node's own floor (`node -e ''`) is measured and shown: it counts.
 //
 // Usage: node bench/memory.js   (needs `npm run build`; HUSH_BENCH_MEMORY_VALUES=100000,
-// HUSH_BENCH_MEMORY_BINARY_MB=80, HUSH_BENCH_MEMORY_RUNS=3: the median of that many runs)
+// HUSH_BENCH_MEMORY_BINARY_MB=80, HUSH_BENCH_MEMORY_RUNS=3: the median of that many runs;
+// HUSH_BENCH_MEMORY_ONLY=json,dotenv runs only those of yaml, json, dotenv, binary;
+// HUSH_BENCH_CLI=/path/to/bin/hush.js measures another build, e.g. a checkout before a change)
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
@@ -19,6 +21,9 @@ import { HUSH, ROOT, median } from "./support/common.js";
 const N = Number(process.env.HUSH_BENCH_MEMORY_VALUES ?? 100_000);
 const BIN_MB = Number(process.env.HUSH_BENCH_MEMORY_BINARY_MB ?? 80);
 const RUNS = Number(process.env.HUSH_BENCH_MEMORY_RUNS ?? 3);
+const ONLY = process.env.HUSH_BENCH_MEMORY_ONLY?.split(",").map((s) => s.trim().toLowerCase());
+const runs = (name) => !ONLY || ONLY.includes(name.toLowerCase());
+const CLI = process.env.HUSH_BENCH_CLI ?? HUSH;
 const DEVNULL = openSync("/dev/null", "w");
 const TIME = existsSync("/usr/bin/time") ? "/usr/bin/time" : undefined;
 const MiB = 1024 * 1024;
@@ -91,19 +96,20 @@ for (const [format, ext, make] of [
   ["JSON", "json", jsonDoc],
   ["dotenv", "env", dotenvDoc],
 ]) {
+  if (!runs(format)) continue;
   const plain = join(dir, `plain.${ext}`);
   const enc = join(dir, `secret.enc.${ext}`);
   writeFileSync(plain, make(N));
-  execFileSync(process.execPath, [HUSH, "encrypt", "--age", recipient, "-o", enc, plain], { env: { ...process.env, ...env } });
+  execFileSync(process.execPath, [CLI, "encrypt", "--age", recipient, "-o", enc, plain], { env: { ...process.env, ...env } });
   const plainSize = statSync(plain).size;
   const encSize = statSync(enc).size;
-  const e = medianPeak([HUSH, "encrypt", "--age", recipient, plain], { env });
+  const e = medianPeak([CLI, "encrypt", "--age", recipient, plain], { env });
   rows.push({ what: `${format} encrypt, ${N.toLocaleString("en-US")} values`, r: e, size: encSize, plainSize, target: 6 });
-  const d = medianPeak([HUSH, "decrypt", enc], { env });
+  const d = medianPeak([CLI, "decrypt", enc], { env });
   rows.push({ what: `${format} decrypt, ${N.toLocaleString("en-US")} values`, r: d, size: encSize, plainSize, target: 6 });
   // Not a target: how much of the peak is V8's young generation (16 MiB semi-spaces by default).
   // The flag only works on Node's command line (v8.setFlagsFromString is too late for it).
-  const small = medianPeak(["--max-semi-space-size=1", HUSH, "decrypt", enc], { env });
+  const small = medianPeak(["--max-semi-space-size=1", CLI, "decrypt", enc], { env });
   rows.push({ what: `(for comparison) ${format} decrypt, \`node --max-semi-space-size=1\``, r: small, size: encSize, plainSize });
   if (format === "YAML") {
     const lib = join(ROOT, "dist", "lib", "index.js");
@@ -117,14 +123,14 @@ for (const [format, ext, make] of [
 }
 
 // Binary: the whole file is one value.
-{
+if (runs("binary")) {
   const plain = join(dir, "blob.bin");
   const enc = join(dir, "blob.enc.bin");
   writeFileSync(plain, randomBytes(BIN_MB * MiB));
-  const e = peak([HUSH, "encrypt", "--age", recipient, "-o", enc, plain], { env });
+  const e = peak([CLI, "encrypt", "--age", recipient, "-o", enc, plain], { env });
   const encSize = e.ok ? statSync(enc).size : NaN;
   rows.push({ what: `binary encrypt, ${BIN_MB} MiB`, r: e, size: encSize, plainSize: BIN_MB * MiB, limit: 1024 * MiB });
-  const d = e.ok ? peak([HUSH, "decrypt", "-o", join(dir, "blob.out"), enc], { env }) : { ok: false, rss: NaN, err: "encrypt failed" };
+  const d = e.ok ? peak([CLI, "decrypt", "-o", join(dir, "blob.out"), enc], { env }) : { ok: false, rss: NaN, err: "encrypt failed" };
   rows.push({ what: `binary decrypt, ${BIN_MB} MiB`, r: d, size: encSize, plainSize: BIN_MB * MiB, limit: 1024 * MiB });
 }
 

@@ -238,19 +238,35 @@ export async function encryptDocument(doc: FormatDocument, options: EncryptOptio
   }
   if (doc.documentCount === 0) throw new HushError("NEED_ONE_DOCUMENT", "the file is empty: there is nothing to encrypt");
   // A single-value document (binary) ignores the rules and records none, as sops ≥ 3.11 does.
-  const rules: SelectionRules = doc.singleValue
-    ? {}
-    : options.rules && Object.keys(options.rules).length > 0
-      ? options.rules
-      : { unencrypted_suffix: "_unencrypted" };
+  const rules = encryptionRules(options.rules, doc.singleValue);
   const dataKey = options.dataKey ?? new Uint8Array(randomBytes(32));
   checkDataKey(dataKey);
   const ivs = options.ivSource ?? randomIvSource();
   const macHex = encryptLeaves(doc.leaves(), rules, options.macOnlyEncrypted ?? false, dataKey, ivs, options.stash);
+  const metadata = await sealMetadata(macHex, rules, dataKey, ivs, options);
+  doc.setMetadata(metadataToNode(metadata));
+  return metadata;
+}
+
+/**
+ * The selection rules an encryption records: none for a single-value document (binary), as
+ * sops ≥ 3.11; else the ones given, or sops's default `unencrypted_suffix: _unencrypted`.
+ */
+export function encryptionRules(rules: SelectionRules | undefined, singleValue = false): SelectionRules {
+  return singleValue ? {} : rules && Object.keys(rules).length > 0 ? rules : { unencrypted_suffix: "_unencrypted" };
+}
+
+/**
+ * The metadata of a document whose values are encrypted and whose MAC is `macHex`: the MAC
+ * encrypted with `lastmodified` as additional data (after every value's IV), the data key wrapped
+ * for every recipient (or the given wrapped keys kept). Shared by {@link encryptDocument} and the
+ * lean encrypt (`lean-encrypt.ts`).
+ */
+export async function sealMetadata(macHex: string, rules: SelectionRules, dataKey: Uint8Array, ivs: IvSource, options: EncryptOptions): Promise<Metadata> {
   const lastModified = nowLastModified(options.now);
   const mac = encryptValue(dataKey, { type: "str", text: macHex }, lastModified, ivs());
   const keyGroups = options.wrappedKeys ?? (await wrapForGroups(dataKey, options.groups, options.shamirThreshold ?? 0));
-  const metadata: Metadata = {
+  return {
     keyGroups,
     // As sops: with several groups an unset threshold becomes "all groups" and is written
     // (`UpdateMasterKeysWithKeyServices` stores it back); a threshold given for one group is kept
@@ -262,8 +278,6 @@ export async function encryptDocument(doc: FormatDocument, options: EncryptOptio
     macOnlyEncrypted: options.macOnlyEncrypted ?? false,
     version: options.version ?? SOPS_VERSION,
   };
-  doc.setMetadata(metadataToNode(metadata));
-  return metadata;
 }
 
 function encryptLeaves(

@@ -64,6 +64,7 @@ export function decryptLean(doc: LeanDocument, options: LeanDecryptOptions): str
     try {
       verifyMac(metadata, key, mac.digest());
     } catch (e) {
+      if (typeof out !== "string") out.fill(0); // plaintext of a file that failed its MAC
       if (e instanceof HushError) return null;
       throw e;
     }

@@ -162,3 +162,54 @@ export function unwritableDotenvValue(at: { key: string; line?: number }): HushE
     "write the output as YAML or JSON (-o FILE.yaml), or the value without a literal backslash-n",
   );
 }
+
+/** `[\w.-]`, the `dotenv` package's key characters. */
+function isKeyByte(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x5f || c === 0x2e || c === 0x2d;
+}
+
+/** ASCII that either reader treats specially at the ends of a value: whitespace, quotes, `#`, `\`. */
+function isEdgeByte(c: number): boolean {
+  return c <= 0x20 || c === 0x22 || c === 0x27 || c === 0x60 || c === 0x23 || c === 0x5c || c >= 0x7f;
+}
+
+/**
+ * True when the `dotenv` package and sops certainly read `source` alike, so that
+ * {@link importNodeDotenv} would report no change: no `\r`, and every line empty, a `#` comment or
+ * `KEY=VALUE` with a key of `[\w.-]` characters given once and a value that is not empty, starts
+ * and ends with printable ASCII that is not a quote, and holds no `#` or `\`. A cheap check over
+ * the bytes (no string or object per line) that spares a large file the full reading; false says
+ * nothing (the full reading decides; two keys with one hash count as a repeat).
+ */
+export function readAlikeBySopsAndNode(source: string | Uint8Array): boolean {
+  const b = typeof source === "string" ? Buffer.from(source, "utf8") : source;
+  if (b.indexOf(0x0d) !== -1) return false;
+  let hashes = new Int32Array(1024);
+  let count = 0;
+  const n = b.length;
+  for (let start = 0; start < n; ) {
+    let end = b.indexOf(0x0a, start);
+    if (end === -1) end = n;
+    if (end > start && b[start] !== 0x23) {
+      let i = start;
+      let h = 0x811c9dc5;
+      for (; i < end && b[i] !== 0x3d; i++) {
+        if (!isKeyByte(b[i]!)) return false;
+        h = Math.imul(h ^ b[i]!, 0x01000193);
+      }
+      if (i === start || i === end || i + 1 === end) return false; // no key, no `=`, or an empty value
+      if (isEdgeByte(b[i + 1]!) || isEdgeByte(b[end - 1]!)) return false;
+      for (let j = i + 1; j < end; j++) if (b[j] === 0x23 || b[j] === 0x5c) return false;
+      if (count === hashes.length) {
+        const grown = new Int32Array(count * 2);
+        grown.set(hashes);
+        hashes = grown;
+      }
+      hashes[count++] = h;
+    }
+    start = end + 1;
+  }
+  const used = hashes.subarray(0, count).sort();
+  for (let i = 1; i < used.length; i++) if (used[i] === used[i - 1]) return false;
+  return true;
+}

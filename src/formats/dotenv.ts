@@ -104,7 +104,7 @@ function survivesSops(value: string): boolean {
  * A value as sops's `EmitPlainFile` writes it: a string with each newline as `\n` and nothing else
  * changed; any other value by `ValToString`, unescaped (as sops).
  */
-function sopsDotenvValue(value: PlainValue): string {
+export function sopsDotenvValue(value: PlainValue): string {
   return value.type === "str" ? value.text.replace(/\n/g, "\\n") : valToString(value);
 }
 

@@ -4,6 +4,7 @@
  */
 import { HushError } from "../errors.js";
 import type { PlainValue } from "../model/value.js";
+import type { MetadataBlock } from "../model/metadata.js";
 import { formatFloatF, parseGoFloat } from "../model/go-number.js";
 import { jsonNumber, jsonString, jsonStringOfValue } from "./json-scalars.js";
 import { CstDocument } from "./cst.js";
@@ -14,12 +15,38 @@ import type { Format, FormatOptions } from "./format.js";
 
 const INT_RE = /^-?(0|[1-9]\d*)$/;
 
-function typeJsonNumber(src: string): PlainValue {
+/** A JSON number's type and text as sops's JSON store reads it (int64 integers `int`, else `float`). */
+export function typeJsonNumber(src: string): PlainValue {
   if (INT_RE.test(src)) {
     const n = BigInt(src);
     if (n <= 9223372036854775807n && n >= -9223372036854775808n) return { type: "int", text: n.toString() };
   }
   return { type: "float", text: formatFloatF(Number(src)) };
+}
+
+/**
+ * A value's JSON text as a changed leaf is written (numbers and booleans bare, everything else a
+ * string); also what the lean path (`json-lean.ts`) writes.
+ */
+export function jsonScalarSource(value: PlainValue): string {
+  switch (value.type) {
+    case "int":
+      return value.text;
+    case "bool":
+      return value.text === "True" ? "true" : "false";
+    case "float": {
+      const n = parseGoFloat(value.text) ?? NaN;
+      if (!Number.isFinite(n)) throw new HushError("CANNOT_DUMP_TREE", "JSON cannot hold NaN or infinite numbers");
+      return jsonNumber(n);
+    }
+    default:
+      return jsonStringOfValue(value);
+  }
+}
+
+/** The `sops` member as it is added to a JSON document (after the last member, `unit` its indentation). */
+export function jsonMetadataMember(meta: MetadataBlock, unit: string): string {
+  return `\n${unit}${jsonString("sops")}: ${jsonValue(meta, unit, 1)}`;
 }
 
 /** Go's `encoding/json` text for a tree cell (used when converting documents). */
@@ -41,22 +68,11 @@ function makeDialect(unit: string): Dialect {
       return typeJsonNumber(resolved);
     },
     render(value) {
-      switch (value.type) {
-        case "int":
-          return { kind: "flow", type: "scalar", source: value.text };
-        case "bool":
-          return { kind: "flow", type: "scalar", source: value.text === "True" ? "true" : "false" };
-        case "float": {
-          const n = parseGoFloat(value.text) ?? NaN;
-          if (!Number.isFinite(n)) throw new HushError("CANNOT_DUMP_TREE", "JSON cannot hold NaN or infinite numbers");
-          return { kind: "flow", type: "scalar", source: jsonNumber(n) };
-        }
-        default:
-          return { kind: "flow", type: "double-quoted-scalar", source: jsonStringOfValue(value) };
-      }
+      const source = jsonScalarSource(value);
+      return { kind: "flow", type: value.type === "int" || value.type === "bool" || value.type === "float" ? "scalar" : "double-quoted-scalar", source };
     },
     metadataText(meta) {
-      return `\n${unit}${jsonString("sops")}: ${jsonValue(meta, unit, 1)}`;
+      return jsonMetadataMember(meta, unit);
     },
   };
 }
@@ -90,7 +106,7 @@ function checkJson(text: string): { sops: unknown } {
 }
 
 /** The indentation unit of the first member line, or one tab (sops's default). */
-function detectUnit(text: string, indent?: number): string {
+export function detectUnit(text: string, indent?: number): string {
   if (indent !== undefined && indent >= 0) return " ".repeat(indent);
   const m = /^\{[ \t]*\r?\n([ \t]+)\S/.exec(text.trimStart());
   return m ? m[1]! : "\t";

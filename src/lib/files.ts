@@ -6,6 +6,7 @@ import { HushError } from "../errors.js";
 import { CiphertextStash, decryptDocument, encryptDocument, metadataOf, type EncryptOptions } from "../core/document.js";
 import { decryptLean } from "../core/lean.js";
 import { leanInput, openLean } from "./lean.js";
+import { encryptLeanText, hasLeanEncrypt } from "./lean-encrypt.js";
 import type { Metadata, SelectionRules, WrappedKey } from "../model/metadata.js";
 import { getTreePath, type TreePath } from "../model/tree-path.js";
 import type { IvSource } from "../core/cipher.js";
@@ -190,18 +191,19 @@ export interface EncryptTextOptions {
   version?: string;
 }
 
+/**
+ * What {@link encryptText} returns: the encrypted document as text and as UTF-8 bytes (the one
+ * not produced is derived on first use), and its metadata.
+ */
+export interface EncryptTextResult {
+  text: string;
+  readonly bytes: Uint8Array;
+  metadata: Metadata;
+}
+
 /** Encrypts a plaintext document's text (bytes for binary files: every byte is kept). */
-export async function encryptText(text: string | Uint8Array, options: EncryptTextOptions): Promise<{ text: string; metadata: Metadata }> {
-  let doc = parseDocument(text, options.format, options.indent);
+export async function encryptText(text: string | Uint8Array, options: EncryptTextOptions): Promise<EncryptTextResult> {
   const out = options.outputFormat ?? options.format;
-  if (out !== options.format) {
-    const trees = doc.trees();
-    // Converting goes through text, which cannot carry bytes that are not UTF-8 (binary input).
-    if (treesHoldBytes(trees)) {
-      throw new HushError("CANNOT_DUMP_TREE", `the input is not UTF-8 text, so it cannot be converted to ${out} before encryption; encrypt it as ${options.format}`);
-    }
-    doc = parseDocument(emitTrees(out, trees, options.indent), out, options.indent);
-  }
   const opts: EncryptOptions = { groups: options.groups };
   if (options.rules) opts.rules = options.rules;
   if (options.macOnlyEncrypted) opts.macOnlyEncrypted = true;
@@ -212,6 +214,21 @@ export async function encryptText(text: string | Uint8Array, options: EncryptTex
   if (options.stash) opts.stash = options.stash;
   if (options.wrappedKeys) opts.wrappedKeys = options.wrappedKeys;
   if (options.version) opts.version = options.version;
+  // The lean path (lib/lean-encrypt.ts): the plain case, no conversion and no stash. It takes the
+  // text or leaves it, before drawing any key or IV, so the full path below sees the same ones.
+  if (out === options.format && !options.stash && hasLeanEncrypt(options.format)) {
+    const lean = await encryptLeanText(text, options.format, { ...opts, ...(options.indent === undefined ? {} : { indent: options.indent }) });
+    if (lean) return textResult(lean.output, { metadata: lean.metadata });
+  }
+  let doc = parseDocument(text, options.format, options.indent);
+  if (out !== options.format) {
+    const trees = doc.trees();
+    // Converting goes through text, which cannot carry bytes that are not UTF-8 (binary input).
+    if (treesHoldBytes(trees)) {
+      throw new HushError("CANNOT_DUMP_TREE", `the input is not UTF-8 text, so it cannot be converted to ${out} before encryption; encrypt it as ${options.format}`);
+    }
+    doc = parseDocument(emitTrees(out, trees, options.indent), out, options.indent);
+  }
   const metadata = await encryptDocument(doc, opts);
-  return { text: doc.toString(), metadata };
+  return textResult(doc.toString(), { metadata });
 }

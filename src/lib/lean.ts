@@ -8,6 +8,8 @@
 import type { FormatName } from "../model/tree.js";
 import type { LeanByteScanner, LeanDocument, LeanScanner } from "../formats/lean.js";
 import { yamlLeanScanner } from "../formats/yaml-lean.js";
+import { jsonLeanScanner } from "../formats/json-lean.js";
+import { dotenvLeanScanner } from "../formats/dotenv-lean.js";
 import { readMetadata } from "../core/metadata.js";
 import type { Metadata } from "../model/metadata.js";
 import { utf8 } from "../formats/index.js";
@@ -18,6 +20,8 @@ const LEAN_SCANNERS: Partial<Record<FormatName, LeanScanner>> = {};
 /** Lean scanners that read the file's bytes (no string copy of a large file). */
 const LEAN_BYTE_SCANNERS: Partial<Record<FormatName, LeanByteScanner>> = {
   yaml: yamlLeanScanner,
+  json: jsonLeanScanner,
+  dotenv: dotenvLeanScanner,
 };
 
 /** A document the lean path took, with its metadata read as the full path reads it. */

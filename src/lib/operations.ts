@@ -12,7 +12,7 @@ import type { FormatName, TreeNode } from "../model/tree.js";
 import { parseSetValue, setAtPath, unsetAtPath } from "../formats/cst-edit.js";
 import { setFlatValue, unsetFlatValue } from "../formats/flat-edit.js";
 import type { Keyring } from "../keys/registry.js";
-import { decryptHeld, encryptText, parseDocument } from "./files.js";
+import { decryptHeld, encryptText, parseDocument, type EncryptTextResult } from "./files.js";
 import { rewriteText, type RewriteResult } from "./rewrite.js";
 import { generateValue, specLike, type GenerateSpec } from "./generate.js";
 import { findPath, pathLabel } from "./plain.js";
@@ -55,7 +55,7 @@ export async function planEncryption(request: PlanRequest): Promise<EncryptionPl
  * Encrypts plaintext `data` (bytes for binary content) in `inputFormat` with a plan; the result is
  * in the plan's format (converted when they differ, as `--output-type` does).
  */
-export async function encryptPlanned(data: string | Uint8Array, plan: EncryptionPlan, inputFormat: FormatName = plan.format): Promise<{ text: string; metadata: Metadata }> {
+export async function encryptPlanned(data: string | Uint8Array, plan: EncryptionPlan, inputFormat: FormatName = plan.format): Promise<EncryptTextResult> {
   return encryptText(data, { format: inputFormat, outputFormat: plan.format, ...plan.options });
 }
 
@@ -66,7 +66,7 @@ export async function encryptPlanned(data: string | Uint8Array, plan: Encryption
 export async function encryptAsConfigured(
   data: string | Uint8Array,
   request: PlanRequest & { inputFormat?: FormatName },
-): Promise<{ text: string; metadata: Metadata }> {
+): Promise<EncryptTextResult> {
   const { inputFormat, ...plan } = request;
   return encryptPlanned(data, await planEncryption(plan), inputFormat ?? request.format);
 }

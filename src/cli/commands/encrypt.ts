@@ -33,7 +33,8 @@ export async function runEncrypt(file: string | undefined, flags: EncryptFlags):
   const keys = keySpecsFromFlags(flags, env);
   const kmsEncryptionContext = parseKmsContext(flags.encryptionContext);
   const input = await readInputFile(file, flags);
-  const { text } = await encryptAsConfigured(input.data, {
+  // The bytes as read: the lean JSON/dotenv path reads them without a string copy (issue 20).
+  const res = await encryptAsConfigured(input.bytes, {
     file: flags.filenameOverride ?? (input.path === "-" ? undefined : input.path),
     keys,
     rules,
@@ -46,9 +47,10 @@ export async function runEncrypt(file: string | undefined, flags: EncryptFlags):
     format: input.outputFormat,
     indent: flags.indent,
   });
-  await writeOutput(input, flags, text);
+  // Bytes: the lean path writes them, so no text copy of a large output is made (issue 20).
+  await writeOutput(input, flags, res.bytes);
   // sops's reading was used; say so when a Node app would have seen other values (issue 16).
-  const note = input.format === "dotenv" ? nodeStyleDotenvNote(input.text, input.path === "-" ? "-" : input.path) : undefined;
+  const note = input.format === "dotenv" ? nodeStyleDotenvNote(input.bytes, input.path === "-" ? "-" : input.path) : undefined;
   if (note) process.stderr.write(`hush: note: ${note}\n`);
 }
 
