@@ -95,7 +95,7 @@ export const yamlLeanScanner: LeanByteScanner = (bytes) => {
  * controls (`C2 80`–`C2 9F`), U+2028/2029 (`E2 80 A8`/`A9`), U+FEFF (`EF BB BF`), U+FFFE/FFFF
  * (`EF BF BE`/`BF`).
  */
-function plainBytes(b: Buffer): boolean {
+export function plainBytes(b: Buffer): boolean {
   if (!isUtf8(b)) return false;
   for (let i = 0; i < b.length; i++) {
     const c = b[i]!;
@@ -188,7 +188,12 @@ const READER: TokenReader = {
   },
 };
 
-class Walk {
+/**
+ * The walk over a document's lines. Decrypting (and encrypting: yaml-lean-plain.ts) it writes
+ * the output; indexing (load()) it fills `ix` instead. `plain`: the text is a plaintext to
+ * encrypt (comments decline: sops encrypts them, with paths only the full reader knows).
+ */
+export class Walk {
   private readonly out: Output;
   private copied = 0;
   private readonly frames: Frame[];
@@ -209,11 +214,19 @@ class Walk {
     private readonly end: number,
     private readonly visit: LeanVisitor,
     private readonly ix?: IndexBuilder,
+    private readonly plain = false,
   ) {
     // `sops` is taken: an earlier root `sops` key is a duplicate (the full reader's error).
     this.frames = [{ seq: false, col: 0, path: [], aad: "", keys: new Set(["sops"]), id: ix ? 0 : -1 }];
-    this.out = new Output(ix ? 0 : end);
+    // Encrypting: ciphertexts are several times their values.
+    this.out = new Output(ix ? 0 : plain ? end * 4 + 4096 : end);
   }
+
+  /**
+   * The indentation step the full reader detects (cst.ts `enter`): the least amount a block
+   * nested under a key is indented by; 0 when there is none.
+   */
+  step = 0;
 
   run(): Uint8Array {
     const t = this.t;
@@ -236,11 +249,19 @@ class Walk {
       first = false;
       this.line(p, col);
     }
+    if (first && this.plain) throw LEAN_DECLINE; // an empty document: the full reader's error
     if (this.ix) {
       if (this.sawComment && this.sawSeq) throw LEAN_DECLINE;
       return new Uint8Array(0);
     }
-    this.out.copy(t, this.copied, this.end);
+    return this.plain ? new Uint8Array(0) : this.finish();
+  }
+
+  /** The output: what was written, the rest of the text up to `end`, then `extra`. */
+  finish(extra = ""): Uint8Array {
+    this.out.copy(this.t, this.copied, this.end);
+    this.copied = this.end;
+    if (extra) this.out.write(extra);
     return this.out.bytes();
   }
 
@@ -248,6 +269,7 @@ class Walk {
   private comment(hash: number): void {
     const t = this.t;
     this.sawComment = true;
+    if (this.plain) throw LEAN_DECLINE;
     if (t[hash + 1] === 69 && t[hash + 2] === 78 && t[hash + 3] === 67 && t[hash + 4] === 91) throw LEAN_DECLINE; // `#ENC[`
   }
 
@@ -265,6 +287,8 @@ class Walk {
         // The pending key's value is this block. Pop to the key's own map first.
         while (frames[frames.length - 1] !== pend.frame) frames.pop();
         if (frames.length >= MAX_FRAMES) throw LEAN_DECLINE;
+        const indent = col - pend.frame.col;
+        if (indent > 0 && (this.step === 0 || indent < this.step)) this.step = indent;
         const path = [...pend.frame.path, pend.key];
         const frame: Frame = { seq: dash, col, path, aad: `${pend.frame.aad}${pend.key}:`, keys: dash ? undefined : new Set(), id: pend.id };
         this.ix?.setKind(pend.id, dash ? KIND_SEQ : KIND_MAP);
