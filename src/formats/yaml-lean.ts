@@ -76,7 +76,10 @@ export const yamlLeanScanner: LeanByteScanner = (bytes) => {
       }
     },
     index(visit): LeanIndex | null {
-      const ix = new IndexBuilder(b, READER);
+      // One entry per line is the usual case (more only with `- - x` or `- k: v`: the arrays grow).
+      let lines = 0;
+      for (let i = b.indexOf(NL); i !== -1 && i < sops; i = b.indexOf(NL, i + 1)) lines++;
+      const ix = new IndexBuilder(b, READER, lines + 16);
       try {
         new Walk(b, sops, visit, ix).run();
       } catch (e) {
