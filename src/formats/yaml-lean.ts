@@ -57,6 +57,10 @@ export const yamlLeanScanner: LeanByteScanner = (bytes) => {
   if (b.length === 0 || b[b.length - 1] !== NL || !plainBytes(b)) return null;
   const sops = sopsStart(b);
   if (sops === -1) return null;
+  // An encrypted comment declines the walk when it is reached: find one now, before any value of
+  // a large file is decrypted twice (here, then by the full reader).
+  const encComment = b.indexOf(ENC_COMMENT);
+  if (encComment !== -1 && encComment < sops) return null;
   let rawMetadata: unknown;
   try {
     // The block alone, read by the full reader: the same tokens, so the same metadata and errors.
@@ -118,6 +122,7 @@ export function plainBytes(b: Buffer): boolean {
 }
 
 const SOPS_LINE = Buffer.from("\nsops:\n");
+const ENC_COMMENT = Buffer.from("#ENC[");
 
 /**
  * Where the `sops:` line starts, when the block is last and plain: `sops:` alone on its line at
