@@ -44,24 +44,41 @@ function hashKey(parent: number, key: string): number {
 /** Builds the index while a scanner walks the document (entry 0 is the root map). */
 export class IndexBuilder implements LeanIndex {
   private n = 0;
-  private kinds = new Uint8Array(1024);
-  private parent = new Int32Array(1024);
-  private keyStart = new Int32Array(1024);
-  private keyEnd = new Int32Array(1024);
-  private valStart = new Int32Array(1024);
-  private valEnd = new Int32Array(1024);
-  private next = new Int32Array(1024);
-  private last = new Int32Array(1024);
-  private first = new Int32Array(1024);
-  private hash = new Int32Array(1024);
+  private kinds: Uint8Array;
+  private parent: Int32Array;
+  private keyStart: Int32Array;
+  private keyEnd: Int32Array;
+  private valStart: Int32Array;
+  private valEnd: Int32Array;
+  private next: Int32Array;
+  private last: Int32Array;
+  private first: Int32Array;
+  private hash: Int32Array;
   private table = new Int32Array(0);
   private bytes: Uint8Array | undefined;
 
+  /**
+   * `capacity`: the expected number of entries (one per line is the usual case). The arrays are
+   * sized for it once and never trimmed: copies to grow or trim were most of the index's peak,
+   * and the pages of a typed array's unused tail are never written, so never resident.
+   */
   constructor(
     bytes: Uint8Array,
     private readonly reader: TokenReader,
+    capacity = 1024,
   ) {
     this.bytes = bytes;
+    const n = Math.max(16, capacity);
+    this.kinds = new Uint8Array(n);
+    this.parent = new Int32Array(n);
+    this.keyStart = new Int32Array(n);
+    this.keyEnd = new Int32Array(n);
+    this.valStart = new Int32Array(n);
+    this.valEnd = new Int32Array(n);
+    this.next = new Int32Array(n);
+    this.last = new Int32Array(n);
+    this.first = new Int32Array(n);
+    this.hash = new Int32Array(n);
     this.add(KIND_MAP, -1, -1, -1, "");
   }
 
@@ -115,19 +132,9 @@ export class IndexBuilder implements LeanIndex {
     this.hash = g(this.hash);
   }
 
-  /** Trims the arrays and builds the key table; the index is then read-only. */
+  /** Builds the key table; the index is then read-only. */
   finish(): LeanIndex {
     const n = this.n;
-    const trim = <T extends Uint8Array | Int32Array>(a: T): T => a.slice(0, n) as T;
-    this.kinds = trim(this.kinds);
-    this.parent = trim(this.parent);
-    this.keyStart = trim(this.keyStart);
-    this.keyEnd = trim(this.keyEnd);
-    this.valStart = trim(this.valStart);
-    this.valEnd = trim(this.valEnd);
-    this.next = trim(this.next);
-    this.first = trim(this.first);
-    this.hash = trim(this.hash);
     this.last = new Int32Array(0);
     let size = 16;
     while (size < n * 2) size *= 2;

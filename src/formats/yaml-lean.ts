@@ -57,6 +57,10 @@ export const yamlLeanScanner: LeanByteScanner = (bytes) => {
   if (b.length === 0 || b[b.length - 1] !== NL || !plainBytes(b)) return null;
   const sops = sopsStart(b);
   if (sops === -1) return null;
+  // An encrypted comment declines the walk when it is reached: find one now, before any value of
+  // a large file is decrypted twice (here, then by the full reader).
+  const encComment = b.indexOf(ENC_COMMENT);
+  if (encComment !== -1 && encComment < sops) return null;
   let rawMetadata: unknown;
   try {
     // The block alone, read by the full reader: the same tokens, so the same metadata and errors.
@@ -76,7 +80,10 @@ export const yamlLeanScanner: LeanByteScanner = (bytes) => {
       }
     },
     index(visit): LeanIndex | null {
-      const ix = new IndexBuilder(b, READER);
+      // One entry per line is the usual case (more only with `- - x` or `- k: v`: the arrays grow).
+      let lines = 0;
+      for (let i = b.indexOf(NL); i !== -1 && i < sops; i = b.indexOf(NL, i + 1)) lines++;
+      const ix = new IndexBuilder(b, READER, lines + 16);
       try {
         new Walk(b, sops, visit, ix).run();
       } catch (e) {
@@ -95,7 +102,7 @@ export const yamlLeanScanner: LeanByteScanner = (bytes) => {
  * controls (`C2 80`–`C2 9F`), U+2028/2029 (`E2 80 A8`/`A9`), U+FEFF (`EF BB BF`), U+FFFE/FFFF
  * (`EF BF BE`/`BF`).
  */
-function plainBytes(b: Buffer): boolean {
+export function plainBytes(b: Buffer): boolean {
   if (!isUtf8(b)) return false;
   for (let i = 0; i < b.length; i++) {
     const c = b[i]!;
@@ -115,6 +122,7 @@ function plainBytes(b: Buffer): boolean {
 }
 
 const SOPS_LINE = Buffer.from("\nsops:\n");
+const ENC_COMMENT = Buffer.from("#ENC[");
 
 /**
  * Where the `sops:` line starts, when the block is last and plain: `sops:` alone on its line at
@@ -188,7 +196,12 @@ const READER: TokenReader = {
   },
 };
 
-class Walk {
+/**
+ * The walk over a document's lines. Decrypting (and encrypting: yaml-lean-plain.ts) it writes
+ * the output; indexing (load()) it fills `ix` instead. `plain`: the text is a plaintext to
+ * encrypt (comments decline: sops encrypts them, with paths only the full reader knows).
+ */
+export class Walk {
   private readonly out: Output;
   private copied = 0;
   private readonly frames: Frame[];
@@ -196,17 +209,32 @@ class Walk {
   private pending: { key: string; col: number; frame: Frame; id: number } | undefined;
   private lineStart = 0;
   private eol = 0;
+  /**
+   * For the index: the full reader's tree holds a comment inside a list as a null item (sops
+   * does, SOPS-FORMAT §14-Q8); which comments it counts there is its business: a document with
+   * both comments and lists is left to it.
+   */
+  private sawComment = false;
+  private sawSeq = false;
 
   constructor(
     private readonly t: Buffer,
     private readonly end: number,
     private readonly visit: LeanVisitor,
     private readonly ix?: IndexBuilder,
+    private readonly plain = false,
   ) {
     // `sops` is taken: an earlier root `sops` key is a duplicate (the full reader's error).
     this.frames = [{ seq: false, col: 0, path: [], aad: "", keys: new Set(["sops"]), id: ix ? 0 : -1 }];
-    this.out = new Output(ix ? 0 : end);
+    // Encrypting: ciphertexts are several times their values.
+    this.out = new Output(ix ? 0 : plain ? end * 4 + 4096 : end);
   }
+
+  /**
+   * The indentation step the full reader detects (cst.ts `enter`): the least amount a block
+   * nested under a key is indented by; 0 when there is none.
+   */
+  step = 0;
 
   run(): Uint8Array {
     const t = this.t;
@@ -229,14 +257,27 @@ class Walk {
       first = false;
       this.line(p, col);
     }
-    if (this.ix) return new Uint8Array(0);
-    this.out.copy(t, this.copied, this.end);
+    if (first && this.plain) throw LEAN_DECLINE; // an empty document: the full reader's error
+    if (this.ix) {
+      if (this.sawComment && this.sawSeq) throw LEAN_DECLINE;
+      return new Uint8Array(0);
+    }
+    return this.plain ? new Uint8Array(0) : this.finish();
+  }
+
+  /** The output: what was written, the rest of the text up to `end`, then `extra`. */
+  finish(extra = ""): Uint8Array {
+    this.out.copy(this.t, this.copied, this.end);
+    this.copied = this.end;
+    if (extra) this.out.write(extra);
     return this.out.bytes();
   }
 
   /** A comment: kept as it is, unless it may be encrypted (its sops path needs the full reader). */
   private comment(hash: number): void {
     const t = this.t;
+    this.sawComment = true;
+    if (this.plain) throw LEAN_DECLINE;
     if (t[hash + 1] === 69 && t[hash + 2] === 78 && t[hash + 3] === 67 && t[hash + 4] === 91) throw LEAN_DECLINE; // `#ENC[`
   }
 
@@ -254,6 +295,8 @@ class Walk {
         // The pending key's value is this block. Pop to the key's own map first.
         while (frames[frames.length - 1] !== pend.frame) frames.pop();
         if (frames.length >= MAX_FRAMES) throw LEAN_DECLINE;
+        const indent = col - pend.frame.col;
+        if (indent > 0 && (this.step === 0 || indent < this.step)) this.step = indent;
         const path = [...pend.frame.path, pend.key];
         const frame: Frame = { seq: dash, col, path, aad: `${pend.frame.aad}${pend.key}:`, keys: dash ? undefined : new Set(), id: pend.id };
         this.ix?.setKind(pend.id, dash ? KIND_SEQ : KIND_MAP);
@@ -279,6 +322,7 @@ class Walk {
   /** `- …` at `p` in sequence `seq`. */
   private seqItem(seq: Frame, p: number): void {
     const t = this.t;
+    this.sawSeq = true;
     let q = p + 1;
     if (q === this.eol) throw LEAN_DECLINE; // `-` alone (its value below, or null)
     while (t[q] === SP) q++;

@@ -12,6 +12,7 @@ import type { Metadata } from "../model/metadata.js";
 import type { LeanPlainByteScanner, LeanPlainDocument, LeanPlainScanner } from "../formats/lean-plain.js";
 import { jsonLeanPlainScanner } from "../formats/json-lean.js";
 import { dotenvLeanPlainScanner } from "../formats/dotenv-lean.js";
+import { yamlLeanPlainScanner } from "../formats/yaml-lean-plain.js";
 import { randomIvSource } from "../core/cipher.js";
 import { encryptionRules, sealMetadata, type EncryptOptions } from "../core/document.js";
 import { encryptLean } from "../core/lean-encrypt.js";
@@ -26,6 +27,7 @@ const LEAN_PLAIN_SCANNERS: Partial<Record<FormatName, LeanPlainScanner>> = {};
 
 /** The lean plaintext scanners over the file's bytes, with no string copy of it (a format is in one table). */
 const LEAN_PLAIN_BYTES_SCANNERS: Partial<Record<FormatName, LeanPlainByteScanner>> = {
+  yaml: yamlLeanPlainScanner,
   json: jsonLeanPlainScanner,
   dotenv: dotenvLeanPlainScanner,
 };
