@@ -101,8 +101,11 @@ function userCacheDir() {
 const KEEP = 10;
 
 const cacheDir = userCacheDir();
-const { enableCompileCache } = require("node:module");
-if (typeof enableCompileCache === "function" && cacheDir !== undefined) enableCompileCache(join(cacheDir, "compile-cache"));
+// (node:module is not loaded on Node 20, which has no compile cache: it costs ~0.4 ms)
+if (cacheDir !== undefined && Number(process.versions.node.split(".")[0]) >= 22) {
+  const { enableCompileCache } = require("node:module");
+  if (typeof enableCompileCache === "function") enableCompileCache(join(cacheDir, "compile-cache"));
+}
 
 /**
  * Compiles a bundled script (its source given) with the best code cache there is and runs its top

@@ -16,7 +16,7 @@
  * and key files are read as bytes that are zeroed once parsed (`age-identity-parse.ts`).
  */
 import { execFileSync } from "node:child_process";
-import { promises as fsp } from "node:fs";
+import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { posix, win32 } from "node:path";
 import { loadSshSources } from "./age-sources.js";
@@ -136,7 +136,7 @@ export async function loadAgeIdentities(env: NodeJS.ProcessEnv = process.env): P
     if (exposed) problems.push(exposed);
     else {
       try {
-        add(parseIdentityBytes(await fsp.readFile(keyFile), source));
+        add(parseIdentityBytes(readFileSync(keyFile), source));
       } catch (err) {
         problems.push(`${source}: ${fileProblem(err)}`);
       }
@@ -151,7 +151,7 @@ export async function loadAgeIdentities(env: NodeJS.ProcessEnv = process.env): P
   const defaultFile = defaultAgeKeyFile(env);
   let text: Buffer | undefined;
   try {
-    text = await fsp.readFile(defaultFile);
+    text = readFileSync(defaultFile);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code !== "ENOENT" && code !== "ENOTDIR") problems.push(`${defaultFile}: ${fileProblem(err)}`);
