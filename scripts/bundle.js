@@ -130,9 +130,15 @@ async function buildScript(entry, name, mode) {
     external,
     define: { "import.meta.url": "__hushUrl", HUSH_BUNDLE: "true" },
     plugins: [rewriteImports, lazyBuiltins],
-    // No comments, no indentation: less to read from disk at every start (names are kept, so
-    // stack traces and `name`s stay as they are).
+    // No comments, no indentation: less to read from disk at every start. The fast path's script
+    // (what decrypt, textconv and exec-env load at every start) is minified too: local names
+    // shortened and syntax folded make it 30% smaller (394 vs 546 KiB), and reading it,
+    // deserialising its cache and running its top level ~0.8 ms of CPU cheaper. Only local names
+    // change: property names, exports and error messages do not, and no code reads a function's
+    // own name (HushError sets its `name`; an error is reported by message, never by a stack).
+    // The full CLI keeps its names (commander and help text are not timed as closely).
     minifyWhitespace: true,
+    ...(mode === "fast" ? { minifyIdentifiers: true, minifySyntax: true } : {}),
     legalComments: "eof",
     metafile: true,
   });
