@@ -193,14 +193,14 @@ export async function readInput(path: string): Promise<Buffer> {
     for await (const c of process.stdin) chunks.push(c as Buffer);
     return Buffer.concat(chunks);
   }
-  return readInputFile(path);
+  return readFileWhole(path);
 }
 
 /**
  * Reads a whole file as bytes, synchronously: a command reads one input, and the asynchronous
  * read costs ~2 ms more at start-up (fs/promises and libuv's thread pool, started for it alone).
  */
-export function readInputFile(path: string): Buffer {
+function readFileWhole(path: string): Buffer {
   try {
     return readFileSync(path);
   } catch (e) {
