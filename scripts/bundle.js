@@ -142,7 +142,7 @@ const lazyYaml = {
         "  });",
         "  return p;",
         "};",
-        "const obj = (name) => new Proxy({}, { get: (_, k) => Reflect.get(load()[name], k), has: (_, k) => Reflect.has(load()[name], k), ownKeys: () => Reflect.ownKeys(load()[name]), getOwnPropertyDescriptor: (_, k) => ({ ...Reflect.getOwnPropertyDescriptor(load()[name], k), configurable: true }) });",
+        "const obj = (name) => new Proxy({}, { get: (_, k) => Reflect.get(load()[name], k), has: (_, k) => Reflect.has(load()[name], k), ownKeys: () => Reflect.ownKeys(load()[name]), getOwnPropertyDescriptor: (_, k) => { const d = Reflect.getOwnPropertyDescriptor(load()[name], k); return d && { ...d, configurable: true }; } });",
       ];
       for (const [name, value] of Object.entries(real)) {
         if (typeof value === "function") lines.push(`export const ${name} = fn(${JSON.stringify(name)});`);

@@ -53,6 +53,8 @@ export function runAsync(cmd: string, args: string[], cwd: string, env: NodeJS.P
       clearTimeout(timer);
       resolve({ status: status ?? -1, stdout, stderr });
     });
+    // A command that exits without reading its input (EPIPE) is judged by its status and output.
+    child.stdin.on("error", () => {});
     child.stdin.end(input);
   });
 }
