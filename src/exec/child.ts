@@ -53,7 +53,8 @@ function resolveCommand(command: string, searchPath: string | undefined = proces
   for (const dir of (searchPath ?? "/usr/local/bin:/usr/bin:/bin").split(delimiter)) {
     const candidate = join(dir === "" ? "." : dir, command);
     try {
-      if (!statSync(candidate).isFile()) continue;
+      // (a missing file, the common case, returns undefined rather than throwing, which costs more)
+      if (!statSync(candidate, { throwIfNoEntry: false })?.isFile()) continue;
     } catch {
       continue;
     }

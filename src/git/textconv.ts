@@ -54,18 +54,22 @@ export async function textconvText(text: string, opts: TextconvOptions = {}): Pr
   const keyring = opts.keyring ?? new Keyring(opts.env ? { env: opts.env } : {});
   const asStored = (why: string) =>
     `${c} hush: ${why}; showing the encrypted text\n${text}`;
-  try {
-    // A plaintext file (no sops block) is shown as it is.
-    if (parseDocument(text, format).rawMetadata() === undefined) return text;
-  } catch {
-    return asStored(`cannot parse the file as ${format}`);
-  }
   let plain: string;
   let meta: Metadata;
   let notice = "";
   try {
+    // Decrypted first: for an encrypted file (what git runs this on) the text is parsed once, not
+    // once to look for a sops block and again to decrypt (~3 ms of a call). decryptText parses
+    // before anything else (no key is looked for when the text does not parse or has no sops
+    // block), so when it fails the checks below see exactly what they saw when they came first.
     ({ text: plain, metadata: meta } = await decryptText(text, { format, keyring }));
   } catch (e) {
+    try {
+      // A plaintext file (no sops block) is shown as it is.
+      if (parseDocument(text, format).rawMetadata() === undefined) return text;
+    } catch {
+      return asStored(`cannot parse the file as ${format}`);
+    }
     if (isHushError(e, "MAC_MISMATCH")) {
       // Show the values anyway, flagged: a diff is where one wants to see what was tampered with.
       try {

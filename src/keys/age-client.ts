@@ -16,7 +16,7 @@
  * and key files are read as bytes that are zeroed once parsed (`age-identity-parse.ts`).
  */
 import { execFileSync } from "node:child_process";
-import { promises as fsp } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { posix, win32 } from "node:path";
 import { loadSshSources } from "./age-sources.js";
@@ -136,7 +136,7 @@ export async function loadAgeIdentities(env: NodeJS.ProcessEnv = process.env): P
     if (exposed) problems.push(exposed);
     else {
       try {
-        add(parseIdentityBytes(await fsp.readFile(keyFile), source));
+        add(parseIdentityBytes(readFileSync(keyFile), source));
       } catch (err) {
         problems.push(`${source}: ${fileProblem(err)}`);
       }
@@ -150,13 +150,18 @@ export async function loadAgeIdentities(env: NodeJS.ProcessEnv = process.env): P
 
   const defaultFile = defaultAgeKeyFile(env);
   let text: Buffer | undefined;
+  let missing = false;
   try {
-    text = await fsp.readFile(defaultFile);
+    // Looked up first: it is often missing (SOPS_AGE_KEY_FILE is used instead), and a failed read
+    // throws, which costs more at start-up than the check (statSync throws for anything but ENOENT).
+    if (statSync(defaultFile, { throwIfNoEntry: false }) === undefined) missing = true;
+    else text = readFileSync(defaultFile);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code !== "ENOENT" && code !== "ENOTDIR") problems.push(`${defaultFile}: ${fileProblem(err)}`);
-    else if (identities.length === 0 && encrypted.length === 0 && plugins.length === 0) problems.push(`${defaultFile}: no such file`);
+    else missing = true;
   }
+  if (missing && identities.length === 0 && encrypted.length === 0 && plugins.length === 0) problems.push(`${defaultFile}: no such file`);
   if (text !== undefined) {
     const exposed = await keyFileExposure(defaultFile, defaultFile, env);
     if (exposed) {

@@ -4,7 +4,7 @@
  * `~/.ssh/id_rsa`, in that order, before every other source), and the commands sops runs per
  * entry with `SOPS_AGE_RECIPIENT` set to the entry's recipient.
  */
-import { promises as fsp } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { HushError } from "../errors.js";
@@ -63,7 +63,9 @@ function addSshRead(out: SshSources, read: SshKeyRead): void {
 async function readKeyFile(out: SshSources, path: string, source: string, mustExist: boolean): Promise<void> {
   let text: string;
   try {
-    text = await fsp.readFile(path, "utf8");
+    // A default path is often missing: looked up first, as a failed read throws, which costs more.
+    if (!mustExist && statSync(path, { throwIfNoEntry: false }) === undefined) return;
+    text = readFileSync(path, "utf8");
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (!mustExist && (code === "ENOENT" || code === "ENOTDIR")) return;

@@ -6,7 +6,7 @@
  * The config is found as for encryption (`SOPS_CONFIG`, else upwards from the current directory)
  * and read once per keyring, only when a file names an endpoint.
  */
-import { loadEffectiveConfig, type SopsConfig } from "../config/index.js";
+import type { SopsConfig } from "../config/index.js";
 import { normaliseUrl, setDefaultConfiguredEndpoints, type ConfiguredEndpoints } from "../keys/trust.js";
 
 /** The endpoints named by a config's creation rules. */
@@ -36,6 +36,9 @@ function configuredEndpoints(config: SopsConfig | undefined): ConfiguredEndpoint
 /** The endpoints of the `.sops.yaml` in effect for `cwd` (none without one). */
 async function configuredEndpointsAt(cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<ConfiguredEndpoints> {
   try {
+    // Imported here, when a file names an endpoint: the config module (and the yaml package it
+    // parses with) is then not initialised by every decrypt that loads this module.
+    const { loadEffectiveConfig } = await import("../config/index.js");
     return configuredEndpoints(await loadEffectiveConfig({ cwd, env, warn: () => {} }));
   } catch {
     // An unreadable or invalid config trusts no endpoint; the command reports the config itself.

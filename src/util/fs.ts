@@ -193,8 +193,16 @@ export async function readInput(path: string): Promise<Buffer> {
     for await (const c of process.stdin) chunks.push(c as Buffer);
     return Buffer.concat(chunks);
   }
+  return readFileWhole(path);
+}
+
+/**
+ * Reads a whole file as bytes, synchronously: a command reads one input, and the asynchronous
+ * read costs ~2 ms more at start-up (fs/promises and libuv's thread pool, started for it alone).
+ */
+function readFileWhole(path: string): Buffer {
   try {
-    return await fsp.readFile(path);
+    return readFileSync(path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === "ENOENT") throw new HushError("NO_FILE", `file not found: ${path}`);
@@ -284,7 +292,8 @@ export async function keyFileExposure(path: string, source: string, env: NodeJS.
   if (process.platform === "win32") return undefined;
   let mode: number;
   try {
-    mode = (await fsp.stat(path)).mode & 0o777;
+    // (synchronous: one stat needs no trip through libuv's thread pool, ~1 ms at start-up)
+    mode = statSync(path).mode & 0o777;
   } catch {
     return undefined; // the read reports it
   }
