@@ -1,6 +1,6 @@
 /** File helpers: atomic writes that keep the file mode, and reading input with clear errors. */
 import { randomBytes } from "node:crypto";
-import { promises as fsp, accessSync, closeSync, constants, fchmodSync, fstatSync, fsync, mkdtempSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
+import { promises as fsp, accessSync, closeSync, constants, fchmodSync, fstatSync, fsync, mkdtempSync, open, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { HushError } from "../errors.js";
@@ -49,19 +49,23 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
  * file under its own name (no symlink) with permission bits `mode` (an lstat): the same steps
  * and guarantees — a 0600 temp file beside it, written, fsync'd, given `mode` on the open file
  * just before the rename over the target, removed on failure — without resolving the target
- * again. The calls are synchronous but the fsync: a run over 1,000 files spent more CPU handing
- * each call to the thread pool and back than in the calls themselves (issue 20); the fsync, the
- * one that waits for the disk, still runs in the pool, so a slow disk syncs several files at once.
+ * again. The calls are synchronous but the create and the fsync: a run over 1,000 files spent more
+ * CPU handing each call to the thread pool and back than in the calls themselves (issue 20); the
+ * two that wait for the disk still run in the pool, so a slow disk serves several files at once.
  */
 export async function replaceRegularFile(path: string, data: string | Uint8Array, mode: number): Promise<void> {
   await removeStaleTemps(path);
   const tmp = join(dirname(path), `.${basename(path)}.hush-${process.pid}-${randomBytes(6).toString("hex")}.tmp`);
   let fd: number | undefined;
   try {
-    fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+    // Creating the inode is the dearest call of a re-key (and the one a busy disk stalls): it runs
+    // in the pool too, so the event loop keeps serving the other files meanwhile.
+    fd = await new Promise<number>((resolve, reject) =>
+      open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600, (e, d) => (e ? reject(e) : resolve(d))),
+    );
     writeFileSync(fd, data);
-    const open = fd;
-    await new Promise<void>((resolve, reject) => fsync(open, (e) => (e ? reject(e) : resolve())));
+    const opened = fd;
+    await new Promise<void>((resolve, reject) => fsync(opened, (e) => (e ? reject(e) : resolve())));
     fchmodSync(fd, mode & 0o7777);
     closeSync(fd);
     fd = undefined;
@@ -97,7 +101,8 @@ function listDir(dir: string): Promise<string[]> {
   const hit = listings.get(dir);
   if (hit && now - hit.at < LISTING_TTL_MS) return hit.names;
   if (listings.size > 64) listings.clear();
-  const names = fsp.readdir(dir);
+  // Only the temp files matter: a directory of 1,000 files is scanned once, not once per write.
+  const names = fsp.readdir(dir).then((all) => all.filter((n) => n.endsWith(".tmp") && n.includes(".hush-")));
   listings.set(dir, { at: now, names });
   names.catch(() => listings.delete(dir));
   return names;
