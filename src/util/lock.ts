@@ -216,9 +216,10 @@ function tryTake(path: string, d: DirLocks, dir: string, staleMs: number): { lin
     if (!h) d.noLinks = true;
     else {
       try {
-        // The lock's age is the shared inode's mtime: a new link must not look old.
+        // The lock's age is the shared inode's mtime: a new link must not look old (nor near stale
+        // under a short HUSH_LOCK_STALE_MS).
         const now = Date.now();
-        if (now - h.touched >= 1000) {
+        if (now - h.touched >= Math.min(1000, staleMs / 4)) {
           futimesSync(h.fd, new Date(now), new Date(now));
           h.touched = now;
         }
