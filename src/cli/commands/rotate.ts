@@ -5,9 +5,8 @@
  */
 import { relative } from "node:path";
 import { HushError } from "../../errors.js";
-import { DEFAULT_JOBS, Keyring, formatNameForPath, isFormatName, mapLimit, parseKmsContext, rotateText, specsFromString, updateKeysSession, withFileLock, writeFileAtomic, type KeyKind } from "../../lib/internal.js";
+import { DEFAULT_JOBS, Keyring, formatNameForPath, isFormatName, mapLimit, parseKmsContext, replaceRegularFile, rotateText, specsFromString, updateKeysSession, withFileLock, writeFileAtomic, type KeyKind } from "../../lib/internal.js";
 import { rotateFlagOptions } from "../../lib/key-services.js";
-import { replaceRegularFile } from "../../util/fs.js";
 import { collectEncryptedTexts, modeIfUnchanged, progress } from "../bulk.js";
 import { commandConfig, readInputFile, writeOutput, type ConfigFlags, type IoOptions } from "../common.js";
 import { parseDecryptionOrder } from "./decrypt.js";

@@ -6,9 +6,8 @@
 import { relative } from "node:path";
 import { createInterface } from "node:readline";
 import { HushError } from "../../errors.js";
-import { DEFAULT_JOBS, formatNameForPath, isFormatName, mapLimit, readInput, rotateText, updateKeysSession, updateKeysText, writeFileAtomic, type FormatName } from "../../lib/internal.js";
+import { DEFAULT_JOBS, formatNameForPath, isFormatName, mapLimit, readInput, replaceRegularFile, rotateText, updateKeysSession, updateKeysText, writeFileAtomic, type FormatName } from "../../lib/internal.js";
 import { withFileLock } from "../../lib/internal.js";
-import { replaceRegularFile } from "../../util/fs.js";
 import { collectEncryptedTexts, modeIfUnchanged, progress, readTextWithIdentity, type ReadText } from "../bulk.js";
 
 interface Flags {
