@@ -12,7 +12,8 @@
 // Usage: node bench/updatekeys-kms.js (needs `npm run build`; HUSH_BENCH_KMS_FILES=1000,
 // HUSH_BENCH_KMS_DELAY_MS=50, HUSH_BENCH_KMS_RUNS=3, HUSH_BENCH_KMS_JOBS to pass --jobs,
 // HUSH_BENCH_KMS_CASES=updatekeys,rotate; HUSH_BENCH_CHILD_NODE_ARGS="--cpu-prof …" to profile
-// hush, HUSH_BENCH_ENTRY to run another entry script than bin/hush.js).
+// hush, HUSH_BENCH_ENTRY to run another entry script than bin/hush.js; several, comma-separated,
+// run in turn within each round, one row each: an A/B comparison under the same load).
 import { fork, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -92,9 +93,10 @@ try {
   const nodeArgs = (process.env.HUSH_BENCH_CHILD_NODE_ARGS ?? "").split(" ").filter(Boolean);
 
   /** One hush run: wall, CPU of hush (user + sys), CPU of the server, KMS calls. */
-  const runHush = async (args) => {
+  const ENTRIES = (process.env.HUSH_BENCH_ENTRY ?? HUSH).split(",");
+  const runHush = async (args, entry = ENTRIES[0]) => {
     const before = await ask({ op: "stats" });
-    const argv = [...nodeArgs, process.env.HUSH_BENCH_ENTRY ?? HUSH, ...args, ...(JOBS ? ["--jobs", JOBS] : []), "secrets"];
+    const argv = [...nodeArgs, entry, ...args, ...(JOBS ? ["--jobs", JOBS] : []), "secrets"];
     const t = performance.now();
     const r = await new Promise((resolve) => {
       // `times` in a shell gives the child's CPU time (user + sys).
@@ -109,26 +111,32 @@ try {
     });
     const wall = performance.now() - t;
     const after = await ask({ op: "stats" });
-    if (r.status !== 0) throw new Error(`hush ${args[0]} failed (exit ${r.status}): ${readFileSync(join(dir, "err"), "utf8").trim().split("\n").slice(-3).join(" | ")}`);
+    if (r.status !== 0) throw new Error(`hush ${args[0]} failed (exit ${r.status}): ${readFileSync(join(dir, "err"), "utf8").trim().split("\n").slice(-12).join(" | ")}`);
     const secs = [...r.out.trim().split("\n").pop().matchAll(/(\d+)m([\d.]+)s/g)].map((m) => Number(m[1]) * 60 + Number(m[2]));
     const calls = (op) => (after.calls[op] ?? 0) - (before.calls[op] ?? 0);
     const server = (after.cpu.user + after.cpu.system - before.cpu.user - before.cpu.system) / 1000;
-    return { wall, cpu: (secs[0] + secs[1]) * 1000, server, decrypt: calls("Decrypt"), encrypt: calls("Encrypt") };
+    return { wall, cpu: (secs[0] + secs[1]) * 1000, user: secs[0] * 1000, sys: secs[1] * 1000, server, decrypt: calls("Decrypt"), encrypt: calls("Encrypt") };
   };
 
+  // Several entries: each round starts with the next one, so that with an even number of rounds
+  // each entry adds bob (an age wrap per file) as often as it removes him (no wrap), and none is
+  // always the first after a pause.
+  const order = (round) => ENTRIES.map((_, j) => (j + round) % ENTRIES.length);
   const rows = [];
   let withBob = false;
   if (CASES.includes("updatekeys")) {
-    const runs = [];
+    const runs = ENTRIES.map(() => []);
     for (let i = 0; i < RUNS; i++) {
-      // Even runs add bob, odd runs remove him again: every run re-wraps every file.
-      withBob = i % 2 === 0;
-      writeFileSync(join(dir, ".sops.yaml"), rule(withBob));
-      runs.push(await runHush(["updatekeys", "--yes"]));
+      for (const e of order(i)) {
+        // Each run adds bob or removes him again: every run re-wraps every file.
+        withBob = !withBob;
+        writeFileSync(join(dir, ".sops.yaml"), rule(withBob));
+        runs[e].push(await runHush(["updatekeys", "--yes"], ENTRIES[e]));
+      }
     }
     const last = readFileSync(join(secrets, "s0000.enc.yaml"), "utf8");
     if (last.includes(bob.recipient) !== withBob) throw new Error("the recipients after the runs are not what the rule says");
-    rows.push({ name: "`updatekeys --yes DIR` (± one age recipient)", runs, target: "1 Decrypt, 0 Encrypt" });
+    for (const [e, entry] of ENTRIES.entries()) rows.push({ name: `\`updatekeys --yes DIR\` (± one age recipient)${ENTRIES.length > 1 ? ` [${entry}]` : ""}`, runs: runs[e], target: "1 Decrypt, 0 Encrypt" });
   }
   if (CASES.includes("rotate")) {
     if (withBob) {
@@ -136,12 +144,12 @@ try {
       writeFileSync(join(dir, ".sops.yaml"), rule((withBob = false)));
       await runHush(["updatekeys", "--yes"]);
     }
-    const runs = [];
+    const runs = ENTRIES.map(() => []);
     const before = readFileSync(join(secrets, "s0000.enc.yaml"), "utf8");
-    for (let i = 0; i < RUNS; i++) runs.push(await runHush(["rotate", "-i"]));
+    for (let i = 0; i < RUNS; i++) for (const e of order(i)) runs[e].push(await runHush(["rotate", "-i"], ENTRIES[e]));
     const after = readFileSync(join(secrets, "s0000.enc.yaml"), "utf8");
     if (after === before || after.includes(bob.recipient) !== withBob) throw new Error("rotate did not rotate, or changed the recipients");
-    rows.push({ name: `\`rotate -i DIR\` (KMS${withBob ? " + age" : ""})`, runs, target: "1 Decrypt, 1 Encrypt" });
+    for (const [e, entry] of ENTRIES.entries()) rows.push({ name: `\`rotate -i DIR\` (KMS${withBob ? " + age" : ""})${ENTRIES.length > 1 ? ` [${entry}]` : ""}`, runs: runs[e], target: "1 Decrypt, 1 Encrypt" });
   }
 
   const out = ["## `hush updatekeys` and `hush rotate` over 1,000 files behind AWS KMS", ""];
@@ -152,12 +160,12 @@ try {
       `is shown apart: on a 2-core machine it competes with hush). Median of ${RUNS} runs; KMS calls per run.`,
   );
   out.push("");
-  out.push("| case | files | wall | hush CPU | hush CPU per file | server CPU | KMS Decrypt / run | KMS Encrypt / run | target calls per file |");
-  out.push("|---|---:|---:|---:|---:|---:|---:|---:|---|");
+  out.push("| case | files | wall | hush CPU | hush CPU per file | of which sys | server CPU | KMS Decrypt / run | KMS Encrypt / run | target calls per file |");
+  out.push("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|");
   for (const row of rows) {
     const m = (k) => median(row.runs.map((r) => r[k]));
     out.push(
-      `| ${row.name} | ${FILES} | ${(m("wall") / 1000).toFixed(2)} s | ${(m("cpu") / 1000).toFixed(2)} s | ${(m("cpu") / FILES).toFixed(2)} ms | ` +
+      `| ${row.name} | ${FILES} | ${(m("wall") / 1000).toFixed(2)} s | ${(m("cpu") / 1000).toFixed(2)} s | ${(m("cpu") / FILES).toFixed(2)} ms | ${(m("sys") / FILES).toFixed(2)} ms | ` +
         `${(m("server") / 1000).toFixed(2)} s | ${row.runs.map((r) => r.decrypt).join(", ")} | ${row.runs.map((r) => r.encrypt).join(", ")} | ${row.target} |`,
     );
   }

@@ -1,9 +1,9 @@
 // The read-once collector for commands over many files (src/cli/bulk.ts): a text read while
 // collecting is used under the lock only while the file is still the one that was read.
-import { mkdirSync, renameSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, renameSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { collectEncryptedTexts, readTextWithIdentity, unchangedSince } from "../src/cli/bulk.js";
+import { collectEncryptedTexts, modeIfUnchanged, readTextWithIdentity } from "../src/cli/bulk.js";
 import { withTempDir } from "./helpers.js";
 
 describe("reading many files once", () => {
@@ -13,20 +13,29 @@ describe("reading many files once", () => {
       writeFileSync(f, "a: 1\nsops:\n    mac: x\n");
       const first = readTextWithIdentity(f);
       expect(first.text).toBe("a: 1\nsops:\n    mac: x\n");
-      expect(unchangedSince(f, first.id)).toBe(true);
+      chmodSync(f, 0o640);
+      // chmod moves ctime: read again, then the mode comes back for the writer.
+      const chmoded = readTextWithIdentity(f);
+      expect(modeIfUnchanged(f, chmoded.id)).toBe(0o640);
+      expect(modeIfUnchanged(f, first.id)).toBeUndefined();
+      // A symlink to the same file is not "the file under its own name": the caller reads it again.
+      symlinkSync(f, join(dir, "link.enc.yaml"));
+      const viaLink = readTextWithIdentity(join(dir, "link.enc.yaml"));
+      expect(viaLink.id.ino).toBe(chmoded.id.ino);
+      expect(modeIfUnchanged(join(dir, "link.enc.yaml"), viaLink.id)).toBeUndefined();
       // Replaced by rename, as every hush writer does: a new inode, even with the same bytes.
       writeFileSync(join(dir, "tmp"), "a: 1\nsops:\n    mac: x\n");
       renameSync(join(dir, "tmp"), f);
-      expect(unchangedSince(f, first.id)).toBe(false);
+      expect(modeIfUnchanged(f, chmoded.id)).toBeUndefined();
       // Rewritten in place with as many bytes: mtime/ctime move.
       const second = readTextWithIdentity(f);
       writeFileSync(f, "a: 2\nsops:\n    mac: y\n");
       utimesSync(f, new Date(), new Date(Date.now() + 5000));
-      expect(unchangedSince(f, second.id)).toBe(false);
+      expect(modeIfUnchanged(f, second.id)).toBeUndefined();
       // Gone: not unchanged.
       const third = readTextWithIdentity(f);
       renameSync(f, join(dir, "elsewhere"));
-      expect(unchangedSince(f, third.id)).toBe(false);
+      expect(modeIfUnchanged(f, third.id)).toBeUndefined();
     });
   });
 

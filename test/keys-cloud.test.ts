@@ -292,6 +292,28 @@ describe("AWS KMS", () => {
     expect(aws.calls["Decrypt"]).toBe(before + 1);
   });
 
+  it("a kept client (cached middleware) still aborts the request at the deadline: the connection is closed, no retry is sent", async () => {
+    const text = await encryptFor([["kms", KEY1]]);
+    const received = aws.received["Decrypt"] ?? 0;
+    const abandoned = aws.abandoned["Decrypt"] ?? 0;
+    aws.delayMs = 5000;
+    try {
+      const keyring = new Keyring({ env: env({ HUSH_KEY_TIMEOUT_MS: "300" }), decryptionOrder: ["kms"] });
+      const e = await failure(decryptText(text, { format: "yaml", keyring }));
+      expect(e.message).toContain("AWS KMS Decrypt failed: timed out after 300 ms (HUSH_KEY_TIMEOUT_MS)");
+      // The abort reaches the request: the server sees the connection closed long before it
+      // would answer (without it, the request stays open until the answer, 5 s later).
+      for (let i = 0; i < 50 && (aws.abandoned["Decrypt"] ?? 0) === abandoned; i++) await new Promise((r) => setTimeout(r, 50));
+      expect((aws.abandoned["Decrypt"] ?? 0) - abandoned).toBe(1);
+      expect((aws.received["Decrypt"] ?? 0) - received).toBe(1);
+    } finally {
+      aws.delayMs = 0;
+    }
+    // A kept client with its cached stack serves the next calls normally.
+    const keyring = new Keyring({ env: env(), decryptionOrder: ["kms"] });
+    expect((await decryptText(text, { format: "yaml", keyring })).text).toBe(PLAIN);
+  });
+
   it("names the key and the cause: wrong key, unknown key, bad credentials", async () => {
     const text = await encryptFor([["kms", KEY1]]);
     const wrongKey = await failure(decrypt(text.replace(`arn: ${KEY1}`, `arn: ${KEY2}`), env(), ["kms"]));

@@ -3,7 +3,7 @@
  * `check`): expanding directories to the encrypted files below them, and a progress line on stderr
  * that is drawn only on a terminal (a log or a pipe gets the per-file lines alone).
  */
-import { closeSync, fstatSync, openSync, promises as fsp, readFileSync, statSync, type BigIntStats } from "node:fs";
+import { closeSync, fstatSync, lstatSync, openSync, promises as fsp, readFileSync, type BigIntStats } from "node:fs";
 import { join } from "node:path";
 import { HushError } from "../errors.js";
 
@@ -43,16 +43,21 @@ export function readTextWithIdentity(path: string): ReadText {
 }
 
 /**
- * True when `path` is still the file that was read as `id`. Every hush writer replaces a file by
- * rename (a new inode); an in-place writer changes its size or mtime/ctime. One stat, under the
- * file's lock, instead of reading the whole file again (issue 20: updatekeys over 1,000 files).
+ * The permission bits of `path` when it is still, under its own name, the regular file that was
+ * read as `id`; undefined otherwise (changed, replaced, gone, or a symlink: the caller then reads
+ * it again and writes through the general path). Every hush writer replaces a file by rename (a
+ * new inode); an in-place writer changes its size or mtime/ctime. One lstat, under the file's
+ * lock, instead of reading the whole file again, and it also tells the writer what it would have
+ * looked up (issue 20: updatekeys over 1,000 files).
  */
-export function unchangedSince(path: string, id: FileIdentity): boolean {
+export function modeIfUnchanged(path: string, id: FileIdentity): number | undefined {
   try {
-    const now = identity(statSync(path, { bigint: true }));
-    return now.dev === id.dev && now.ino === id.ino && now.size === id.size && now.mtimeNs === id.mtimeNs && now.ctimeNs === id.ctimeNs;
+    const st = lstatSync(path, { bigint: true });
+    const now = identity(st);
+    const same = st.isFile() && now.dev === id.dev && now.ino === id.ino && now.size === id.size && now.mtimeNs === id.mtimeNs && now.ctimeNs === id.ctimeNs;
+    return same ? Number(st.mode & 0o7777n) : undefined;
   } catch {
-    return false;
+    return undefined;
   }
 }
 

@@ -30,7 +30,7 @@ export { kubernetesPathRegex, withKubernetesRule } from "./kubernetes-rule.js";
 export { importDotenv, importEnv, migrateRequest, nodeStyleDotenvNote, readNodeDotenv, type DotenvImportChange } from "./migrate.js";
 
 // ---- helpers from the floors below: plain functions and types, no key material ----
-export { privateTempDir, readInput, stdoutLooksClosed, writeFileAtomic } from "../util/fs.js";
+export { privateTempDir, readInput, replaceRegularFile, stdoutLooksClosed, writeFileAtomic } from "../util/fs.js";
 export { lockFile, withFileLock } from "../util/lock.js";
 export { shellQuote, splitCommand } from "../util/shlex.js";
 export { selfCommand } from "../util/self-command.js";

@@ -51,6 +51,10 @@ export interface AwsKmsServer {
   readonly url: string;
   /** Requests answered, by operation (`Encrypt`, `Decrypt`, `AssumeRole`). */
   readonly calls: Record<string, number>;
+  /** Requests received (answered or not, e.g. still delayed), by their `X-Amz-Target` operation. */
+  readonly received: Record<string, number>;
+  /** Requests whose client closed the connection before the answer (a client-side abort or timeout). */
+  readonly abandoned: Record<string, number>;
   /** Session names given to AssumeRole, in order. */
   readonly sessionNames: string[];
   /** Delay every answer by this many milliseconds (a slow or hung server). */
@@ -162,6 +166,8 @@ export async function startAwsKmsServer(options: AwsKmsServerOptions): Promise<A
   }
   const roles = new Map((options.roles ?? []).map((r) => [r.arn, r]));
   const calls: Record<string, number> = {};
+  const received: Record<string, number> = {};
+  const abandoned: Record<string, number> = {};
   const sessionNames: string[] = [];
 
   function findKey(keyId: unknown, region: string): KeyState {
@@ -270,6 +276,11 @@ export async function startAwsKmsServer(options: AwsKmsServerOptions): Promise<A
       const body = Buffer.concat(chunks);
       const target = String(req.headers["x-amz-target"] ?? "");
       const isKms = target.startsWith("TrentService.");
+      const name = target.slice(target.indexOf(".") + 1) || "(none)";
+      received[name] = (received[name] ?? 0) + 1;
+      res.on("close", () => {
+        if (!res.writableEnded) abandoned[name] = (abandoned[name] ?? 0) + 1;
+      });
       const answer = () => {
         try {
           const { principal, region, service } = verifySigV4(req, body, principals);
@@ -328,6 +339,8 @@ export async function startAwsKmsServer(options: AwsKmsServerOptions): Promise<A
   return {
     url: `http://127.0.0.1:${port}`,
     calls,
+    received,
+    abandoned,
     sessionNames,
     get delayMs() {
       return state.delayMs;

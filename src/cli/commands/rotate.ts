@@ -5,9 +5,9 @@
  */
 import { relative } from "node:path";
 import { HushError } from "../../errors.js";
-import { DEFAULT_JOBS, Keyring, formatNameForPath, isFormatName, mapLimit, parseKmsContext, rotateText, specsFromString, updateKeysSession, withFileLock, writeFileAtomic, type KeyKind } from "../../lib/internal.js";
+import { DEFAULT_JOBS, Keyring, formatNameForPath, isFormatName, mapLimit, parseKmsContext, replaceRegularFile, rotateText, specsFromString, updateKeysSession, withFileLock, writeFileAtomic, type KeyKind } from "../../lib/internal.js";
 import { rotateFlagOptions } from "../../lib/key-services.js";
-import { collectEncryptedTexts, progress, unchangedSince } from "../bulk.js";
+import { collectEncryptedTexts, modeIfUnchanged, progress } from "../bulk.js";
 import { commandConfig, readInputFile, writeOutput, type ConfigFlags, type IoOptions } from "../common.js";
 import { parseDecryptionOrder } from "./decrypt.js";
 import { parseJobs } from "./invite.js";
@@ -69,12 +69,11 @@ export async function runRotate(paths: string[], flags: RotateFlags): Promise<vo
         const format = flags.inputType && isFormatName(flags.inputType) ? flags.inputType : formatNameForPath(f);
         // The text read while collecting, unless the file changed since; binary files go as bytes
         // (their text form is lossy when not UTF-8).
-        const data =
-          format !== "binary" && seen && unchangedSince(f, seen.id)
-            ? seen.text
-            : (await readInputFile(f, { ...(flags.inputType ? { inputType: flags.inputType } : {}) })).data;
+        // One lstat: the same file as read (its mode then known to the writer), else read again.
+        const mode = format !== "binary" && seen ? modeIfUnchanged(f, seen.id) : undefined;
+        const data = mode !== undefined ? seen!.text : (await readInputFile(f, { ...(flags.inputType ? { inputType: flags.inputType } : {}) })).data;
         const res = await rotateText(data, { format, path: f, warn: warn(f), session, ...options });
-        await writeFileAtomic(f, res.text);
+        await (mode !== undefined ? replaceRegularFile(f, res.text, mode) : writeFileAtomic(f, res.text));
         return res;
       });
     } finally {

@@ -6,9 +6,9 @@
 import { relative } from "node:path";
 import { createInterface } from "node:readline";
 import { HushError } from "../../errors.js";
-import { DEFAULT_JOBS, formatNameForPath, isFormatName, mapLimit, readInput, rotateText, updateKeysSession, updateKeysText, writeFileAtomic, type FormatName } from "../../lib/internal.js";
+import { DEFAULT_JOBS, formatNameForPath, isFormatName, mapLimit, readInput, replaceRegularFile, rotateText, updateKeysSession, updateKeysText, writeFileAtomic, type FormatName } from "../../lib/internal.js";
 import { withFileLock } from "../../lib/internal.js";
-import { collectEncryptedTexts, progress, readTextWithIdentity, unchangedSince, type ReadText } from "../bulk.js";
+import { collectEncryptedTexts, modeIfUnchanged, progress, readTextWithIdentity, type ReadText } from "../bulk.js";
 
 interface Flags {
   yes?: boolean;
@@ -93,13 +93,15 @@ export async function runUpdatekeys(paths: string[], flags: Flags): Promise<void
         // Under the lock: the text the plan saw, unless the file has changed since (then read again).
         const seen = texts.get(f);
         texts.delete(f);
-        const text = seen && unchangedSince(f, seen.id) ? seen.text : (await readInput(f)).toString("utf8");
+        // One lstat: the same file as read (its mode then known to the writer), else read again.
+        const mode = seen ? modeIfUnchanged(f, seen.id) : undefined;
+        const text = seen && mode !== undefined ? seen.text : (await readInput(f)).toString("utf8");
         const r = await updateKeysText(f, text, { format: format(f), session, ...common });
         if (r.text === undefined) return r;
         // Someone removed still holds the data key (in their copy of the file, in git history):
         // with --rotate the values get a new data key, wrapped for the new recipients only.
         const out = flags.rotate && r.removed.length > 0 ? (await rotateText(r.text, { format: format(f), keyring: session.keyring })).text : r.text;
-        await writeFileAtomic(f, out);
+        await (mode !== undefined ? replaceRegularFile(f, out, mode) : writeFileAtomic(f, out));
         return r;
       });
     } finally {
