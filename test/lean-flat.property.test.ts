@@ -252,7 +252,7 @@ describe("lean decrypt gives the full path's bytes", () => {
       }),
       { numRuns: RUNS },
     );
-    expect(eligible).toBeGreaterThan(RUNS / 10);
+    expect(eligible).toBeGreaterThan(RUNS / 30); // the generator is not vacuous (about a sixth of the runs are eligible; a tenth flaked)
     expect(handled).toBeGreaterThanOrEqual(eligible);
   });
 
@@ -286,7 +286,7 @@ describe("lean decrypt gives the full path's bytes", () => {
       }),
       { numRuns: RUNS },
     );
-    expect(eligible).toBeGreaterThan(RUNS / 10);
+    expect(eligible).toBeGreaterThan(RUNS / 30); // the generator is not vacuous (about a sixth of the runs are eligible; a tenth flaked)
     expect(handled).toBeGreaterThanOrEqual(eligible);
   });
 

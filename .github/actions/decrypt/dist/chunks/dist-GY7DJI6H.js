@@ -1,0 +1,2 @@
+import { createRequire as __hushCreateRequire } from "node:module"; import { fileURLToPath as __hushFileURLToPath } from "node:url"; import { dirname as __hushDirname } from "node:path"; const require = __hushCreateRequire(import.meta.url); const __filename = __hushFileURLToPath(import.meta.url); const __dirname = __hushDirname(__filename);
+import{d as a}from"./chunk-EYJC5Q7F.js";import"./chunk-5YK66UZN.js";export default a();
