@@ -25,9 +25,12 @@ const args = process.argv.slice(2);
 const write = args.includes("--write");
 const update = args.includes("--update");
 const only = args.filter((a) => a !== "--write" && a !== "--update"); // optional: names to run, e.g. `node bench/run.js load`
+/** Tools rather than benchmarks of this build: run only when named (they need arguments). */
+const ON_REQUEST = ["before-after.js"];
 const benches = readdirSync(here)
   .filter((f) => f.endsWith(".js") && f !== self)
-  .filter((f) => only.length === 0 || only.includes(f.replace(/\.js$/, "")))
+  // before-after.js compares builds the caller names (checkouts built side by side), so it runs only when named.
+  .filter((f) => (only.length === 0 ? !ON_REQUEST.includes(f) : only.includes(f.replace(/\.js$/, ""))))
   .sort();
 
 /** The benchmarks that also run on every other Node version. */
