@@ -99,6 +99,46 @@ describe("locks taken by hard links to one holder file", () => {
     });
   });
 
+  it("Ctrl-C or SIGTERM while holding: the locks and the holder file go, and the process still ends by that signal", async () => {
+    for (const sig of ["SIGINT", "SIGTERM"] as const) {
+      await withTempDir(async (dir) => {
+        for (const n of ["a", "b", "c"]) writeFileSync(join(dir, n), n);
+        const r = node(`for (const n of ["a", "b", "c"]) await lockFile(${JSON.stringify(dir)} + "/" + n); process.kill(process.pid, ${JSON.stringify(sig)}); await new Promise((r) => setTimeout(r, 5000)); console.log("still running");`);
+        expect(r.signal, r.stderr).toBe(sig);
+        expect(r.stdout).toBe("");
+        expect(readdirSync(dir).filter((n) => n.includes(".hush"))).toEqual([]);
+      });
+    }
+  });
+
+  it("a command handling the signal itself keeps its locks until it exits (the exit hook releases them)", async () => {
+    await withTempDir(async (dir) => {
+      for (const n of ["a", "b"]) writeFileSync(join(dir, n), n);
+      const r = node(
+        `import { readdirSync } from "node:fs";
+for (const n of ["a", "b"]) await lockFile(${JSON.stringify(dir)} + "/" + n);
+process.on("SIGINT", () => { console.log(readdirSync(${JSON.stringify(dir)}).filter((n) => n.endsWith(".hush.lock")).length); process.exit(130); });
+process.kill(process.pid, "SIGINT"); await new Promise((r) => setTimeout(r, 5000));`,
+      );
+      expect(r.status, r.stderr).toBe(130);
+      expect(r.stdout).toBe("2\n");
+      expect(readdirSync(dir).filter((n) => n.includes(".hush"))).toEqual([]);
+    });
+  });
+
+  it("a holder file left by a killed process is removed by the next lock taken in its directory, by any command", async () => {
+    await withTempDir(async (dir) => {
+      for (const n of ["a", "b", "c"]) writeFileSync(join(dir, n), n);
+      const killed = node(`for (const n of ["a", "b"]) await lockFile(${JSON.stringify(dir)} + "/" + n); process.kill(process.pid, "SIGKILL");`);
+      expect(killed.signal).toBe("SIGKILL");
+      expect(holders(dir)).toHaveLength(1);
+      // One lock on another file (a single-file command such as set): the dead process's holder goes.
+      const one = node(`(await lockFile(${JSON.stringify(dir)} + "/c")).release();`, { HUSH_LOCK_TIMEOUT_MS: "0" });
+      expect(one.status, one.stderr).toBe(0);
+      expect(holders(dir)).toEqual([]);
+    });
+  });
+
   it("where the holder file is gone (or links fail), locks are created as files again", async () => {
     await withTempDir(async (dir) => {
       for (const n of ["a", "b", "c"]) writeFileSync(join(dir, n), n);

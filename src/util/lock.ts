@@ -158,8 +158,7 @@ function removeLeftHolders(dir: string, staleMs: number): void {
   }
 }
 
-function newHolder(dir: string, staleMs: number): HolderFile | undefined {
-  removeLeftHolders(dir, staleMs);
+function newHolder(dir: string): HolderFile | undefined {
   const path = join(dir, `.hush-holder-${process.pid}-${randomBytes(6).toString("hex")}`);
   let fd: number;
   try {
@@ -211,7 +210,7 @@ function unlinkQuietly(path: string): void {
  */
 function tryTake(path: string, d: DirLocks, dir: string, staleMs: number): { link?: HolderFile } | "exists" | "unwritable" {
   if (d.taken > 1 && !d.noLinks) {
-    d.holder ??= newHolder(dir, staleMs);
+    d.holder ??= newHolder(dir);
     const h = d.holder;
     if (!h) d.noLinks = true;
     else {
@@ -265,7 +264,12 @@ export async function lockFile(target: string, env: NodeJS.ProcessEnv = process.
   }
   const dir = dirname(path);
   let d = dirs.get(dir);
-  if (!d) dirs.set(dir, (d = { taken: 0, held: 0, noLinks: false }));
+  if (!d) {
+    dirs.set(dir, (d = { taken: 0, held: 0, noLinks: false }));
+    // Once per directory: holder files of processes killed mid-run (a signal skips their exit
+    // hook) go now, not only when the next many-file command links there.
+    removeLeftHolders(dir, staleMs);
+  }
   d.taken++;
   const deadline = Date.now() + timeoutMs;
   for (let attempt = 0; ; attempt++) {
@@ -310,6 +314,7 @@ export async function lockFile(target: string, env: NodeJS.ProcessEnv = process.
     if (!exitHook) {
       exitHook = true;
       process.on("exit", releaseAll);
+      for (const sig of RELEASE_ON) process.once(sig, () => releaseOnSignal(sig));
     }
     return handle(path);
   }
@@ -354,6 +359,21 @@ function removeIfMine(path: string, link?: HolderFile): void {
     if (h && h.pid !== process.pid) return;
   }
   unlinkQuietly(path);
+}
+
+/** Signals that end a process by default: its locks and holder files are removed first. */
+const RELEASE_ON: readonly NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+
+/**
+ * A signal skips the exit hook, which left a Ctrl-C'd many-file command's locks and holder files
+ * in the working tree. Unless a command handles the signal itself (edit restores the file and
+ * exits, which runs the exit hook), the locks go and the signal is raised again with this
+ * listener gone, so the process ends as the signal's default would (128 + n for the shell).
+ */
+function releaseOnSignal(sig: NodeJS.Signals): void {
+  if (process.listenerCount(sig) > 0) return; // its handler exits, and the exit hook releases
+  releaseAll();
+  process.kill(process.pid, sig);
 }
 
 function releaseAll(): void {
