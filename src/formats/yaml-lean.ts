@@ -72,9 +72,11 @@ export const yamlLeanScanner: LeanByteScanner = (bytes) => {
   const doc: LeanDocument = {
     rawMetadata,
     walk(visit) {
+      const w = new Walk(b, sops, visit);
       try {
-        return new Walk(b, sops, visit).run();
+        return w.run();
       } catch (e) {
+        w.wipe(); // the values decrypted before the walk gave up
         if (e === LEAN_DECLINE) return null;
         throw e;
       }
@@ -172,6 +174,11 @@ class Output {
   bytes(): Uint8Array {
     return this.buf.subarray(0, this.len);
   }
+  /** Zero-fills what was written (plaintext of a walk that is abandoned). */
+  wipe(): void {
+    this.buf.fill(0, 0, this.len);
+    this.len = 0;
+  }
 }
 
 /** Bytes as text (the scanner checked they are valid UTF-8). */
@@ -235,6 +242,11 @@ export class Walk {
    * nested under a key is indented by; 0 when there is none.
    */
   step = 0;
+
+  /** Zero-fills the output written so far (the caller abandons this walk). */
+  wipe(): void {
+    this.out.wipe();
+  }
 
   run(): Uint8Array {
     const t = this.t;
