@@ -7,7 +7,7 @@
 import fc from "fast-check";
 import { readdirSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { decryptDocument, encryptDocument, type EncryptOptions } from "../src/core/document.js";
+import { decryptDocument, encryptDocument } from "../src/core/document.js";
 import { decryptLean } from "../src/core/lean.js";
 import { decryptText, encryptText, IV_SOURCE, parseDocument } from "../src/lib/files.js";
 import { openLean } from "../src/lib/lean.js";
@@ -16,22 +16,12 @@ import { isHushError } from "../src/errors.js";
 import type { SelectionRules } from "../src/model/metadata.js";
 import { FIXTURES, fixture, manifestKeys } from "./helpers.js";
 import { FAKE_RECIPIENT } from "./support/arbitraries.js";
+import { countingIvs, FIXED_DATA_KEY, FIXED_NOW, fixedEncryptOptions } from "./support/fixed-encrypt.js";
 import { importNodeDotenv, readAlikeBySopsAndNode } from "../src/formats/dotenv-node.js";
 
 const RUNS = Number(process.env["HUSH_PROPERTY_RUNS"] ?? 150);
-const DATA_KEY = Buffer.alloc(32, 7);
-const NOW = new Date("2026-01-02T03:04:05Z");
+const DATA_KEY = FIXED_DATA_KEY;
 type Flat = "json" | "dotenv";
-
-/** A fresh fixed IV source: 0, 1, 2, … in the first bytes. */
-function ivs(): () => Uint8Array {
-  let n = 0;
-  return () => {
-    const iv = Buffer.alloc(32);
-    iv.writeUInt32BE(n++);
-    return iv;
-  };
-}
 
 type Outcome = { ok: true; out: string } | { ok: false; code: string };
 
@@ -65,20 +55,16 @@ function leanDecrypt(text: string, format: Flat, ignoreMac = false): string | nu
   return typeof out === "string" ? bytes(out) : Buffer.from(out).toString("latin1");
 }
 
-function encryptOptions(rules: SelectionRules | undefined, macOnlyEncrypted: boolean): EncryptOptions {
-  return { groups: [[FAKE_RECIPIENT]], dataKey: DATA_KEY, ivSource: ivs(), now: NOW, ...(rules ? { rules } : {}), ...(macOnlyEncrypted ? { macOnlyEncrypted } : {}) };
-}
-
 function fullEncrypt(text: string, format: Flat, rules: SelectionRules | undefined, moe: boolean, indent?: number): Promise<Outcome> {
   return outcome(async () => {
     const doc = parseDocument(text, format, indent);
-    await encryptDocument(doc, encryptOptions(rules, moe));
+    await encryptDocument(doc, fixedEncryptOptions(rules, moe));
     return bytes(doc.toString());
   });
 }
 
 async function leanEncrypt(text: string, format: Flat, rules: SelectionRules | undefined, moe: boolean, indent?: number): Promise<string | null> {
-  const r = await encryptLeanText(text, format, { ...encryptOptions(rules, moe), ...(indent === undefined ? {} : { indent }) });
+  const r = await encryptLeanText(text, format, { ...fixedEncryptOptions(rules, moe), ...(indent === undefined ? {} : { indent }) });
   if (!r) return null;
   return typeof r.output === "string" ? bytes(r.output) : Buffer.from(r.output).toString("latin1");
 }
@@ -91,8 +77,8 @@ function seamEncrypt(text: string | Uint8Array, format: Flat, rules: SelectionRu
       ...(indent === undefined ? {} : { indent }),
       groups: [[FAKE_RECIPIENT]],
       dataKey: DATA_KEY,
-      [IV_SOURCE]: ivs(),
-      now: NOW,
+      [IV_SOURCE]: countingIvs(),
+      now: FIXED_NOW,
       ...(rules ? { rules } : {}),
       ...(moe ? { macOnlyEncrypted: moe } : {}),
     });

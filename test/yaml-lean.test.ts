@@ -14,15 +14,16 @@ import type { PlainValue } from "../src/model/value.js";
 import type { TreeMap, TreeNode } from "../src/model/tree.js";
 import { FAKE_RECIPIENT } from "./support/arbitraries.js";
 import { FIXTURES, fixture, manifestKeys } from "./helpers.js";
+import { countingIvs, FIXED_DATA_KEY, FIXED_NOW, fixedEncryptOptions } from "./support/fixed-encrypt.js";
 import { sealDocument } from "../src/core/sealed.js";
 import { sealLean } from "../src/core/sealed-lean.js";
 import { load, Secrets } from "../src/lib/load.js";
-import { encryptDocument, type EncryptOptions } from "../src/core/document.js";
+import { encryptDocument } from "../src/core/document.js";
 import { encryptLeanText } from "../src/lib/lean-encrypt.js";
 import { IV_SOURCE } from "../src/lib/files.js";
 import type { SelectionRules } from "../src/model/metadata.js";
 
-const DATA_KEY = Buffer.alloc(32, 7);
+const DATA_KEY = FIXED_DATA_KEY;
 const ENCRYPT = { format: "yaml", groups: [[FAKE_RECIPIENT]], dataKey: DATA_KEY } as const;
 const RUNS = Number(process.env["HUSH_PROPERTY_RUNS"] ?? 200);
 
@@ -271,28 +272,12 @@ describe("the lean load() gives the full path's view", () => {
 
 // ---- encrypt ----------------------------------------------------------------------------------
 
-const NOW = new Date("2026-01-02T03:04:05Z");
-
-/** A fresh fixed IV source: 0, 1, 2, … in the first bytes. */
-function ivs(): () => Uint8Array {
-  let n = 0;
-  return () => {
-    const iv = Buffer.alloc(32);
-    iv.writeUInt32BE(n++);
-    return iv;
-  };
-}
-
-function encOptions(rules: SelectionRules | undefined, macOnlyEncrypted: boolean): EncryptOptions {
-  return { groups: [[FAKE_RECIPIENT]], dataKey: DATA_KEY, ivSource: ivs(), now: NOW, ...(rules ? { rules } : {}), ...(macOnlyEncrypted ? { macOnlyEncrypted } : {}) };
-}
-
 const asText = (out: string | Uint8Array) => (typeof out === "string" ? out : Buffer.from(out).toString("utf8"));
 
 async function fullEncrypt(text: string, rules: SelectionRules | undefined, moe: boolean, indent?: number): Promise<string> {
   try {
     const doc = parseDocument(text, "yaml", indent);
-    await encryptDocument(doc, encOptions(rules, moe));
+    await encryptDocument(doc, fixedEncryptOptions(rules, moe));
     return doc.toString();
   } catch (e) {
     return `error ${(e as { code?: string }).code ?? String(e)}`;
@@ -300,7 +285,7 @@ async function fullEncrypt(text: string, rules: SelectionRules | undefined, moe:
 }
 
 async function leanEncrypt(text: string, rules: SelectionRules | undefined, moe: boolean, indent?: number): Promise<string | null> {
-  const r = await encryptLeanText(text, "yaml", { ...encOptions(rules, moe), ...(indent === undefined ? {} : { indent }) });
+  const r = await encryptLeanText(text, "yaml", { ...fixedEncryptOptions(rules, moe), ...(indent === undefined ? {} : { indent }) });
   return r && asText(r.output);
 }
 
@@ -310,8 +295,8 @@ async function seamEncrypt(text: string, rules: SelectionRules | undefined, moe:
       format: "yaml",
       groups: [[FAKE_RECIPIENT]],
       dataKey: DATA_KEY,
-      [IV_SOURCE]: ivs(),
-      now: NOW,
+      [IV_SOURCE]: countingIvs(),
+      now: FIXED_NOW,
       ...(rules ? { rules } : {}),
       ...(moe ? { macOnlyEncrypted: moe } : {}),
       ...(indent === undefined ? {} : { indent }),
