@@ -133,6 +133,48 @@ describe("the lean YAML decrypt gives the full path's output", () => {
     expect(handled).toBeGreaterThan(runs / 6);
   });
 
+  it("for generated documents with comments the full path encrypted, in place or moved about", async () => {
+    let handled = 0;
+    let commented = 0;
+    const comment = fc.record({ at: fc.nat(), indent: fc.constantFrom(0, 0, 0, 2, 4), text: fc.constantFrom(" note", " é ü", " x: y", "", " #") });
+    await fc.assert(
+      fc.asyncProperty(document, fc.array(comment, { minLength: 1, maxLength: 3 }), fc.option(fc.tuple(fc.nat(), fc.nat(), fc.constantFrom(0, 2))), async (t, comments, move) => {
+        const lines = emitTrees("yaml", [t]).split("\n");
+        for (const c of comments) lines.splice(c.at % lines.length, 0, `${" ".repeat(c.indent)}#${c.text}`);
+        let text: string;
+        try {
+          text = (await encryptText(lines.join("\n"), ENCRYPT)).text;
+        } catch {
+          return; // a comment that made the plaintext something the full path refuses
+        }
+        if (move) {
+          // Comments are outside the MAC: a writer without the key may move one anywhere.
+          const enc = text.split("\n");
+          const body = enc.findIndex((l) => l.startsWith("sops:"));
+          const found = enc.map((l, n) => ({ l, n })).filter(({ l, n }) => n < body && l.trimStart().startsWith("#ENC["));
+          if (found.length > 0) {
+            const { l, n } = found[move[0] % found.length]!;
+            enc.splice(n, 1);
+            enc.splice(move[1] % body, 0, `${" ".repeat(move[2])}${l.trimStart()}`);
+            text = enc.join("\n");
+          }
+        }
+        if (/^#ENC\[/m.test(text)) commented++;
+        const want = await full(text, DATA_KEY);
+        const got = lean(text, DATA_KEY);
+        if (got !== null) {
+          handled++;
+          expect(got).toBe(want);
+        }
+        expect(await lib(text, DATA_KEY)).toBe(want);
+      }),
+      { numRuns: RUNS },
+    );
+    // Column-0 encrypted comments are common here, and the lean path takes many of those files.
+    expect(commented).toBeGreaterThan(RUNS / 10);
+    expect(handled).toBeGreaterThan(RUNS / 20);
+  });
+
   it("for sops's YAML fixtures", async () => {
     const keys = manifestKeys();
     const files = readdirSync(FIXTURES).filter((f) => f.endsWith(".enc.yaml"));
@@ -166,13 +208,42 @@ describe("the lean YAML decrypt", () => {
       "a: !!str 5\n", // tags
       "a_unencrypted: |-\n    x\n    y\n", // an unencrypted block scalar
       "a: 1\n---\nb: 2\n", // several documents
-      "# c\na: 1\n", // an encrypted comment
+      "a:\n    # c\n    b: 1\n", // an encrypted comment inside a map (its path is the map's)
+      "a: 1 # c\n", // an encrypted comment after a value
+      "a:\n    b: 1\n# c\nd: 2\n", // a column-0 comment right after a nested block (which the full reader may give it to)
+      "a_unencrypted:\n# c\n    b: 1\n", // a column-0 comment between a key and its block
     ];
     for (const plain of cases) {
       const text = await enc(plain);
       expect(lean(text, DATA_KEY), plain).toBeNull();
       expect(await lib(text, DATA_KEY), plain).toBe(await full(text, DATA_KEY));
     }
+  });
+
+  it("takes a whole-line encrypted comment at column 0 (the root's path, which the full path always tries)", async () => {
+    const text = await enc("# service configuration\na: 1\n# between\nb: 2\n");
+    expect(text).toMatch(/^#ENC\[AES256_GCM,/);
+    const got = lean(text, DATA_KEY);
+    expect(got).toBe("# service configuration\na: 1\n# between\nb: 2\n");
+    expect(got).toBe(await full(text, DATA_KEY));
+    // One encrypted under another path (moved there from inside `b`) does not decrypt under the
+    // root's: declined, and the full path finds its path among the containers around it.
+    const nested = await enc("a: 1\nb:\n    # inner\n    c: x\n");
+    const inner = /^ {4}(#ENC\[.*)$/m.exec(nested)![1]!;
+    const moved = nested.replace(/^ {4}#ENC\[.*\n/m, "").replace(/^a: /m, `${inner}\na: `);
+    expect(lean(moved, DATA_KEY)).toBeNull();
+    expect(await lib(moved, DATA_KEY)).toBe(await full(moved, DATA_KEY));
+    // Moved below a list at column 0 (`a:` then `- x`), whose container would be the list there.
+    const listed = await enc("# top\na:\n- x\nb: 1\n");
+    const top = /^(#ENC\[.*)\n/.exec(listed)![1]!;
+    const underList = listed.replace(`${top}\n`, "").replace(/^b: /m, `${top}\nb: `);
+    expect(underList).toMatch(/^- ENC\[.*\n#ENC\[/m);
+    expect(lean(underList, DATA_KEY)).toBeNull();
+    expect(await lib(underList, DATA_KEY)).toBe(await full(underList, DATA_KEY));
+    // A comment that does not decrypt at all: declined; the full path warns and keeps it.
+    const broken = text.replace(/^#ENC\[AES256_GCM,data:./, (m) => m.slice(0, -1) + (m.endsWith("A") ? "B" : "A"));
+    expect(lean(broken, DATA_KEY)).toBeNull();
+    expect(await lib(broken, DATA_KEY)).toBe(await full(broken, DATA_KEY));
   });
 
   it("declines a duplicate key, a bad MAC and a value that does not decrypt (the full path reports them)", async () => {

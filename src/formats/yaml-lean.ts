@@ -57,10 +57,12 @@ export const yamlLeanScanner: LeanByteScanner = (bytes) => {
   if (b.length === 0 || b[b.length - 1] !== NL || !plainBytes(b)) return null;
   const sops = sopsStart(b);
   if (sops === -1) return null;
-  // An encrypted comment declines the walk when it is reached: find one now, before any value of
-  // a large file is decrypted twice (here, then by the full reader).
-  const encComment = b.indexOf(ENC_COMMENT);
-  if (encComment !== -1 && encComment < sops) return null;
+  // An encrypted comment the walk cannot take (anywhere but a whole line at column 0) declines it
+  // when reached: find one now, before any value of a large file is decrypted twice (here, then
+  // by the full reader).
+  for (let at = b.indexOf(ENC_COMMENT); at !== -1 && at < sops; at = b.indexOf(ENC_COMMENT, at + 1)) {
+    if (at !== 0 && b[at - 1] !== NL) return null;
+  }
   let rawMetadata: unknown;
   try {
     // The block alone, read by the full reader: the same tokens, so the same metadata and errors.
@@ -125,6 +127,8 @@ export function plainBytes(b: Buffer): boolean {
 
 const SOPS_LINE = Buffer.from("\nsops:\n");
 const ENC_COMMENT = Buffer.from("#ENC[");
+/** The root's sops path (a comment's, at column 0); never written to. */
+const ROOT_PATH: readonly string[] = Object.freeze([]);
 
 /**
  * Where the `sops:` line starts, when the block is last and plain: `sops:` alone on its line at
@@ -285,12 +289,30 @@ export class Walk {
     return this.out.bytes();
   }
 
-  /** A comment: kept as it is, unless it may be encrypted (its sops path needs the full reader). */
+  /**
+   * A comment: kept as it is unless it may be encrypted. The full reader tries a comment under its
+   * own container's path and then the others around it, the root's always among them (cst.ts
+   * `comment`); a whole-line one at column 0 between root entries belongs to the root there, and
+   * is tried here under the root's path (`:`), so what decrypts here decrypts there to the same
+   * text. Anything else, or one that does not decrypt under the root, declines (the full reader
+   * then finds its path, or warns and keeps it).
+   */
   private comment(hash: number): void {
     const t = this.t;
     this.sawComment = true;
     if (this.plain) throw LEAN_DECLINE;
-    if (t[hash + 1] === 69 && t[hash + 2] === 78 && t[hash + 3] === 67 && t[hash + 4] === 91) throw LEAN_DECLINE; // `#ENC[`
+    if (!(t[hash + 1] === 69 && t[hash + 2] === 78 && t[hash + 3] === 67 && t[hash + 4] === 91)) return; // not `#ENC[`
+    if (this.ix || hash !== this.lineStart) throw LEAN_DECLINE;
+    // Only between root entries (or before the first): with a nested block open, or a key whose
+    // block may follow, the full reader may give the comment to that container, whose path also
+    // decides whether it is decrypted at all (`x_unencrypted:`): left to it.
+    if (this.frames.length !== 1 || this.pending !== undefined) throw LEAN_DECLINE;
+    const next = this.visit(ROOT_PATH, ":", { type: "comment", text: utf8(t, hash + 1, this.eol) });
+    if (next === undefined) return;
+    this.out.copy(t, this.copied, hash);
+    // As cst.ts writes a decrypted comment: one line, so it can never inject YAML.
+    this.out.write(`#${next.text.replace(/\r?\n|\r/g, " ")}`);
+    this.copied = this.eol;
   }
 
   private isDash(p: number): boolean {
