@@ -209,7 +209,7 @@ try {
   out.push("");
   out.push(
     "Where the time above `node -e ''` goes (Node 20, `process.cpuUsage()` at phase boundaries, measured apart): loading node:crypto and its stream modules 3–5 ms (any decrypt pays it: the floor row); " +
-      "reading, deserialising and starting the fast path's script ~3 ms; reading and parsing the 50-value file 4–5 ms (it has a comment, which sops and hush encrypt, so the full reader runs, not the lean one-pass path); " +
+      "reading, deserialising and starting the fast path's script ~3 ms; reading the 50-value file and its one-pass (lean) decrypt, its top-of-file comment included; " +
       "the age key and unwrap ~3 ms, mostly first calls into node:crypto; the 50 values and the MAC ~2.7 ms; two garbage collections ~1 ms each; exec-env also loads child_process (~3 ms) to spawn. " +
       `Node's own start-up here includes ${process.env["NODE_EXTRA_CA_CERTS"] ? "loading NODE_EXTRA_CA_CERTS (set in this environment), which roughly triples `node -e ''` on Node 20: the ratio is taken against that inflated floor, and the ms above Node are the figure to compare across machines" : "no extra certificates (NODE_EXTRA_CA_CERTS unset)"}.`,
   );

@@ -154,12 +154,12 @@ for (const { what, r, size, plainSize, target, limit } of rows) {
   );
 }
 console.log(
-  "\nHow: a plain decrypt or encrypt of YAML (without comments), JSON or dotenv takes the lean path (docs/architecture.md): one pass over the bytes the file was read into, " +
+  "\nHow: a plain decrypt or encrypt of YAML, JSON or dotenv takes the lean path (docs/architecture.md): one pass over the bytes the file was read into, " +
     "the output written into one buffer, no CST, leaves or tree, so the peak is Node (~39 MiB), the file's bytes, the output and little garbage. " +
     "`load()` (the package's entry, dist/bundle/lib.cjs) keeps the file's bytes (15 MiB) and an index of offsets (~4 MiB) instead of the sealed tree, ~5 MiB of heap after a GC; " +
     "what keeps it above 4× is the library itself plus the file: requiring the bundle peaks at ~47 MiB here (Node's 39 MiB included), and 4× is 61 MiB, less than that plus the 15 MiB the lazy get() needs kept. " +
     "Reaching it would mean keeping the ciphertexts decoded (about half the bytes) instead of the file's text. " +
-    "Files the lean paths leave to the full reader (YAML with comments, which sops encrypts by default; block scalars, anchors, CRLF) still cost 12–22× as before.",
+    "Files the lean paths leave to the full reader (YAML with encrypted comments other than whole-line ones between root entries, block scalars, anchors, CRLF) still cost 12–22× as before.",
 );
 const targets = rows.filter((r) => r.target || r.limit).length;
 console.log(`\n${unmet === 0 ? "Every memory target is met." : `${unmet} of ${targets} memory targets not met.`}`);
