@@ -9,14 +9,13 @@ import { readdirSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { decryptDocument, encryptDocument } from "../src/core/document.js";
 import { decryptLean } from "../src/core/lean.js";
-import { decryptText, encryptText, IV_SOURCE, parseDocument } from "../src/lib/files.js";
+import { decryptText, encryptText, parseDocument } from "../src/lib/files.js";
 import { openLean } from "../src/lib/lean.js";
 import { encryptLeanText } from "../src/lib/lean-encrypt.js";
 import { isHushError } from "../src/errors.js";
 import type { SelectionRules } from "../src/model/metadata.js";
 import { FIXTURES, fixture, manifestKeys } from "./helpers.js";
-import { FAKE_RECIPIENT } from "./support/arbitraries.js";
-import { countingIvs, FIXED_DATA_KEY, FIXED_NOW, fixedEncryptOptions } from "./support/fixed-encrypt.js";
+import { FIXED_DATA_KEY, fixedEncryptOptions, fixedEncryptTextOptions } from "./support/fixed-encrypt.js";
 import { importNodeDotenv, readAlikeBySopsAndNode } from "../src/formats/dotenv-node.js";
 
 const RUNS = Number(process.env["HUSH_PROPERTY_RUNS"] ?? 150);
@@ -72,16 +71,7 @@ async function leanEncrypt(text: string, format: Flat, rules: SelectionRules | u
 /** encryptText's result (the seam: lean where it takes the text, else the full path). */
 function seamEncrypt(text: string | Uint8Array, format: Flat, rules: SelectionRules | undefined, moe: boolean, indent?: number): Promise<Outcome> {
   return outcome(async () => {
-    const r = await encryptText(text, {
-      format,
-      ...(indent === undefined ? {} : { indent }),
-      groups: [[FAKE_RECIPIENT]],
-      dataKey: DATA_KEY,
-      [IV_SOURCE]: countingIvs(),
-      now: FIXED_NOW,
-      ...(rules ? { rules } : {}),
-      ...(moe ? { macOnlyEncrypted: moe } : {}),
-    });
+    const r = await encryptText(text, fixedEncryptTextOptions(format, rules, moe, indent));
     return Buffer.from(r.bytes).toString("latin1");
   });
 }

@@ -14,13 +14,12 @@ import type { PlainValue } from "../src/model/value.js";
 import type { TreeMap, TreeNode } from "../src/model/tree.js";
 import { FAKE_RECIPIENT } from "./support/arbitraries.js";
 import { FIXTURES, fixture, manifestKeys } from "./helpers.js";
-import { countingIvs, FIXED_DATA_KEY, FIXED_NOW, fixedEncryptOptions } from "./support/fixed-encrypt.js";
+import { FIXED_DATA_KEY, fixedEncryptOptions, fixedEncryptTextOptions } from "./support/fixed-encrypt.js";
 import { sealDocument } from "../src/core/sealed.js";
 import { sealLean } from "../src/core/sealed-lean.js";
 import { load, Secrets } from "../src/lib/load.js";
 import { encryptDocument } from "../src/core/document.js";
 import { encryptLeanText } from "../src/lib/lean-encrypt.js";
-import { IV_SOURCE } from "../src/lib/files.js";
 import type { SelectionRules } from "../src/model/metadata.js";
 
 const DATA_KEY = FIXED_DATA_KEY;
@@ -362,16 +361,7 @@ async function leanEncrypt(text: string, rules: SelectionRules | undefined, moe:
 
 async function seamEncrypt(text: string, rules: SelectionRules | undefined, moe: boolean, indent?: number): Promise<string> {
   try {
-    const r = await encryptText(text, {
-      format: "yaml",
-      groups: [[FAKE_RECIPIENT]],
-      dataKey: DATA_KEY,
-      [IV_SOURCE]: countingIvs(),
-      now: FIXED_NOW,
-      ...(rules ? { rules } : {}),
-      ...(moe ? { macOnlyEncrypted: moe } : {}),
-      ...(indent === undefined ? {} : { indent }),
-    });
+    const r = await encryptText(text, fixedEncryptTextOptions("yaml", rules, moe, indent));
     return r.text;
   } catch (e) {
     return `error ${(e as { code?: string }).code ?? String(e)}`;

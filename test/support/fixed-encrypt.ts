@@ -5,6 +5,8 @@
  */
 import type { EncryptOptions } from "../../src/core/document.js";
 import type { SelectionRules } from "../../src/model/metadata.js";
+import type { FormatName } from "../../src/formats/index.js";
+import { IV_SOURCE, type EncryptTextOptions } from "../../src/lib/files.js";
 import { FAKE_RECIPIENT } from "./arbitraries.js";
 
 export const FIXED_DATA_KEY = Buffer.alloc(32, 7);
@@ -23,4 +25,18 @@ export function countingIvs(): () => Uint8Array {
 /** encryptDocument's options for a comparison: the fixed key, clock and a fresh counting IV source. */
 export function fixedEncryptOptions(rules: SelectionRules | undefined, macOnlyEncrypted: boolean): EncryptOptions {
   return { groups: [[FAKE_RECIPIENT]], dataKey: FIXED_DATA_KEY, ivSource: countingIvs(), now: FIXED_NOW, ...(rules ? { rules } : {}), ...(macOnlyEncrypted ? { macOnlyEncrypted } : {}) };
+}
+
+/** encryptText's options for a comparison: the same fixed key, clock and counting IVs (through the IV hook). */
+export function fixedEncryptTextOptions(format: FormatName, rules: SelectionRules | undefined, macOnlyEncrypted: boolean, indent?: number): EncryptTextOptions {
+  return {
+    format,
+    ...(indent === undefined ? {} : { indent }),
+    groups: [[FAKE_RECIPIENT]],
+    dataKey: FIXED_DATA_KEY,
+    [IV_SOURCE]: countingIvs(),
+    now: FIXED_NOW,
+    ...(rules ? { rules } : {}),
+    ...(macOnlyEncrypted ? { macOnlyEncrypted } : {}),
+  };
 }
