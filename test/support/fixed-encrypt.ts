@@ -10,10 +10,10 @@ import { IV_SOURCE, type EncryptTextOptions } from "../../src/lib/files.js";
 import { FAKE_RECIPIENT } from "./arbitraries.js";
 
 export const FIXED_DATA_KEY = Buffer.alloc(32, 7);
-export const FIXED_NOW = new Date("2026-01-02T03:04:05Z");
+const FIXED_NOW = new Date("2026-01-02T03:04:05Z");
 
 /** A fresh fixed IV source: 0, 1, 2, … in the first bytes. */
-export function countingIvs(): () => Uint8Array {
+function countingIvs(): () => Uint8Array {
   let n = 0;
   return () => {
     const iv = Buffer.alloc(32);
