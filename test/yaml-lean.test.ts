@@ -338,6 +338,28 @@ describe("the lean load() gives the full path's view", () => {
     s.dispose();
     expect(() => s.get("db.password")).toThrow(/disposed/);
   });
+
+  it("takes a file's header comments, encrypted or not, with lists (before the first entry no list can hold them), not a comment after the root began", async () => {
+    const body = "db:\n    password: hunter2\nlist:\n    - a\n    - b\n";
+    const enc = (await encryptText(body, ENCRYPT)).text;
+    const header = (await encryptText(`# service configuration\n${body}`, ENCRYPT)).text;
+    expect(header).toMatch(/^#ENC\[/);
+    for (const [text, taken] of [
+      [`# service configuration\n\n  # indented\n${enc}`, true],
+      [header, true], // encrypted by the full path: load() reads no comment
+      [`#ENC[AES256_GCM,data:abc=,iv:x,tag:y,type:comment]\n${enc}`, true], // one that does not decrypt: the same
+      [header.replace("\nlist:\n", "\n#ENC[AES256_GCM,data:abc=,iv:x,tag:y,type:comment]\nlist:\n"), false],
+      [enc.replace("list:\n", "# between\nlist:\n"), false],
+      [enc.replace(/(list:\n {4}- [^\n]*\n)/, "$1    # inside\n"), false],
+    ] as const) {
+      expect(text).toMatch(/#/);
+      const opened = openLean(text, "yaml");
+      const sealed = opened && sealLean(opened.doc, opened.metadata, Uint8Array.from(DATA_KEY), false);
+      expect(sealed !== null, text.split("\n").slice(0, 6).join("|")).toBe(taken);
+      if (sealed) expect(view(new Secrets(sealed.root, sealed.dataKey, sealed.metadata, "yaml"))).toEqual(await fullLoad(text, DATA_KEY));
+      expect(await libLoad(text, DATA_KEY)).toEqual(await fullLoad(text, DATA_KEY));
+    }
+  });
 });
 
 // ---- encrypt ----------------------------------------------------------------------------------

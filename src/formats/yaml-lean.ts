@@ -223,7 +223,8 @@ export class Walk {
   /**
    * For the index: the full reader's tree holds a comment inside a list as a null item (sops
    * does, SOPS-FORMAT §14-Q8); which comments it counts there is its business: a document with
-   * both comments and lists is left to it.
+   * both comments and lists is left to it. Not a comment before the first entry (a file's
+   * header, common): the root has not begun, so no list can hold it.
    */
   private sawComment = false;
   private sawSeq = false;
@@ -264,7 +265,7 @@ export class Walk {
       pos = eol + 1;
       if (p === eol) continue;
       if (t[p] === HASH) {
-        this.comment(p);
+        this.comment(p, first);
         continue;
       }
       const col = p - this.lineStart;
@@ -297,11 +298,14 @@ export class Walk {
    * text. Anything else, or one that does not decrypt under the root, declines (the full reader
    * then finds its path, or warns and keeps it).
    */
-  private comment(hash: number): void {
+  private comment(hash: number, header = false): void {
     const t = this.t;
-    this.sawComment = true;
+    if (!header) this.sawComment = true;
     if (this.plain) throw LEAN_DECLINE;
     if (!(t[hash + 1] === 69 && t[hash + 2] === 78 && t[hash + 3] === 67 && t[hash + 4] === 91)) return; // not `#ENC[`
+    // load() (the index) decrypts no comment, as the full path's sealDocument, and before the
+    // first entry (a file's header) a comment is in no list: nothing to it.
+    if (this.ix && header) return;
     if (this.ix || hash !== this.lineStart) throw LEAN_DECLINE;
     // Only between root entries (or before the first): with a nested block open, or a key whose
     // block may follow, the full reader may give the comment to that container, whose path also
