@@ -101,6 +101,16 @@ export const yamlLeanScanner: LeanByteScanner = (bytes) => {
 };
 
 /**
+ * Up to this size {@link plainBytes} searches with Buffer#indexOf (memchr, one search per byte it
+ * looks for) instead of a JS loop over every byte: a loop that long makes V8 compile it with
+ * TurboFan (~1 ms of CPU on another thread) at every start of `hush decrypt`. Larger files loop,
+ * once (33 searches of a large file cost more than the loop, and its compile no longer counts).
+ */
+const NATIVE_SCAN_MAX = 64 * 1024;
+/** The bytes below 0x80 that plainBytes refuses: C0 controls but `\n`, and DEL. */
+const CONTROL_BYTES: readonly number[] = [...Array.from({ length: 32 }, (_, c) => c).filter((c) => c !== NL), 0x7f];
+
+/**
  * Valid UTF-8 (else the full reader's U+FFFD replacements decide the output) without the
  * characters {@link SPECIAL_CHARS} names, checked on the bytes: C0 controls but `\n`, DEL, C1
  * controls (`C2 80`–`C2 9F`), U+2028/2029 (`E2 80 A8`/`A9`), U+FEFF (`EF BB BF`), U+FFFE/FFFF
@@ -108,6 +118,16 @@ export const yamlLeanScanner: LeanByteScanner = (bytes) => {
  */
 export function plainBytes(b: Buffer): boolean {
   if (!isUtf8(b)) return false;
+  if (b.length <= NATIVE_SCAN_MAX) {
+    // Valid UTF-8: 0xC2, 0xE2 and 0xEF are only ever lead bytes, so finding each is the loop's test.
+    for (const c of CONTROL_BYTES) if (b.indexOf(c) !== -1) return false;
+    for (let i = b.indexOf(0xc2); i !== -1; i = b.indexOf(0xc2, i + 1)) if (b[i + 1]! <= 0x9f) return false;
+    for (let i = b.indexOf(0xe2); i !== -1; i = b.indexOf(0xe2, i + 1)) if (b[i + 1] === 0x80 && (b[i + 2] === 0xa8 || b[i + 2] === 0xa9)) return false;
+    for (let i = b.indexOf(0xef); i !== -1; i = b.indexOf(0xef, i + 1)) {
+      if ((b[i + 1] === 0xbb && b[i + 2] === 0xbf) || (b[i + 1] === 0xbf && (b[i + 2] === 0xbe || b[i + 2] === 0xbf))) return false;
+    }
+    return true;
+  }
   for (let i = 0; i < b.length; i++) {
     const c = b[i]!;
     if (c < 0x80) {
@@ -126,6 +146,7 @@ export function plainBytes(b: Buffer): boolean {
 }
 
 const SOPS_LINE = Buffer.from("\nsops:\n");
+const SPACE_HASH = Buffer.from(" #");
 const ENC_COMMENT = Buffer.from("#ENC[");
 /** The root's sops path (a comment's, at column 0); never written to. */
 const ROOT_PATH: readonly string[] = Object.freeze([]);
@@ -437,11 +458,21 @@ export class Walk {
     return undefined;
   }
 
-  /** Where a comment (` #`) starts between `from` and `to` (its space), else `to`; searched on this line only. */
+  /**
+   * The first ` #` at or after {@link hashFrom} (-1: none): found by Buffer#indexOf, not a loop
+   * over each value's bytes (which V8 would compile with TurboFan at every start); kept, so a file
+   * without comments is searched once, not from every value to its end.
+   */
+  private hashAt = -1;
+  private hashFrom = Infinity;
+
+  /** Where a comment (` #`) starts between `from` and `to` (its space), else `to`; on this line only. */
   private commentStart(from: number, to: number): number {
-    const t = this.t;
-    for (let i = from + 1; i < to; i++) if (t[i] === HASH && t[i - 1] === SP) return i - 1;
-    return to;
+    if (from < this.hashFrom || (this.hashAt !== -1 && this.hashAt < from)) {
+      this.hashAt = this.t.indexOf(SPACE_HASH, from);
+      this.hashFrom = from;
+    }
+    return this.hashAt !== -1 && this.hashAt + 1 < to ? this.hashAt : to;
   }
 
   /** Declines a plain scalar that cannot start at `p` (an indicator, `- `, `? `, `: `). */
