@@ -56,18 +56,34 @@ export class IndexBuilder implements LeanIndex {
   private hash: Int32Array;
   private table = new Int32Array(0);
   private bytes: Uint8Array | undefined;
+  /**
+   * The compact store (load() of a file read in windows): the keys' bytes and the values' bytes,
+   * each `ENC[…]` value decoded (see {@link IndexBuilder.keepValue}); offsets then point into it
+   * and `bytes` is only the window being walked. Undefined when offsets point into `bytes`.
+   */
+  private store: Buffer | undefined;
+  private storeLen = 0;
+  private readonly compact: boolean;
 
   /**
    * `capacity`: the expected number of entries (one per line is the usual case). The arrays are
    * sized for it once and never trimmed: copies to grow or trim were most of the index's peak,
    * and the pages of a typed array's unused tail are never written, so never resident.
    */
+  /**
+   * `storeCapacity`: with one (at least the bytes the walk will cover), keys and values are copied
+   * into a store of their own as they are indexed, so the caller may walk the document in windows
+   * and drop each one (see {@link IndexBuilder.source}). Its unused tail is never written either.
+   */
   constructor(
     bytes: Uint8Array,
     private readonly reader: TokenReader,
     capacity = 1024,
+    storeCapacity?: number,
   ) {
     this.bytes = bytes;
+    this.compact = storeCapacity !== undefined;
+    if (storeCapacity !== undefined) this.store = Buffer.allocUnsafeSlow(storeCapacity + 64);
     const n = Math.max(16, capacity);
     this.kinds = new Uint8Array(n);
     this.parent = new Int32Array(n);
@@ -85,6 +101,11 @@ export class IndexBuilder implements LeanIndex {
   /** A new entry, last child of `parent`; its key's byte range and text (-1 and "" in a list). */
   add(kind: Kind, parent: number, keyStart: number, keyEnd: number, key: string): number {
     if (this.n === this.kinds.length) this.grow();
+    if (this.compact && keyStart !== -1) {
+      const at = this.keep(keyStart, keyEnd);
+      keyEnd = at + (keyEnd - keyStart);
+      keyStart = at;
+    }
     const id = this.n++;
     this.kinds[id] = kind;
     this.parent[id] = parent;
@@ -109,8 +130,86 @@ export class IndexBuilder implements LeanIndex {
 
   setValue(id: number, start: number, end: number): void {
     this.kinds[id] = KIND_VALUE;
+    if (this.compact) {
+      const at = this.keepValue(start, end);
+      end = this.storeLen;
+      start = at;
+    }
     this.valStart[id] = start;
     this.valEnd[id] = end;
+  }
+
+  /** The window the walk reads now (compact mode: keys and values are copied out of it). */
+  source(bytes: Uint8Array): void {
+    this.bytes = bytes;
+  }
+
+  /** Room for `n` more bytes in the store (sized for the whole walk, so normally never grown). */
+  private room(n: number): Buffer {
+    const store = this.store!;
+    if (this.storeLen + n <= store.length) return store;
+    const next = Buffer.allocUnsafeSlow(Math.max(this.storeLen + n, store.length * 2));
+    store.copy(next, 0, 0, this.storeLen);
+    this.store = next;
+    return next;
+  }
+
+  /** Copies bytes of the window into the store; returns where they start there. */
+  private keep(start: number, end: number): number {
+    const store = this.room(end - start);
+    const at = this.storeLen;
+    store.set(this.bytes!.subarray(start, end), at);
+    this.storeLen += end - start;
+    return at;
+  }
+
+  /**
+   * Copies a value into the store. A plain `ENC[AES256_GCM,data:A,iv:B,tag:C,type:T]` whose A, B
+   * and C are canonical base64 (what the cipher accepts: {@link decodeBase64}) and T a short
+   * lower-case word is kept decoded, half its size: `0xFF` (never a byte of UTF-8 text), A's
+   * length (4 bytes), B's, C's and T's (1 byte each), T, A, B, C. Base64 that decodes only one way
+   * and encodes back the same, and parts without commas, make {@link encText} give back exactly
+   * the original bytes. Anything else is copied as it is.
+   */
+  private keepValue(start: number, end: number): number {
+    const b = this.bytes!;
+    if (end - start < ENC_HEAD.length + 20 || b[end - 1] !== 93 /* ] */) return this.keep(start, end);
+    for (let i = 0; i < ENC_HEAD.length; i++) if (b[start + i] !== ENC_HEAD[i]) return this.keep(start, end);
+    const a = start + ENC_HEAD.length;
+    const aEnd = sep(b, a, end, SEP_IV);
+    const bEnd = aEnd === -1 ? -1 : sep(b, aEnd + SEP_IV.length, end, SEP_TAG);
+    const cEnd = bEnd === -1 ? -1 : sep(b, bEnd + SEP_TAG.length, end, SEP_TYPE);
+    if (cEnd === -1) return this.keep(start, end);
+    const t = cEnd + SEP_TYPE.length;
+    const typeLen = end - 1 - t;
+    if (typeLen < 1 || typeLen > 32) return this.keep(start, end);
+    for (let i = t; i < end - 1; i++) if (b[i]! < 97 || b[i]! > 122) return this.keep(start, end);
+    const store = this.room(8 + typeLen + (end - start));
+    const at = this.storeLen;
+    let o = at + 8;
+    store.set(b.subarray(t, end - 1), o);
+    o += typeLen;
+    const dataLen = decodeBase64(b, a, aEnd, store, o);
+    const ivLen = dataLen < 1 ? -1 : decodeBase64(b, aEnd + SEP_IV.length, bEnd, store, o + dataLen);
+    const tagLen = ivLen < 1 || ivLen > 255 ? -1 : decodeBase64(b, bEnd + SEP_TAG.length, cEnd, store, o + dataLen + ivLen);
+    if (tagLen < 1 || tagLen > 255) return this.keep(start, end);
+    store[at] = 0xff;
+    store.writeUInt32LE(dataLen, at + 1);
+    store[at + 5] = ivLen;
+    store[at + 6] = tagLen;
+    store[at + 7] = typeLen;
+    this.storeLen = o + dataLen + ivLen + tagLen;
+    return at;
+  }
+
+  /** A value kept decoded, as the text it was read from. */
+  private encText(s: Buffer, at: number): string {
+    const dataLen = s.readUInt32LE(at + 1);
+    const ivLen = s[at + 5]!;
+    const tagLen = s[at + 6]!;
+    const t = at + 8;
+    const d = t + s[at + 7]!;
+    return `ENC[AES256_GCM,data:${s.toString("base64", d, d + dataLen)},iv:${s.toString("base64", d + dataLen, d + dataLen + ivLen)},tag:${s.toString("base64", d + dataLen + ivLen, d + dataLen + ivLen + tagLen)},type:${s.toString("latin1", t, d)}]`;
   }
 
   private grow(): void {
@@ -164,6 +263,13 @@ export class IndexBuilder implements LeanIndex {
     return this.reader.key(this.live(), this.keyStart[id]!, this.keyEnd[id]!);
   }
 
+  /** What keys and values are read from: the store in compact mode, else the document's bytes. */
+  private live(): Uint8Array {
+    const b = this.compact ? this.store : this.bytes;
+    if (!b) throw new Error("the index was cleared");
+    return b;
+  }
+
   find(parent: number, key: string): number {
     const table = this.table;
     if (table.length === 0) return -1;
@@ -177,17 +283,70 @@ export class IndexBuilder implements LeanIndex {
   }
 
   value(id: number): PlainValue | null {
-    return this.kinds[id] === KIND_VALUE ? this.reader.scalar(this.live(), this.valStart[id]!, this.valEnd[id]!) : null;
+    if (this.kinds[id] !== KIND_VALUE) return null;
+    const b = this.live();
+    const start = this.valStart[id]!;
+    if (this.compact && b[start] === 0xff) {
+      // Read back as the walk read the original: the same bytes, the same reader.
+      const text = Buffer.from(this.encText(b as Buffer, start), "latin1");
+      return this.reader.scalar(text, 0, text.length);
+    }
+    return this.reader.scalar(b, start, this.valEnd[id]!);
   }
 
   clear(): void {
     this.bytes = undefined;
+    this.store = undefined;
     this.table = new Int32Array(0);
     this.n = 0;
   }
+}
 
-  private live(): Uint8Array {
-    if (!this.bytes) throw new Error("the index was cleared");
-    return this.bytes;
+const ENC_HEAD = Buffer.from("ENC[AES256_GCM,data:", "latin1");
+const SEP_IV = Buffer.from(",iv:", "latin1");
+const SEP_TAG = Buffer.from(",tag:", "latin1");
+const SEP_TYPE = Buffer.from(",type:", "latin1");
+
+/** Where the first `,` at or after `from` is, when `mark` starts there and ends by `end`; else -1. */
+function sep(b: Uint8Array, from: number, end: number, mark: Buffer): number {
+  const c = (b as Buffer).indexOf(44, from);
+  if (c === -1 || c + mark.length > end) return -1;
+  for (let i = 1; i < mark.length; i++) if (b[c + i] !== mark[i]) return -1;
+  return c;
+}
+
+/** Each standard base64 character's value, -1 for every other byte. */
+const B64 = new Int8Array(256).fill(-1);
+for (const [i, c] of [..."ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"].entries()) B64[c.charCodeAt(0)] = i;
+
+/**
+ * Decodes canonical base64 b[start, end) into `out` at `at` and returns its length, or -1 unless
+ * the text is exactly what encoding those bytes gives (the cipher's strictBase64 rule): a length
+ * of 4k, only the 64 characters, `=` only as one or two final pads, zero unused bits before them.
+ */
+export function decodeBase64(b: Uint8Array, start: number, end: number, out: Buffer, at: number): number {
+  const n = end - start;
+  if (n === 0 || n % 4 !== 0) return -1;
+  const pad = b[end - 1] === 61 ? (b[end - 2] === 61 ? 2 : 1) : 0;
+  let o = at;
+  for (let i = start; i < end; i += 4) {
+    const last = i + 4 === end;
+    const v0 = B64[b[i]!]!;
+    const v1 = B64[b[i + 1]!]!;
+    const v2 = last && pad === 2 ? 0 : B64[b[i + 2]!]!;
+    const v3 = last && pad >= 1 ? 0 : B64[b[i + 3]!]!;
+    if ((v0 | v1 | v2 | v3) < 0) return -1;
+    out[o++] = (v0 << 2) | (v1 >> 4);
+    if (last && pad === 2) {
+      if ((v1 & 15) !== 0) return -1;
+      break;
+    }
+    out[o++] = ((v1 & 15) << 4) | (v2 >> 2);
+    if (last && pad === 1) {
+      if ((v2 & 3) !== 0) return -1;
+      break;
+    }
+    out[o++] = ((v2 & 3) << 6) | v3;
   }
+  return o - at;
 }
