@@ -30,7 +30,7 @@ const MAX_TAIL = 4 * 1024 * 1024;
  * `index()` walks it in windows of about `window` bytes (its `walk()` declines: decrypt and
  * encrypt read the file whole). Null when it is outside the subset.
  */
-export function yamlLeanStream(size: number, read: ReadAt, window = 1 << 20): LeanDocument | null {
+export function yamlLeanStream(size: number, read: ReadAt, window = 256 * 1024): LeanDocument | null {
   try {
     return open(size, read, Math.max(64, window));
   } catch (e) {
