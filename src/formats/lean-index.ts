@@ -64,6 +64,8 @@ export class IndexBuilder implements LeanIndex {
   private store: Buffer | undefined;
   private storeLen = 0;
   private readonly compact: boolean;
+  /** Compact mode: where the store ended after the last add() (its value must follow at once). */
+  private added = -1;
 
   /**
    * `capacity`: the expected number of entries (one per line is the usual case). The arrays are
@@ -83,14 +85,21 @@ export class IndexBuilder implements LeanIndex {
   ) {
     this.bytes = bytes;
     this.compact = storeCapacity !== undefined;
-    if (storeCapacity !== undefined) this.store = Buffer.allocUnsafeSlow(storeCapacity + 64);
+    if (storeCapacity !== undefined) {
+      if (storeCapacity >= 2 ** 29) throw new RangeError("the index's store holds at most 512 MiB");
+      this.store = Buffer.allocUnsafeSlow(storeCapacity + 64);
+    }
     const n = Math.max(16, capacity);
     this.kinds = new Uint8Array(n);
     this.parent = new Int32Array(n);
+    // Compact mode: one slot per entry, keyStart, holds where its record starts in the store
+    // (shifted left, bit 0 set when a key comes first): a key (length, bytes), then its value
+    // (see keepValue), each read back in order; the other three arrays are not used.
+    const m = storeCapacity === undefined ? n : 0;
     this.keyStart = new Int32Array(n);
-    this.keyEnd = new Int32Array(n);
-    this.valStart = new Int32Array(n);
-    this.valEnd = new Int32Array(n);
+    this.keyEnd = new Int32Array(m);
+    this.valStart = new Int32Array(m);
+    this.valEnd = new Int32Array(m);
     this.next = new Int32Array(n);
     this.last = new Int32Array(n);
     this.first = new Int32Array(n);
@@ -101,16 +110,16 @@ export class IndexBuilder implements LeanIndex {
   /** A new entry, last child of `parent`; its key's byte range and text (-1 and "" in a list). */
   add(kind: Kind, parent: number, keyStart: number, keyEnd: number, key: string): number {
     if (this.n === this.kinds.length) this.grow();
-    if (this.compact && keyStart !== -1) {
-      const at = this.keep(keyStart, keyEnd);
-      keyEnd = at + (keyEnd - keyStart);
-      keyStart = at;
-    }
     const id = this.n++;
     this.kinds[id] = kind;
     this.parent[id] = parent;
-    this.keyStart[id] = keyStart;
-    this.keyEnd[id] = keyEnd;
+    if (this.compact) {
+      this.keyStart[id] = keyStart === -1 ? this.storeLen * 2 : this.keep(keyStart, keyEnd) * 2 + 1;
+      this.added = this.storeLen;
+    } else {
+      this.keyStart[id] = keyStart;
+      this.keyEnd[id] = keyEnd;
+    }
     this.next[id] = -1;
     this.first[id] = -1;
     this.last[id] = -1;
@@ -131,9 +140,11 @@ export class IndexBuilder implements LeanIndex {
   setValue(id: number, start: number, end: number): void {
     this.kinds[id] = KIND_VALUE;
     if (this.compact) {
-      const at = this.keepValue(start, end);
-      end = this.storeLen;
-      start = at;
+      // Its record follows its key's: nothing may have been stored since its add().
+      if (id !== this.n - 1 || this.storeLen !== this.added) throw new Error("lean index: a value set out of order");
+      this.keepValue(start, end);
+      this.added = -1;
+      return;
     }
     this.valStart[id] = start;
     this.valEnd[id] = end;
@@ -154,12 +165,23 @@ export class IndexBuilder implements LeanIndex {
     return next;
   }
 
-  /** Copies bytes of the window into the store; returns where they start there. */
+  /**
+   * Copies bytes of the window into the store after their length (one byte below 0xFE, else 0xFE
+   * and four); returns where the record starts.
+   */
   private keep(start: number, end: number): number {
-    const store = this.room(end - start);
+    const n = end - start;
+    const store = this.room(n + 5);
     const at = this.storeLen;
-    store.set(this.bytes!.subarray(start, end), at);
-    this.storeLen += end - start;
+    let o = at;
+    if (n < 0xfe) store[o++] = n;
+    else {
+      store[o++] = 0xfe;
+      store.writeUInt32LE(n, o);
+      o += 4;
+    }
+    store.set(this.bytes!.subarray(start, end), o);
+    this.storeLen = o + n;
     return at;
   }
 
@@ -215,6 +237,7 @@ export class IndexBuilder implements LeanIndex {
   private grow(): void {
     const size = this.kinds.length * 2;
     const g = <T extends Uint8Array | Int32Array>(a: T): T => {
+      if (a.length === 0) return a;
       const b = new (a.constructor as new (n: number) => T)(size);
       b.set(a);
       return b;
@@ -240,7 +263,7 @@ export class IndexBuilder implements LeanIndex {
     const table = new Int32Array(size);
     const mask = size - 1;
     for (let id = 1; id < n; id++) {
-      if (this.keyStart[id] === -1) continue;
+      if (this.compact ? (this.keyStart[id]! & 1) === 0 : this.keyStart[id] === -1) continue;
       let slot = this.hash[id]! & mask;
       while (table[slot] !== 0) slot = (slot + 1) & mask;
       table[slot] = id + 1;
@@ -260,7 +283,10 @@ export class IndexBuilder implements LeanIndex {
   }
 
   key(id: number): string {
-    return this.reader.key(this.live(), this.keyStart[id]!, this.keyEnd[id]!);
+    if (!this.compact) return this.reader.key(this.live(), this.keyStart[id]!, this.keyEnd[id]!);
+    const s = this.live();
+    const at = this.keyStart[id]! >> 1;
+    return this.reader.key(s, recordStart(s, at), recordEnd(s, at));
   }
 
   /** What keys and values are read from: the store in compact mode, else the document's bytes. */
@@ -285,13 +311,15 @@ export class IndexBuilder implements LeanIndex {
   value(id: number): PlainValue | null {
     if (this.kinds[id] !== KIND_VALUE) return null;
     const b = this.live();
-    const start = this.valStart[id]!;
-    if (this.compact && b[start] === 0xff) {
+    if (!this.compact) return this.reader.scalar(b, this.valStart[id]!, this.valEnd[id]!);
+    const rec = this.keyStart[id]!;
+    const at = rec & 1 ? recordEnd(b, rec >> 1) : rec >> 1;
+    if (b[at] === 0xff) {
       // Read back as the walk read the original: the same bytes, the same reader.
-      const text = Buffer.from(this.encText(b as Buffer, start), "latin1");
+      const text = Buffer.from(this.encText(b as Buffer, at), "latin1");
       return this.reader.scalar(text, 0, text.length);
     }
-    return this.reader.scalar(b, start, this.valEnd[id]!);
+    return this.reader.scalar(b, recordStart(b, at), recordEnd(b, at));
   }
 
   clear(): void {
@@ -300,6 +328,16 @@ export class IndexBuilder implements LeanIndex {
     this.table = new Int32Array(0);
     this.n = 0;
   }
+}
+
+/** Where the bytes of the record at `at` start (after its length; see IndexBuilder.keep). */
+function recordStart(s: Uint8Array, at: number): number {
+  return s[at] === 0xfe ? at + 5 : at + 1;
+}
+
+/** Where the record at `at` ends. */
+function recordEnd(s: Uint8Array, at: number): number {
+  return s[at] === 0xfe ? at + 5 + (s as Buffer).readUInt32LE(at + 1) : at + 1 + s[at]!;
 }
 
 const ENC_HEAD = Buffer.from("ENC[AES256_GCM,data:", "latin1");
