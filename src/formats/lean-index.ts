@@ -180,7 +180,7 @@ export class IndexBuilder implements LeanIndex {
       store.writeUInt32LE(n, o);
       o += 4;
     }
-    store.set(this.bytes!.subarray(start, end), o);
+    copyBytes(this.bytes!, start, end, store, o);
     this.storeLen = o + n;
     return at;
   }
@@ -209,7 +209,7 @@ export class IndexBuilder implements LeanIndex {
     const store = this.room(8 + typeLen + (end - start));
     const at = this.storeLen;
     let o = at + 8;
-    store.set(b.subarray(t, end - 1), o);
+    copyBytes(b, t, end - 1, store, o);
     o += typeLen;
     const dataLen = decodeBase64(b, a, aEnd, store, o);
     const ivLen = dataLen < 1 ? -1 : decodeBase64(b, aEnd + SEP_IV.length, bEnd, store, o + dataLen);
@@ -330,6 +330,12 @@ export class IndexBuilder implements LeanIndex {
   }
 }
 
+/** Copies src[start, end) to dst at `at` (a loop for the short keys and types: no view made). */
+function copyBytes(src: Uint8Array, start: number, end: number, dst: Buffer, at: number): void {
+  if (end - start > 64) dst.set(src.subarray(start, end), at);
+  else for (let i = start; i < end; i++) dst[at++] = src[i]!;
+}
+
 /** Where the bytes of the record at `at` start (after its length; see IndexBuilder.keep). */
 function recordStart(s: Uint8Array, at: number): number {
   return s[at] === 0xfe ? at + 5 : at + 1;
@@ -345,10 +351,11 @@ const SEP_IV = Buffer.from(",iv:", "latin1");
 const SEP_TAG = Buffer.from(",tag:", "latin1");
 const SEP_TYPE = Buffer.from(",type:", "latin1");
 
-/** Where the first `,` at or after `from` is, when `mark` starts there and ends by `end`; else -1. */
+/** Where the first `,` in b[from, end) is, when `mark` starts there and ends by `end`; else -1. */
 function sep(b: Uint8Array, from: number, end: number, mark: Buffer): number {
-  const c = (b as Buffer).indexOf(44, from);
-  if (c === -1 || c + mark.length > end) return -1;
+  let c = from;
+  while (c < end && b[c] !== 44) c++;
+  if (c + mark.length > end) return -1;
   for (let i = 1; i < mark.length; i++) if (b[c + i] !== mark[i]) return -1;
   return c;
 }
