@@ -71,8 +71,6 @@ export class IndexBuilder implements LeanIndex {
    * `capacity`: the expected number of entries (one per line is the usual case). The arrays are
    * sized for it once and never trimmed: copies to grow or trim were most of the index's peak,
    * and the pages of a typed array's unused tail are never written, so never resident.
-   */
-  /**
    * `storeCapacity`: with one (at least the bytes the walk will cover), keys and values are copied
    * into a store of their own as they are indexed, so the caller may walk the document in windows
    * and drop each one (see {@link IndexBuilder.source}). Its unused tail is never written either.

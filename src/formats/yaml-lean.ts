@@ -496,7 +496,6 @@ export class Walk {
     }
   }
 
-
   /** A one-line scalar value at `q` of `frame` (under `key` in a mapping, an item in a sequence). */
   private value(frame: Frame, key: string | undefined, q: number, id: number): void {
     const t = this.t;
