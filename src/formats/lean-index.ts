@@ -4,6 +4,8 @@
  * open-addressing table from (parent, key) to entry, instead of a tree of objects and strings.
  * A lookup by key hashes the key and compares it with the one in the file: one probe, whatever
  * the document's size. Built by a lean scanner (yaml-lean.ts), read by core/sealed-lean.ts.
+ * In compact mode (a file read in windows, yaml-lean-stream.ts) the offsets point into a store
+ * of the index's own instead: each key and value copied, each `ENC[…]` value decoded.
  */
 import type { PlainValue } from "../model/value.js";
 
