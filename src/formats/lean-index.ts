@@ -314,11 +314,9 @@ export class IndexBuilder implements LeanIndex {
     if (!this.compact) return this.reader.scalar(b, this.valStart[id]!, this.valEnd[id]!);
     const rec = this.keyStart[id]!;
     const at = rec & 1 ? recordEnd(b, rec >> 1) : rec >> 1;
-    if (b[at] === 0xff) {
-      // Read back as the walk read the original: the same bytes, the same reader.
-      const text = Buffer.from(this.encText(b as Buffer, at), "latin1");
-      return this.reader.scalar(text, 0, text.length);
-    }
+    // The very text the walk read: a plain scalar starting `ENC[`, which no reader types as
+    // anything but a string (YAML's resolution: not a null, bool, number, time or merge key).
+    if (b[at] === 0xff) return { type: "str", text: this.encText(b as Buffer, at) };
     return this.reader.scalar(b, recordStart(b, at), recordEnd(b, at));
   }
 
