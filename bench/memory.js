@@ -156,9 +156,9 @@ for (const { what, r, size, plainSize, target, limit } of rows) {
 console.log(
   "\nHow: a plain decrypt or encrypt of YAML, JSON or dotenv takes the lean path (docs/architecture.md): one pass over the bytes the file was read into, " +
     "the output written into one buffer, no CST, leaves or tree, so the peak is Node (~39 MiB), the file's bytes, the output and little garbage. " +
-    "`load()` (the package's entry, dist/bundle/lib.cjs) keeps the file's bytes (15 MiB) and an index of offsets (~4 MiB) instead of the sealed tree, ~5 MiB of heap after a GC; " +
-    "what keeps it above 4× is the library itself plus the file: requiring the bundle peaks at ~47 MiB here (Node's 39 MiB included), and 4× is 61 MiB, less than that plus the 15 MiB the lazy get() needs kept. " +
-    "Reaching it would mean keeping the ciphertexts decoded (about half the bytes) instead of the file's text. " +
+    "`load()` (the package's entry, dist/bundle/lib.cjs) does not hold the file: it reads it in 256 KiB windows and keeps a compact store of keys and decoded ciphertexts (~8 MiB here, the lazy get() needs them) " +
+    "and an index (~4 MiB) instead of the sealed tree. What keeps it above 4× (61 MiB): Node (39 MiB), requiring the library (~6 MiB), the store and index (~12 MiB), " +
+    "and V8 itself while 100k values are walked and their MAC checked: its optimising compiler's memory (`node --no-opt` peaks ~8 MiB lower, at 3× the CPU) and heap growth (~4 MiB). " +
     "Files the lean paths leave to the full reader (YAML with encrypted comments other than whole-line ones between root entries, block scalars, anchors, CRLF) still cost 12–22× as before.",
 );
 const targets = rows.filter((r) => r.target || r.limit).length;

@@ -1,7 +1,8 @@
 /**
  * `load()` over a lean document (issue 20, memory): the MAC is checked at load as sealed.ts does
  * (each value decrypted once, straight into the hash, and zeroed), but what is kept is the file's
- * bytes and a compact index (formats/lean-index.ts) rather than a tree of ciphertext strings.
+ * bytes (or, for a file read in windows, the index's own store of keys and decoded ciphertexts)
+ * and a compact index (formats/lean-index.ts) rather than a tree of ciphertext strings.
  * The tree `Secrets` walks is a view over the index: a map is an {@link IndexedMap} (a `Map` whose
  * lookups go to the index, one hash probe per key), made when it is reached; a leaf is the same
  * {@link SealedValue} or {@link ClearValue} sealed.ts makes, read from the bytes when asked for.

@@ -145,9 +145,9 @@ export function plainBytes(b: Buffer): boolean {
   return true;
 }
 
-const SOPS_LINE = Buffer.from("\nsops:\n");
+export const SOPS_LINE = Buffer.from("\nsops:\n");
+export const ENC_COMMENT = Buffer.from("#ENC[");
 const SPACE_HASH = Buffer.from(" #");
-const ENC_COMMENT = Buffer.from("#ENC[");
 /** The root's sops path (a comment's, at column 0); never written to. */
 const ROOT_PATH: readonly string[] = Object.freeze([]);
 
@@ -219,7 +219,7 @@ function quotedText(b: Uint8Array, p: number, end: number): string {
 }
 
 /** Reads the keys and scalars the walk indexed back from the bytes, as the walk typed them. */
-const READER: TokenReader = {
+export const READER: TokenReader = {
   key(b, start, end) {
     return b[start] === SQ || b[start] === DQ ? quotedText(b, start, end) : utf8(b, start, end);
   },
@@ -251,8 +251,8 @@ export class Walk {
   private sawSeq = false;
 
   constructor(
-    private readonly t: Buffer,
-    private readonly end: number,
+    private t: Buffer,
+    private end: number,
     private readonly visit: LeanVisitor,
     private readonly ix?: IndexBuilder,
     private readonly plain = false,
@@ -275,8 +275,16 @@ export class Walk {
   }
 
   run(): Uint8Array {
+    this.lines();
+    return this.done();
+  }
+
+  /** Whether no line was walked yet (the first must be at column 0). */
+  private first = true;
+
+  /** The lines of `t` up to `end`. */
+  private lines(): void {
     const t = this.t;
-    let first = true;
     for (let pos = 0; pos < this.end; ) {
       const eol = t.indexOf(NL, pos);
       this.lineStart = pos;
@@ -286,16 +294,33 @@ export class Walk {
       pos = eol + 1;
       if (p === eol) continue;
       if (t[p] === HASH) {
-        this.comment(p, first);
+        this.comment(p, this.first);
         continue;
       }
       const col = p - this.lineStart;
       if (col === 0 && (t[p] === DASH || t[p] === 46) && t[p + 1] === t[p] && t[p + 2] === t[p]) throw LEAN_DECLINE; // `---`, `...`
-      if (first && col !== 0) throw LEAN_DECLINE;
-      first = false;
+      if (this.first && col !== 0) throw LEAN_DECLINE;
+      this.first = false;
       this.line(p, col);
     }
-    if (first && this.plain) throw LEAN_DECLINE; // an empty document: the full reader's error
+  }
+
+  /**
+   * For an index built over a file read in windows (yaml-lean-stream.ts): walks the whole lines
+   * `t[0, end)`, continuing the walk of the windows before it. Keys and values are copied out of
+   * the window as they are indexed (the index's compact store), so nothing keeps it afterwards.
+   */
+  window(t: Buffer, end: number): void {
+    this.t = t;
+    this.end = end;
+    this.hashFrom = Infinity; // commentStart's cache is an offset into the previous window
+    this.ix!.source(t);
+    this.lines();
+  }
+
+  /** After the last line: the checks of the whole document, then the output. */
+  done(): Uint8Array {
+    if (this.first && this.plain) throw LEAN_DECLINE; // an empty document: the full reader's error
     if (this.ix) {
       if (this.sawComment && this.sawSeq) throw LEAN_DECLINE;
       return new Uint8Array(0);
@@ -506,7 +531,6 @@ export class Walk {
       return k + 1;
     }
   }
-
 
   /** A one-line scalar value at `q` of `frame` (under `key` in a mapping, an item in a sequence). */
   private value(frame: Frame, key: string | undefined, q: number, id: number): void {

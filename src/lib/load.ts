@@ -14,6 +14,9 @@ import { Keyring, unwrapDataKey, type KeyringOptions } from "../keys/registry.js
 import { sealLean } from "../core/sealed-lean.js";
 import { leanInput, openLean } from "./lean.js";
 import { readInput } from "../util/fs.js";
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { yamlLeanStream } from "../formats/yaml-lean-stream.js";
+import { readMetadata } from "../core/metadata.js";
 import { formatLoosePath, lookupPath, parsePathExpr } from "../model/tree-path.js";
 import { treeToEnv, type EnvOptions, type EnvSourceEntry } from "../model/env.js";
 // The endpoint policy reads .sops.yaml through the library (keys/trust.ts, lib/trust.ts).
@@ -124,10 +127,22 @@ async function loadLean(
 ): Promise<{ secrets: Secrets } | { dataKey: Uint8Array | undefined; data: string | Uint8Array; format: FormatName } | undefined> {
   let data: string | Uint8Array;
   let format: FormatName;
+  // A key unwrapped by the streamed load, which declined after it: used again below.
+  let unwrapped: Uint8Array | undefined;
   if (typeof source === "string") {
     format = options.format ?? formatForSecretsPath(source);
     if (leanInput(format) !== "bytes") return undefined;
-    data = await readInput(source);
+    if (format === "yaml" && source !== "-") {
+      const streamed = await loadStreamed(source, options, keyring);
+      if (streamed && "secrets" in streamed) return streamed;
+      unwrapped = streamed?.dataKey;
+    }
+    try {
+      data = await readInput(source);
+    } catch (e) {
+      unwrapped?.fill(0);
+      throw e;
+    }
   } else {
     if (source === null || typeof source !== "object" || (typeof source.text !== "string" && !(source.text instanceof Uint8Array))) return undefined;
     format = options.format ?? source.format;
@@ -135,8 +150,8 @@ async function loadLean(
     data = source.text;
   }
   const opened = openLean(data, format);
-  if (!opened) return { dataKey: undefined, data, format };
-  const dataKey = options.dataKey ? offHeapKey(options.dataKey) : offHeapKey(await unwrapDataKey(opened.metadata, keyring), true);
+  if (!opened) return { dataKey: unwrapped, data, format };
+  const dataKey = unwrapped ?? (options.dataKey ? offHeapKey(options.dataKey) : offHeapKey(await unwrapDataKey(opened.metadata, keyring), true));
   let sealed;
   try {
     sealed = sealLean(opened.doc, opened.metadata, dataKey, options.ignoreMac ?? false);
@@ -146,6 +161,44 @@ async function loadLean(
   }
   if (!sealed) return { dataKey, data, format };
   return { secrets: new Secrets(sealed.root, sealed.dataKey, sealed.metadata, format) };
+}
+
+/**
+ * The lean load of a YAML file read in windows (formats/yaml-lean-stream.ts: the process never
+ * holds the whole file): the secrets, or the data key it unwrapped before it declined (the caller
+ * then reads the file whole), or undefined (not a regular file, not in the subset: nothing done).
+ */
+async function loadStreamed(path: string, options: LoadOptions, keyring: Keyring): Promise<{ secrets: Secrets } | { dataKey: Uint8Array } | undefined> {
+  let fd: number;
+  try {
+    fd = openSync(path, "r");
+  } catch {
+    return undefined; // readInput reports it
+  }
+  try {
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) return undefined;
+    const doc = yamlLeanStream(stat.size, (buf, offset, length, position) => readSync(fd, buf, offset, length, position));
+    if (!doc) return undefined;
+    let metadata: Metadata;
+    try {
+      metadata = readMetadata(doc.rawMetadata);
+    } catch {
+      return undefined; // the full reader's error
+    }
+    const dataKey = options.dataKey ? offHeapKey(options.dataKey) : offHeapKey(await unwrapDataKey(metadata, keyring), true);
+    let sealed;
+    try {
+      sealed = sealLean(doc, metadata, dataKey, options.ignoreMac ?? false);
+    } catch (e) {
+      dataKey.fill(0);
+      throw e;
+    }
+    if (!sealed) return { dataKey };
+    return { secrets: new Secrets(sealed.root, sealed.dataKey, sealed.metadata, "yaml") };
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**
