@@ -9,8 +9,10 @@
 #
 # Python, not Node: Node cannot wait4() a child and read its rusage.
 #
-# Usage: python3 bench/cold-start-ab.py [--runs N] [--node PATH] ROOT...   (default 30 runs, the
-# `node` on PATH). The file is encrypted by the last root's CLI to a fresh key from Debian's
+# Usage: python3 bench/cold-start-ab.py [--runs N] [--node PATH] [--trace] ROOT...   (default 30
+# runs, the `node` on PATH). --trace then also counts, per command and root, the garbage
+# collections and TurboFan compilations of one run (`node --trace-gc --trace-opt`, after a run that
+# saves the code cache for those flags): work V8 does on other threads too, which CPU time counts. The file is encrypted by the last root's CLI to a fresh key from Debian's
 # `age-keygen`. The environment is this one's (so NODE_EXTRA_CA_CERTS and the like count in
 # `node -e ''` as in bench/cold-start.js) minus SOPS_* variables, with HOME, XDG_CONFIG_HOME and a
 # code cache directory per root in a temp directory. Prints one line per command and root: CPU
@@ -27,6 +29,7 @@ import time
 ap = argparse.ArgumentParser()
 ap.add_argument("--runs", type=int, default=30)
 ap.add_argument("--node", default=shutil.which("node"))
+ap.add_argument("--trace", action="store_true")
 ap.add_argument("roots", nargs="+")
 opts = ap.parse_args()
 roots = [os.path.abspath(r) for r in opts.roots]
@@ -102,5 +105,12 @@ try:
         se = statistics.stdev(x for x, _ in rs) / len(rs) ** 0.5
         w = statistics.median(x for _, x in rs)
         print(f"{name:10s} {root[-28:]:28s} CPU {c:6.1f} ±{se:.1f} ms ({c / bc:.3f}×, +{c - bc:5.1f})   wall {w:6.1f} ms ({w / bw:.3f}×, +{w - bw:5.1f})")
+    if opts.trace:
+        for name, root, argv, e, pipe in jobs[1:]:
+            traced = [argv[0], "--trace-gc", "--trace-opt"] + argv[1:]
+            subprocess.run(traced, env=e, capture_output=True)  # saves the code cache for these flags
+            out = subprocess.run(traced, env=e, capture_output=True).stdout.decode("latin1").splitlines()
+            count = lambda word: sum(1 for l in out if l.startswith("[") and word in l)
+            print(f"{name:10s} {root[-28:]:28s} scavenges {count('Scavenge')}, mark-compacts {count('Mark-Compact')}, TurboFan compiles {count('completed compiling')}")
 finally:
     shutil.rmtree(tmp, ignore_errors=True)

@@ -209,8 +209,9 @@ try {
   out.push("");
   out.push(
     "Where the time above `node -e ''` goes (Node 20, `process.cpuUsage()` at phase boundaries, measured apart): loading node:crypto and its stream modules 3–5 ms (any decrypt pays it: the floor row); " +
-      "reading, deserialising and starting the fast path's script ~3 ms; reading the 50-value file and its one-pass (lean) decrypt, its top-of-file comment included; " +
-      "the age key and unwrap ~3 ms, mostly first calls into node:crypto; the 50 values and the MAC ~2.7 ms; two garbage collections ~1 ms each; exec-env also loads child_process (~3 ms) to spawn. " +
+      "reading, deserialising and starting the fast path's script ~3 ms, initialising the modules a command uses ~1.2 ms (exec-env ~2.3 ms, with node:tty, net and child_process); reading the 50-value file and its one-pass (lean) decrypt, its top-of-file comment included; " +
+      "the age key and unwrap ~2.5 ms, mostly first calls into node:crypto; the 50 values and the MAC ~3 ms, in V8's interpreter (no TurboFan compile any more: `python3 bench/cold-start-ab.py --trace` counts them); one young-generation collection ~1 ms (exec-env two). " +
+      "exec-env also checks the MAC at load() and decrypts each value again for the environment (~2 ms), and forks the command (~2.5 ms of CPU: Node's spawn is a fork of a ~45 MB process). " +
       `Node's own start-up here includes ${process.env["NODE_EXTRA_CA_CERTS"] ? "loading NODE_EXTRA_CA_CERTS (set in this environment), which roughly triples `node -e ''` on Node 20: the ratio is taken against that inflated floor, and the ms above Node are the figure to compare across machines" : "no extra certificates (NODE_EXTRA_CA_CERTS unset)"}.`,
   );
   console.log(out.join("\n"));

@@ -547,6 +547,26 @@ describe("properties", () => {
     );
   });
 
+  it("a word starting f n o t y (either case) with a digit or _./- in it is plain; the bare words stay quoted", () => {
+    for (const w of ["tok-1", "false-positive", "no.2", "y2k", "t/x", "TRUE_1", "null_value", "on-call", "Off.1", "n-", "Y/"]) {
+      expect(sq(w), w).toEqual({ style: "plain", source: w });
+      expect(yamlPlainTag(w), w).toBe("str");
+    }
+    for (const w of ["true", "True", "FALSE", "no", "No", "y", "Y", "yes", "on", "ON", "off", "n", "null", "NULL"]) expect(sq(w).style, w).toBe("double");
+    const letters = fc.stringMatching(/^[A-Za-z]{0,6}$/);
+    const rest = fc.stringMatching(/^[A-Za-z0-9_./-]{0,8}$/);
+    fc.assert(
+      fc.property(fc.constantFrom(..."fnotyFNOTY"), letters, fc.constantFrom(..."0123456789_./-"), rest, (first, mid, odd, end) => {
+        const w = `${first}${mid}${odd}${end}`;
+        expect(sq(w)).toEqual({ style: "plain", source: w });
+        // What the full analysis decides: the word resolves to a string, and reads back as itself.
+        expect(resolveYamlPlain(w)).toEqual({ type: "str", text: w });
+        expect(YAML.parse(`k: ${w}\n`, { schema: "failsafe" })).toEqual({ k: w });
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   it("a plain yamlScalar resolves back to the same string", () => {
     fc.assert(
       fc.property(fc.oneof(yamlishString, wellFormed("binary"), wellFormed("grapheme-ascii")), (s) => {

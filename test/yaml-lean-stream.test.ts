@@ -202,6 +202,24 @@ describe("load() of a file read in windows gives the full path's view", () => {
     expect(handled).toBeGreaterThan(runs / 6);
   });
 
+  it("finds a trailing comment in any window (the comment search starts again in each)", async () => {
+    const plain = Array.from({ length: 12 }, (_, i) => `k${i}: value-${i}\n`).join("");
+    const enc = (await encryptText(plain, ENCRYPT)).text;
+    // Comments on the later values only, with a `]` (a ciphertext read up to it would not decrypt).
+    const text = enc.replace(/^(k(?:9|10|11): ENC\[[^\n]*)$/gm, "$1 # see [c]");
+    expect(text).toMatch(/ # see \[c\]\n/);
+    const want = await fullLoad(text, false);
+    let handled = 0;
+    for (let window = 40; window <= 700; window += 3) {
+      const got = streamLoad(text, false, window);
+      if (got !== null) {
+        handled++;
+        expect(got, `window ${window}`).toEqual(want);
+      }
+    }
+    expect(handled).toBeGreaterThan(100);
+  });
+
   it("for sops's YAML fixtures, from their files", async () => {
     const keys = manifestKeys();
     const files = readdirSync(FIXTURES).filter((f) => f.endsWith(".enc.yaml"));

@@ -20,6 +20,7 @@ import { sealLean } from "../src/core/sealed-lean.js";
 import { load, Secrets } from "../src/lib/load.js";
 import { encryptDocument } from "../src/core/document.js";
 import { encryptLeanText } from "../src/lib/lean-encrypt.js";
+import { plainBytes } from "../src/formats/yaml-lean.js";
 import type { SelectionRules } from "../src/model/metadata.js";
 
 const DATA_KEY = FIXED_DATA_KEY;
@@ -192,6 +193,40 @@ describe("the lean YAML decrypt gives the full path's output", () => {
   });
 });
 
+/** plainBytes as a loop over every byte (what it does above 64 KiB): the reference for its searches. */
+function plainBytesLoop(b: Buffer): boolean {
+  if (!Buffer.from(b.toString("utf8"), "utf8").equals(b)) return false; // not valid UTF-8
+  for (let i = 0; i < b.length; i++) {
+    const c = b[i]!;
+    if ((c < 0x20 && c !== 0x0a) || c === 0x7f) return false;
+    if (c === 0xc2 && b[i + 1]! <= 0x9f) return false;
+    if (c === 0xe2 && b[i + 1] === 0x80 && (b[i + 2] === 0xa8 || b[i + 2] === 0xa9)) return false;
+    if (c === 0xef && ((b[i + 1] === 0xbb && b[i + 2] === 0xbf) || (b[i + 1] === 0xbf && (b[i + 2] === 0xbe || b[i + 2] === 0xbf)))) return false;
+  }
+  return true;
+}
+
+describe("plainBytes", () => {
+  // Text made of the characters it decides on, and of others around them.
+  const chars = fc.constantFrom("a", " ", "\n", "#", "\t", "\r", "\x00", "\x1f", "\x7f", "\x80", "\x85", "\x9f", "\xa0", "é", "\u2028", "\u2029", "\u2027", "\u202a", "\ufeff", "\ufffe", "\uffff", "\ufffd", "\ufeef", "€", "😀");
+  const bytes = fc.oneof(
+    fc.array(chars, { maxLength: 40 }).map((a) => Buffer.from(a.join(""), "utf8")),
+    fc.uint8Array({ maxLength: 40 }).map((a) => Buffer.from(a)),
+  );
+  it("gives the byte loop's answer, small (searched) and large (looped)", () => {
+    fc.assert(
+      fc.property(bytes, fc.nat(), fc.boolean(), (b, at, large) => {
+        const text = large ? Buffer.concat([Buffer.alloc(70_000, "a"), b, Buffer.alloc(at % 5, "b")]) : b;
+        expect(plainBytes(text)).toBe(plainBytesLoop(text));
+        // Split at the boundary of the size it searches: the same answer either side.
+        const edge = Buffer.concat([Buffer.alloc(64 * 1024 - (at % 8), "a"), b]);
+        expect(plainBytes(edge)).toBe(plainBytesLoop(edge));
+      }),
+      { numRuns: RUNS * 2 },
+    );
+  });
+});
+
 describe("the lean YAML decrypt", () => {
   const enc = (plain: string) => encryptText(plain, ENCRYPT).then((r) => r.text);
 
@@ -337,6 +372,28 @@ describe("the lean load() gives the full path's view", () => {
     expect(s.get(["db", "nope"])).toBeUndefined();
     s.dispose();
     expect(() => s.get("db.password")).toThrow(/disposed/);
+  });
+
+  it("takes a file's header comments, encrypted or not, with lists (before the first entry no list can hold them), not a comment after the root began", async () => {
+    const body = "db:\n    password: hunter2\nlist:\n    - a\n    - b\n";
+    const enc = (await encryptText(body, ENCRYPT)).text;
+    const header = (await encryptText(`# service configuration\n${body}`, ENCRYPT)).text;
+    expect(header).toMatch(/^#ENC\[/);
+    for (const [text, taken] of [
+      [`# service configuration\n\n  # indented\n${enc}`, true],
+      [header, true], // encrypted by the full path: load() reads no comment
+      [`#ENC[AES256_GCM,data:abc=,iv:x,tag:y,type:comment]\n${enc}`, true], // one that does not decrypt: the same
+      [header.replace("\nlist:\n", "\n#ENC[AES256_GCM,data:abc=,iv:x,tag:y,type:comment]\nlist:\n"), false],
+      [enc.replace("list:\n", "# between\nlist:\n"), false],
+      [enc.replace(/(list:\n {4}- [^\n]*\n)/, "$1    # inside\n"), false],
+    ] as const) {
+      expect(text).toMatch(/#/);
+      const opened = openLean(text, "yaml");
+      const sealed = opened && sealLean(opened.doc, opened.metadata, Uint8Array.from(DATA_KEY), false);
+      expect(sealed !== null, text.split("\n").slice(0, 6).join("|")).toBe(taken);
+      if (sealed) expect(view(new Secrets(sealed.root, sealed.dataKey, sealed.metadata, "yaml"))).toEqual(await fullLoad(text, DATA_KEY));
+      expect(await libLoad(text, DATA_KEY)).toEqual(await fullLoad(text, DATA_KEY));
+    }
   });
 });
 

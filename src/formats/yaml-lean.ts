@@ -101,6 +101,16 @@ export const yamlLeanScanner: LeanByteScanner = (bytes) => {
 };
 
 /**
+ * Up to this size {@link plainBytes} searches with Buffer#indexOf (memchr, one search per byte it
+ * looks for) instead of a JS loop over every byte: a loop that long makes V8 compile it with
+ * TurboFan (~1 ms of CPU on another thread) at every start of `hush decrypt`. Larger files loop,
+ * once (33 searches of a large file cost more than the loop, and its compile no longer counts).
+ */
+const NATIVE_SCAN_MAX = 64 * 1024;
+/** The bytes below 0x80 that plainBytes refuses: C0 controls but `\n`, and DEL. */
+const CONTROL_BYTES: readonly number[] = [...Array.from({ length: 32 }, (_, c) => c).filter((c) => c !== NL), 0x7f];
+
+/**
  * Valid UTF-8 (else the full reader's U+FFFD replacements decide the output) without the
  * characters {@link SPECIAL_CHARS} names, checked on the bytes: C0 controls but `\n`, DEL, C1
  * controls (`C2 80`–`C2 9F`), U+2028/2029 (`E2 80 A8`/`A9`), U+FEFF (`EF BB BF`), U+FFFE/FFFF
@@ -108,6 +118,16 @@ export const yamlLeanScanner: LeanByteScanner = (bytes) => {
  */
 export function plainBytes(b: Buffer): boolean {
   if (!isUtf8(b)) return false;
+  if (b.length <= NATIVE_SCAN_MAX) {
+    // Valid UTF-8: 0xC2, 0xE2 and 0xEF are only ever lead bytes, so finding each is the loop's test.
+    for (const c of CONTROL_BYTES) if (b.indexOf(c) !== -1) return false;
+    for (let i = b.indexOf(0xc2); i !== -1; i = b.indexOf(0xc2, i + 1)) if (b[i + 1]! <= 0x9f) return false;
+    for (let i = b.indexOf(0xe2); i !== -1; i = b.indexOf(0xe2, i + 1)) if (b[i + 1] === 0x80 && (b[i + 2] === 0xa8 || b[i + 2] === 0xa9)) return false;
+    for (let i = b.indexOf(0xef); i !== -1; i = b.indexOf(0xef, i + 1)) {
+      if ((b[i + 1] === 0xbb && b[i + 2] === 0xbf) || (b[i + 1] === 0xbf && (b[i + 2] === 0xbe || b[i + 2] === 0xbf))) return false;
+    }
+    return true;
+  }
   for (let i = 0; i < b.length; i++) {
     const c = b[i]!;
     if (c < 0x80) {
@@ -127,6 +147,7 @@ export function plainBytes(b: Buffer): boolean {
 
 export const SOPS_LINE = Buffer.from("\nsops:\n");
 export const ENC_COMMENT = Buffer.from("#ENC[");
+const SPACE_HASH = Buffer.from(" #");
 /** The root's sops path (a comment's, at column 0); never written to. */
 const ROOT_PATH: readonly string[] = Object.freeze([]);
 
@@ -223,7 +244,8 @@ export class Walk {
   /**
    * For the index: the full reader's tree holds a comment inside a list as a null item (sops
    * does, SOPS-FORMAT §14-Q8); which comments it counts there is its business: a document with
-   * both comments and lists is left to it.
+   * both comments and lists is left to it. Not a comment before the first entry (a file's
+   * header, common): the root has not begun, so no list can hold it.
    */
   private sawComment = false;
   private sawSeq = false;
@@ -272,7 +294,7 @@ export class Walk {
       pos = eol + 1;
       if (p === eol) continue;
       if (t[p] === HASH) {
-        this.comment(p);
+        this.comment(p, this.first);
         continue;
       }
       const col = p - this.lineStart;
@@ -291,6 +313,7 @@ export class Walk {
   window(t: Buffer, end: number): void {
     this.t = t;
     this.end = end;
+    this.hashFrom = Infinity; // commentStart's cache is an offset into the previous window
     this.ix!.source(t);
     this.lines();
   }
@@ -321,11 +344,14 @@ export class Walk {
    * text. Anything else, or one that does not decrypt under the root, declines (the full reader
    * then finds its path, or warns and keeps it).
    */
-  private comment(hash: number): void {
+  private comment(hash: number, header = false): void {
     const t = this.t;
-    this.sawComment = true;
+    if (!header) this.sawComment = true;
     if (this.plain) throw LEAN_DECLINE;
     if (!(t[hash + 1] === 69 && t[hash + 2] === 78 && t[hash + 3] === 67 && t[hash + 4] === 91)) return; // not `#ENC[`
+    // load() (the index) decrypts no comment, as the full path's sealDocument, and before the
+    // first entry (a file's header) a comment is in no list: nothing to it.
+    if (this.ix && header) return;
     if (this.ix || hash !== this.lineStart) throw LEAN_DECLINE;
     // Only between root entries (or before the first): with a nested block open, or a key whose
     // block may follow, the full reader may give the comment to that container, whose path also
@@ -457,11 +483,21 @@ export class Walk {
     return undefined;
   }
 
-  /** Where a comment (` #`) starts between `from` and `to` (its space), else `to`; searched on this line only. */
+  /**
+   * The first ` #` at or after {@link hashFrom} (-1: none): found by Buffer#indexOf, not a loop
+   * over each value's bytes (which V8 would compile with TurboFan at every start); kept, so a file
+   * without comments is searched once, not from every value to its end.
+   */
+  private hashAt = -1;
+  private hashFrom = Infinity;
+
+  /** Where a comment (` #`) starts between `from` and `to` (its space), else `to`; on this line only. */
   private commentStart(from: number, to: number): number {
-    const t = this.t;
-    for (let i = from + 1; i < to; i++) if (t[i] === HASH && t[i - 1] === SP) return i - 1;
-    return to;
+    if (from < this.hashFrom || (this.hashAt !== -1 && this.hashAt < from)) {
+      this.hashAt = this.t.indexOf(SPACE_HASH, from);
+      this.hashFrom = from;
+    }
+    return this.hashAt !== -1 && this.hashAt + 1 < to ? this.hashAt : to;
   }
 
   /** Declines a plain scalar that cannot start at `p` (an indicator, `- `, `? `, `: `). */

@@ -514,7 +514,7 @@ export interface YamlScalarResult {
 export function yamlScalar(s: string, opts: YamlScalarOptions): YamlScalarResult {
   // Most values are words like these: plain in any context, no analysis needed (it took a third
   // of the time of decrypting a large file).
-  if (SIMPLE_WORD.test(s) || (opts.inFlow !== true && ENC_TEXT.test(s))) return { style: "plain", source: s };
+  if (SIMPLE_WORD.test(s) || HINTED_WORD.test(s) || (opts.inFlow !== true && ENC_TEXT.test(s))) return { style: "plain", source: s };
   const cps = codePoints(s);
   const text = fromCodePoints(cps);
   const inFlow = opts.inFlow === true;
@@ -549,6 +549,14 @@ export function yamlScalar(s: string, opts: YamlScalarOptions): YamlScalarResult
  * bools), then letters, digits and `_-./`: never an indicator, a number, a time or a break.
  */
 const SIMPLE_WORD = /^[a-eg-mp-su-xzA-EG-MP-SU-XZ][A-Za-z0-9_./-]*$/;
+
+/**
+ * A word as {@link SIMPLE_WORD} whose first letter does give a hint (`f n o t y`, either case),
+ * with a digit or one of `_./-` in it: the words those letters start that resolve to something
+ * else (bools, null, YAML 1.1 bools: yaml.v3's resolve map and isOldBool) are letters only, and
+ * numbers and times start with a digit, a sign or a dot. So it is a plain string too (`tok-1`).
+ */
+const HINTED_WORD = /^[fnotyFNOTY][A-Za-z]*[0-9_./-][A-Za-z0-9_./-]*$/;
 
 /** An encrypted value as sops writes it: plain in block context (`:` and `,` are not followed by a space). */
 const ENC_TEXT = /^ENC\[AES256_GCM,data:[A-Za-z0-9+/=]*,iv:[A-Za-z0-9+/=]*,tag:[A-Za-z0-9+/=]*,type:[a-z]+\]$/;

@@ -20,7 +20,7 @@ import { metadataToNode } from "../core/metadata.js";
 import { utf8 } from "../formats/index.js";
 
 /** A lone surrogate: its UTF-8 encoding (U+FFFD) would not be what the full path prints (as lib/lean.ts). */
-const LONE_SURROGATE = /\p{Cs}/u;
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
 
 /** The lean plaintext scanner of each format that has one over text (YAML plugs in here). */
 const LEAN_PLAIN_SCANNERS: Partial<Record<FormatName, LeanPlainScanner>> = {};
