@@ -275,6 +275,28 @@ describe("load() of a file read in windows gives the full path's view", () => {
   });
 });
 
+describe("load() of a file from 1 MiB on (read in windows; smaller files are read whole)", () => {
+  it("gives the view of the same text loaded in memory, and a tampered value fails the same way", async () => {
+    const plain = Array.from({ length: 6000 }, (_, i) => `k${i}: ${"s".repeat(100 + (i % 50))}-${i}\n`).join("");
+    const text = (await encryptText(plain, ENCRYPT)).text;
+    expect(Buffer.byteLength(text)).toBeGreaterThan(1024 * 1024);
+    await withTempDir(async (dir) => {
+      const path = join(dir, "big.enc.yaml");
+      writeFileSync(path, text);
+      const want = await libLoad({ text, format: "yaml" }, false);
+      expect(typeof want).toBe("object");
+      expect(await libLoad(path, false)).toEqual(want);
+      // One base64 character of a value in the middle changed (a writer without the key).
+      const at = text.indexOf("k3000: ENC[AES256_GCM,data:") + "k3000: ENC[AES256_GCM,data:".length;
+      const tampered = text.slice(0, at) + (text[at] === "A" ? "B" : "A") + text.slice(at + 1);
+      writeFileSync(path, tampered);
+      const got = await libLoad(path, false);
+      expect(got).toMatch(/^error /);
+      expect(got).toEqual(await fullLoad(tampered, false));
+    });
+  });
+});
+
 describe("decodeBase64 (the compact store's decoder)", () => {
   it("accepts exactly what encodes back to itself, and decodes it as Buffer does", () => {
     const chars = fc.constantFrom(..."ABCDQRSTgwxyz0189+/=-_ \n.".split(""));

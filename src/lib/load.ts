@@ -163,6 +163,9 @@ async function loadLean(
   return { secrets: new Secrets(sealed.root, sealed.dataKey, sealed.metadata, format) };
 }
 
+/** From this size on, `load()` of a YAML file reads it in windows ({@link loadStreamed}). */
+const STREAM_MIN_BYTES = 1024 * 1024;
+
 /**
  * The lean load of a YAML file read in windows (formats/yaml-lean-stream.ts: the process never
  * holds the whole file): the secrets, or the data key it unwrapped before it declined (the caller
@@ -177,7 +180,9 @@ async function loadStreamed(path: string, options: LoadOptions, keyring: Keyring
   }
   try {
     const stat = fstatSync(fd);
-    if (!stat.isFile()) return undefined;
+    // A small file is read whole: the windows save nothing there, and reading the `sops` block
+    // apart parses it with the full reader, a cost at every start of exec-env (issue 20).
+    if (!stat.isFile() || stat.size < STREAM_MIN_BYTES) return undefined;
     const doc = yamlLeanStream(stat.size, (buf, offset, length, position) => readSync(fd, buf, offset, length, position));
     if (!doc) return undefined;
     let metadata: Metadata;
