@@ -13,7 +13,9 @@
 // HUSH_BENCH_KMS_DELAY_MS=50, HUSH_BENCH_KMS_RUNS=3, HUSH_BENCH_KMS_JOBS to pass --jobs,
 // HUSH_BENCH_KMS_CASES=updatekeys,rotate; HUSH_BENCH_CHILD_NODE_ARGS="--cpu-prof …" to profile
 // hush, HUSH_BENCH_ENTRY to run another entry script than bin/hush.js; several, comma-separated,
-// run in turn within each round, one row each: an A/B comparison under the same load).
+// run in turn within each round, one row each: an A/B comparison under the same load;
+// HUSH_BENCH_WRAP="strace -c -f -o FILE" to run hush under another command, e.g. to count its
+// system calls per file).
 import { fork, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -94,13 +96,15 @@ try {
 
   /** One hush run: wall, CPU of hush (user + sys), CPU of the server, KMS calls. */
   const ENTRIES = (process.env.HUSH_BENCH_ENTRY ?? HUSH).split(",");
+  // A command to run hush under, e.g. "strace -c -f -o /tmp/x" (its CPU then counts too).
+  const WRAP = (process.env.HUSH_BENCH_WRAP ?? "").split(" ").filter(Boolean);
   const runHush = async (args, entry = ENTRIES[0]) => {
     const before = await ask({ op: "stats" });
     const argv = [...nodeArgs, entry, ...args, ...(JOBS ? ["--jobs", JOBS] : []), "secrets"];
     const t = performance.now();
     const r = await new Promise((resolve) => {
       // `times` in a shell gives the child's CPU time (user + sys).
-      const sh = spawn("sh", ["-c", '"$@" >/dev/null 2>"$ERR"; s=$?; times; exit $s', "sh", process.execPath, ...argv], {
+      const sh = spawn("sh", ["-c", '"$@" >/dev/null 2>"$ERR"; s=$?; times; exit $s', "sh", ...WRAP, process.execPath, ...argv], {
         cwd: dir,
         env: { ...env, ERR: join(dir, "err") },
         stdio: ["ignore", "pipe", "inherit"],
