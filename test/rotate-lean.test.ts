@@ -22,7 +22,7 @@ const RUNS = Number(process.env["HUSH_PROPERTY_RUNS"] ?? 100);
 async function seen(read: typeof decryptText | typeof decryptHeld, input: string | Uint8Array, format: FormatName, dataKey: Uint8Array, ignoreMac: boolean) {
   try {
     const r = await read(input, { format, dataKey, ...(ignoreMac ? { ignoreMac } : {}) });
-    if ("dataKey" in r) r.dataKey.fill(0);
+    if ("dataKey" in r) (r.dataKey as Uint8Array).fill(0);
     return { bytes: Buffer.from(r.bytes).toString("base64"), text: format === "binary" ? null : r.text, metadata: JSON.stringify(r.metadata) };
   } catch (e) {
     return { error: (e as { code?: string }).code ?? String(e) };
