@@ -13,7 +13,9 @@
 // HUSH_BENCH_KMS_DELAY_MS=50, HUSH_BENCH_KMS_RUNS=3, HUSH_BENCH_KMS_JOBS to pass --jobs,
 // HUSH_BENCH_KMS_CASES=updatekeys,rotate; HUSH_BENCH_CHILD_NODE_ARGS="--cpu-prof …" to profile
 // hush, HUSH_BENCH_ENTRY to run another entry script than bin/hush.js; several, comma-separated,
-// run in turn within each round, one row each: an A/B comparison under the same load).
+// run in turn within each round, one row each: an A/B comparison under the same load;
+// HUSH_BENCH_WRAP="strace -c -f -o FILE" to run hush under another command, e.g. to count its
+// system calls per file).
 import { fork, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -94,13 +96,15 @@ try {
 
   /** One hush run: wall, CPU of hush (user + sys), CPU of the server, KMS calls. */
   const ENTRIES = (process.env.HUSH_BENCH_ENTRY ?? HUSH).split(",");
+  // A command to run hush under, e.g. "strace -c -f -o /tmp/x" (its CPU then counts too).
+  const WRAP = (process.env.HUSH_BENCH_WRAP ?? "").split(" ").filter(Boolean);
   const runHush = async (args, entry = ENTRIES[0]) => {
     const before = await ask({ op: "stats" });
     const argv = [...nodeArgs, entry, ...args, ...(JOBS ? ["--jobs", JOBS] : []), "secrets"];
     const t = performance.now();
     const r = await new Promise((resolve) => {
       // `times` in a shell gives the child's CPU time (user + sys).
-      const sh = spawn("sh", ["-c", '"$@" >/dev/null 2>"$ERR"; s=$?; times; exit $s', "sh", process.execPath, ...argv], {
+      const sh = spawn("sh", ["-c", '"$@" >/dev/null 2>"$ERR"; s=$?; times; exit $s', "sh", ...WRAP, process.execPath, ...argv], {
         cwd: dir,
         env: { ...env, ERR: join(dir, "err") },
         stdio: ["ignore", "pipe", "inherit"],
@@ -184,9 +188,13 @@ try {
   }
   out.push("");
   out.push(
-    "Where a file's CPU goes (profiles, 1,000 files): the AWS SDK's work per KMS call ~0.5 ms (rotate makes two); creating the temp file of the atomic write ~0.45 ms of system time on this VM's ext4 (7 µs on tmpfs), " +
-      "with the write, fsync and rename after it; the age X25519 wrap 0.28 ms (a fresh ephemeral key per file, as age requires); reading and emitting the `sops` block ~0.15 ms; GC ~0.12 ms; " +
-      "start-up and loading the SDK ~0.17 ms per file at 1,000 files; rotate also re-encrypts the 20 values and the MAC. The locks are hard links to one holder file per directory (~20 µs each).",
+    "Where a file's CPU goes (profiles and isolated measurements, Node 20, 1,000 files): the AWS SDK and Node's HTTP client per KMS call ~0.5-0.7 ms (rotate makes two): " +
+      "in a run this short the SDK never gets warm (isolated, 1,000 calls cost 1.03 ms of CPU each, the next 1,000 0.67 ms, 0.44 ms after 3,000), so a run over 100+ files on V8 11 " +
+      "lets V8 wait longer before optimizing with TurboFan (cli/bulk.ts); Node's HTTP client and the loopback socket calls are ~0.3 ms of that. Creating the temp file of the atomic " +
+      "write costs 14-600 µs of CPU on this VM's ext4 (no journal, online discard) depending on the directory and the moment, not on hush: the main cause of the spread of the sys " +
+      "column between runs; then fsync ~0.09 ms, rename, write, fchmod. The lock (realpath, link, lstat, unlink) ~0.06-0.1 ms; the age X25519 wrap 0.15-0.3 ms when a recipient is added " +
+      "(a fresh ephemeral key per file, as age requires); reading and emitting the `sops` block ~0.1-0.2 ms; promises, the deadline's timer and abort signal ~0.1 ms; GC ~0.1 ms " +
+      "(rotate ~0.25 ms); start-up and loading the SDK ~0.17 ms per file at 1,000 files; rotate also decrypts and re-encrypts the 20 values and the MAC (~0.45 ms, 40 AES-GCM operations at ~4.5 µs each).",
   );
   console.log(out.join("\n"));
 } finally {
