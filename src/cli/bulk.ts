@@ -158,32 +158,3 @@ export function progressCallback(verb: string): { onProgress: (done: number, tot
     },
   };
 }
-
-/** From this many files on, a run tunes V8's tier-up ({@link tuneJitForManyFiles}). */
-const MANY_FILES = 100;
-
-/**
- * The V8 flag {@link tuneJitForManyFiles} sets for a run over `files` files on V8 `v8Version`, or
- * undefined: four times the default interrupt budget (67584) of V8 11 (Node 20). Later V8s (Node
- * 22 and on) tier up differently (Maglev first) and have no such flag: V8 prints an error for an
- * unknown flag, so nothing is set there.
- */
-export function jitFlagFor(v8Version: string, files: number): string | undefined {
-  return files >= MANY_FILES && /^11\./.test(v8Version) ? "--interrupt-budget=270336" : undefined;
-}
-
-/**
- * For a run over many files (updatekeys, rotate), lets V8 wait longer before optimizing a function
- * with TurboFan. Such a run calls the same code (above all the AWS SDK's middleware, signing and
- * HTTP client) once or twice per file, a few thousand times in all: with the default budget V8
- * spends more CPU optimizing much of it (on a second thread, in this process's CPU time) and
- * re-optimizing what deoptimizes than the optimized code gives back before the run ends
- * (bench/updatekeys-kms.js on Node 20, 1,000 files behind AWS KMS, interleaved: about 0.3 ms of
- * CPU less per file for updatekeys and 0.25 ms for rotate; issue 20). Only when code is compiled
- * changes, never what it does. Set once the files are known, after start-up, so the code cache
- * of the start-up path is used as usual.
- */
-export async function tuneJitForManyFiles(files: number): Promise<void> {
-  const flag = jitFlagFor(process.versions.v8, files);
-  if (flag) (await import("node:v8")).setFlagsFromString(flag);
-}

@@ -7,7 +7,7 @@ import { relative } from "node:path";
 import { HushError } from "../../errors.js";
 import { DEFAULT_JOBS, Keyring, formatNameForPath, isFormatName, mapLimit, parseKmsContext, replaceRegularFile, rotateText, specsFromString, updateKeysSession, withFileLock, writeFileAtomic, type KeyKind } from "../../lib/internal.js";
 import { rotateFlagOptions } from "../../lib/key-services.js";
-import { collectEncryptedTexts, modeIfUnchanged, progress, tuneJitForManyFiles } from "../bulk.js";
+import { collectEncryptedTexts, modeIfUnchanged, progress } from "../bulk.js";
 import { commandConfig, readInputFile, writeOutput, type ConfigFlags, type IoOptions } from "../common.js";
 import { parseDecryptionOrder } from "./decrypt.js";
 import { parseJobs } from "./invite.js";
@@ -55,7 +55,6 @@ export async function runRotate(paths: string[], flags: RotateFlags): Promise<vo
   if (flags.output) throw new HushError("CONFLICTING_PARAMETERS", "--output takes one file");
   const { files, texts } = await collectEncryptedTexts(paths);
   if (files.length === 0) throw new HushError("NO_FILE", "no encrypted files found");
-  await tuneJitForManyFiles(files.length);
   // Network-bound (each file unwraps and wraps a key): sized by latency, not cores, as updatekeys.
   const jobs = parseJobs(typeof flags["jobs"] === "string" ? flags["jobs"] : undefined) ?? DEFAULT_JOBS;
   // One .sops.yaml lookup, one keyring, each new recipient (and its KMS client) made once.

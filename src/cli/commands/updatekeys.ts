@@ -8,7 +8,7 @@ import { createInterface } from "node:readline";
 import { HushError } from "../../errors.js";
 import { DEFAULT_JOBS, formatNameForPath, isFormatName, mapLimit, readInput, replaceRegularFile, rotateText, updateKeysSession, updateKeysText, writeFileAtomic, type FormatName } from "../../lib/internal.js";
 import { withFileLock } from "../../lib/internal.js";
-import { collectEncryptedTexts, modeIfUnchanged, progress, readTextWithIdentity, tuneJitForManyFiles, type ReadText } from "../bulk.js";
+import { collectEncryptedTexts, modeIfUnchanged, progress, readTextWithIdentity, type ReadText } from "../bulk.js";
 
 interface Flags {
   yes?: boolean;
@@ -39,7 +39,6 @@ export async function runUpdatekeys(paths: string[], flags: Flags): Promise<void
   if (!Number.isInteger(jobs) || jobs < 1) throw new HushError("USAGE", "--jobs takes a whole number ≥ 1");
   const { files, texts } = await collectEncryptedTexts(paths);
   if (files.length === 0) throw new HushError("NO_FILE", "no encrypted files found");
-  await tuneJitForManyFiles(files.length);
   const format = (f: string): FormatName => (flags.inputType && isFormatName(flags.inputType) ? flags.inputType : formatNameForPath(f));
   const threshold = flags.shamirSecretSharingThreshold ? Number(flags.shamirSecretSharingThreshold) : undefined;
   const common = {
