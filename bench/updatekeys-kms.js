@@ -189,8 +189,8 @@ try {
   out.push("");
   out.push(
     "Where a file's CPU goes (profiles and isolated measurements, Node 20, 1,000 files): the AWS SDK and Node's HTTP client per KMS call ~0.5-0.7 ms (rotate makes two): " +
-      "in a run this short the SDK never gets warm (isolated, 1,000 calls cost 1.03 ms of CPU each, the next 1,000 0.67 ms, 0.44 ms after 3,000), so a run over 100+ files on V8 11 " +
-      "lets V8 wait longer before optimizing with TurboFan (cli/bulk.ts); Node's HTTP client and the loopback socket calls are ~0.3 ms of that. Creating the temp file of the atomic " +
+      "in a run this short the SDK never gets warm (isolated, 1,000 calls cost 1.03 ms of CPU each, the next 1,000 0.67 ms, 0.44 ms after 3,000: V8 spends more optimizing it " +
+      "than the optimized code gives back; a larger --interrupt-budget saves ~0.3 ms per file on Node 20, but hush does not change V8 flags after start-up, which Node documents as unsafe); Node's HTTP client and the loopback socket calls are ~0.3 ms of that. Creating the temp file of the atomic " +
       "write costs 14-600 µs of CPU on this VM's ext4 (no journal, online discard) depending on the directory and the moment, not on hush: the main cause of the spread of the sys " +
       "column between runs; then fsync ~0.09 ms, rename, write, fchmod. The lock (realpath, link, lstat, unlink) ~0.06-0.1 ms; the age X25519 wrap 0.15-0.3 ms when a recipient is added " +
       "(a fresh ephemeral key per file, as age requires); reading and emitting the `sops` block ~0.1-0.2 ms; promises, the deadline's timer and abort signal ~0.1 ms; GC ~0.1 ms " +
