@@ -9,10 +9,8 @@ import { decryptDocument } from "../src/core/document.js";
 import { emitTrees } from "../src/formats/index.js";
 import { decryptText, encryptText, parseDocument } from "../src/lib/files.js";
 import { openLean } from "../src/lib/lean.js";
-import { formatFloatF } from "../src/model/go-number.js";
-import type { PlainValue } from "../src/model/value.js";
-import type { TreeMap, TreeNode } from "../src/model/tree.js";
 import { FAKE_RECIPIENT } from "./support/arbitraries.js";
+import { secretsView, yamlDocuments } from "./support/lean-view.js";
 import { FIXTURES, fixture, manifestKeys } from "./helpers.js";
 import { FIXED_DATA_KEY, fixedEncryptOptions, fixedEncryptTextOptions } from "./support/fixed-encrypt.js";
 import { sealDocument } from "../src/core/sealed.js";
@@ -59,27 +57,10 @@ async function lib(text: string, dataKey: Uint8Array, ignoreMac = false): Promis
   }
 }
 
-const BREAKS = /[\n\r\u0085\u2028\u2029]/;
-const word = fc.constantFrom("a", "db", "password", "x_y", "Key-1", "sops", "env", "é", "ключ", "日本", "true", "1", "null", "a b", "'q'", "k#x", "a:b");
-const key = fc.oneof(
-  word,
-  word.map((w) => `${w}_unencrypted`),
-  fc.string({ unit: "grapheme", maxLength: 8 }).filter((k) => !BREAKS.test(k) && Buffer.byteLength(k) <= 128),
+const document = yamlDocuments(
+  ["", "yes", "no", "~", "null", "0x1F", "007", "1e3", "-", "#", "a # b", "it's", 'say "hi"', "\\", "ENC[x]", "2001-12-14", "ü ß", "😀"],
+  20,
 );
-const scalar: fc.Arbitrary<PlainValue | null> = fc.oneof(
-  fc.string({ unit: "grapheme", maxLength: 20 }).map((text) => ({ type: "str", text }) as const),
-  fc.constantFrom("", "yes", "no", "~", "null", "0x1F", "007", "1e3", "-", "#", "a # b", "it's", 'say "hi"', "\\", "ENC[x]", "2001-12-14", "ü ß", "😀").map((text) => ({ type: "str", text }) as const),
-  fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }).map((n) => ({ type: "int", text: n.toString() }) as const),
-  fc.double({ noNaN: true, noDefaultInfinity: true }).filter((x) => !Object.is(x, -0)).map((x) => ({ type: "float", text: formatFloatF(x) }) as const),
-  fc.boolean().map((b) => ({ type: "bool", text: b ? "True" : "False" }) as const),
-  fc.constant(null),
-);
-const { tree } = fc.letrec<{ tree: TreeMap; node: TreeNode; list: TreeNode[] }>((tie) => ({
-  tree: fc.uniqueArray(fc.tuple(key, tie("node")), { selector: ([k]) => k, maxLength: 5 }).map((entries) => new Map(entries)),
-  list: fc.array(tie("node"), { maxLength: 4 }),
-  node: fc.oneof({ depthSize: "small", withCrossShrink: true }, scalar.map((value) => ({ value })), tie("tree"), tie("list")),
-}));
-const document = tree.filter((t) => !t.has("sops"));
 
 /** Edits made to the encrypted text: comments and blank lines (outside the MAC), tampering. */
 const edit = fc.oneof(
@@ -302,24 +283,7 @@ describe("the lean YAML decrypt", () => {
   });
 });
 
-/** Everything a loaded document shows, or the error code. */
-function view(s: Secrets): unknown {
-  const attempt = (fn: () => unknown) => {
-    try {
-      return fn();
-    } catch (e) {
-      return `error ${(e as { code?: string }).code ?? String(e)}`;
-    }
-  };
-  const keys = s.keys();
-  return {
-    object: attempt(() => s.toObject()),
-    keys,
-    env: attempt(() => s.toEnv()),
-    each: keys.map((k) => [k, attempt(() => s.get(k)), s.has(k), attempt(() => s.getBuffer(k))]),
-    missing: [s.get("no.such.key"), s.has("nope"), attempt(() => s.get(["a", 0, "b"]))],
-  };
-}
+const view = (s: Secrets) => secretsView(s, false);
 
 async function fullLoad(text: string, dataKey: Uint8Array, ignoreMac = false): Promise<unknown> {
   try {
