@@ -54,6 +54,12 @@ function streamLoad(text: string | Buffer, ignoreMac: boolean, window: number, d
   return sealed && view(new Secrets(sealed.root, sealed.dataKey, sealed.metadata, "yaml"));
 }
 
+/** The windowed document over `text` in windows of `window` bytes, or null. */
+function streamDoc(text: string, window: number) {
+  const bytes = Buffer.from(text, "utf8");
+  return yamlLeanStream(bytes.length, (buf, offset, length, position) => bytes.copy(buf, offset, position, position + length), window);
+}
+
 /** Whether the earlier lean load (the whole text in memory) takes the document. */
 function oldLeanTakes(text: string, ignoreMac: boolean): boolean {
   const opened = openLean(text, "yaml");
@@ -254,6 +260,44 @@ describe("load() of a file from 1 MiB on (read in windows; smaller files are rea
       expect(got).toMatch(/^error /);
       expect(got).toEqual(await fullLoad(tampered, false));
     });
+  });
+});
+
+describe("what the windowed load leaves to the whole-file path", () => {
+  it("a file of 512 MiB or more before its sops block (more than the compact store holds)", async () => {
+    const tail = Buffer.from((await encryptText("a: b\n", ENCRYPT)).text.replace(/^a: .*\n/, ""));
+    expect(tail.subarray(0, 5).toString()).toBe("sops:");
+    const line = Buffer.from("k: v\n");
+    const prefix = 2 ** 29 + 1; // lines (ending in a newline) up to 512 MiB and one byte
+    const size = prefix + tail.length;
+    // A virtual file: `k: v` lines (the last one cut short: `k: v\nk\n`), then the sops block;
+    // only the bytes asked for are made.
+    const read = (buf: Buffer, offset: number, length: number, position: number) => {
+      const lines = Math.min(length, Math.max(0, prefix - 2 - position));
+      if (lines > 0) {
+        const phase = position % line.length;
+        buf.fill(Buffer.concat([line.subarray(phase), line.subarray(0, phase)]), offset, offset + lines);
+      }
+      for (let i = lines; i < length; i++) {
+        const at = position + i;
+        buf[offset + i] = at < prefix - 2 ? line[at % line.length]! : at < prefix ? "k\n".charCodeAt(at - prefix + 2) : tail[at - prefix]!;
+      }
+      return length;
+    };
+    expect(yamlLeanStream(size, read)).toBeNull();
+  });
+
+  it("a document with both a comment and a list, as soon as it has seen both (no value after is decrypted for it)", async () => {
+    const plain = "l:\n  - x\n" + Array.from({ length: 50 }, (_, i) => `k${i}: v${i}\n`).join("");
+    // A plain comment (outside the MAC: anyone can add one) after the list.
+    const text = (await encryptText(plain, ENCRYPT)).text.replace(/^k0: /m, "# note\nk0: ");
+    expect(text).toMatch(/^# note\nk0: ENC/m);
+    for (const doc of [openLean(text, "yaml")!.doc, streamDoc(text, 64)!]) {
+      let visits = 0;
+      expect(doc.index!(() => void visits++)).toBeNull();
+      expect(visits).toBeLessThan(5);
+    }
+    expect(await libLoad({ text, format: "yaml" }, false)).toEqual(await fullLoad(text, false));
   });
 });
 

@@ -43,6 +43,9 @@ function hashKey(parent: number, key: string): number {
   return h | 0;
 }
 
+/** The largest compact store (offsets are kept in 29 bits); a larger file is read whole. */
+export const STORE_MAX_BYTES = 2 ** 29;
+
 /** Builds the index while a scanner walks the document (entry 0 is the root map). */
 export class IndexBuilder implements LeanIndex {
   private n = 0;
@@ -86,7 +89,7 @@ export class IndexBuilder implements LeanIndex {
     this.bytes = bytes;
     this.compact = storeCapacity !== undefined;
     if (storeCapacity !== undefined) {
-      if (storeCapacity >= 2 ** 29) throw new RangeError("the index's store holds at most 512 MiB");
+      if (storeCapacity >= STORE_MAX_BYTES) throw new RangeError("the index's store holds at most 512 MiB");
       this.store = Buffer.allocUnsafeSlow(storeCapacity + 64);
     }
     const n = Math.max(16, capacity);

@@ -11,7 +11,7 @@
  * read that fails or comes up short); the caller then reads the file whole and loads it as before.
  */
 import { LEAN_DECLINE, type LeanDocument } from "./lean.js";
-import { IndexBuilder, type LeanIndex } from "./lean-index.js";
+import { IndexBuilder, STORE_MAX_BYTES, type LeanIndex } from "./lean-index.js";
 import { ENC_COMMENT, plainBytes, READER, SOPS_LINE, Walk } from "./yaml-lean.js";
 import { yamlFormat } from "./yaml.js";
 
@@ -59,6 +59,8 @@ function open(size: number, read: ReadAt, window: number): LeanDocument | null {
     tailLen = Math.min(size, tailLen * 4);
   }
   const sops = size - tailLen + rel;
+  // Beyond what the compact store holds: the whole-file path, as before it existed.
+  if (sops >= STORE_MAX_BYTES) return null;
   // Only indented, non-blank, non-comment lines to the end.
   for (let p = rel + 6; p < tail.length; ) {
     const eol = tail.indexOf(NL, p);
