@@ -346,7 +346,11 @@ export class Walk {
    */
   private comment(hash: number, header = false): void {
     const t = this.t;
-    if (!header) this.sawComment = true;
+    if (!header) {
+      this.sawComment = true;
+      // Declined now rather than at the end: no value after this is decrypted for nothing.
+      if (this.ix && this.sawSeq) throw LEAN_DECLINE;
+    }
     if (this.plain) throw LEAN_DECLINE;
     if (!(t[hash + 1] === 69 && t[hash + 2] === 78 && t[hash + 3] === 67 && t[hash + 4] === 91)) return; // not `#ENC[`
     // load() (the index) decrypts no comment, as the full path's sealDocument, and before the
@@ -407,6 +411,7 @@ export class Walk {
   private seqItem(seq: Frame, p: number): void {
     const t = this.t;
     this.sawSeq = true;
+    if (this.ix && this.sawComment) throw LEAN_DECLINE; // as in comment()
     let q = p + 1;
     if (q === this.eol) throw LEAN_DECLINE; // `-` alone (its value below, or null)
     while (t[q] === SP) q++;
