@@ -14,7 +14,7 @@ import { Keyring, unwrapDataKey, type KeyringOptions } from "../keys/registry.js
 import { sealLean } from "../core/sealed-lean.js";
 import { leanInput, openLean } from "./lean.js";
 import { readInput } from "../util/fs.js";
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readSync, statSync } from "node:fs";
 import { yamlLeanStream } from "../formats/yaml-lean-stream.js";
 import { readMetadata } from "../core/metadata.js";
 import { formatLoosePath, lookupPath, parsePathExpr } from "../model/tree-path.js";
@@ -172,17 +172,21 @@ const STREAM_MIN_BYTES = 1024 * 1024;
  * then reads the file whole), or undefined (not a regular file, not in the subset: nothing done).
  */
 async function loadStreamed(path: string, options: LoadOptions, keyring: Keyring): Promise<{ secrets: Secrets } | { dataKey: Uint8Array } | undefined> {
+  // A small file is read whole: the windows save nothing there, and reading the `sops` block
+  // apart parses it with the full reader, a cost at every start of exec-env (issue 20). Looked at
+  // before it is opened: opening a FIFO here, then again in readInput, could lose its writer.
+  // (O_NONBLOCK: should it have become a FIFO since, the open does not wait for a writer.)
   let fd: number;
   try {
-    fd = openSync(path, "r");
+    const before = statSync(path);
+    if (!before.isFile() || before.size < STREAM_MIN_BYTES) return undefined;
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch {
     return undefined; // readInput reports it
   }
   try {
     const stat = fstatSync(fd);
-    // A small file is read whole: the windows save nothing there, and reading the `sops` block
-    // apart parses it with the full reader, a cost at every start of exec-env (issue 20).
-    if (!stat.isFile() || stat.size < STREAM_MIN_BYTES) return undefined;
+    if (!stat.isFile()) return undefined;
     const doc = yamlLeanStream(stat.size, (buf, offset, length, position) => readSync(fd, buf, offset, length, position));
     if (!doc) return undefined;
     let metadata: Metadata;
