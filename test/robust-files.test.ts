@@ -67,6 +67,25 @@ describe("-o and -i write through to what is not a regular file", () => {
     });
   });
 
+  it("a FIFO is read as input once (exec-env, <(…) style), its writer served", async () => {
+    await withTempDir(async (dir) => {
+      const { env, file } = setup(dir);
+      const fifo = join(dir, "in.enc.yaml");
+      execFileSync("mkfifo", [fifo]);
+      const writer = spawn("sh", ["-c", 'cat "$1" > "$2"', "sh", file, fifo], { stdio: "ignore" });
+      const writerDone = new Promise<number | null>((r) => writer.on("exit", r));
+      const child = spawn(process.execPath, [HUSH, "exec-env", fifo, "--", "printenv", "b"], { env, stdio: ["ignore", "pipe", "pipe"] });
+      let out = "";
+      let err = "";
+      child.stdout.on("data", (c: Buffer) => (out += c.toString()));
+      child.stderr.on("data", (c: Buffer) => (err += c.toString()));
+      const code = await new Promise<number | null>((r) => child.on("exit", r));
+      expect(code, err).toBe(0);
+      expect(out).toBe("secret-b\n");
+      expect(await writerDone).toBe(0);
+    });
+  });
+
   it("-o /dev/stdout and a link to /proc/self/fd/1 write to the pipe, and leave the link alone", async () => {
     await withTempDir((dir) => {
       const { env, file } = setup(dir);
