@@ -135,6 +135,40 @@ function perVersion() {
 }
 const summary = perVersion();
 
+/**
+ * The verdicts of issue 20's targets, gathered from what each benchmark of this Node printed (the
+ * lines that say met / not met, flat, linear), under its section's title: one place that shows
+ * each target met or not. Why a target is not met is in its section (the paragraph after it).
+ */
+function verdicts() {
+  const out = [];
+  let unmet = 0;
+  for (const [i, { node }] of runs.entries()) {
+    if (node !== process.execPath) continue;
+    const lines = sections[i].split("\n");
+    const title = lines.find((l) => l.startsWith("## "));
+    const picked = [];
+    for (const l of lines) {
+      const row = /^\| ([^|]+) \|.*\| (≤ [^|]+) \| \*\*no\*\* \|$/.exec(l);
+      if (row) picked.push(`- ${row[1]}: target ${row[2]}: **not met**`);
+      else if (/\*\*(not )?met\*\*|: met[.;]|memory targets? (are|is) met|memory targets not met|^(get|load)\(\): .*: (NOT )?(flat|linear)$/.test(l)) {
+        picked.push(l.startsWith("- ") ? l : `- ${l}`);
+      }
+    }
+    if (!title || picked.length === 0) continue;
+    unmet += picked.filter((l) => /not met|NOT (flat|linear)/.test(l) && !/memory targets/.test(l)).length; // that one is a count
+    out.push(`### ${title.slice(3)}`, "", ...picked, "");
+  }
+  if (out.length === 0) return [];
+  return [
+    `## Targets of issue 20 in this run (Node ${process.version})`,
+    "",
+    `${unmet === 0 ? "Every verdict below is met." : `${unmet} of the verdict lines below say **not met**.`} Each line is what its benchmark printed; its section below says how it was measured and, for a target not met, why (the paragraph after its table).`,
+    "",
+    ...out,
+  ];
+}
+
 if (update && only.length > 0 && !write) {
   // Replace just these sections (each starts at its `<!-- bench/NAME.js… -->` marker) in place.
   const file = join(here, "RESULTS.md");
@@ -163,6 +197,7 @@ if (update && only.length > 0 && !write) {
     ...header,
     "",
     ...summary,
+    ...verdicts(),
     ...sections.flatMap((s) => [s, ""]),
   ].join("\n");
   writeFileSync(join(here, "RESULTS.md"), doc);
