@@ -321,10 +321,7 @@ export class Walk {
   /** After the last line: the checks of the whole document, then the output. */
   done(): Uint8Array {
     if (this.first && this.plain) throw LEAN_DECLINE; // an empty document: the full reader's error
-    if (this.ix) {
-      if (this.sawComment && this.sawSeq) throw LEAN_DECLINE;
-      return new Uint8Array(0);
-    }
+    if (this.ix) return new Uint8Array(0); // (comments with lists declined when both were seen)
     return this.plain ? new Uint8Array(0) : this.finish();
   }
 

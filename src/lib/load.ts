@@ -16,6 +16,7 @@ import { leanInput, openLean } from "./lean.js";
 import { readInput } from "../util/fs.js";
 import { closeSync, constants, fstatSync, openSync, readSync, statSync } from "node:fs";
 import { yamlLeanStream } from "../formats/yaml-lean-stream.js";
+import type { LeanDocument } from "../formats/lean.js";
 import { readMetadata } from "../core/metadata.js";
 import { formatLoosePath, lookupPath, parsePathExpr } from "../model/tree-path.js";
 import { treeToEnv, type EnvOptions, type EnvSourceEntry } from "../model/env.js";
@@ -151,15 +152,31 @@ async function loadLean(
   }
   const opened = openLean(data, format);
   if (!opened) return { dataKey: unwrapped, data, format };
-  const dataKey = unwrapped ?? (options.dataKey ? offHeapKey(options.dataKey) : offHeapKey(await unwrapDataKey(opened.metadata, keyring), true));
+  const sealed = await sealOpened(opened.doc, opened.metadata, format, options, keyring, unwrapped);
+  return "secrets" in sealed ? sealed : { dataKey: sealed.dataKey, data, format };
+}
+
+/**
+ * Unwraps the data key (or takes `unwrapped`, or a copy of the caller's) and checks a lean
+ * document's MAC: the secrets, or the key when the document declines (zero-filled on a throw).
+ */
+async function sealOpened(
+  doc: LeanDocument,
+  metadata: Metadata,
+  format: FormatName,
+  options: LoadOptions,
+  keyring: Keyring,
+  unwrapped?: Uint8Array,
+): Promise<{ secrets: Secrets } | { dataKey: Uint8Array }> {
+  const dataKey = unwrapped ?? (options.dataKey ? offHeapKey(options.dataKey) : offHeapKey(await unwrapDataKey(metadata, keyring), true));
   let sealed;
   try {
-    sealed = sealLean(opened.doc, opened.metadata, dataKey, options.ignoreMac ?? false);
+    sealed = sealLean(doc, metadata, dataKey, options.ignoreMac ?? false);
   } catch (e) {
     dataKey.fill(0);
     throw e;
   }
-  if (!sealed) return { dataKey, data, format };
+  if (!sealed) return { dataKey };
   return { secrets: new Secrets(sealed.root, sealed.dataKey, sealed.metadata, format) };
 }
 
@@ -195,16 +212,7 @@ async function loadStreamed(path: string, options: LoadOptions, keyring: Keyring
     } catch {
       return undefined; // the full reader's error
     }
-    const dataKey = options.dataKey ? offHeapKey(options.dataKey) : offHeapKey(await unwrapDataKey(metadata, keyring), true);
-    let sealed;
-    try {
-      sealed = sealLean(doc, metadata, dataKey, options.ignoreMac ?? false);
-    } catch (e) {
-      dataKey.fill(0);
-      throw e;
-    }
-    if (!sealed) return { dataKey };
-    return { secrets: new Secrets(sealed.root, sealed.dataKey, sealed.metadata, "yaml") };
+    return await sealOpened(doc, metadata, "yaml", options, keyring);
   } finally {
     closeSync(fd);
   }
